@@ -1,0 +1,96 @@
+"""One typed Settings object, built at start-up and passed down.
+
+Every setting has a default and help text (the ``description``); each can be set through the
+environment as ``DOPPEL_<NAME>`` (e.g. ``DOPPEL_N_THREADS=4``). The data directory comes from
+``DOPPEL_HOME`` and defaults to ``~/.doppel``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("DOPPEL_HOME") or Path.home() / ".doppel")
+
+
+class Settings(BaseSettings):
+    """All of doppel's configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="DOPPEL_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Data directory (DOPPEL_HOME).")
+
+    # --- chat model -------------------------------------------------------------------------
+    chat_backend: str = Field(
+        "embedded",
+        description="Chat backend name: 'embedded' (llama.cpp, offline) or 'openai' (any "
+        "OpenAI-compatible server: vLLM, llama.cpp server, Ollama, a provider).",
+    )
+    model_path: Path | None = Field(
+        None, description="GGUF file for the embedded backend; default: the prepared SmolLM2."
+    )
+    n_threads: int = Field(2, ge=1, description="CPU threads for the embedded model.")
+    n_ctx: int = Field(2048, ge=512, description="Context window of the embedded model (tokens).")
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8000/v1", description="Base URL of the OpenAI-compatible server."
+    )
+    openai_api_key: str = Field("", description="API key for the OpenAI-compatible server.")
+    openai_model: str = Field("", description="Model name on the OpenAI-compatible server.")
+    openai_timeout_s: float = Field(60.0, gt=0, description="Timeout per remote request (s).")
+
+    # --- generation ---------------------------------------------------------------------------
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling mass.")
+    repeat_penalty: float = Field(1.1, ge=1, description="Repetition penalty (embedded only).")
+    max_answer_tokens: int = Field(160, ge=8, description="Longest generated answer (tokens).")
+
+    # --- retrieval ----------------------------------------------------------------------------
+    retrieval_k: int = Field(4, ge=1, le=20, description="Passages retrieved per turn.")
+    prompt_passage_tokens: int = Field(
+        320, ge=64, description="Token budget for retrieved passages in the prompt."
+    )
+    history_turns: int = Field(4, ge=0, description="Past turns kept in the prompt window.")
+    min_relevance: float = Field(
+        0.30,
+        description="Minimum cosine similarity of the best passage for the agent to answer; "
+        "below it the turn takes the don't-know path.",
+    )
+    approved_threshold: float = Field(
+        0.86,
+        description="Cosine similarity above which a question is answered from an approved "
+        "answer or FAQ entry without generating.",
+    )
+    chunk_chars: int = Field(600, ge=100, description="Target chunk size (characters).")
+
+    # --- ingestion ----------------------------------------------------------------------------
+    max_file_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="Files larger than this are skipped at ingestion."
+    )
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "doppel.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(env var, default, help) for every setting; feeds `doppel config` and the README test."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        env = "DOPPEL_HOME" if name == "home" else f"DOPPEL_{name.upper()}"
+        default = "~/.doppel" if name == "home" else repr(field.default)
+        rows.append((env, default, field.description or ""))
+    return rows

@@ -1,0 +1,204 @@
+"""The per-agent hybrid index: SQLite FTS5 (BM25) + vector similarity, fused by reciprocal rank.
+
+Isolation: every query is scoped to one agent twice over — the FTS5 query carries the agent's
+own token in the `agent` column (so other agents' rows never match), and the vector matrix is
+built from that agent's rows only.
+
+Vectors are kept in SQLite as float32 blobs and, per agent, in one in-memory numpy matrix that
+is rebuilt when the agent's `knowledge_version` changes. Exact search over 100k x 384 floats is
+a single matrix-vector product (a few ms); beyond one machine, the PostgreSQL + pgvector store
+is the scale path.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from doppel.knowledge.chunking import Chunk
+from doppel.knowledge.loaders import FAQEntry
+from doppel.models.base import Embedder
+from doppel.store.db import Database
+
+RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
+
+# Words too common to help BM25 find a passage (questions are full of them).
+_STOPWORDS = frozenset("""a about an and any are as at be been but by can could do does did for
+from had has have how i if in into is it its me my no not of on or our please so than that the
+their them then there these they this to us was we what when where which who why will with would
+you your yours hi hello hey thanks thank""".split())
+
+
+@dataclass
+class Passage:
+    chunk_id: int
+    source: str
+    heading: str
+    text: str
+    start: int
+    end: int
+    score: float        # fused RRF score
+    similarity: float   # cosine similarity to the query
+
+    def citation(self) -> str:
+        where = f" › {self.heading}" if self.heading else ""
+        return f"{self.source}{where}"
+
+
+@dataclass
+class ApprovedMatch:
+    id: int
+    question: str
+    answer: str
+    similarity: float
+    source: str  # 'faq:<file>' or 'owner'
+
+
+@dataclass
+class _AgentVectors:
+    version: int
+    ids: np.ndarray      # (n,) int64 chunk ids
+    matrix: np.ndarray   # (n, dim) float32
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query: the question's content words, OR-ed, each quoted."""
+    words = [w for w in re.findall(r"[\w']+", text.lower()) if w not in _STOPWORDS]
+    words = [w.strip("'") for w in words if len(w.strip("'")) > 1 or w.isdigit()]
+    if not words:
+        return None
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+class KnowledgeIndex:
+    """Writes and searches one database's chunks for all agents (each query scoped to one)."""
+
+    def __init__(self, db: Database, embedder: Embedder) -> None:
+        self.db = db
+        self.embedder = embedder
+        self._vectors: dict[int, _AgentVectors] = {}
+        self._lock = threading.Lock()
+
+    # --- writing (inside the caller's transaction) ---------------------------------------------
+    @staticmethod
+    def delete_document(tx: sqlite3.Connection, document_id: int) -> None:
+        tx.execute("DELETE FROM chunks_fts WHERE rowid IN "
+                   "(SELECT id FROM chunks WHERE document_id = ?)", (document_id,))
+        tx.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+        tx.execute("DELETE FROM approved_answers WHERE document_id = ?", (document_id,))
+
+    @staticmethod
+    def insert_chunks(tx: sqlite3.Connection, agent_id: int, document_id: int,
+                      chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            cur = tx.execute(
+                "INSERT INTO chunks(agent_id, document_id, ord, heading, text, start_offset, "
+                "end_offset, embedding) VALUES (?,?,?,?,?,?,?,?)",
+                (agent_id, document_id, chunk.ord, chunk.heading, chunk.text, chunk.start,
+                 chunk.end, to_blob(vector)))
+            tx.execute("INSERT INTO chunks_fts(rowid, agent, heading, text) VALUES (?,?,?,?)",
+                       (cur.lastrowid, f"a{agent_id}", chunk.heading, chunk.text))
+
+    @staticmethod
+    def insert_faq(tx: sqlite3.Connection, agent_id: int, document_id: int | None,
+                   entries: Sequence[FAQEntry], vectors: np.ndarray) -> None:
+        for entry, vector in zip(entries, vectors, strict=True):
+            tx.execute("INSERT INTO approved_answers(agent_id, document_id, question, answer, "
+                       "embedding) VALUES (?,?,?,?,?)",
+                       (agent_id, document_id, entry.question, entry.answer, to_blob(vector)))
+
+    @staticmethod
+    def bump_version(tx: sqlite3.Connection, agent_id: int) -> None:
+        tx.execute("UPDATE agents SET knowledge_version = knowledge_version + 1, "
+                   "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", (agent_id,))
+
+    # --- reading ------------------------------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed([text])[0]
+
+    def search(self, agent_id: int, query: str, k: int = 4, *,
+               query_vector: np.ndarray | None = None, candidates: int = 30) -> list[Passage]:
+        """The top-k passages of this agent for the query, best first."""
+        conn = self.db.connect()
+        qv = self.embed_query(query) if query_vector is None else query_vector
+        vectors = self._agent_vectors(conn, agent_id)
+        ranks: dict[int, float] = {}
+        similarity: dict[int, float] = {}
+        if len(vectors.ids):
+            sims = vectors.matrix @ qv
+            n = min(candidates, len(sims))
+            top = np.argpartition(-sims, n - 1)[:n]
+            top = top[np.argsort(-sims[top])]
+            for rank, row in enumerate(top):
+                cid = int(vectors.ids[row])
+                ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+                similarity[cid] = float(sims[row])
+        match = fts_query(query)
+        if match:
+            rows = conn.execute(
+                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts, 0.0, 2.0, 1.0) LIMIT ?",
+                (f'agent:"a{agent_id}" AND ({match})', candidates)).fetchall()
+            for rank, row in enumerate(rows):
+                cid = int(row[0])
+                ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        best = sorted(ranks, key=lambda c: -ranks[c])[:k]
+        if not best:
+            return []
+        missing = [c for c in best if c not in similarity]
+        if missing:  # BM25-only hits: look their vectors up to report a similarity
+            pos = np.searchsorted(vectors.ids, missing)
+            for cid, p in zip(missing, pos, strict=True):
+                similarity[cid] = float(vectors.matrix[p] @ qv)
+        marks = ",".join("?" * len(best))
+        rows = conn.execute(
+            f"SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, d.source "
+            f"FROM chunks c JOIN documents d ON d.id = c.document_id "
+            f"WHERE c.agent_id = ? AND c.id IN ({marks})", (agent_id, *best)).fetchall()
+        by_id = {r["id"]: r for r in rows}
+        return [Passage(cid, by_id[cid]["source"], by_id[cid]["heading"], by_id[cid]["text"],
+                        by_id[cid]["start_offset"], by_id[cid]["end_offset"], ranks[cid],
+                        similarity[cid]) for cid in best if cid in by_id]
+
+    def match_approved(self, agent_id: int, query_vector: np.ndarray) -> ApprovedMatch | None:
+        """The approved answer whose question is most similar to the query."""
+        rows = self.db.connect().execute(
+            "SELECT a.id, a.question, a.answer, a.embedding, d.source FROM approved_answers a "
+            "LEFT JOIN documents d ON d.id = a.document_id WHERE a.agent_id = ?",
+            (agent_id,)).fetchall()
+        if not rows:
+            return None
+        matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
+        sims = matrix.reshape(len(rows), -1) @ query_vector
+        i = int(np.argmax(sims))
+        row = rows[i]
+        return ApprovedMatch(row["id"], row["question"], row["answer"], float(sims[i]),
+                             f"faq:{row['source']}" if row["source"] else "owner")
+
+    def _agent_vectors(self, conn: sqlite3.Connection, agent_id: int) -> _AgentVectors:
+        version_row = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
+                                   (agent_id,)).fetchone()
+        version = int(version_row[0]) if version_row else -1
+        with self._lock:
+            cached = self._vectors.get(agent_id)
+            if cached is not None and cached.version == version:
+                return cached
+        rows = conn.execute("SELECT id, embedding FROM chunks WHERE agent_id = ? ORDER BY id",
+                            (agent_id,)).fetchall()
+        dim = self.embedder.dim
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+                  .reshape(len(rows), dim) if rows else np.zeros((0, dim), dtype=np.float32))
+        vectors = _AgentVectors(version, ids, matrix)
+        with self._lock:
+            self._vectors[agent_id] = vectors
+        return vectors

@@ -1,0 +1,358 @@
+"""Loaders turn an owner's files into sections of text with headings and offsets.
+
+A loader is the extension point for new sources: implement `Loader` and register it in LOADERS.
+The built-ins (Markdown, plain text, HTML, PDF, CSV, FAQ in JSON/YAML) register the same way.
+
+A loader returns `Section`s: a heading path ("Menu > Breads"), the text, and the text's offset
+in the document's extracted text (for citations), plus `units`: the pieces the chunker must
+never split (a paragraph, a list item, a table row, a CSV record, a FAQ entry).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import yaml
+
+from doppel.errors import IngestError
+from doppel.registry import Registry
+
+
+@dataclass
+class Section:
+    heading: str
+    units: list[str]
+    offset: int = 0
+    # True for records (CSV rows, FAQ entries): each unit becomes its own chunk.
+    records: bool = False
+
+
+@dataclass
+class FAQEntry:
+    question: str
+    answer: str
+
+
+@dataclass
+class LoadedDocument:
+    title: str
+    sections: list[Section]
+    faq: list[FAQEntry] = field(default_factory=list)
+
+
+@runtime_checkable
+class Loader(Protocol):
+    """Reads one kind of file. `load` raises IngestError with a one-line reason on bad input."""
+
+    name: str
+    suffixes: tuple[str, ...]
+
+    def load(self, data: bytes, filename: str) -> LoadedDocument: ...
+
+
+LOADERS: Registry[Loader] = Registry("loader")
+
+
+def loader_for(filename: str) -> Loader | None:
+    lower = filename.lower()
+    for loader in LOADERS:
+        if lower.endswith(loader.suffixes):
+            return loader
+    return None
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def decode_text(data: bytes, filename: str) -> str:
+    """UTF-8 (with or without BOM), else a clear error. NUL bytes mean a binary file."""
+    if b"\x00" in data[:8192]:
+        raise IngestError("binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise IngestError("not UTF-8 text") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _paragraph_units(text: str) -> list[str]:
+    """Blank-line separated paragraphs; list items and table rows are units of their own."""
+    units: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [ln.rstrip() for ln in block.strip().split("\n") if ln.strip()]
+        if not lines:
+            continue
+        if all(_is_item(ln) for ln in lines):
+            units.extend(ln.strip() for ln in lines)
+        elif any(ln.lstrip().startswith("|") for ln in lines):
+            units.extend(_table_units(lines))
+        else:
+            units.append(" ".join(ln.strip() for ln in lines))
+    return units
+
+
+def _is_item(line: str) -> bool:
+    return bool(re.match(r"\s*([-*+]|\d+[.)])\s+", line)) or line.lstrip().startswith("|")
+
+
+def _table_units(lines: list[str]) -> list[str]:
+    """A Markdown table: each row becomes 'Header: value; ...' so a row stands on its own."""
+    rows = [ln.strip() for ln in lines if ln.strip().startswith("|")]
+    cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
+    cells = [c for c in cells if not all(re.fullmatch(r":?-{2,}:?", x) for x in c if x)]
+    if len(cells) < 2:
+        return [" | ".join(c) for c in cells]
+    header, body = cells[0], cells[1:]
+    return [_record(header, row) for row in body]
+
+
+def _record(header: list[str], row: list[str]) -> str:
+    parts = []
+    for i, value in enumerate(row):
+        value = value.strip()
+        if not value:
+            continue
+        name = header[i].strip() if i < len(header) and header[i].strip() else f"column {i + 1}"
+        parts.append(f"{name}: {value}")
+    return "; ".join(parts)
+
+
+def _inline_markdown(text: str) -> str:
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)           # images -> alt text
+    text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)[^)]*\)", r"\1 (\2)", text)  # links keep their URL
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    return text
+
+
+# --- built-in loaders ---------------------------------------------------------------------------
+
+class MarkdownLoader:
+    name = "markdown"
+    suffixes = (".md", ".markdown")
+
+    def load(self, data: bytes, filename: str) -> LoadedDocument:
+        text = decode_text(data, filename)
+        text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)  # front matter
+        title = Path(filename).stem.replace("-", " ").replace("_", " ").strip()
+        path: list[tuple[int, str]] = []
+        sections: list[Section] = []
+        body: list[str] = []
+        offset = body_start = 0
+
+        def flush() -> None:
+            units = _paragraph_units(_inline_markdown("\n".join(body)))
+            if units:
+                heading = " > ".join(h for _, h in path) or title
+                sections.append(Section(heading, units, body_start))
+
+        for line in text.split("\n"):
+            m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+            if m:
+                flush()
+                body = []
+                level, heading = len(m.group(1)), _inline_markdown(m.group(2))
+                if level == 1 and not any(lv == 1 for lv, _ in path) and not sections:
+                    title = heading
+                path = [(lv, h) for lv, h in path if lv < level] + [(level, heading)]
+                body_start = offset + len(line) + 1
+            else:
+                body.append(line)
+            offset += len(line) + 1
+        flush()
+        if not sections:
+            raise IngestError("no text found")
+        return LoadedDocument(title, sections)
+
+
+class TextLoader:
+    name = "text"
+    suffixes = (".txt", ".text")
+
+    def load(self, data: bytes, filename: str) -> LoadedDocument:
+        text = decode_text(data, filename)
+        units = _paragraph_units(text)
+        if not units:
+            raise IngestError("no text found")
+        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        return LoadedDocument(title, [Section(title, units, 0)])
+
+
+class HTMLLoader:
+    """Main content of a web page; menus, headers, footers, scripts and forms are dropped."""
+
+    name = "html"
+    suffixes = (".html", ".htm")
+    _DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+             "iframe", "svg", "template", "button"]
+
+    def load(self, data: bytes, filename: str) -> LoadedDocument:
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(decode_text(data, filename), "html.parser")
+        title_tag = soup.find("title")
+        title = title_tag.get_text(" ", strip=True) if title_tag else Path(filename).stem
+        for tag in soup(self._DROP):
+            tag.decompose()
+        root = soup.find("main") or soup.find("article") or soup.body or soup
+        sections: list[Section] = []
+        path: list[tuple[int, str]] = []
+        units: list[str] = []
+        offset = 0
+
+        def flush() -> None:
+            nonlocal units
+            if units:
+                heading = " > ".join(h for _, h in path) or title
+                sections.append(Section(heading, units, offset))
+                units = []
+
+        for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt",
+                                 "dd", "blockquote", "pre", "address"]):
+            if el.name[0] == "h" and el.name[1:].isdigit():
+                flush()
+                level = int(el.name[1])
+                path = [(lv, h) for lv, h in path if lv < level]
+                path.append((level, el.get_text(" ", strip=True)))
+                continue
+            if el.find_parent(["li", "p", "tr", "blockquote", "dd"]) and el.name != "tr":
+                continue  # nested inside a unit we already take whole
+            if el.name == "tr":
+                cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
+                table = el.find_parent("table")
+                header_row = table.find("tr") if table else None
+                if header_row is el:
+                    continue
+                header = ([c.get_text(" ", strip=True) for c in header_row.find_all(["td", "th"])]
+                          if header_row and header_row.find("th") else [])
+                text = _record(header, cells) if header else " | ".join(c for c in cells if c)
+            else:
+                text = el.get_text(" ", strip=True)
+                if el.name == "li":
+                    text = "- " + text
+            text = re.sub(r"\s+", " ", text).strip()
+            if text:
+                units.append(text)
+                offset += len(text) + 1
+        flush()
+        if not sections:
+            raise IngestError("no text found in the page")
+        return LoadedDocument(title, sections)
+
+
+class PDFLoader:
+    name = "pdf"
+    suffixes = (".pdf",)
+
+    def load(self, data: bytes, filename: str) -> LoadedDocument:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        if not data.startswith(b"%PDF"):
+            raise IngestError("not a PDF file")
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise IngestError("encrypted PDF")
+            pages = [page.extract_text() or "" for page in reader.pages]
+        except IngestError:
+            raise
+        except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
+            raise IngestError(f"unreadable PDF ({type(exc).__name__})") from None
+        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        if isinstance(meta_title, str) and meta_title.strip():
+            title = meta_title.strip()
+        sections, offset = [], 0
+        for number, page_text in enumerate(pages, start=1):
+            lines = [ln.strip() for ln in page_text.split("\n") if ln.strip()]
+            if lines:
+                sections.append(Section(f"{title} (page {number})", lines, offset))
+            offset += len(page_text) + 1
+        if not sections:
+            raise IngestError("no extractable text (scanned PDF?)")
+        return LoadedDocument(title, sections)
+
+
+class CSVLoader:
+    """Each row is a record ("item: Sourdough; price: 6.50; ...") and becomes its own chunk."""
+
+    name = "csv"
+    suffixes = (".csv", ".tsv")
+
+    def load(self, data: bytes, filename: str) -> LoadedDocument:
+        text = decode_text(data, filename)
+        if not text.strip():
+            raise IngestError("empty file")
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel_tab if filename.lower().endswith(".tsv") else csv.excel
+        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+        if len(rows) < 2:
+            raise IngestError("a CSV needs a header row and at least one record")
+        header = [h.strip() for h in rows[0]]
+        records = [_record(header, row) for row in rows[1:]]
+        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        return LoadedDocument(title, [Section(title, [r for r in records if r], 0, records=True)])
+
+
+class FAQLoader:
+    """A FAQ as JSON or YAML: a list of {question, answer}, {"faq": [...]}, or {question: answer}.
+
+    Entries become retrievable chunks and approved answers that the agent uses verbatim.
+    """
+
+    name = "faq"
+    suffixes = (".yaml", ".yml", ".json")
+
+    def load(self, data: bytes, filename: str) -> LoadedDocument:
+        text = decode_text(data, filename)
+        try:
+            doc = (json.loads(text) if filename.lower().endswith(".json")
+                   else yaml.safe_load(text))
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            raise IngestError(f"invalid {Path(filename).suffix[1:].upper()}: "
+                              f"{str(exc).splitlines()[0]}") from None
+        entries = self._entries(doc)
+        if not entries:
+            raise IngestError("no question/answer entries found")
+        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        units = [f"Q: {e.question}\nA: {e.answer}" for e in entries]
+        return LoadedDocument(title, [Section(title, units, 0, records=True)], faq=entries)
+
+    @staticmethod
+    def _entries(doc: object) -> list[FAQEntry]:
+        if isinstance(doc, dict):
+            for key in ("faq", "faqs", "questions", "entries"):
+                if isinstance(doc.get(key), list):
+                    doc = doc[key]
+                    break
+            else:
+                if doc and all(isinstance(k, str) and isinstance(v, str) for k, v in doc.items()):
+                    return [FAQEntry(k.strip(), v.strip()) for k, v in doc.items()]
+        if not isinstance(doc, list):
+            return []
+        out = []
+        for item in doc:
+            if not isinstance(item, dict):
+                continue
+            q = item.get("question") or item.get("q")
+            a = item.get("answer") or item.get("a")
+            if isinstance(q, str) and isinstance(a, (str, int, float)) and q.strip():
+                out.append(FAQEntry(q.strip(), str(a).strip()))
+        return out
+
+
+for _loader in (MarkdownLoader(), TextLoader(), HTMLLoader(), PDFLoader(), CSVLoader(),
+                FAQLoader()):
+    LOADERS.register(_loader)

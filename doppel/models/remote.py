@@ -1,0 +1,136 @@
+"""The OpenAI-compatible remote backend: vLLM, llama.cpp's server, Ollama or a hosted provider.
+
+Configuration alone plugs one in (DOPPEL_CHAT_BACKEND=openai, DOPPEL_OPENAI_BASE_URL,
+DOPPEL_OPENAI_MODEL, DOPPEL_OPENAI_API_KEY). Requests run concurrently; the API key is sent in
+the Authorization header and never logged or put in error messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+
+from doppel.errors import BackendError, ConfigError
+from doppel.models.base import ChatMessage, ChatResult, GenerationParams, StreamChunk
+
+
+class OpenAICompatibleBackend:
+    """Chat completions over HTTP, streaming by server-sent events."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", *,
+                 timeout_s: float = 60.0, context_window: int = 8192,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        if not model:
+            raise ConfigError("the OpenAI-compatible backend needs a model name "
+                              "(DOPPEL_OPENAI_MODEL)")
+        self.base_url = base_url.rstrip("/")
+        self._model = model
+        self._context_window = context_window
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers,
+                                         timeout=timeout_s, transport=transport)
+
+    @property
+    def model_name(self) -> str:
+        return self._model
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
+
+    def count_tokens(self, text: str) -> int:
+        # The tokenizer lives on the server; ~4 characters per token is the usual estimate for
+        # English BPE vocabularies. Budgets keep a margin; exact counts come back in `usage`.
+        return max(1, (len(text) + 3) // 4)
+
+    def _body(self, messages: Sequence[ChatMessage], params: GenerationParams,
+              stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self._model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "stream": stream,
+        }
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.seed is not None:
+            body["seed"] = params.seed
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def chat(self, messages: Sequence[ChatMessage], params: GenerationParams) -> ChatResult:
+        try:
+            response = await self._client.post("/chat/completions",
+                                               json=self._body(messages, params, False))
+        except httpx.HTTPError as exc:
+            raise BackendError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
+        _raise_for_status(response)
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            usage = data.get("usage") or {}
+            return ChatResult(text=choice["message"].get("content") or "",
+                              prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                              completion_tokens=int(usage.get("completion_tokens", 0)),
+                              finish_reason=choice.get("finish_reason"),
+                              model=data.get("model", self._model))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise BackendError(f"malformed response from {self.base_url}: {exc}") from exc
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], params: GenerationParams
+    ) -> AsyncIterator[StreamChunk]:
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        n_chunks = 0
+        try:
+            async with self._client.stream("POST", "/chat/completions",
+                                           json=self._body(messages, params, True)) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    _raise_for_status(response)
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        break
+                    try:
+                        event = json.loads(payload)
+                    except json.JSONDecodeError as exc:
+                        raise BackendError(f"malformed stream event from {self.base_url}") from exc
+                    if event.get("usage"):
+                        usage = event["usage"]
+                    for choice in event.get("choices") or []:
+                        text = (choice.get("delta") or {}).get("content") or ""
+                        if text:
+                            n_chunks += 1
+                            yield StreamChunk(text)
+                        if choice.get("finish_reason"):
+                            finish = choice["finish_reason"]
+        except httpx.HTTPError as exc:
+            raise BackendError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
+        yield StreamChunk("", finish_reason=finish or "stop",
+                          prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                          completion_tokens=int(usage.get("completion_tokens", n_chunks)))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        message = response.json()["error"]["message"]
+    except Exception:
+        message = response.text[:200]
+    raise BackendError(f"model server answered {response.status_code}: {message}")
