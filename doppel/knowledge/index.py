@@ -202,3 +202,40 @@ class KnowledgeIndex:
         with self._lock:
             self._vectors[agent_id] = vectors
         return vectors
+
+
+class ApprovedAnswers:
+    """Owner-approved Q&A pairs (FAQ entries are added by ingestion with their document)."""
+
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.index = index
+        self.db = index.db
+
+    def add(self, agent_id: int, question: str, answer: str) -> int:
+        question, answer = question.strip(), answer.strip()
+        if not question or not answer:
+            from doppel.errors import ValidationError
+            raise ValidationError("both a question and an answer are needed")
+        vector = self.index.embedder.embed([question])[0]
+        with self.db.transaction() as tx:
+            cur = tx.execute("INSERT INTO approved_answers(agent_id, question, answer, embedding) "
+                             "VALUES (?,?,?,?)", (agent_id, question, answer, to_blob(vector)))
+            KnowledgeIndex.bump_version(tx, agent_id)
+            return int(cur.lastrowid or 0)
+
+    def list(self, agent_id: int) -> list[dict[str, object]]:
+        rows = self.db.connect().execute(
+            "SELECT a.id, a.question, a.answer, d.source, a.created_at FROM approved_answers a "
+            "LEFT JOIN documents d ON d.id = a.document_id WHERE a.agent_id = ? ORDER BY a.id",
+            (agent_id,)).fetchall()
+        return [{"id": r["id"], "question": r["question"], "answer": r["answer"],
+                 "source": f"faq:{r['source']}" if r["source"] else "owner",
+                 "created_at": r["created_at"]} for r in rows]
+
+    def delete(self, agent_id: int, answer_id: int) -> bool:
+        with self.db.transaction() as tx:
+            cur = tx.execute("DELETE FROM approved_answers WHERE id = ? AND agent_id = ? AND "
+                             "document_id IS NULL", (answer_id, agent_id))
+            if cur.rowcount:
+                KnowledgeIndex.bump_version(tx, agent_id)
+            return cur.rowcount > 0

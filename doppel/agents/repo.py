@@ -1,0 +1,86 @@
+"""Agents in the database: create, read, update, delete; YAML import and export."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from doppel.agents.spec import AgentSpec
+from doppel.errors import NotFoundError, ValidationError
+from doppel.store.db import Database
+
+
+@dataclass
+class Agent:
+    id: int
+    spec: AgentSpec
+    knowledge_version: int
+    created_at: str
+    updated_at: str
+
+    @property
+    def slug(self) -> str:
+        return self.spec.slug
+
+
+class AgentRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, spec: AgentSpec) -> Agent:
+        try:
+            with self.db.transaction() as tx:
+                tx.execute("INSERT INTO agents(slug, spec_json) VALUES (?, ?)",
+                           (spec.slug, spec.model_dump_json()))
+        except sqlite3.IntegrityError:
+            raise ValidationError(f"an agent named {spec.slug!r} already exists") from None
+        return self.get(spec.slug)
+
+    def update(self, spec: AgentSpec) -> Agent:
+        with self.db.transaction() as tx:
+            cur = tx.execute("UPDATE agents SET spec_json = ?, updated_at = "
+                             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE slug = ?",
+                             (spec.model_dump_json(), spec.slug))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no agent named {spec.slug!r}")
+        return self.get(spec.slug)
+
+    def get(self, slug: str) -> Agent:
+        row = self.db.connect().execute("SELECT * FROM agents WHERE slug = ?", (slug,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no agent named {slug!r} (see `doppel agents list`)")
+        return _agent(row)
+
+    def find(self, slug: str) -> Agent | None:
+        try:
+            return self.get(slug)
+        except NotFoundError:
+            return None
+
+    def list(self) -> list[Agent]:
+        rows = self.db.connect().execute("SELECT * FROM agents ORDER BY slug").fetchall()
+        return [_agent(r) for r in rows]
+
+    def delete(self, slug: str) -> None:
+        agent = self.get(slug)
+        with self.db.transaction() as tx:
+            # FTS rows are not covered by foreign keys: remove them explicitly.
+            tx.execute("DELETE FROM chunks_fts WHERE rowid IN "
+                       "(SELECT id FROM chunks WHERE agent_id = ?)", (agent.id,))
+            tx.execute("DELETE FROM agents WHERE id = ?", (agent.id,))
+
+    def stats(self, agent: Agent) -> dict[str, int]:
+        conn = self.db.connect()
+        one = lambda sql: int(conn.execute(sql, (agent.id,)).fetchone()[0])  # noqa: E731
+        return {
+            "documents": one("SELECT COUNT(*) FROM documents WHERE agent_id = ?"),
+            "chunks": one("SELECT COUNT(*) FROM chunks WHERE agent_id = ?"),
+            "approved_answers": one("SELECT COUNT(*) FROM approved_answers WHERE agent_id = ?"),
+            "conversations": one("SELECT COUNT(*) FROM conversations WHERE agent_id = ?"),
+            "turns": one("SELECT COUNT(*) FROM turns WHERE agent_id = ?"),
+        }
+
+
+def _agent(row: sqlite3.Row) -> Agent:
+    return Agent(row["id"], AgentSpec.model_validate_json(row["spec_json"]),
+                 row["knowledge_version"], row["created_at"], row["updated_at"])

@@ -1,0 +1,322 @@
+"""The turn: approved answers -> retrieval -> prompt -> generation -> grounding -> persist.
+
+Paths a turn can take (recorded with it):
+- ``approved``:   the question closely matches an FAQ entry or an owner-approved answer,
+                  which is returned verbatim; no generation.
+- ``generated``:  the model's draft passed the grounding check.
+- ``extractive``: the draft stated something the agent's content does not support; the user
+                  gets a quote of the best passage, with its citation, instead.
+- ``dont_know``:  nothing relevant was retrieved; the agent says so and offers a human.
+
+Streaming is sentence-gated: the draft is checked sentence by sentence as it is generated and
+a sentence reaches the user only once it has passed. On the first failing sentence generation
+stops and the answer continues with the extractive quote, so an invented fact is never shown,
+not even briefly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from doppel.agents.conversations import ConversationRepo
+from doppel.agents.grounding import Evidence, GroundingVerdict, check, content_words
+from doppel.agents.prompt import build_prompt
+from doppel.agents.repo import Agent
+from doppel.agents.spec import AgentSpec
+from doppel.config import Settings
+from doppel.errors import ValidationError
+from doppel.knowledge.index import KnowledgeIndex, Passage
+from doppel.models.base import ChatBackend, GenerationParams
+
+AnswerPath = Literal["approved", "generated", "extractive", "dont_know"]
+MAX_MESSAGE_CHARS = 4000
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+|\n+")
+_SMALL_TALK = re.compile(
+    r"^\W*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|thanks|thank you|thx|"
+    r"bye|goodbye|ok|okay|cool|great|perfect|awesome)\b[\w\s!.,']{0,20}$", re.I)
+_FOLLOW_UP_WORDS = 6  # a question this short may lean on the previous one ("and Sundays?")
+
+
+@dataclass
+class Citation:
+    number: int
+    source: str
+    heading: str
+    start: int
+    end: int
+    text: str
+
+    def label(self) -> str:
+        return f"[{self.number}] {self.source}" + (f" › {self.heading}" if self.heading else "")
+
+
+@dataclass
+class TurnResult:
+    id: int
+    conversation_id: int
+    thread: str
+    question: str
+    answer: str
+    path: AnswerPath
+    citations: list[Citation]
+    grounding: dict[str, Any]
+    draft: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    timings: dict[str, float]
+    model: str
+
+
+@dataclass
+class TurnEvent:
+    """`delta`: more answer text for the user. `done`: the turn is recorded (`result`)."""
+
+    kind: Literal["delta", "done"]
+    text: str = ""
+    result: TurnResult | None = None
+
+
+@dataclass
+class _Clock:
+    start: float = field(default_factory=time.perf_counter)
+    marks: dict[str, float] = field(default_factory=dict)
+    _last: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._last = self.start
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.marks[name] = self.marks.get(name, 0.0) + (now - self._last) * 1000
+        self._last = now
+
+    def since_start(self) -> float:
+        return (time.perf_counter() - self.start) * 1000
+
+
+class AgentRuntime:
+    """Runs turns for any agent; one instance serves all agents of a process."""
+
+    def __init__(self, settings: Settings, index: KnowledgeIndex,
+                 conversations: ConversationRepo,
+                 backend_for: Callable[[AgentSpec], ChatBackend]) -> None:
+        self.settings = settings
+        self.index = index
+        self.conversations = conversations
+        self.backend_for = backend_for
+
+    async def turn(self, agent: Agent, message: str, thread: str = "default",
+                   params: GenerationParams | None = None) -> TurnResult:
+        result = None
+        async for event in self.stream(agent, message, thread, params):
+            if event.kind == "done":
+                result = event.result
+        assert result is not None
+        return result
+
+    def turn_sync(self, agent: Agent, message: str, thread: str = "default") -> TurnResult:
+        return asyncio.run(self.turn(agent, message, thread))
+
+    async def stream(self, agent: Agent, message: str, thread: str = "default",
+                     params: GenerationParams | None = None) -> AsyncIterator[TurnEvent]:
+        message = message.strip()
+        if not message:
+            raise ValidationError("the message is empty")
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise ValidationError(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
+        s = self.settings
+        clock = _Clock()
+        conversation_id = self.conversations.get_or_create(agent.id, thread)
+        if _SMALL_TALK.match(message) and agent.spec.greeting:
+            # Greetings and thanks carry no question: answer in the owner's own words.
+            answer = agent.spec.greeting
+            yield TurnEvent("delta", answer)
+            yield TurnEvent("done", result=self._record(
+                agent, conversation_id, thread, message, answer, "approved", [],
+                {"source": "greeting"}, None, 0, 0, clock, ""))
+            return
+        query = message
+        previous = self.conversations.last_question(conversation_id)
+        if previous and len(message.split()) <= _FOLLOW_UP_WORDS:
+            query = f"{previous}\n{message}"
+        query_vector = await asyncio.to_thread(self.index.embed_query, query)
+        clock.lap("embed_ms")
+
+        approved = self.index.match_approved(agent.id, query_vector)
+        clock.lap("approved_ms")
+        if approved is not None and approved.similarity >= s.approved_threshold:
+            yield TurnEvent("delta", approved.answer)
+            yield TurnEvent("done", result=self._record(
+                agent, conversation_id, thread, message, approved.answer, "approved", [], {
+                    "approved_id": approved.id, "matched_question": approved.question,
+                    "similarity": round(approved.similarity, 4), "source": approved.source},
+                None, 0, 0, clock, ""))
+            return
+
+        passages = await asyncio.to_thread(self.index.search, agent.id, query,
+                                           s.retrieval_k, query_vector=query_vector)
+        clock.lap("retrieve_ms")
+        best = max((p.similarity for p in passages), default=0.0)
+        if best < s.min_relevance:
+            answer = dont_know(agent.spec)
+            yield TurnEvent("delta", answer)
+            yield TurnEvent("done", result=self._record(
+                agent, conversation_id, thread, message, answer, "dont_know", passages,
+                {"best_similarity": round(best, 4), "min_relevance": s.min_relevance},
+                None, 0, 0, clock, ""))
+            return
+
+        backend = self.backend_for(agent.spec)
+        history = self.conversations.history(conversation_id, s.history_turns)
+        prompt = build_prompt(agent.spec, message, passages, history, backend,
+                              max_answer_tokens=s.max_answer_tokens,
+                              passage_budget=s.prompt_passage_tokens)
+        evidence = Evidence([p.text for p in prompt.passages] + [p.heading for p in
+                                                                 prompt.passages]
+                            + spec_texts(agent.spec))
+        clock.lap("prompt_ms")
+
+        params = params or GenerationParams(
+            max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p,
+            repeat_penalty=s.repeat_penalty)
+        released: list[str] = []
+        verdict = GroundingVerdict(True)
+        draft, pending = "", ""
+        prompt_tokens = completion_tokens = 0
+        grounding_ms = 0.0
+        failed = False
+
+        def gate(sentence: str) -> bool:
+            nonlocal verdict, grounding_ms
+            started = time.perf_counter()
+            v = check(sentence, evidence, message)
+            grounding_ms += (time.perf_counter() - started) * 1000
+            verdict = verdict.merge(v)
+            return v.grounded
+
+        stream = backend.stream(prompt.messages, params)
+        try:
+            async for chunk in stream:
+                if chunk.text and "ttft_ms" not in clock.marks:
+                    clock.marks["ttft_ms"] = clock.since_start()
+                draft += chunk.text
+                pending += chunk.text
+                if chunk.finish_reason is not None:
+                    prompt_tokens = chunk.prompt_tokens or 0
+                    completion_tokens = chunk.completion_tokens or 0
+                while (m := _SENTENCE_BREAK.search(pending)) is not None:
+                    sentence, pending = pending[:m.end()], pending[m.end():]
+                    if not sentence.strip():
+                        continue
+                    if not gate(sentence):
+                        failed = True
+                        break
+                    released.append(sentence)
+                    if "first_visible_ms" not in clock.marks:
+                        clock.marks["first_visible_ms"] = clock.since_start()
+                    yield TurnEvent("delta", sentence)
+                    if len(released) >= s.max_answer_sentences:
+                        pending = ""
+                        break
+                if failed or len(released) >= s.max_answer_sentences:
+                    break
+        finally:
+            await stream.aclose()  # stops generation early when a sentence failed
+        if not failed and pending.strip():
+            if gate(pending):
+                released.append(pending)
+                yield TurnEvent("delta", pending)
+            else:
+                failed = True
+        clock.lap("generate_ms")
+        if not completion_tokens and draft:  # generation was stopped before its final chunk
+            prompt_tokens = prompt_tokens or prompt.tokens
+            completion_tokens = backend.count_tokens(draft)
+        clock.marks["generate_ms"] -= grounding_ms
+        clock.marks["grounding_ms"] = grounding_ms
+
+        spoken = "".join(released).strip()
+        path: AnswerPath = "generated"
+        answer = spoken
+        unverified = s.require_verified_facts and verdict.facts_checked == 0
+        if unverified and not failed:
+            verdict.grounded = False
+            verdict.unsupported.append("no verifiable fact in the answer")
+        if failed or not spoken or unverified:
+            path = "extractive"
+            quote = extractive_answer(message, prompt.passages or passages)
+            answer = f"{spoken}\n\n{quote}" if spoken else quote
+            yield TurnEvent("delta", ("\n\n" if spoken else "") + quote)
+        grounding = verdict.to_dict() | {"best_similarity": round(best, 4)}
+        yield TurnEvent("done", result=self._record(
+            agent, conversation_id, thread, message, answer, path, prompt.passages, grounding,
+            draft, prompt_tokens, completion_tokens, clock, backend.model_name))
+
+    def _record(self, agent: Agent, conversation_id: int, thread: str, message: str, answer: str,
+                path: AnswerPath, passages: list[Passage], grounding: dict[str, Any],
+                draft: str | None, prompt_tokens: int, completion_tokens: int, clock: _Clock,
+                model: str) -> TurnResult:
+        citations = [Citation(i + 1, p.source, p.heading, p.start, p.end, p.text)
+                     for i, p in enumerate(passages)]
+        stored_passages = [{"chunk_id": p.chunk_id, "source": p.source, "heading": p.heading,
+                            "start": p.start, "end": p.end, "score": round(p.score, 5),
+                            "similarity": round(p.similarity, 4)} for p in passages]
+        before_persist = time.perf_counter()
+        timings = {k: round(v, 3) for k, v in clock.marks.items()}
+        turn_id = self.conversations.record(
+            conversation_id=conversation_id, agent_id=agent.id, user_message=message,
+            answer=answer, path=path, draft=draft, grounding=grounding,
+            passages=stored_passages, prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens, timings=timings, model=model)
+        timings["persist_ms"] = round((time.perf_counter() - before_persist) * 1000, 3)
+        timings["total_ms"] = round(clock.since_start(), 3)
+        return TurnResult(turn_id, conversation_id, thread, message, answer, path, citations,
+                          grounding, draft, prompt_tokens, completion_tokens, timings, model)
+
+
+def spec_texts(spec: AgentSpec) -> list[str]:
+    """The parts of the agent spec that count as evidence for grounding."""
+    c = spec.contact
+    return [spec.name, spec.persona, spec.greeting, *spec.goals, *spec.rules,
+            c.name, c.email, c.phone, c.url, c.hours]
+
+
+def dont_know(spec: AgentSpec) -> str:
+    contact = spec.contact
+    who = contact.name or f"the {spec.name} team"
+    ways = [w for w in (contact.phone, contact.email) if w]
+    reach = (f" You can reach {who} at {' or '.join(ways)}" if ways else
+             f" You can reach {who} at {contact.url}" if contact.url else "")
+    when = f" ({contact.hours})" if contact.hours and reach else ""
+    return (f"Sorry, I don't know that — it isn't in {spec.name}'s information, and I'd rather "
+            f"not guess.{reach}{when}{'.' if reach else ' I can pass your question on to a person.'}")
+
+
+def extractive_answer(question: str, passages: list[Passage], max_chars: int = 360) -> str:
+    """Quote the lines of the best passage that share most words with the question."""
+    if not passages:
+        return "Sorry, I couldn't find that in my information."
+    passage = passages[0]
+    wanted = content_words(question)
+    units = [u.strip() for u in re.split(r"\n+|(?<=[.!?])\s+", passage.text) if u.strip()]
+    scored = sorted(range(len(units)), key=lambda i: (-len(content_words(units[i]) & wanted), i))
+    chosen: list[int] = []
+    size = 0
+    for i in scored:
+        if chosen and (size + len(units[i]) > max_chars
+                       or not content_words(units[i]) & wanted):
+            continue
+        chosen.append(i)
+        size += len(units[i])
+        if size >= max_chars:
+            break
+    quote = " ".join(units[i] for i in sorted(chosen))
+    if len(quote) > max_chars + 80:
+        quote = quote[:max_chars].rsplit(" ", 1)[0] + " …"
+    where = passage.heading or passage.source
+    return f"Here is what our information says ({where}): “{quote}” [1: {passage.source}]"

@@ -1,0 +1,91 @@
+"""AgentSpec: who the agent is, how it speaks, what it may do, and whom to hand over to.
+
+Stored in the database as JSON, exported and imported as YAML (`doppel agents export|import`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from doppel.errors import ValidationError
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+class Contact(BaseModel):
+    """How a customer reaches a human."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    url: str = ""
+    hours: str = ""
+
+    def summary(self) -> str:
+        parts = [p for p in (self.phone, self.email, self.url) if p]
+        return " · ".join(parts)
+
+
+class AgentSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(description="URL-safe id: lowercase letters, digits and dashes.")
+    name: str = Field(description="Display name.")
+    kind: Literal["business", "creator"] = "business"
+    persona: str = Field("", description="Voice and character, in plain words.")
+    goals: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+    greeting: str = ""
+    contact: Contact = Field(default_factory=Contact)
+    model: str = Field("", description="Chat backend name; empty: the configured default.")
+    sources: list[str] = Field(default_factory=list, description="Knowledge sources ingested.")
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("use 1-64 lowercase letters, digits and dashes, e.g. 'corner-bakery'")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    # --- YAML -----------------------------------------------------------------------------
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(exclude_defaults=False), sort_keys=False,
+                              allow_unicode=True, width=100)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> "AgentSpec":
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValidationError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(data, dict):
+            raise ValidationError("an agent file must be a YAML mapping")
+        return cls.parse(data)
+
+    @classmethod
+    def parse(cls, data: dict[str, object]) -> "AgentSpec":
+        try:
+            return cls.model_validate(data)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "agent"
+            raise ValidationError(f"{where}: {first['msg']}") from None
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:64].rstrip("-") or "agent"

@@ -1,0 +1,345 @@
+"""The `doppel` command line: thin commands that parse, call a service and print.
+
+Every error a user can cause ends as one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from doppel.agents.runtime import TurnResult
+from doppel.agents.spec import SLUG, AgentSpec, slugify
+from doppel.config import Settings, describe_settings
+from doppel.errors import DoppelError
+from doppel.knowledge.ingest import FileReport, IngestReport, collect_files
+from doppel.service import Doppel
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def handle_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DoppelError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("", err=True)
+            sys.exit(130)
+    return wrapper  # type: ignore[return-value]
+
+
+def _app(ctx: click.Context) -> Doppel:
+    obj = ctx.ensure_object(dict)
+    if "app" not in obj:
+        obj["app"] = Doppel(obj.get("settings") or Settings())
+    app: Doppel = obj["app"]
+    return app
+
+
+@click.group()
+@click.version_option(package_name="doppel")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """doppel: your own grounded AI agent, built from your own content, on open models."""
+    ctx.ensure_object(dict)
+
+
+# --- set-up ---------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="Print nothing when everything is ready.")
+@click.pass_context
+@handle_errors
+def init(ctx: click.Context, quiet: bool) -> None:
+    """Prepare the data directory and the embedded models (once; fast afterwards)."""
+    from doppel.models.prepare import is_prepared, prepare_models
+
+    settings: Settings = ctx.obj.get("settings") or Settings()
+    was_ready = is_prepared(settings)
+    paths = prepare_models(settings, log=(lambda m: None) if quiet else click.echo)
+    app = _app(ctx)
+    if not (quiet and was_ready):
+        click.echo(f"data directory: {settings.home}")
+        click.echo(f"database:       {app.db.path} (schema v{app.db.schema_version()})")
+        click.echo(f"chat model:     {paths.chat}")
+        click.echo(f"embedder:       {paths.embedder_onnx}")
+
+
+@main.command("config")
+def config_cmd() -> None:
+    """Show every setting, its environment variable and default."""
+    for env, default, help_text in describe_settings():
+        click.echo(f"{env:30} {default:28} {help_text}")
+
+
+# --- agents ---------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "source", type=click.Path(path_type=Path), required=True,
+              help="Folder (or file) with the owner's content; an agent.yaml there is used.")
+@click.option("--kind", type=click.Choice(["business", "creator"]), default=None)
+@click.pass_context
+@handle_errors
+def create(ctx: click.Context, name: str, source: Path, kind: str | None) -> None:
+    """Create an agent NAME from a folder of the owner's files."""
+    if not source.exists():
+        _fail(f"{source} does not exist")
+    data: dict[str, Any] = {}
+    spec_file = source / "agent.yaml" if source.is_dir() else None
+    if spec_file and spec_file.is_file():
+        data = AgentSpec.from_yaml(spec_file.read_text(encoding="utf-8")).model_dump()
+    if SLUG.match(name):
+        data["slug"] = name
+        data.setdefault("name", name.replace("-", " ").title())
+    else:
+        data["slug"] = slugify(name)
+        data["name"] = name
+    if kind:
+        data["kind"] = kind
+    data["sources"] = [str(source.resolve())]
+    app = _app(ctx)
+    agent = app.agents.create(AgentSpec.parse(data))
+    click.echo(f"created agent {agent.slug} ({agent.spec.name})")
+    report = _ingest_with_progress(app, agent.slug, [source])
+    click.echo(report.summary())
+    click.echo(f"talk to it: doppel chat {agent.slug}")
+
+
+@main.command()
+@click.argument("agent")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+@handle_errors
+def ingest(ctx: click.Context, agent: str, paths: tuple[Path, ...]) -> None:
+    """Add or refresh files in AGENT's knowledge (no PATHS: re-read its recorded sources)."""
+    app = _app(ctx)
+    record = app.agents.get(agent)
+    targets = list(paths) or [Path(p) for p in record.spec.sources]
+    if not targets:
+        _fail(f"give the files or folders to ingest: doppel ingest {agent} PATH...")
+    report = _ingest_with_progress(app, agent, targets)
+    new_sources = [str(p.resolve()) for p in paths if str(p.resolve()) not in record.spec.sources]
+    if new_sources:
+        spec = record.spec.model_copy(update={"sources": record.spec.sources + new_sources})
+        app.agents.update(spec)
+    click.echo(report.summary())
+    if report.count("skipped") == len(report.files) and report.files:
+        sys.exit(1)
+
+
+def _ingest_with_progress(app: Doppel, slug: str, paths: list[Path]) -> IngestReport:
+    agent = app.agents.get(slug)
+    files = collect_files(paths)
+    report = IngestReport()
+    lines: list[FileReport] = []
+    with click.progressbar(files, label="ingesting", file=sys.stderr,
+                           item_show_func=lambda f: f[1] if f else "") as bar:
+        for file, source in bar:
+            entry = app.ingestor.ingest_file(agent, file, source)
+            report.files.append(entry)
+            lines.append(entry)
+    for entry in lines:
+        click.echo(("  " if entry.status != "skipped" else "! ") + entry.line())
+    return report
+
+
+@main.group()
+def agents() -> None:
+    """List, show, export, import and delete agents."""
+
+
+@agents.command("list")
+@click.pass_context
+@handle_errors
+def agents_list(ctx: click.Context) -> None:
+    app = _app(ctx)
+    rows = app.agents.list()
+    if not rows:
+        click.echo("no agents yet: doppel create NAME --from FOLDER")
+    for a in rows:
+        stats = app.agents.stats(a)
+        click.echo(f"{a.slug:24} {a.spec.kind:9} {stats['documents']:3} docs "
+                   f"{stats['chunks']:5} chunks  {a.spec.name}")
+
+
+@agents.command("show")
+@click.argument("agent")
+@click.pass_context
+@handle_errors
+def agents_show(ctx: click.Context, agent: str) -> None:
+    app = _app(ctx)
+    a = app.agents.get(agent)
+    click.echo(a.spec.to_yaml().rstrip())
+    stats = app.agents.stats(a)
+    click.echo("# " + ", ".join(f"{k}: {v}" for k, v in stats.items()))
+
+
+@agents.command("export")
+@click.argument("agent")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
+@click.pass_context
+@handle_errors
+def agents_export(ctx: click.Context, agent: str, output: Path | None) -> None:
+    text = _app(ctx).agents.get(agent).spec.to_yaml()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@agents.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite an existing agent with this slug.")
+@click.pass_context
+@handle_errors
+def agents_import(ctx: click.Context, file: Path, replace: bool) -> None:
+    if not file.is_file():
+        _fail(f"{file} is not a file")
+    spec = AgentSpec.from_yaml(file.read_text(encoding="utf-8"))
+    app = _app(ctx)
+    if app.agents.find(spec.slug) and replace:
+        app.agents.update(spec)
+        click.echo(f"updated agent {spec.slug}")
+    else:
+        app.agents.create(spec)
+        click.echo(f"imported agent {spec.slug}")
+
+
+@agents.command("delete")
+@click.argument("agent")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@handle_errors
+def agents_delete(ctx: click.Context, agent: str, yes: bool) -> None:
+    app = _app(ctx)
+    app.agents.get(agent)
+    if not yes:
+        click.confirm(f"delete {agent} with all its knowledge and conversations?", abort=True)
+    app.agents.delete(agent)
+    click.echo(f"deleted agent {agent}")
+
+
+# --- approved answers -----------------------------------------------------------------------------
+
+@main.group()
+def answers() -> None:
+    """Owner-approved answers, used word for word when a question matches."""
+
+
+@answers.command("add")
+@click.argument("agent")
+@click.option("-q", "--question", prompt=True, help="The question customers ask.")
+@click.option("-a", "--answer", prompt=True, help="The approved answer.")
+@click.pass_context
+@handle_errors
+def answers_add(ctx: click.Context, agent: str, question: str, answer: str) -> None:
+    app = _app(ctx)
+    a = app.agents.get(agent)
+    answer_id = app.answers.add(a.id, question, answer)
+    click.echo(f"added approved answer #{answer_id}")
+
+
+@answers.command("list")
+@click.argument("agent")
+@click.pass_context
+@handle_errors
+def answers_list(ctx: click.Context, agent: str) -> None:
+    app = _app(ctx)
+    for row in app.answers.list(app.agents.get(agent).id):
+        click.echo(f"#{row['id']:<4} [{row['source']}] {row['question']}\n      {row['answer']}")
+
+
+@answers.command("delete")
+@click.argument("agent")
+@click.argument("answer_id", type=int)
+@click.pass_context
+@handle_errors
+def answers_delete(ctx: click.Context, agent: str, answer_id: int) -> None:
+    app = _app(ctx)
+    if not app.answers.delete(app.agents.get(agent).id, answer_id):
+        _fail(f"no owner-approved answer #{answer_id} for {agent} (FAQ entries change with "
+              f"their file)")
+    click.echo(f"deleted approved answer #{answer_id}")
+
+
+# --- chat -----------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("agent")
+@click.option("-m", "--message", help="Ask one question and exit.")
+@click.option("--thread", default="cli", show_default=True, help="Conversation thread id.")
+@click.option("--verbose", "-v", is_flag=True, help="Show the answer path and timings.")
+@click.pass_context
+@handle_errors
+def chat(ctx: click.Context, agent: str, message: str | None, thread: str, verbose: bool) -> None:
+    """Talk to AGENT (interactive, or one question with -m)."""
+    app = _app(ctx)
+    record = app.agents.get(agent)
+    if message is not None:
+        asyncio.run(_ask(app, record.slug, message, thread, verbose))
+        return
+    interactive = sys.stdin.isatty()
+    if record.spec.greeting:
+        click.secho(record.spec.greeting, fg="green")
+    if interactive:
+        click.echo("(empty line or Ctrl-D to quit)")
+    while True:
+        try:
+            line = input("you> " if interactive else "")
+        except EOFError:
+            break
+        if not line.strip():
+            if interactive:
+                break
+            continue
+        if not interactive:
+            click.echo(f"you> {line}")
+        try:
+            asyncio.run(_ask(app, record.slug, line, thread, verbose))
+        except DoppelError as exc:
+            click.echo(f"error: {exc}", err=True)
+
+
+async def _ask(app: Doppel, slug: str, message: str, thread: str, verbose: bool) -> TurnResult:
+    agent = app.agents.get(slug)
+    click.secho(f"{agent.spec.name}> ", fg="green", nl=False)
+    result: TurnResult | None = None
+    async for event in app.runtime.stream(agent, message, thread):
+        if event.kind == "delta":
+            click.echo(event.text, nl=False)
+            sys.stdout.flush()
+        else:
+            result = event.result
+    click.echo()
+    assert result is not None
+    if result.citations and result.path in ("generated", "extractive"):
+        for c in result.citations:
+            click.secho(f"  {c.label()}", dim=True)
+    if verbose:
+        t = result.timings
+        click.secho(f"  path={result.path} tokens={result.prompt_tokens}+"
+                    f"{result.completion_tokens} " + " ".join(f"{k}={v:.0f}" for k, v in
+                                                             t.items()), dim=True)
+        if result.grounding.get("unsupported") or result.grounding.get("contradictions"):
+            click.secho(f"  grounding: {result.grounding}", dim=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Ingestion: files -> loader -> chunks -> embeddings -> the agent's index, with a per-file report.
+
+Bad input never stops the run and never leaves half-written state: each file is parsed, chunked
+and embedded first, then written in one transaction that replaces the document's previous
+chunks (and FAQ answers). A file whose content is unchanged (same SHA-256) is left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from doppel.agents.repo import Agent
+from doppel.config import Settings
+from doppel.errors import IngestError
+from doppel.knowledge.chunking import chunk_document
+from doppel.knowledge.index import KnowledgeIndex
+from doppel.knowledge.loaders import loader_for
+from doppel.store.db import Database
+
+Status = Literal["added", "updated", "unchanged", "skipped"]
+
+# Files an owner's folder often holds that are not knowledge: skipped silently.
+_IGNORED_NAMES = {"agent.yaml", "agent.yml", ".ds_store", "thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class FileReport:
+    source: str
+    status: Status
+    chunks: int = 0
+    reason: str = ""
+
+    def line(self) -> str:
+        if self.status == "skipped":
+            return f"skipped {self.source}: {self.reason}"
+        detail = f" ({self.chunks} chunks)" if self.status != "unchanged" else ""
+        return f"{self.status} {self.source}{detail}"
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(f.chunks for f in self.files if f.status in ("added", "updated"))
+
+    def summary(self) -> str:
+        return (f"{self.count('added')} added, {self.count('updated')} updated, "
+                f"{self.count('unchanged')} unchanged, {self.count('skipped')} skipped; "
+                f"{self.chunks} chunks written")
+
+
+def collect_files(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    """(file, source name) for every file under the given paths, hidden files excluded."""
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+                for name in sorted(files):
+                    if name.startswith(".") or name.lower() in _IGNORED_NAMES:
+                        continue
+                    file = Path(root) / name
+                    found.append((file, file.relative_to(path).as_posix()))
+        else:
+            found.append((path, path.name))
+    return found
+
+
+class Ingestor:
+    def __init__(self, db: Database, index: KnowledgeIndex, settings: Settings) -> None:
+        self.db = db
+        self.index = index
+        self.settings = settings
+
+    def ingest(self, agent: Agent, paths: Iterable[Path],
+               progress: Callable[[FileReport], None] | None = None) -> IngestReport:
+        report = IngestReport()
+        for file, source in collect_files(paths):
+            entry = self.ingest_file(agent, file, source)
+            report.files.append(entry)
+            if progress:
+                progress(entry)
+        return report
+
+    def ingest_file(self, agent: Agent, file: Path, source: str) -> FileReport:
+        try:
+            return self._ingest_file(agent, file, source)
+        except IngestError as exc:
+            return FileReport(source, "skipped", reason=str(exc))
+
+    def _ingest_file(self, agent: Agent, file: Path, source: str) -> FileReport:
+        if not file.exists():
+            raise IngestError("no such file")
+        try:
+            size = file.stat().st_size
+            if size > self.settings.max_file_bytes:
+                raise IngestError(f"too large ({_mb(size)}; the limit is "
+                                  f"{_mb(self.settings.max_file_bytes)}, DOPPEL_MAX_FILE_BYTES)")
+            data = file.read_bytes()
+        except OSError as exc:
+            raise IngestError(f"unreadable ({exc.strerror or type(exc).__name__})") from None
+        return self.ingest_bytes(agent, data, source)
+
+    def ingest_bytes(self, agent: Agent, data: bytes, source: str) -> FileReport:
+        """Ingest one file's content under the given source name."""
+        try:
+            if len(data) > self.settings.max_file_bytes:
+                raise IngestError(f"too large ({_mb(len(data))})")
+            if not data.strip():
+                raise IngestError("empty file")
+            loader = loader_for(source)
+            if loader is None:
+                raise IngestError(f"unsupported file type '{Path(source).suffix or source}'")
+            digest = hashlib.sha256(data).hexdigest()
+            existing = self.db.connect().execute(
+                "SELECT id, sha256 FROM documents WHERE agent_id = ? AND source = ?",
+                (agent.id, source)).fetchone()
+            if existing is not None and existing["sha256"] == digest:
+                return FileReport(source, "unchanged")
+            doc = loader.load(data, source)
+            chunks = chunk_document(doc, self.settings.chunk_chars)
+            if not chunks:
+                raise IngestError("no text found")
+            vectors = self.index.embedder.embed([c.embedding_text() for c in chunks])
+            faq_vectors = self.index.embedder.embed([e.question for e in doc.faq])
+        except IngestError as exc:
+            return FileReport(source, "skipped", reason=str(exc))
+        with self.db.transaction() as tx:
+            if existing is not None:
+                document_id = int(existing["id"])
+                self.index.delete_document(tx, document_id)
+                tx.execute("UPDATE documents SET loader = ?, sha256 = ?, title = ?, n_chunks = ?, "
+                           "ingested_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                           (loader.name, digest, doc.title, len(chunks), document_id))
+            else:
+                cur = tx.execute("INSERT INTO documents(agent_id, source, loader, sha256, title, "
+                                 "n_chunks) VALUES (?,?,?,?,?,?)",
+                                 (agent.id, source, loader.name, digest, doc.title, len(chunks)))
+                document_id = int(cur.lastrowid or 0)
+            self.index.insert_chunks(tx, agent.id, document_id, chunks, vectors)
+            self.index.insert_faq(tx, agent.id, document_id, doc.faq, faq_vectors)
+            self.index.bump_version(tx, agent.id)
+        return FileReport(source, "updated" if existing is not None else "added", len(chunks))
+
+    def remove(self, agent: Agent, source: str) -> bool:
+        row = self.db.connect().execute(
+            "SELECT id FROM documents WHERE agent_id = ? AND source = ?",
+            (agent.id, source)).fetchone()
+        if row is None:
+            return False
+        with self.db.transaction() as tx:
+            self.index.delete_document(tx, int(row["id"]))
+            tx.execute("DELETE FROM documents WHERE id = ?", (row["id"],))
+            self.index.bump_version(tx, agent.id)
+        return True
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"

@@ -1,0 +1,67 @@
+"""`Doppel`: the services of one data directory, wired from Settings.
+
+The CLI, the (coming) HTTP server and the tests all build one of these. Models load lazily: a
+command that lists agents never loads the chat model or the embedder.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from doppel.agents.conversations import ConversationRepo
+from doppel.agents.repo import AgentRepo
+from doppel.agents.runtime import AgentRuntime
+from doppel.agents.spec import AgentSpec
+from doppel.config import Settings
+from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
+from doppel.knowledge.ingest import Ingestor
+from doppel.models import load_backend, load_embedder
+from doppel.models.base import ChatBackend, Embedder
+from doppel.store.db import Database
+
+
+class Doppel:
+    def __init__(self, settings: Settings | None = None, *, backend: ChatBackend | None = None,
+                 embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings()
+        self.settings.ensure_home()
+        self.db = Database(self.settings.db_path)
+        self.agents = AgentRepo(self.db)
+        self.conversations = ConversationRepo(self.db)
+        self._backend = backend
+        self._embedder = embedder
+        self._backends: dict[str, ChatBackend] = {}
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings)
+        return self._embedder
+
+    @cached_property
+    def index(self) -> KnowledgeIndex:
+        return KnowledgeIndex(self.db, self.embedder)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.db, self.index, self.settings)
+
+    @cached_property
+    def runtime(self) -> AgentRuntime:
+        return AgentRuntime(self.settings, self.index, self.conversations, self.backend_for)
+
+    def backend_for(self, spec: AgentSpec) -> ChatBackend:
+        """The agent's chat backend: an injected one, the agent's choice, or the default."""
+        if self._backend is not None:
+            return self._backend
+        name = spec.model or self.settings.chat_backend
+        if name not in self._backends:
+            self._backends[name] = load_backend(self.settings, name)
+        return self._backends[name]
+
+    @cached_property
+    def answers(self) -> ApprovedAnswers:
+        return ApprovedAnswers(self.index)
+
+    def close(self) -> None:
+        self.db.close()
