@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Data directory (DOPPEL_HOME).")
 
+    models_home: Path | None = Field(
+        None, description="Where prepared models live; default: <home>/models.")
+
     # --- chat model -------------------------------------------------------------------------
     chat_backend: str = Field(
         "embedded",
@@ -87,7 +90,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        return self.models_home or self.home / "models"
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

@@ -74,8 +74,13 @@ class FakeChatBackend:
         pass
 
 
+_FAKE_STOPWORDS = frozenset("a an and are at be can do does for how i in is it me my of on or "
+                            "the to we what when you your".split())
+
+
 class FakeEmbedder:
-    """Hashed bag of (crudely stemmed) words: deterministic, instant, lexical similarity."""
+    """Hashed bag of (crudely stemmed) content words: deterministic, instant, lexical
+    similarity (cosine = word overlap), so retrieval logic can be tested without a model."""
 
     name = "fake-embedder"
 
@@ -86,6 +91,8 @@ class FakeEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in re.findall(r"[a-z0-9]+", text.lower()):
+                if word in _FAKE_STOPWORDS:
+                    continue
                 word = re.sub(r"(ing|ed|es|s)$", "", word) if len(word) > 4 else word
                 h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
                 out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0

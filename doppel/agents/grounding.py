@@ -108,8 +108,9 @@ _MONTH_RE = (r"(january|february|march|april|may|june|july|august|september|octo
 _DATE_MD = re.compile(rf"\b{_MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
 _DATE_DM = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_RE}\b", re.I)
 _DATE_RANGE = re.compile(
-    rf"\b{_MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|—|to|through|until|and)\s*"
-    rf"(\d{{1,2}})\b(?!:)", re.I)
+    rf"\b{_MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?:-|–|—|to|through|until|and)\s*"
+    rf"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s*)?"
+    rf"(?:{_MONTH_RE}\s+)?(\d{{1,2}})\b(?!:)", re.I)
 _MONTH_ONLY = re.compile(rf"\b{_MONTH_RE}\b", re.I)
 _MONEY = re.compile(r"[$€£]\s?(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*(?:\.\d{1,2})?)\s?"
                     r"(?:dollars|usd|eur|euros|bucks)\b", re.I)
@@ -232,8 +233,13 @@ def _names(text: str) -> list[Fact]:
             if len(word) < 2 or not word[0].isupper() or word == "I" or word.startswith("I'"):
                 continue
             lower = word.lower()
-            if i == 0 and (lower in _COMMON_STARTERS or lower in _STOP):
-                continue
+            if i == 0:
+                # A capital at the start of a sentence says nothing, unless a second
+                # capitalised word follows ("Maria Lopez will help").
+                follows = words[1].group(0) if len(words) > 1 else ""
+                if (lower in _COMMON_STARTERS or lower in _STOP or not follows[:1].isupper()
+                        or follows.lower() in _STOP):
+                    continue
             out.append(Fact("name", word, lower.replace("’", "'")))
     return out
 
@@ -314,7 +320,9 @@ def _expand_dates(text: str) -> set[str]:
     dates = set()
     for m in _DATE_RANGE.finditer(text):
         month = _month_index(m.group(1)) + 1
-        a, b = int(m.group(2)), int(m.group(3))
+        if m.group(3) and _month_index(m.group(3)) + 1 != month:
+            continue  # spans two months: the endpoints are facts already
+        a, b = int(m.group(2)), int(m.group(4))
         if 1 <= a <= b <= 31:
             dates.update(f"{month:02d}-{d:02d}" for d in range(a, b + 1))
     return dates
@@ -352,8 +360,7 @@ class Evidence:
             clock = fact.value.lstrip("~")
             hour, minute = int(clock[:2]), int(clock[3:])
             self.values.add(("time", f"~{hour % 12:02d}:{minute:02d}"))
-            self.values.add(("number", str(hour % 12 or 12)))
-            self.values.add(("number", str(hour)))
+            self.values.add(("number", str(hour % 12 or 12)))  # "we open at 7"
             if fact.value.startswith("~"):  # ambiguous in the source: either half of the day
                 self.values.add(("time", f"{hour % 12:02d}:{minute:02d}"))
                 self.values.add(("time", f"{hour % 12 + 12:02d}:{minute:02d}"))
@@ -411,9 +418,13 @@ def _contradiction(sentence: str, evidence: Evidence) -> str | None:
     for clause in _clauses(sentence):
         if not clause.polar:
             continue
-        if clause.days or clause.dates:
-            related = [c for c in evidence.clauses
-                       if (clause.days & c.days) or (clause.dates & c.dates)]
+        if clause.dates:
+            related = [c for c in evidence.clauses if clause.dates & c.dates]
+        elif clause.days:
+            # A weekday claim is about the weekly rule: compare with undated evidence first
+            # (a dated clause such as a holiday week is an exception, not the rule).
+            related = [c for c in evidence.clauses if clause.days & c.days and not c.dates]
+            related = related or [c for c in evidence.clauses if clause.days & c.days]
         elif clause.words:
             need = max(1, -(-2 * len(clause.words) // 3))  # two thirds of the clause's words
             related = [c for c in evidence.clauses

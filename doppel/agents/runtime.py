@@ -242,7 +242,7 @@ class AgentRuntime:
 
         spoken = "".join(released).strip()
         path: AnswerPath = "generated"
-        answer = spoken
+        answer = "".join(released).strip()  # exactly what the user was shown
         unverified = s.require_verified_facts and verdict.facts_checked == 0
         if unverified and not failed:
             verdict.grounded = False
@@ -250,8 +250,9 @@ class AgentRuntime:
         if failed or not spoken or unverified:
             path = "extractive"
             quote = extractive_answer(message, prompt.passages or passages)
-            answer = f"{spoken}\n\n{quote}" if spoken else quote
-            yield TurnEvent("delta", ("\n\n" if spoken else "") + quote)
+            tail = ("\n\n" if spoken else "") + quote
+            answer = ("".join(released) + tail).strip()
+            yield TurnEvent("delta", tail)
         grounding = verdict.to_dict() | {"best_similarity": round(best, 4)}
         yield TurnEvent("done", result=self._record(
             agent, conversation_id, thread, message, answer, path, prompt.passages, grounding,
