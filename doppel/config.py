@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling mass.")
     repeat_penalty: float = Field(1.1, ge=1, description="Repetition penalty (embedded only).")
+    seed: int | None = Field(None, description="Sampling seed, for reproducible answers.")
     max_answer_tokens: int = Field(160, ge=8, description="Longest generated answer (tokens).")
     max_answer_sentences: int = Field(
         3, ge=1, description="Generation stops after this many sentences (small models ramble).")
@@ -68,9 +69,10 @@ class Settings(BaseSettings):
         True, description="A generated answer must state at least one fact verified against "
         "the agent's content; otherwise the turn quotes the best passage instead.")
     min_relevance: float = Field(
-        0.30,
+        0.40,
         description="Minimum cosine similarity of the best passage for the agent to answer; "
-        "below it the turn takes the don't-know path.",
+        "below it the turn takes the don't-know path. On the demo's eval set (MiniLM) "
+        "answerable questions scored 0.47-0.77, out-of-scope ones 0.09-0.32.",
     )
     approved_threshold: float = Field(
         0.86,

@@ -133,6 +133,18 @@ def test_streaming_never_shows_an_unsupported_sentence(app: Doppel, agent: Agent
     assert turn.path == "extractive" and turn.answer == shown.strip()
 
 
+def test_filler_is_shown_only_with_a_verified_fact(app: Doppel, agent: Agent,
+                                                  fake_backend: FakeChatBackend) -> None:
+    fake_backend.script = ["Great question! The Almond Croissant is $5.25.",
+                           "Great question! Come and see us."]
+    first = ask(app, agent, "What does an almond croissant cost?", thread="x")
+    assert first.path == "generated"
+    assert first.answer == "Great question! The Almond Croissant is $5.25."
+    second = ask(app, agent, "What does an almond croissant cost?", thread="y")
+    assert second.path == "extractive"
+    assert "Great question" not in second.answer and "5.25" in second.answer
+
+
 def test_greeting_gets_the_owners_greeting(app: Doppel, agent: Agent) -> None:
     result = ask(app, agent, "hello!")
     assert result.path == "approved" and result.answer == "Hi! Ask me anything."

@@ -183,13 +183,19 @@ class AgentRuntime:
 
         params = params or GenerationParams(
             max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p,
-            repeat_penalty=s.repeat_penalty)
+            repeat_penalty=s.repeat_penalty, seed=s.seed)
         released: list[str] = []
         verdict = GroundingVerdict(True)
         draft, pending = "", ""
         prompt_tokens = completion_tokens = 0
         grounding_ms = 0.0
         failed = False
+
+        # Sentences that passed but state no checkable fact ("Sure!") are held back until a
+        # sentence with a verified fact arrives: if none does, the turn quotes a passage and
+        # the filler is never shown.
+        held: list[str] = []
+        hold = s.require_verified_facts
 
         def gate(sentence: str) -> bool:
             nonlocal verdict, grounding_ms
@@ -198,6 +204,19 @@ class AgentRuntime:
             grounding_ms += (time.perf_counter() - started) * 1000
             verdict = verdict.merge(v)
             return v.grounded
+
+        def release(sentence: str) -> list[str]:
+            nonlocal hold
+            if hold and verdict.facts_checked == 0:
+                held.append(sentence)
+                return []
+            hold = False
+            out = [*held, sentence]
+            held.clear()
+            released.extend(out)
+            if "first_visible_ms" not in clock.marks:
+                clock.marks["first_visible_ms"] = clock.since_start()
+            return out
 
         stream = backend.stream(prompt.messages, params)
         try:
@@ -216,21 +235,19 @@ class AgentRuntime:
                     if not gate(sentence):
                         failed = True
                         break
-                    released.append(sentence)
-                    if "first_visible_ms" not in clock.marks:
-                        clock.marks["first_visible_ms"] = clock.since_start()
-                    yield TurnEvent("delta", sentence)
-                    if len(released) >= s.max_answer_sentences:
+                    for text in release(sentence):
+                        yield TurnEvent("delta", text)
+                    if len(released) + len(held) >= s.max_answer_sentences:
                         pending = ""
                         break
-                if failed or len(released) >= s.max_answer_sentences:
+                if failed or len(released) + len(held) >= s.max_answer_sentences:
                     break
         finally:
             await stream.aclose()  # stops generation early when a sentence failed
         if not failed and pending.strip():
             if gate(pending):
-                released.append(pending)
-                yield TurnEvent("delta", pending)
+                for text in release(pending):
+                    yield TurnEvent("delta", text)
             else:
                 failed = True
         clock.lap("generate_ms")
@@ -319,5 +336,5 @@ def extractive_answer(question: str, passages: list[Passage], max_chars: int = 3
     quote = " ".join(units[i] for i in sorted(chosen))
     if len(quote) > max_chars + 80:
         quote = quote[:max_chars].rsplit(" ", 1)[0] + " …"
-    where = passage.heading or passage.source
-    return f"Here is what our information says ({where}): “{quote}” [1: {passage.source}]"
+    where = passage.source + (f" › {passage.heading}" if passage.heading else "")
+    return f"Here is what our information says ({where}): “{quote}”"

@@ -14,6 +14,7 @@ prompt is evaluated once and reused by the next turn.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import threading
 import time
@@ -161,8 +162,11 @@ class EmbeddedBackend:
         """The shared model lives for the whole process; closing is a no-op."""
 
     def close(self) -> None:
-        self._executor.submit(self._llama.close).result()
-        self._executor.shutdown(wait=True)
+        """Free the model (called at exit: llama.cpp's own finaliser fails at shutdown)."""
+        if self._llama is not None:
+            self._executor.shutdown(wait=True)
+            self._llama.close()
+            self._llama = None
 
 
 _shared: dict[tuple[str, int, int], EmbeddedBackend] = {}
@@ -180,3 +184,10 @@ def shared_embedded_backend(model_path: Path, n_ctx: int, n_threads: int) -> Emb
             backend.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
             _shared[key] = backend
         return backend
+
+
+@atexit.register
+def _close_shared() -> None:
+    for backend in _shared.values():
+        backend.close()
+    _shared.clear()

@@ -1,0 +1,144 @@
+"""The CLI through click's runner, on a real SQLite file with the shipped fakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from doppel.cli import main
+from doppel.service import Doppel
+from doppel.testing import FakeChatBackend
+
+from .conftest import EXAMPLES
+
+
+def run(app: Doppel, *args: str, input: str | None = None) -> Result:
+    result = CliRunner().invoke(main, list(args), obj={"app": app}, input=input)
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def created(app: Doppel) -> Doppel:
+    app.settings.min_relevance = 0.08  # the fake embedder's cosine is plain word overlap
+    result = run(app, "create", "juniper-rye", "--from", str(EXAMPLES))
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def test_create_from_folder_uses_agent_yaml_and_reports_files(created: Doppel) -> None:
+    agent = created.agents.get("juniper-rye")
+    assert agent.spec.name == "Juniper & Rye Bakery"
+    assert agent.spec.contact.phone
+    stats = created.agents.stats(agent)
+    assert stats["documents"] == 8 and stats["approved_answers"] > 10
+
+
+def test_create_twice_is_a_one_line_error(created: Doppel) -> None:
+    result = run(created, "create", "juniper-rye", "--from", str(EXAMPLES))
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: an agent named 'juniper-rye' already exists"
+
+
+def test_create_from_missing_folder(app: Doppel, tmp_path: Path) -> None:
+    result = run(app, "create", "x", "--from", str(tmp_path / "nope"))
+    assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_unknown_agent_is_a_one_line_error(app: Doppel, tmp_path: Path) -> None:
+    for args in (["ingest", "ghost", str(tmp_path)], ["chat", "ghost", "-m", "hi"],
+                 ["agents", "show", "ghost"], ["agents", "delete", "ghost", "--yes"],
+                 ["answers", "list", "ghost"]):
+        result = run(app, *args)
+        assert result.exit_code == 1, args
+        lines = result.output.strip().splitlines()
+        assert lines == ["error: no agent named 'ghost' (see `doppel agents list`)"], args
+
+
+def test_ingest_reports_bad_files_by_name_and_keeps_the_rest(created: Doppel,
+                                                            tmp_path: Path) -> None:
+    tmp_path = tmp_path / "upload"
+    tmp_path.mkdir()
+    (tmp_path / "good.md").write_text("# Catering\n\nWe cater office breakfasts.\n")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "blob.csv").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    result = run(created, "ingest", "juniper-rye", str(tmp_path))
+    assert result.exit_code == 0
+    out = result.output
+    assert "added good.md" in out
+    assert "skipped empty.txt: empty file" in out
+    assert "skipped blob.csv: binary file" in out
+    assert "skipped photo.jpg: unsupported file type '.jpg'" in out
+    assert "1 added" in out and "3 skipped" in out
+
+
+def test_reingest_without_paths_uses_recorded_sources(created: Doppel) -> None:
+    result = run(created, "ingest", "juniper-rye")
+    assert result.exit_code == 0 and "8 unchanged" in result.output
+
+
+def test_agents_list_show_export_import_delete(created: Doppel, tmp_path: Path) -> None:
+    assert "juniper-rye" in run(created, "agents", "list").output
+    shown = run(created, "agents", "show", "juniper-rye").output
+    assert "name: Juniper & Rye Bakery" in shown and "documents: 8" in shown
+    out = tmp_path / "agent.yaml"
+    assert run(created, "agents", "export", "juniper-rye", "-o", str(out)).exit_code == 0
+    text = out.read_text().replace("slug: juniper-rye", "slug: juniper-two")
+    out.write_text(text)
+    assert run(created, "agents", "import", str(out)).exit_code == 0
+    assert created.agents.get("juniper-two").spec.contact == \
+        created.agents.get("juniper-rye").spec.contact
+    assert run(created, "agents", "delete", "juniper-two", "--yes").exit_code == 0
+    assert created.agents.find("juniper-two") is None
+
+
+def test_import_of_invalid_spec_is_one_line(app: Doppel, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("slug: Not A Slug\nname: x\n")
+    result = run(app, "agents", "import", str(bad))
+    assert result.exit_code == 1 and result.output.startswith("error: slug:")
+    bad.write_text("slug: [unclosed\n")
+    result = run(app, "agents", "import", str(bad))
+    assert result.exit_code == 1 and result.output.startswith("error: invalid YAML")
+
+
+def test_chat_one_shot_streams_answer_and_citations(created: Doppel,
+                                                    fake_backend: FakeChatBackend) -> None:
+    fake_backend.script = ["An almond croissant is $5.25."]
+    result = run(created, "chat", "juniper-rye", "-m", "What does an almond croissant cost?",
+                 "-v")
+    assert result.exit_code == 0
+    assert "An almond croissant is $5.25." in result.output
+    assert "[1] prices.csv" in result.output
+    assert "path=generated" in result.output
+
+
+def test_chat_interactive_reads_lines_until_eof(created: Doppel,
+                                                fake_backend: FakeChatBackend) -> None:
+    fake_backend.script = ["An almond croissant is $5.25."]
+    result = run(created, "chat", "juniper-rye",
+                 input="hello\nWhat does an almond croissant cost?\n")
+    assert result.exit_code == 0
+    assert result.output.count("you> ") == 2
+    assert "welcome to Juniper & Rye" in result.output and "$5.25" in result.output
+
+
+def test_answers_add_list_delete(created: Doppel) -> None:
+    added = run(created, "answers", "add", "juniper-rye", "-q", "Do you sell gift boxes?",
+                "-a", "Yes, gift boxes start at $20.")
+    assert added.exit_code == 0
+    answer_id = added.output.split("#")[1].strip()
+    assert "Do you sell gift boxes?" in run(created, "answers", "list", "juniper-rye").output
+    assert run(created, "answers", "delete", "juniper-rye", answer_id).exit_code == 0
+    missing = run(created, "answers", "delete", "juniper-rye", "99999")
+    assert missing.exit_code == 1
+
+
+def test_config_lists_every_setting_with_help() -> None:
+    result = CliRunner().invoke(main, ["config"])
+    assert "DOPPEL_HOME" in result.output and "DOPPEL_N_THREADS" in result.output
+    for line in result.output.strip().splitlines():
+        assert len(line.split(None, 2)) == 3, line  # env var, default, help text
