@@ -91,22 +91,58 @@ TIMES = ["7 am", "7:30 am", "8 am", "11 am", "noon", "2 pm", "3 pm", "5 pm", "6 
 
 PRODUCTS = [f"{a} {n}" for nouns in NOUNS.values() for n in nouns for a in ADJECTIVES]
 
-SENTENCES = [
-    "Our {p} is {price} and is baked fresh every morning.",
-    "The {p} costs {price}; a half portion is {price2}.",
-    "{P} is available on {day}s and {day2}s only, from {time} until it sells out.",
-    "Orders for the {p} must be placed {n} days in advance with a {pct}% {policy}.",
-    "The {p} contains {allergen} and is made in a kitchen that also handles {allergen2}.",
-    "We do not offer a {policy} on custom orders once baking has started.",
-    "A {policy} is possible within {n} days if you bring your receipt to the counter.",
-    "We are open {day} to {day2} from {time} to {time2}; on public holidays we close at {time}.",
-    "Pickup is at the side door on {day}s between {time} and {time2}.",
-    "Call us before {time} the day before to hold a {p} for you.",
-    "Ask about our {policy} policy: it applies to every order above {price}.",
-    "Delivery within {n} miles costs {price}; orders over {price2} ship free.",
-    "The {p} is vegan and made without {allergen}.",
-    "Yesterday's {p} is half price on the day-old shelf by the door.",
-]
+# Sentence templates by top-level section: a passage mostly talks about its own section, as a
+# real owner's pages do (so that common words are common within a section, not everywhere).
+SENTENCES = {
+    "Menu": [
+        "Our {p} is {price} and comes out of the oven at {time}.",
+        "The {p} costs {price}; a half portion is {price2}.",
+        "{P} is on the counter {day}s and {day2}s only, until it sells out.",
+        "{P}: {texture} crust, {texture2} crumb, {n}-hour fermentation.",
+        "The {p} contains {allergen}; our kitchen also handles {allergen2}.",
+        "The {p} is vegan and made without {allergen}.",
+        "Yesterday's {p} is half price on the day-old shelf.",
+        "We bake the {p} with {flour} flour from a mill {n} miles away.",
+        "Try the {p} with {spread}.",
+        "Seasonal: the {p} returns every {season}.",
+    ],
+    "Policies": [
+        "A {policy} is possible within {n} days with your receipt.",
+        "We cannot offer a {policy} on custom orders once baking has started.",
+        "Our {policy} policy applies to every purchase above {price}.",
+        "Allergy notice: products may contain traces of {allergen} and {allergen2}.",
+        "Deposits of {pct}% are non-refundable less than {n} days before the event.",
+        "Gift cards never expire and can be used online or in store.",
+        "Delivery within {n} miles costs {price}; larger orders ship free.",
+        "We keep your email only to confirm orders and never share it.",
+        "Cancellations made before {time} on {day} are refunded in full.",
+    ],
+    "Hours": [
+        "We are open {day} to {day2}, {time} to {time2}.",
+        "On public holidays we close at {time}.",
+        "Pickup is at the side door on {day}s between {time} and {time2}.",
+        "Street parking is free after {time}; the lot behind the building has {n} spaces.",
+        "We are closed on {day}s for deep cleaning.",
+        "Take bus {n} to the market stop; we are two blocks north.",
+        "During {season} the café stays open late on {day}s.",
+    ],
+    "Catering": [
+        "Custom cakes need {n} days' notice and a {pct}% deposit.",
+        "Wedding tastings are held on {day}s at {time} by appointment.",
+        "Office platters serve {n} people and start at {price}.",
+        "Tiered cakes start at {price} for {n} guests; each extra tier is {price2}.",
+        "We deliver catering within {n} miles for {price}.",
+        "Birthday cakes can carry a message of up to {n} words.",
+        "Email us a photo and we will match the design as closely as we can.",
+    ],
+    "About": [
+        "We opened in {year} in a former {building} on Main Street.",
+        "Our bakers start at {time} every day.",
+        "All our {flour} flour is stone-milled nearby.",
+        "We are hiring a {job} for {day} and {day2} shifts.",
+        "Leftovers go to the food bank every {day}.",
+    ],
+}
 QUESTIONS = [
     "How much is the {p}?",
     "Do you have {p} on {day}?",
@@ -115,14 +151,22 @@ QUESTIONS = [
     "Does the {p} contain {allergen}?",
     "What is your {policy} policy?",
     "Can I order a {p} for {day}?",
-    "How many days in advance do I need to order a {p}?",
+    "How many days in advance do I need to order a custom cake?",
     "Is there anything without {allergen}?",
     "Do you deliver, and how much does delivery cost?",
     "Can I get a refund on a custom cake?",
     "Where can I park?",
     "Is the {p} vegan?",
     "Do you do catering for weddings?",
+    "When does the {p} come out of the oven?",
+    "Are you hiring?",
 ]
+TEXTURES = "crackly crisp soft chewy tender flaky airy dense open tight golden".split()
+FLOURS = "rye spelt wheat buckwheat einkorn emmer oat".split()
+SPREADS = ["salted butter", "apricot jam", "smoked salmon", "honey", "ricotta", "olive oil"]
+SEASONS = "spring summer autumn winter".split()
+JOBS = ["baker", "barista", "counter assistant", "delivery driver", "pastry chef"]
+BUILDINGS = "bank pharmacy garage bookshop".split()
 
 
 def _fill(template: str, rng: random.Random, product: str) -> str:
@@ -135,6 +179,10 @@ def _fill(template: str, rng: random.Random, product: str) -> str:
         "n": rng.randint(1, 14), "pct": rng.choice((10, 20, 25, 50)),
         "policy": rng.choice(POLICY), "allergen": rng.choice(ALLERGENS),
         "allergen2": rng.choice(ALLERGENS),
+        "texture": rng.choice(TEXTURES), "texture2": rng.choice(TEXTURES),
+        "flour": rng.choice(FLOURS), "spread": rng.choice(SPREADS),
+        "season": rng.choice(SEASONS), "year": rng.randint(1950, 2020),
+        "job": rng.choice(JOBS), "building": rng.choice(BUILDINGS),
     }
     return template.format(**values)
 
@@ -152,7 +200,8 @@ def synthetic_passage(rng: random.Random) -> tuple[int, str, str]:
     size = 0
     while size < target:
         other = product if rng.random() < 0.6 else rng.choice(PRODUCTS)
-        sentence = _fill(rng.choice(SENTENCES), rng, other)
+        section = top if rng.random() < 0.85 else rng.choice(list(SENTENCES))
+        sentence = _fill(rng.choice(SENTENCES[section]), rng, other)
         if size + len(sentence) + 1 > 600 and size >= 200:
             break
         sentences.append(sentence)
@@ -180,15 +229,24 @@ def structured_vectors(topics: np.ndarray, centroids: np.ndarray, rng: np.random
 
 
 # --- measurement helpers ---------------------------------------------------------------------
-def rss_mb() -> float:
-    """Resident set size of this process (Linux), in MiB."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident set size of this process (Linux), in MiB; field="VmHWM" for the peak."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return float("nan")
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's VmHWM (Linux >= 4.0), so that a later read is this step's peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
 
 
 def summary_ms(seconds: list[float]) -> dict[str, float]:
@@ -270,19 +328,25 @@ def bench_size(n: int, n_queries: int, embedder, seed: int) -> dict[str, object]
 
         # Cold: the first search builds the agent's vector matrix.
         rss0 = rss_mb()
+        peak_ok = reset_peak_rss()
         t0 = time.perf_counter()
         index.search(agent_id, questions[0][1], k=K, query_vector=query_vectors[0])
         cold_s = time.perf_counter() - t0
         rss_cold = rss_mb() - rss0
+        peak_cold = rss_mb("VmHWM") - rss0 if peak_ok else float("nan")
 
         # Warm: end to end.
         search = Timer()
-        hits = []
+        hits, returned = [], set()
         for (_, q), qv in zip(questions[1:], query_vectors[1:], strict=True):
             t1 = time.perf_counter()
             result = index.search(agent_id, q, k=K, query_vector=qv)
             search.samples.append(time.perf_counter() - t1)
             hits.append(len(result))
+            returned.update(p.chunk_id for p in result)
+        foreign = conn.execute(  # isolation: nothing from the noise agent may come back
+            f"SELECT count(*) FROM chunks WHERE agent_id != ? AND id IN "
+            f"({','.join(map(str, returned)) or 'NULL'})", (agent_id,)).fetchone()[0]
 
         # The parts, replicated (same SQL, same numpy), on the same connection.
         build = replicate_cache_build(conn, agent_id)
@@ -318,6 +382,7 @@ def bench_size(n: int, n_queries: int, embedder, seed: int) -> dict[str, object]
         "chunks": n, "noise_chunks": n_noise, "generate_s": generate_s,
         "insert_s": insert_s, "insert_chunks_per_s": n / insert_s, "db_mb": db_mb,
         "cold_first_query_ms": cold_s * 1000, "cold_rss_delta_mb": rss_cold,
+        "cold_peak_rss_delta_mb": peak_cold, "foreign_results": int(foreign),
         "matrix_mb": matrix.nbytes / 2**20,
         "cache_build_sql_ms": build["sql_s"] * 1000, "cache_build_numpy_ms": build["np_s"] * 1000,
         "search_ms": summary_ms(search.samples),
@@ -427,13 +492,21 @@ def bench_ingest(settings_for, folder: Path, repeats: int, label: str) -> dict[s
             t0 = time.perf_counter()
             report = ingestor.ingest(agent, [folder])
             seconds = time.perf_counter() - t0
-            # How much of it is the embedder: embed the same chunk texts again, directly.
-            rows = app.db.connect().execute(
-                "SELECT heading, text FROM chunks WHERE agent_id = ?", (agent.id,)).fetchall()
-            texts = [f"{r[0]}\n{r[1]}" if r[0] else r[1] for r in rows]
-            t0 = time.perf_counter()
-            app.embedder.embed(texts)
-            embed_s = time.perf_counter() - t0
+            # How much of it is the embedder: embed the same texts again, file by file (as
+            # the Ingestor does: each file's chunks, then its FAQ questions).
+            conn = app.db.connect()
+            embed_s = 0.0
+            for (document_id,) in conn.execute("SELECT id FROM documents WHERE agent_id = ? "
+                                               "ORDER BY id", (agent.id,)).fetchall():
+                rows = conn.execute("SELECT heading, text FROM chunks WHERE document_id = ? "
+                                    "ORDER BY ord", (document_id,)).fetchall()
+                texts = [f"{r[0]}\n{r[1]}" if r[0] else r[1] for r in rows]
+                faq = [r[0] for r in conn.execute("SELECT question FROM approved_answers "
+                                                  "WHERE document_id = ?", (document_id,))]
+                t0 = time.perf_counter()
+                app.embedder.embed(texts)
+                app.embedder.embed(faq)
+                embed_s += time.perf_counter() - t0
             runs.append({"files": report.count("added"), "skipped": report.count("skipped"),
                          "chunks": report.chunks, "seconds": seconds, "embed_s": embed_s})
             app.close()
@@ -450,12 +523,14 @@ def print_table(results: dict[str, object]) -> None:
     sizes = results["sizes"]
     print("\nQuery latency: KnowledgeIndex.search(k=4, query_vector=...), warm, ms")
     print(f"{'chunks':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'mean':>7} {'max':>7} | "
-          f"{'cold 1st':>9} {'matrix MB':>9} {'RSS +MB':>8} | {'insert/s':>9} {'DB MB':>7}")
+          f"{'cold 1st':>9} {'matrix MB':>9} {'RSS +MB':>8} {'peak +MB':>8} | "
+          f"{'insert/s':>9} {'DB MB':>7} {'foreign':>7}")
     for r in sizes:
         s = r["search_ms"]
         print(f"{r['chunks']:>8} {s['p50']:7.2f} {s['p95']:7.2f} {s['p99']:7.2f} {s['mean']:7.2f} "
               f"{s['max']:7.2f} | {r['cold_first_query_ms']:9.1f} {r['matrix_mb']:9.1f} "
-              f"{r['cold_rss_delta_mb']:8.1f} | {r['insert_chunks_per_s']:9.0f} {r['db_mb']:7.1f}")
+              f"{r['cold_rss_delta_mb']:8.1f} {r['cold_peak_rss_delta_mb']:8.1f} | "
+              f"{r['insert_chunks_per_s']:9.0f} {r['db_mb']:7.1f} {r['foreign_results']:>7}")
     print("\nWhere the time goes (replicated parts, ms: p50 / p95)")
     print(f"{'chunks':>8} {'version':>13} {'vector top-30':>15} {'FTS5 bm25':>15} "
           f"{'fetch top-4':>13} | {'cache build SQL+numpy ms':>24} {'FTS matches (median)':>21}")
@@ -490,7 +565,10 @@ def print_table(results: dict[str, object]) -> None:
     if t["p95_ms"] is not None:
         print(f"  with the query embedding added (p95 + p95): "
               f"{t['p95_ms'] + e['p95']:.2f} ms")
-    print(f"Total benchmark time: {results['total_s']:.1f} s")
+    print(f"Total benchmark time: {results['total_s']:.1f} s on {results['cpus']} CPUs; load "
+          f"average at start/end: {results['load_start']:.2f} / {results['load_end']:.2f}")
+    if max(results["load_start"], results["load_end"]) > 0.5 * results["cpus"]:
+        print("WARNING: other processes were busy on this machine; timings are pessimistic.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -511,6 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     started = time.perf_counter()
+    load_start = os.getloadavg()[0]
     models_home = Path(os.environ["DOPPEL_HOME"]) / "models" if os.environ.get("DOPPEL_HOME") \
         else ROOT / ".doppel" / "models"
     settings_for = lambda home: Settings(home=home, models_home=models_home)  # noqa: E731
@@ -540,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
     results["target"] = {"size": TARGET_SIZE, "p95_limit_ms": TARGET_P95_MS, "p95_ms": p95,
                          "pass": None if p95 is None else p95 <= TARGET_P95_MS}
     results["total_s"] = time.perf_counter() - started
+    results["cpus"] = os.cpu_count() or 0
+    results["load_start"], results["load_end"] = load_start, os.getloadavg()[0]
     if args.json:
         print(json.dumps(results, indent=2))
     else:

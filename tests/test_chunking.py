@@ -69,7 +69,8 @@ def test_units_that_fit_together_share_one_chunk() -> None:
 
 
 def test_overlong_unit_is_split_at_sentence_boundaries() -> None:
-    sentences = [f"Sentence number {i} talks about bread and pastry for a while." for i in range(12)]
+    sentences = [f"Sentence number {i} talks about bread and pastry for a while."
+                 for i in range(12)]
     long_unit = " ".join(sentences)
     assert len(long_unit) > 300
     doc = LoadedDocument("t", [Section("H", ["Before.", long_unit, "After."])])
@@ -159,10 +160,6 @@ def test_example_offsets_increase_and_match_text(name: str, chunk_chars: int) ->
         assert all(len(c.text) <= chunk_chars for c in chunks)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG loaders.py HTMLLoader.load(): flush() records `offset` after the section's units "
-    "were counted, so a section's offset is where it ends, not where it starts; chunk ranges "
-    "of consecutive sections overlap and go backwards (policies.html: 2507-2719 then 2411)"))
 def test_html_example_offsets_increase() -> None:
     doc = load_example("policies.html")
     assert doc.sections[0].offset == 0

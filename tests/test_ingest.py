@@ -167,7 +167,8 @@ def test_faq_entries_become_approved_answers_replaced_on_reingest(
     questions = [a["question"] for a in answers]
     assert len(questions) == len(set(questions)) == 19  # 18 FAQ entries + the owner's
     wifi = next(a for a in answers if a["question"] == "Is there Wi-Fi?")
-    assert wifi["answer"] == "Yes, Wi-Fi is free for customers. Ask at the counter for the password."
+    assert wifi["answer"] == ("Yes, Wi-Fi is free for customers. "
+                              "Ask at the counter for the password.")
     assert any(a["question"] == "Do you sell sandwiches?" for a in answers)
     owner = [a for a in answers if a["source"] == "owner"]
     assert [a["id"] for a in owner] == [owner_id]  # the owner's answer survives
@@ -368,7 +369,8 @@ def test_search_never_crosses_agents(app: Doppel, two_agents: tuple[Agent, Agent
     # FTS itself: B's words under A's agent token match nothing, under B's they do
     conn = app.db.connect()
     fts = "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?"
-    assert conn.execute(fts, (f'agent:"a{a.id}" AND ("derailleur" OR "tubeless")',)).fetchall() == []
+    only_b_words = f'agent:"a{a.id}" AND ("derailleur" OR "tubeless")'
+    assert conn.execute(fts, (only_b_words,)).fetchall() == []
     b_hits = {r[0] for r in conn.execute(fts, (f'agent:"a{b.id}" AND "derailleur"',))}
     assert b_hits and b_hits <= b_ids
     # approved answers are per agent too
@@ -403,11 +405,6 @@ def test_deleting_an_agent_removes_its_knowledge(app: Doppel,
     assert app.index.search(a.id, "sourdough", 1)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason=(
-    "BUG index.py KnowledgeIndex._agent_vectors(): the vector cache is keyed on (agent id, "
-    "knowledge_version) only; agents.id has no AUTOINCREMENT, so a new agent created after the "
-    "last one was deleted reuses its id and version numbering, and gets the deleted agent's "
-    "cached matrix (here: IndexError on a BM25-only hit)"))
 def test_new_agent_after_a_delete_searches_its_own_content(app: Doppel) -> None:
     old = new_agent(app, "old")
     app.ingestor.ingest_bytes(old, b"Zebras have quagga stripes.", "zebra.txt")

@@ -112,10 +112,6 @@ def test_markdown_with_only_headings_has_no_text() -> None:
         MarkdownLoader().load(b"# Title\n\n## Sub\n", "empty.md")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG loaders.py _is_item(): a line starting with '|' counts as a list item, so a block "
-    "that is only a Markdown table is kept as raw '| a | b |' lines (separator row included) "
-    "and _table_units() is never reached"))
 def test_markdown_table_rows_become_header_value_records() -> None:
     md = (b"# Sizes\n\n"
           b"| Size | Servings | Price |\n"
@@ -129,9 +125,6 @@ def test_markdown_table_rows_become_header_value_records() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG loaders.py _paragraph_units(): in a block mixing a text line and a table, only the "
-    "table rows are kept (_table_units drops every line not starting with '|')"))
 def test_markdown_text_directly_above_a_table_is_kept() -> None:
     md = b"Our sizes are below:\n| Size | Price |\n|---|---|\n| small | $5 |\n"
     units = all_units(MarkdownLoader().load(md, "t.md"))

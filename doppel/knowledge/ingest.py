@@ -8,6 +8,7 @@ chunks (and FAQ answers). A file whose content is unchanged (same SHA-256) is le
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from doppel.knowledge.chunking import chunk_document
 from doppel.knowledge.index import KnowledgeIndex
 from doppel.knowledge.loaders import loader_for
 from doppel.store.db import Database
+
+log = logging.getLogger(__name__)
 
 Status = Literal["added", "updated", "unchanged", "skipped"]
 
@@ -98,6 +101,10 @@ class Ingestor:
             return self._ingest_file(agent, file, source)
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
+        except Exception as exc:  # a loader or model bug must not stop the other files
+            log.exception("ingesting %s failed", source)
+            return FileReport(source, "skipped",
+                              reason=f"could not be processed ({type(exc).__name__})")
 
     def _ingest_file(self, agent: Agent, file: Path, source: str) -> FileReport:
         if not file.exists():

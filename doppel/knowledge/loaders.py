@@ -90,17 +90,21 @@ def _paragraph_units(text: str) -> list[str]:
         lines = [ln.rstrip() for ln in block.strip().split("\n") if ln.strip()]
         if not lines:
             continue
-        if all(_is_item(ln) for ln in lines):
-            units.extend(ln.strip() for ln in lines)
-        elif any(ln.lstrip().startswith("|") for ln in lines):
+        if any(ln.lstrip().startswith("|") for ln in lines):
+            # A table, maybe with text around it: the text stays, rows become records.
+            text = [ln for ln in lines if not ln.lstrip().startswith("|")]
+            if text:
+                units.extend(_paragraph_units("\n".join(text)))
             units.extend(_table_units(lines))
+        elif all(_is_item(ln) for ln in lines):
+            units.extend(ln.strip() for ln in lines)
         else:
             units.append(" ".join(ln.strip() for ln in lines))
     return units
 
 
 def _is_item(line: str) -> bool:
-    return bool(re.match(r"\s*([-*+]|\d+[.)])\s+", line)) or line.lstrip().startswith("|")
+    return bool(re.match(r"\s*([-*+]|\d+[.)])\s+", line))
 
 
 def _table_units(lines: list[str]) -> list[str]:
@@ -207,14 +211,15 @@ class HTMLLoader:
         sections: list[Section] = []
         path: list[tuple[int, str]] = []
         units: list[str] = []
-        offset = 0
+        offset = start = 0  # offsets in the extracted text (units joined by newlines)
 
         def flush() -> None:
-            nonlocal units
+            nonlocal units, start
             if units:
                 heading = " > ".join(h for _, h in path) or title
-                sections.append(Section(heading, units, offset))
+                sections.append(Section(heading, units, start))
                 units = []
+            start = offset
 
         for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt",
                                  "dd", "blockquote", "pre", "address"]):

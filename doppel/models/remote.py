@@ -7,6 +7,7 @@ the Authorization header and never logged or put in error messages.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -31,9 +32,22 @@ class OpenAICompatibleBackend:
         self.base_url = base_url.rstrip("/")
         self._model = model
         self._context_window = context_window
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers,
-                                         timeout=timeout_s, transport=transport)
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._timeout_s = timeout_s
+        self._transport = transport
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """One pooled client per event loop: pooled connections belong to the loop that
+        opened them, and the CLI runs each turn in a fresh loop."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._client_loop is not loop:
+            self._http = httpx.AsyncClient(base_url=self.base_url, headers=self._headers,
+                                           timeout=self._timeout_s, transport=self._transport)
+            self._client_loop = loop
+        return self._http
 
     @property
     def model_name(self) -> str:
@@ -123,7 +137,9 @@ class OpenAICompatibleBackend:
                           completion_tokens=int(usage.get("completion_tokens", n_chunks)))
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None and self._client_loop is asyncio.get_running_loop():
+            await self._http.aclose()
+        self._http = None
 
 
 def _raise_for_status(response: httpx.Response) -> None:

@@ -2,7 +2,8 @@
 -- conversations and turns. Embeddings are float32 blobs (384 dims for MiniLM).
 
 CREATE TABLE agents (
-    id          INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id is never reused, so caches keyed on (id, version) stay correct
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     slug        TEXT NOT NULL UNIQUE,
     spec_json   TEXT NOT NULL,
     -- bumped whenever the agent's chunks or approved answers change; caches key on it
