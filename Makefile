@@ -8,13 +8,20 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 export DOPPEL_HOME ?= $(CURDIR)/.doppel
 
-.PHONY: run test setup models demo bench lint clean
+.PHONY: run test setup models demo browser bench lint clean
 
 run: models
 	$(PY) -m doppel.demo
 
-test: models
+test: models browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The browser tests drive Debian's chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }
 
 setup: $(STAMP)
 
@@ -40,6 +47,7 @@ demo: models
 bench: models
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/turn.py
+	$(PY) benchmarks/api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

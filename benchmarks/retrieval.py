@@ -17,12 +17,16 @@ What is measured, and how:
    winners. The first query builds the agent's in-memory vector matrix and is reported apart
    ("cold"); p50/p95/p99/mean are over the following queries. The parts are then timed on
    their own by replicating them (same SQL statements, same numpy operations; nothing in the
-   package is patched): the FTS5 query, the vector top-k, the final fetch, and the cache build.
+   package is patched): the FTS5 query (and, apart, the same MATCH counted without bm25()
+   ranking), the vector top-k, the final fetch, and the cache build with its memory.
 
 3. The real per-query embedding cost on top: `load_embedder(settings).embed([question])`.
 
 4. Real ingestion throughput with the real embedder and the real `Ingestor`: the demo folder
    examples/bakery ingested into fresh agents, and a generated folder of Markdown/CSV files.
+
+Timings are only as good as the machine is quiet: the CPU other processes used meanwhile is
+reported, with a warning when they were busy.
 
 Run:  .venv/bin/python benchmarks/retrieval.py [--sizes 1000,10000,100000] [--queries 200] [--json]
 """
@@ -34,12 +38,15 @@ import hashlib
 import json
 import os
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +58,7 @@ from doppel.agents.spec import AgentSpec  # noqa: E402
 from doppel.config import Settings  # noqa: E402
 from doppel.knowledge.chunking import Chunk  # noqa: E402
 from doppel.knowledge.index import RRF_K, KnowledgeIndex, fts_query  # noqa: E402
-from doppel.models import load_embedder  # noqa: E402
+from doppel.models import Embedder, load_embedder  # noqa: E402
 from doppel.service import Doppel  # noqa: E402
 from doppel.store.db import Database  # noqa: E402
 
@@ -256,11 +263,23 @@ def summary_ms(seconds: list[float]) -> dict[str, float]:
             "max": float(ms.max()), "n": int(len(ms))}
 
 
+def cpu_snapshot() -> tuple[float, float]:
+    """(CPU seconds used by the whole machine, by this process) so far (Linux)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        busy = sum(int(v) for i, v in enumerate(fields) if i not in (3, 4))  # not idle, iowait
+        machine = busy / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        machine = float("nan")
+    t = os.times()
+    return machine, t.user + t.system
+
+
 @dataclass
 class Timer:
     samples: list[float] = field(default_factory=list)
 
-    def __call__(self, fn, *args):  # type: ignore[no-untyped-def]
+    def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
         t0 = time.perf_counter()
         result = fn(*args)
         self.samples.append(time.perf_counter() - t0)
@@ -295,7 +314,7 @@ def bulk_insert(db: Database, agent_id: int, passages: list[tuple[int, str, str]
     return time.perf_counter() - t0
 
 
-def bench_size(n: int, n_queries: int, embedder, seed: int) -> dict[str, object]:  # noqa: ANN001
+def bench_size(n: int, n_queries: int, embedder: Embedder, seed: int) -> dict[str, Any]:
     rng = random.Random(seed + n)
     nrng = np.random.default_rng(seed + n)
     centroids = nrng.standard_normal((N_TOPICS, DIM), dtype=np.float32)
@@ -315,9 +334,9 @@ def bench_size(n: int, n_queries: int, embedder, seed: int) -> dict[str, object]
     with tempfile.TemporaryDirectory(prefix="doppel-bench-") as tmp:
         db = Database(Path(tmp) / "doppel.db")
         repo = AgentRepo(db)
-        noise_id = create_agent(repo, "noise-cafe")   # created first: its rows interleave ids
+        noise_id = create_agent(repo, "noise-cafe")
         agent_id = create_agent(repo, "corner-bakery")
-        half = n_noise // 2
+        half = n_noise // 2  # half of the noise agent's rows before the agent's, half after
         bulk_insert(db, noise_id, noise_passages[:half], noise_vectors[:half], "early")
         insert_s = bulk_insert(db, agent_id, passages, vectors)
         bulk_insert(db, noise_id, noise_passages[half:], noise_vectors[half:], "late")
@@ -351,27 +370,24 @@ def bench_size(n: int, n_queries: int, embedder, seed: int) -> dict[str, object]
         # The parts, replicated (same SQL, same numpy), on the same connection.
         build = replicate_cache_build(conn, agent_id)
         ids, matrix = build["ids"], build["matrix"]
-        version_t, vector_t, fts_t, fetch_t = Timer(), Timer(), Timer(), Timer()
-        fts_rows: list[tuple[float, int, str]] = []
+        version_t, vector_t, fts_t, fetch_t, count_t = Timer(), Timer(), Timer(), Timer(), Timer()
+        worst: dict[str, float] = {}   # question -> slowest FTS time
+        n_matches: dict[str, int] = {}  # question -> rows its FTS query matches
         for (_, q), qv in zip(questions[1:], query_vectors[1:], strict=True):
-            version_t(conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
-                                   (agent_id,)).fetchone)
-            t1 = time.perf_counter()
-            vec_ids = vector_top(matrix, ids, qv)
-            vector_t.samples.append(time.perf_counter() - t1)
+            version_t(lambda: conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
+                                           (agent_id,)).fetchone())
+            vec_ids = vector_t(vector_top, matrix, ids, qv)
             match = fts_query(q)
-            t1 = time.perf_counter()
-            fts_ids = fts_top(conn, agent_id, match) if match else []
-            fts_t.samples.append(time.perf_counter() - t1)
-            fts_rows.append((fts_t.samples[-1], len(fts_ids), q))
-            best = rrf(vec_ids, fts_ids)
-            fetch_t(fetch_winners, conn, agent_id, best)
+            fts_ids = fts_t(fts_top, conn, agent_id, match) if match else []
+            worst[q] = max(fts_t.samples[-1] if match else 0.0, worst.get(q, 0.0))
+            fetch_t(fetch_winners, conn, agent_id, rrf(vec_ids, fts_ids))
+            # Matching alone, without ranking: how much of the FTS time is bm25() + sort.
+            n_matches[q] = count_t(count_matches, conn, agent_id, match)
 
-        slowest = sorted(zip(fts_t.samples, [r[2] for r in fts_rows]), reverse=True)[:3]
-        slow_detail = [{"question": q, "ms": s * 1000,
-                        "fts_matches": count_matches(conn, agent_id, fts_query(q))}
-                       for s, q in slowest]
-        all_matches = [count_matches(conn, agent_id, fts_query(q)) for _, q in questions[1:21]]
+        slowest = sorted(((t, q) for q, t in worst.items()), reverse=True)[:3]
+        slow_detail = [{"question": q, "ms": t * 1000, "fts_matches": n_matches[q]}
+                       for t, q in slowest]
+        all_matches = [n_matches[q] for _, q in questions[1:]]
         plan = [tuple(r)[-1] for r in conn.execute(
             "EXPLAIN QUERY PLAN SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, "
             "d.source FROM chunks c JOIN documents d ON d.id = c.document_id "
@@ -389,6 +405,7 @@ def bench_size(n: int, n_queries: int, embedder, seed: int) -> dict[str, object]
         "parts_ms": {"version_check": summary_ms(version_t.samples),
                      "vector_topk": summary_ms(vector_t.samples),
                      "fts_bm25": summary_ms(fts_t.samples),
+                     "fts_match_count_only": summary_ms(count_t.samples),
                      "fetch_winners": summary_ms(fetch_t.samples)},
         "avg_hits": statistics.mean(hits) if hits else 0,
         "fts_matches_median": statistics.median(all_matches) if all_matches else 0,
@@ -396,7 +413,7 @@ def bench_size(n: int, n_queries: int, embedder, seed: int) -> dict[str, object]
     }
 
 
-def replicate_cache_build(conn, agent_id: int) -> dict[str, object]:  # noqa: ANN001
+def replicate_cache_build(conn: sqlite3.Connection, agent_id: int) -> dict[str, Any]:
     """KnowledgeIndex._agent_vectors, step by step."""
     t0 = time.perf_counter()
     rows = conn.execute("SELECT id, embedding FROM chunks WHERE agent_id = ? ORDER BY id",
@@ -416,7 +433,7 @@ def vector_top(matrix: np.ndarray, ids: np.ndarray, qv: np.ndarray) -> list[int]
     return [int(ids[i]) for i in top]
 
 
-def fts_top(conn, agent_id: int, match: str) -> list[int]:  # noqa: ANN001
+def fts_top(conn: sqlite3.Connection, agent_id: int, match: str) -> list[int]:
     rows = conn.execute(
         "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? "
         "ORDER BY bm25(chunks_fts, 0.0, 2.0, 1.0) LIMIT ?",
@@ -424,7 +441,7 @@ def fts_top(conn, agent_id: int, match: str) -> list[int]:  # noqa: ANN001
     return [int(r[0]) for r in rows]
 
 
-def count_matches(conn, agent_id: int, match: str | None) -> int:  # noqa: ANN001
+def count_matches(conn: sqlite3.Connection, agent_id: int, match: str | None) -> int:
     if not match:
         return 0
     return int(conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
@@ -439,7 +456,7 @@ def rrf(*rankings: list[int]) -> list[int]:
     return sorted(score, key=lambda c: -score[c])[:K]
 
 
-def fetch_winners(conn, agent_id: int, best: list[int]) -> list:  # noqa: ANN001
+def fetch_winners(conn: sqlite3.Connection, agent_id: int, best: list[int]) -> list[Any]:
     marks = ",".join("?" * len(best))
     return conn.execute(
         f"SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, d.source "
@@ -448,7 +465,7 @@ def fetch_winners(conn, agent_id: int, best: list[int]) -> list:  # noqa: ANN001
 
 
 # --- 3: the real query embedding ---------------------------------------------------------------
-def bench_embed_query(embedder, n: int, seed: int) -> dict[str, float]:  # noqa: ANN001
+def bench_embed_query(embedder: Embedder, n: int, seed: int) -> dict[str, float]:
     rng = random.Random(seed)
     questions = [synthetic_question(rng)[1] for _ in range(n)]
     embedder.embed([questions[0]])  # warm-up
@@ -482,7 +499,8 @@ def write_business_folder(folder: Path, n_files: int, seed: int) -> None:
             (folder / f"page-{i:03d}.md").write_text("\n".join(parts))
 
 
-def bench_ingest(settings_for, folder: Path, repeats: int, label: str) -> dict[str, object]:  # noqa: ANN001
+def bench_ingest(settings_for: Callable[[Path], Settings], folder: Path, repeats: int,
+                 label: str) -> dict[str, Any]:
     runs = []
     for i in range(repeats):
         with tempfile.TemporaryDirectory(prefix="doppel-ingest-") as tmp:
@@ -515,37 +533,47 @@ def bench_ingest(settings_for, folder: Path, repeats: int, label: str) -> dict[s
     return {"label": label, "repeats": repeats, "files": runs[0]["files"],
             "skipped": runs[0]["skipped"], "chunks": runs[0]["chunks"],
             "seconds_per_run": seconds / repeats, "chunks_per_s": chunks / seconds,
-            "embed_share": sum(r["embed_s"] for r in runs) / seconds}
+            "embed_s_per_run": sum(r["embed_s"] for r in runs) / repeats}
 
 
 # --- output ------------------------------------------------------------------------------------
-def print_table(results: dict[str, object]) -> None:
+def print_table(results: dict[str, Any]) -> None:
     sizes = results["sizes"]
+    cell = lambda d: f"{d['p50']:.2f} / {d['p95']:.2f}"  # noqa: E731
+
     print("\nQuery latency: KnowledgeIndex.search(k=4, query_vector=...), warm, ms")
     print(f"{'chunks':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'mean':>7} {'max':>7} | "
-          f"{'cold 1st':>9} {'matrix MB':>9} {'RSS +MB':>8} {'peak +MB':>8} | "
-          f"{'insert/s':>9} {'DB MB':>7} {'foreign':>7}")
+          f"{'insert chunks/s':>15} {'DB MB':>7} {'foreign hits':>12}")
     for r in sizes:
         s = r["search_ms"]
         print(f"{r['chunks']:>8} {s['p50']:7.2f} {s['p95']:7.2f} {s['p99']:7.2f} {s['mean']:7.2f} "
-              f"{s['max']:7.2f} | {r['cold_first_query_ms']:9.1f} {r['matrix_mb']:9.1f} "
-              f"{r['cold_rss_delta_mb']:8.1f} {r['cold_peak_rss_delta_mb']:8.1f} | "
-              f"{r['insert_chunks_per_s']:9.0f} {r['db_mb']:7.1f} {r['foreign_results']:>7}")
-    print("\nWhere the time goes (replicated parts, ms: p50 / p95)")
-    print(f"{'chunks':>8} {'version':>13} {'vector top-30':>15} {'FTS5 bm25':>15} "
-          f"{'fetch top-4':>13} | {'cache build SQL+numpy ms':>24} {'FTS matches (median)':>21}")
+              f"{s['max']:7.2f} | {r['insert_chunks_per_s']:15.0f} {r['db_mb']:7.1f} "
+              f"{r['foreign_results']:>12}")
+
+    print("\nWhere the time goes (the parts replicated one by one, ms, p50 / p95)")
+    print(f"{'chunks':>8} {'version SELECT':>15} {'vector top-30':>15} {'FTS5 bm25 top-30':>17} "
+          f"{'FTS match only':>15} {'fetch top-4':>13} | {'FTS matches, median':>20}")
     for r in sizes:
         p = r["parts_ms"]
-        cell = lambda d: f"{d['p50']:.2f} / {d['p95']:.2f}"  # noqa: E731
-        print(f"{r['chunks']:>8} {cell(p['version_check']):>13} {cell(p['vector_topk']):>15} "
-              f"{cell(p['fts_bm25']):>15} {cell(p['fetch_winners']):>13} | "
-              f"{r['cache_build_sql_ms']:>11.1f} + {r['cache_build_numpy_ms']:<10.1f} "
-              f"{r['fts_matches_median']:>21.0f}")
-    biggest = sizes[-1]
-    print(f"\nSlowest FTS queries at {biggest['chunks']} chunks:")
-    for s in biggest["slowest_fts"]:
-        print(f"  {s['ms']:7.2f} ms  {s['fts_matches']:>7} matches  {s['question']!r}")
-    print(f"Winner fetch plan: {' / '.join(biggest['fetch_plan'])}")
+        share = r["fts_matches_median"] / r["chunks"]
+        print(f"{r['chunks']:>8} {cell(p['version_check']):>15} {cell(p['vector_topk']):>15} "
+              f"{cell(p['fts_bm25']):>17} {cell(p['fts_match_count_only']):>15} "
+              f"{cell(p['fetch_winners']):>13} | {r['fts_matches_median']:>11.0f} ({share:4.0%})")
+
+    print("\nThe agent's vector cache (built by the first query after any change)")
+    print(f"{'chunks':>8} {'cold 1st query ms':>17} {'build: SQL ms':>13} {'join+numpy ms':>13} "
+          f"{'matrix MB':>9} {'RSS after +MB':>13} {'peak +MB':>8}")
+    for r in sizes:
+        print(f"{r['chunks']:>8} {r['cold_first_query_ms']:17.1f} {r['cache_build_sql_ms']:13.1f} "
+              f"{r['cache_build_numpy_ms']:13.1f} {r['matrix_mb']:9.1f} "
+              f"{r['cold_rss_delta_mb']:13.1f} {r['cold_peak_rss_delta_mb']:8.1f}")
+
+    if sizes:
+        biggest = sizes[-1]
+        print(f"\nSlowest FTS queries at {biggest['chunks']} chunks:")
+        for s in biggest["slowest_fts"]:
+            print(f"  {s['ms']:7.2f} ms  {s['fts_matches']:>7} matches  {s['question']!r}")
+        print(f"Winner fetch plan: {' / '.join(biggest['fetch_plan'])}")
 
     e = results["embed_query"]
     print(f"\nQuery embedding (real all-MiniLM-L6-v2, 1 question): p50 {e['p50']:.2f} ms, "
@@ -553,10 +581,12 @@ def print_table(results: dict[str, object]) -> None:
 
     print("\nIngestion (real Ingestor + embedder)")
     print(f"{'folder':<28} {'runs':>4} {'files':>6} {'chunks':>7} {'s/run':>7} {'chunks/s':>9} "
-          f"{'embedder share':>15}")
+          f"{'embedding alone, s/run':>23}")
     for g in results["ingest"]:
         print(f"{g['label']:<28} {g['repeats']:>4} {g['files']:>6} {g['chunks']:>7} "
-              f"{g['seconds_per_run']:7.2f} {g['chunks_per_s']:9.1f} {g['embed_share']:>14.0%}")
+              f"{g['seconds_per_run']:7.2f} {g['chunks_per_s']:9.1f} {g['embed_s_per_run']:>23.2f}")
+    print("  (embedding alone: the same chunk texts and FAQ questions embedded again, file by "
+          "file)")
 
     t = results["target"]
     verdict = "PASS" if t["pass"] else ("FAIL" if t["pass"] is not None else "not measured")
@@ -565,10 +595,21 @@ def print_table(results: dict[str, object]) -> None:
     if t["p95_ms"] is not None:
         print(f"  with the query embedding added (p95 + p95): "
               f"{t['p95_ms'] + e['p95']:.2f} ms")
-    print(f"Total benchmark time: {results['total_s']:.1f} s on {results['cpus']} CPUs; load "
-          f"average at start/end: {results['load_start']:.2f} / {results['load_end']:.2f}")
-    if max(results["load_start"], results["load_end"]) > 0.5 * results["cpus"]:
+    print(f"Total benchmark time: {results['total_s']:.1f} s on {results['cpus']} CPUs; other "
+          f"processes used {results['other_cpus']:.2f} CPUs on average meanwhile")
+    if results["other_cpus"] > 0.25:
         print("WARNING: other processes were busy on this machine; timings are pessimistic.")
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN (a measurement this machine could not take) becomes null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -589,16 +630,17 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     started = time.perf_counter()
-    load_start = os.getloadavg()[0]
-    models_home = Path(os.environ["DOPPEL_HOME"]) / "models" if os.environ.get("DOPPEL_HOME") \
-        else ROOT / ".doppel" / "models"
+    cpu_start = cpu_snapshot()
+    # Every database is a fresh temporary one; the prepared models are shared.
+    models_home = (Path(os.environ["DOPPEL_HOME"]) if os.environ.get("DOPPEL_HOME")
+                   else ROOT / ".doppel") / "models"
     settings_for = lambda home: Settings(home=home, models_home=models_home)  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
         embedder = load_embedder(settings_for(Path(tmp)))
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else \
         (lambda *a: print(*a, flush=True))
 
-    results: dict[str, object] = {"sizes": [], "ingest": []}
+    results: dict[str, Any] = {"sizes": [], "ingest": []}
     for n in sizes:
         log(f"... {n} chunks: generating, inserting, querying")
         results["sizes"].append(bench_size(n, args.queries, embedder, args.seed))
@@ -620,9 +662,11 @@ def main(argv: list[str] | None = None) -> int:
                          "pass": None if p95 is None else p95 <= TARGET_P95_MS}
     results["total_s"] = time.perf_counter() - started
     results["cpus"] = os.cpu_count() or 0
-    results["load_start"], results["load_end"] = load_start, os.getloadavg()[0]
+    cpu_end = cpu_snapshot()
+    other = (cpu_end[0] - cpu_start[0]) - (cpu_end[1] - cpu_start[1])
+    results["other_cpus"] = max(0.0, other / results["total_s"])
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(_json_safe(results), indent=2, allow_nan=False))
     else:
         print_table(results)
     return 0

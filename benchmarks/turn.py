@@ -76,12 +76,16 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=24)
+    parser.add_argument("--passage-tokens", type=int, default=None,
+                        help="override DOPPEL_PROMPT_PASSAGE_TOKENS")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="doppel-bench-"))
     base = Settings()
     settings = Settings(home=home, models_home=base.models_dir, seed=1234)
+    if args.passage_tokens:
+        settings.prompt_passage_tokens = args.passage_tokens
     embedded = shared_embedded_backend(model_paths(settings).chat, settings.n_ctx,
                                        settings.n_threads)
     backend = Recording(embedded)
@@ -104,7 +108,8 @@ def main() -> None:
         backend.last = None
         prime_cache()
         result = asyncio.run(app.runtime.turn(agent, item["question"], f"bench-{i}"))
-        row = {"question": item["question"], "path": result.path, **result.timings,
+        hit = any(str(e).lower() in result.answer.lower() for e in item["expect"])
+        row = {"question": item["question"], "path": result.path, "hit": hit, **result.timings,
                "prompt_tokens": result.prompt_tokens,
                "completion_tokens": result.completion_tokens}
         if backend.last is not None and result.completion_tokens:
@@ -151,6 +156,8 @@ def main() -> None:
     summary["overhead_ratio"] = round(overhead, 4)
     summary["direct_ttft_ms"] = {"p50": round(pct([r["direct_ttft_ms"] for r in generated], .5), 2),
                                  "p95": round(pct([r["direct_ttft_ms"] for r in generated], .95), 2)}
+    summary["answers_with_expected_fact"] = sum(bool(r["hit"]) for r in rows)
+    summary["passage_budget_tokens"] = settings.prompt_passage_tokens
     summary["prompt_tokens_p50"] = pct([float(r["prompt_tokens"]) for r in generated], 0.5)
     summary["overhead_target_met"] = overhead <= 0.10
     summary["ttft_target_met"] = summary["ttft_ms"]["p50"] <= 400  # type: ignore[index]
@@ -165,7 +172,9 @@ def main() -> None:
         print(f"{stage:18} {s['p50']:9.1f} {s['p95']:9.1f}")  # type: ignore[index]
     print(f"{'direct ttft':18} {summary['direct_ttft_ms']['p50']:9.1f} "  # type: ignore[index]
           f"{summary['direct_ttft_ms']['p95']:9.1f}")  # type: ignore[index]
-    print(f"prompt tokens p50: {summary['prompt_tokens_p50']:.0f}")
+    print(f"prompt tokens p50: {summary['prompt_tokens_p50']:.0f} (passage budget "
+          f"{settings.prompt_passage_tokens}); answers with the expected fact: "
+          f"{summary['answers_with_expected_fact']}/{len(rows)}")
     print(f"model turns: doppel {doppel_ms:.0f} ms vs llama-cpp-python direct {direct_ms:.0f} ms "
           f"-> overhead {overhead * 100:.1f} % (target <= 10 %: "
           f"{'PASS' if overhead <= 0.10 else 'FAIL'})")

@@ -278,6 +278,98 @@ def answers_delete(ctx: click.Context, agent: str, answer_id: int) -> None:
     click.echo(f"deleted approved answer #{answer_id}")
 
 
+# --- owners, keys and the server -----------------------------------------------------------------
+
+@main.group()
+def owners() -> None:
+    """Owners and their API keys (for `doppel serve`)."""
+
+
+@owners.command("create")
+@click.argument("name")
+@click.pass_context
+@handle_errors
+def owners_create(ctx: click.Context, name: str) -> None:
+    """Create an owner and print its first admin key (shown once)."""
+    app = _app(ctx)
+    owner = app.owners.create(name)
+    _, secret = app.owners.create_key(owner.id, ["admin"], label="created by the CLI")
+    click.echo(f"created owner #{owner.id} {owner.name}")
+    click.echo(f"admin key (shown once, keep it safe): {secret}")
+
+
+@owners.command("list")
+@click.pass_context
+@handle_errors
+def owners_list(ctx: click.Context) -> None:
+    app = _app(ctx)
+    for owner in app.owners.list():
+        agents = ", ".join(a.slug for a in app.agents.list(owner.id)) or "no agents"
+        click.echo(f"#{owner.id:<4} {owner.name:24} {agents}")
+
+
+@owners.command("key")
+@click.argument("owner")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["admin", "chat"]),
+              default=["chat"], show_default=True)
+@click.option("--agent", "agents", multiple=True, help="Limit a chat key to these agents.")
+@click.option("--label", default="")
+@click.pass_context
+@handle_errors
+def owners_key(ctx: click.Context, owner: str, scopes: tuple[str, ...],
+               agents: tuple[str, ...], label: str) -> None:
+    """Create another API key for OWNER (shown once)."""
+    app = _app(ctx)
+    record = app.owners.find(owner)
+    if record is None:
+        _fail(f"no owner named {owner!r} (see `doppel owners list`)")
+        return
+    for slug in agents:
+        if app.agents.get(slug).owner_id != record.id:
+            _fail(f"agent {slug!r} does not belong to {owner}")
+    key, secret = app.owners.create_key(record.id, list(scopes), agents=list(agents) or None,
+                                        label=label)
+    click.echo(f"key #{key.id} ({', '.join(key.scopes)}): {secret}")
+
+
+@agents.command("assign")
+@click.argument("agent")
+@click.argument("owner")
+@click.pass_context
+@handle_errors
+def agents_assign(ctx: click.Context, agent: str, owner: str) -> None:
+    """Give AGENT to OWNER (who then manages it through the API)."""
+    app = _app(ctx)
+    record = app.owners.find(owner)
+    if record is None:
+        _fail(f"no owner named {owner!r} (see `doppel owners list`)")
+        return
+    app.agents.set_owner(agent, record.id)
+    click.echo(f"{agent} now belongs to {owner}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default 127.0.0.1, DOPPEL_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default 8080, DOPPEL_PORT).")
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the OpenAI-compatible API, the owner API and the public chat pages."""
+    import uvicorn
+
+    from doppel.serve import create_app
+
+    app = _app(ctx)
+    host = host or app.settings.host
+    port = port or app.settings.port
+    public = [a.slug for a in app.agents.list() if a.spec.public]
+    click.echo(f"doppel on http://{host}:{port}  (API: http://{host}:{port}/v1)")
+    for slug in public:
+        click.echo(f"  chat page: http://{host}:{port}/a/{slug}")
+    uvicorn.run(create_app(doppel=app), host=host, port=port, log_level="warning",
+                access_log=False)
+
+
 # --- chat -----------------------------------------------------------------------------------------
 
 @main.command()

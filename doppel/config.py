@@ -86,6 +86,23 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, ge=1, description="Files larger than this are skipped at ingestion."
     )
 
+    # --- server -------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `doppel serve` binds to (loopback "
+                      "unless told otherwise).")
+    port: int = Field(8080, ge=1, le=65535, description="Port of `doppel serve`.")
+    max_request_bytes: int = Field(
+        256 * 1024, ge=1024, description="Largest JSON request body (chat, owner API).")
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024, description="Largest multipart upload (all files together).")
+    rate_per_key_per_minute: int = Field(
+        600, ge=1, description="Chat requests per minute per API key.")
+    rate_per_user_per_minute: int = Field(
+        30, ge=1, description="Chat requests per minute per end user (or client IP).")
+    queue_max_waiting: int = Field(
+        32, ge=1, description="Requests that may wait for the model; more get 503.")
+    remote_concurrency: int = Field(
+        16, ge=1, description="Concurrent generations sent to a remote model server.")
+
     @property
     def db_path(self) -> Path:
         return self.home / "doppel.db"

@@ -17,6 +17,8 @@ from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
 from doppel.knowledge.ingest import Ingestor
 from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
+from doppel.models.queue import FairQueue, QueuedBackend
+from doppel.owners import OwnerRepo
 from doppel.store.db import Database
 
 
@@ -28,6 +30,9 @@ class Doppel:
         self.db = Database(self.settings.db_path)
         self.agents = AgentRepo(self.db)
         self.conversations = ConversationRepo(self.db)
+        self.owners = OwnerRepo(self.db)
+        # Set by the server: every generation then goes through a fair, bounded queue.
+        self.queues: dict[str, FairQueue] | None = None
         self._backend = backend
         self._embedder = embedder
         self._backends: dict[str, ChatBackend] = {}
@@ -56,8 +61,24 @@ class Doppel:
             return self._backend
         name = spec.model or self.settings.chat_backend
         if name not in self._backends:
-            self._backends[name] = load_backend(self.settings, name)
+            backend = load_backend(self.settings, name)
+            if self.queues is not None:
+                concurrency = 1 if name == "embedded" else self.settings.remote_concurrency
+                queue = self.queues.setdefault(name, FairQueue(
+                    concurrency, self.settings.queue_max_waiting))
+                backend = QueuedBackend(backend, queue)
+            self._backends[name] = backend
         return self._backends[name]
+
+    def enable_queues(self) -> dict[str, FairQueue]:
+        """Route generations through fair bounded queues (the server does this)."""
+        self.queues = {}
+        if self._backend is not None:
+            queue = self.queues.setdefault("default", FairQueue(
+                self.settings.remote_concurrency, self.settings.queue_max_waiting))
+            self._backend = QueuedBackend(self._backend, queue)
+        self._backends.clear()
+        return self.queues
 
     @cached_property
     def answers(self) -> ApprovedAnswers:

@@ -191,3 +191,44 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class ServerThread:
+    """A real uvicorn server for an ASGI app on 127.0.0.1 (a free port), in a thread.
+
+        with ServerThread(create_app(doppel=app, preload=False)) as base_url:
+            httpx.get(base_url + "/healthz")
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            self.port = probe.getsockname()[1]
+        self.host = host
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning",
+                                access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> str:
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self.base_url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)

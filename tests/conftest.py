@@ -70,3 +70,38 @@ def model_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
                         models_home=shared_models_dir())
     prepare_models(settings, log=lambda m: None)
     return settings
+
+
+# --- the HTTP server -----------------------------------------------------------------------------
+
+@pytest.fixture
+def server_app(settings: Settings, fake_backend: FakeChatBackend) -> Iterator[Doppel]:
+    """A Doppel service on fakes, with two owners ('alice' owns the bakery, 'bob' a bike shop),
+    their admin keys in `server_app.keys`, for server tests."""
+    settings.min_relevance = 0.08  # the fake embedder's cosine is plain word overlap
+    doppel = Doppel(settings, backend=fake_backend, embedder=FakeEmbedder())
+    from doppel.agents.spec import AgentSpec, Contact
+
+    keys = {}
+    for name, slug, public in (("alice", "bakery", True), ("bob", "bikes", False)):
+        owner = doppel.owners.create(name)
+        _, keys[name] = doppel.owners.create_key(owner.id, ["admin"])
+        agent = doppel.agents.create(AgentSpec(
+            slug=slug, name=slug.title(), public=public, greeting=f"Hi from {slug}!",
+            contact=Contact(email=f"hello@{slug}.example")), owner.id)
+        content = (b"item,price\nAlmond Croissant,5.25\nCountry Sourdough,9.00\n"
+                   if slug == "bakery" else b"item,price\nInner Tube,7.50\nTune-up,45.00\n")
+        doppel.ingestor.ingest_bytes(agent, content, "prices.csv")
+    doppel.keys = keys  # type: ignore[attr-defined]
+    yield doppel
+    doppel.close()
+
+
+@pytest.fixture
+def server(server_app: Doppel) -> Iterator[str]:
+    """The base URL of a real uvicorn server on 127.0.0.1 serving `server_app`."""
+    from doppel.serve import create_app
+    from doppel.testing import ServerThread
+
+    with ServerThread(create_app(doppel=server_app, preload=False)) as base_url:
+        yield base_url

@@ -79,13 +79,26 @@ class ConversationRepo:
                  json.dumps(timings), model))
             return int(cur.lastrowid or 0)
 
-    def turns(self, agent_id: int, thread: str | None = None, limit: int = 100) -> list[TurnRow]:
+    def list(self, agent_id: int, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """The agent's conversations, most recent first, with their turn counts."""
+        rows = self.db.connect().execute(
+            "SELECT c.id, c.thread, c.created_at, COUNT(t.id) AS turns, MAX(t.created_at) AS "
+            "last_at FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id "
+            "WHERE c.agent_id = ? GROUP BY c.id ORDER BY COALESCE(MAX(t.id), 0) DESC, c.id DESC "
+            "LIMIT ? OFFSET ?", (agent_id, limit, offset)).fetchall()
+        return [dict(r) for r in rows]
+
+    def turns(self, agent_id: int, thread: str | None = None, limit: int = 100,
+              conversation_id: int | None = None) -> list[TurnRow]:
         sql = ("SELECT t.*, c.thread FROM turns t JOIN conversations c ON c.id = t.conversation_id"
                " WHERE t.agent_id = ?")
         args: list[Any] = [agent_id]
         if thread is not None:
             sql += " AND c.thread = ?"
             args.append(thread)
+        if conversation_id is not None:
+            sql += " AND c.id = ?"
+            args.append(conversation_id)
         sql += " ORDER BY t.id DESC LIMIT ?"
         args.append(limit)
         rows = self.db.connect().execute(sql, args).fetchall()

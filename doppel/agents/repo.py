@@ -17,6 +17,7 @@ class Agent:
     knowledge_version: int
     created_at: str
     updated_at: str
+    owner_id: int | None = None
 
     @property
     def slug(self) -> str:
@@ -27,11 +28,11 @@ class AgentRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, spec: AgentSpec) -> Agent:
+    def create(self, spec: AgentSpec, owner_id: int | None = None) -> Agent:
         try:
             with self.db.transaction() as tx:
-                tx.execute("INSERT INTO agents(slug, spec_json) VALUES (?, ?)",
-                           (spec.slug, spec.model_dump_json()))
+                tx.execute("INSERT INTO agents(slug, spec_json, owner_id) VALUES (?, ?, ?)",
+                           (spec.slug, spec.model_dump_json(), owner_id))
         except sqlite3.IntegrityError:
             raise ValidationError(f"an agent named {spec.slug!r} already exists") from None
         return self.get(spec.slug)
@@ -57,9 +58,21 @@ class AgentRepo:
         except NotFoundError:
             return None
 
-    def list(self) -> list[Agent]:
-        rows = self.db.connect().execute("SELECT * FROM agents ORDER BY slug").fetchall()
+    def list(self, owner_id: int | None = None) -> list[Agent]:
+        """All agents, or one owner's."""
+        if owner_id is None:
+            rows = self.db.connect().execute("SELECT * FROM agents ORDER BY slug").fetchall()
+        else:
+            rows = self.db.connect().execute(
+                "SELECT * FROM agents WHERE owner_id = ? ORDER BY slug", (owner_id,)).fetchall()
         return [_agent(r) for r in rows]
+
+    def set_owner(self, slug: str, owner_id: int | None) -> Agent:
+        with self.db.transaction() as tx:
+            cur = tx.execute("UPDATE agents SET owner_id = ? WHERE slug = ?", (owner_id, slug))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no agent named {slug!r}")
+        return self.get(slug)
 
     def delete(self, slug: str) -> None:
         agent = self.get(slug)
@@ -83,4 +96,5 @@ class AgentRepo:
 
 def _agent(row: sqlite3.Row) -> Agent:
     return Agent(row["id"], AgentSpec.model_validate_json(row["spec_json"]),
-                 row["knowledge_version"], row["created_at"], row["updated_at"])
+                 row["knowledge_version"], row["created_at"], row["updated_at"],
+                 row["owner_id"])

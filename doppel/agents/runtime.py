@@ -32,6 +32,7 @@ from doppel.config import Settings
 from doppel.errors import ValidationError
 from doppel.knowledge.index import KnowledgeIndex, Passage
 from doppel.models.base import ChatBackend, GenerationParams
+from doppel.models.queue import CURRENT_AGENT
 
 AnswerPath = Literal["approved", "generated", "extractive", "dont_know"]
 MAX_MESSAGE_CHARS = 4000
@@ -45,6 +46,7 @@ _FOLLOW_UP_WORDS = 6  # a question this short may lean on the previous one ("and
 @dataclass
 class Citation:
     number: int
+    chunk_id: int
     source: str
     heading: str
     start: int
@@ -131,6 +133,7 @@ class AgentRuntime:
             raise ValidationError(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
         s = self.settings
         clock = _Clock()
+        CURRENT_AGENT.set(agent.slug)
         conversation_id = self.conversations.get_or_create(agent.id, thread)
         if _SMALL_TALK.match(message) and agent.spec.greeting:
             # Greetings and thanks carry no question: answer in the owner's own words.
@@ -279,7 +282,7 @@ class AgentRuntime:
                 path: AnswerPath, passages: list[Passage], grounding: dict[str, Any],
                 draft: str | None, prompt_tokens: int, completion_tokens: int, clock: _Clock,
                 model: str) -> TurnResult:
-        citations = [Citation(i + 1, p.source, p.heading, p.start, p.end, p.text)
+        citations = [Citation(i + 1, p.chunk_id, p.source, p.heading, p.start, p.end, p.text)
                      for i, p in enumerate(passages)]
         stored_passages = [{"chunk_id": p.chunk_id, "source": p.source, "heading": p.heading,
                             "start": p.start, "end": p.end, "score": round(p.score, 5),

@@ -45,6 +45,7 @@ class AgentSpec(BaseModel):
     greeting: str = ""
     contact: Contact = Field(default_factory=Contact)
     model: str = Field("", description="Chat backend name; empty: the configured default.")
+    public: bool = Field(False, description="Anyone may chat with it (its page and widget).")
     sources: list[str] = Field(default_factory=list, description="Knowledge sources ingested.")
 
     @field_validator("slug")

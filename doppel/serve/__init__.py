@@ -1,0 +1,5 @@
+"""doppel as a server: the OpenAI-compatible API, the owner API and the public chat pages."""
+
+from doppel.serve.app import create_app
+
+__all__ = ["create_app"]

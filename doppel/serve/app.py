@@ -1,0 +1,95 @@
+"""The app factory: `create_app(settings)` wires the OpenAI-compatible API, the owner API, the
+public pages, health checks and metrics over one `Doppel` service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from doppel import __version__
+from doppel.config import Settings
+from doppel.serve import openai_api, owner_api, web
+from doppel.serve.errors import install_error_handlers
+from doppel.serve.limits import BodyLimitMiddleware, RateLimiter
+from doppel.serve.metrics import Metrics, MetricsMiddleware
+from doppel.service import Doppel
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None,
+               preload: bool = True) -> FastAPI:
+    """The HTTP app. `doppel` may be given (tests inject fakes); `preload` loads the models
+    at start-up so the first request does not pay for it and /readyz tells the truth."""
+    service = doppel or Doppel(settings or Settings())
+    queues = service.enable_queues()
+    metrics = Metrics()
+    state: dict[str, Any] = {"ready": False, "error": None}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload:
+            try:
+                await asyncio.to_thread(_load_models, service)
+                state["ready"] = True
+            except Exception as exc:  # the server still answers /healthz and explains
+                state["error"] = str(exc)
+                log.error("models failed to load: %s", exc)
+        else:
+            state["ready"] = True
+        yield
+
+    app = FastAPI(title="doppel", version=__version__, lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    app.state.doppel = service
+    app.state.metrics = metrics
+    app.state.limits = {"key": RateLimiter(service.settings.rate_per_key_per_minute),
+                        "user": RateLimiter(service.settings.rate_per_user_per_minute)}
+    install_error_handlers(app)
+    app.include_router(openai_api.router)
+    app.include_router(owner_api.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=str(web.WEB / "static")), name="static")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        if state["ready"]:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "loading" if not state["error"] else "error",
+                             "error": state["error"]}, status_code=503)
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        for name, queue in queues.items():
+            metrics.queue_depth.labels(name).set(queue.waiting)
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/")
+    def index(request: Request) -> dict[str, Any]:
+        public = [a.slug for a in service.agents.list() if a.spec.public]
+        return {"name": "doppel", "version": __version__, "api": "/v1",
+                "agents": {slug: f"/a/{slug}" for slug in public}}
+
+    s = service.settings
+    app.add_middleware(BodyLimitMiddleware, default=s.max_request_bytes,
+                       uploads=s.max_upload_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def _load_models(service: Doppel) -> None:
+    service.embedder.embed(["warm-up"])
+    from doppel.agents.spec import AgentSpec
+
+    service.backend_for(AgentSpec(slug="warm-up", name="warm-up"))

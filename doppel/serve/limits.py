@@ -1,0 +1,102 @@
+"""Request limits: body size (an ASGI middleware) and token-bucket rate limits."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from doppel.serve.errors import APIError, error_body
+
+
+class RateLimiter:
+    """Token buckets keyed by string: `rate` requests per minute, bursts up to `rate`.
+
+    Bounded memory: the least recently used buckets are dropped past `max_keys`.
+    """
+
+    def __init__(self, per_minute: int, max_keys: int = 100_000) -> None:
+        self.capacity = float(per_minute)
+        self.refill = per_minute / 60.0  # tokens per second
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check(self, key: str, now: float | None = None) -> None:
+        """Take one token, or raise a 429 APIError with Retry-After."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.pop(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.refill)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                wait = math.ceil((1.0 - tokens) / self.refill)
+                raise APIError(429, "rate limit reached; slow down", code="rate_limited",
+                               headers={"Retry-After": str(max(1, wait))})
+            self._buckets[key] = (tokens - 1.0, now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over a limit with 413, by Content-Length or while streaming,
+    before a handler reads them: a 2 GB upload is never written anywhere."""
+
+    def __init__(self, app: ASGIApp, *, default: int, uploads: int,
+                 upload_paths: tuple[str, ...] = ("/files",)) -> None:
+        self.app = app
+        self.default = default
+        self.uploads = uploads
+        self.upload_paths = upload_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.uploads if scope["path"].endswith(self.upload_paths) else self.default
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _too_large(send, limit)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    import json
+
+    body = json.dumps(error_body(413, f"request body larger than {limit} bytes",
+                                 "request_too_large")).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

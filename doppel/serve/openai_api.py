@@ -1,0 +1,211 @@
+"""The OpenAI-compatible API under /v1: chat completions (plain and streaming) and models.
+
+`model` is the agent's slug. The conversation thread comes from the `X-Doppel-Thread` header or
+the `user` field; without either, a stateless client's conversation is recognised by its first
+user message. Threads are namespaced by caller, so one caller can never continue another's.
+Citations and the answer path travel in extra fields that standard clients ignore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from doppel.agents.runtime import Citation, TurnEvent, TurnResult
+from doppel.models.base import GenerationParams
+from doppel.serve.auth import Principal, chat_agent, principal, visible_agents
+from doppel.serve.errors import APIError
+from doppel.service import Doppel
+
+router = APIRouter(prefix="/v1")
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    # Unknown fields (frequency_penalty, logprobs, ...) are accepted and ignored, as clients
+    # send them routinely.
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1, max_length=64)
+    messages: list[MessageIn] = Field(min_length=1, max_length=256)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1, le=4096)
+    max_completion_tokens: int | None = Field(None, ge=1, le=4096)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    user: str | None = Field(None, max_length=256)
+    n: int = Field(1, ge=1, le=1, description="Only one choice is generated.")
+
+    @field_validator("stop")
+    @classmethod
+    def _stop(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > 4:
+            raise ValueError("at most 4 stop sequences")
+        return value
+
+
+def _app(request: Request) -> Doppel:
+    return request.app.state.doppel  # type: ignore[no-any-return]
+
+
+@router.get("/models")
+def list_models(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    agents = visible_agents(_app(request), who)
+    return {"object": "list", "data": [_model(a.slug, a.created_at) for a in agents]}
+
+
+@router.get("/models/{model_id}")
+def get_model(model_id: str, request: Request,
+              who: Principal = Depends(principal)) -> dict[str, Any]:
+    agent = chat_agent(_app(request), who, model_id)
+    return _model(agent.slug, agent.created_at)
+
+
+def _model(slug: str, created_at: str) -> dict[str, Any]:
+    created = int(time.mktime(time.strptime(created_at[:19], "%Y-%m-%dT%H:%M:%S")))
+    return {"id": slug, "object": "model", "created": created, "owned_by": "doppel"}
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(body: ChatCompletionRequest, request: Request,
+                           who: Principal = Depends(principal),
+                           x_doppel_thread: str | None = Header(None, max_length=128)
+                           ) -> JSONResponse | StreamingResponse:
+    app = _app(request)
+    agent = chat_agent(app, who, body.model)
+    if body.messages[-1].role != "user":
+        raise APIError(422, "the last message must come from the user", param="messages")
+    question = body.messages[-1].text().strip()
+    if not question:
+        raise APIError(422, "the last user message is empty", param="messages")
+    limits = request.app.state.limits
+    limits["key"].check(who.rate_key)
+    thread = _thread(who, body, x_doppel_thread)
+    limits["user"].check(f"{agent.slug}:{body.user or x_doppel_thread or who.client}")
+
+    s = app.settings
+    params = GenerationParams(
+        max_tokens=body.max_completion_tokens or body.max_tokens or s.max_answer_tokens,
+        temperature=s.temperature if body.temperature is None else body.temperature,
+        top_p=body.top_p or s.top_p, repeat_penalty=s.repeat_penalty,
+        stop=tuple([body.stop] if isinstance(body.stop, str) else body.stop or ()),
+        seed=body.seed if body.seed is not None else s.seed)
+    events = app.runtime.stream(agent, question, thread, params)
+    completion_id = f"chatcmpl-{hashlib.sha1(f'{thread}{time.time_ns()}'.encode()).hexdigest()[:24]}"
+    created = int(time.time())
+    metrics = request.app.state.metrics
+
+    if not body.stream:
+        result = await _last(events)
+        metrics.record_turn(result.path, result.prompt_tokens, result.completion_tokens,
+                            result.timings.get("ttft_ms"))
+        return JSONResponse({
+            "id": completion_id, "object": "chat.completion", "created": created,
+            "model": agent.slug,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": result.answer}}],
+            "usage": _usage(result), "citations": [_citation(c) for c in result.citations],
+            "doppel": _extra(result)})
+
+    # Take the first event before answering, so that a full queue or a bad request is still an
+    # HTTP error rather than a broken stream.
+    first = await events.__anext__()
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+    async def sse() -> AsyncIterator[bytes]:
+        base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                "model": agent.slug}
+
+        def event(payload: dict[str, Any]) -> bytes:
+            return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+
+        yield event(base | {"choices": [{"index": 0, "delta": {"role": "assistant"},
+                                         "finish_reason": None}]})
+        current: TurnEvent | None = first
+        try:
+            while current is not None:
+                if current.kind == "delta" and current.text:
+                    yield event(base | {"choices": [{"index": 0,
+                                                     "delta": {"content": current.text},
+                                                     "finish_reason": None}]})
+                elif current.kind == "done" and current.result is not None:
+                    result = current.result
+                    metrics.record_turn(result.path, result.prompt_tokens,
+                                        result.completion_tokens, result.timings.get("ttft_ms"))
+                    yield event(base | {
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                        "citations": [_citation(c) for c in result.citations],
+                        "doppel": _extra(result)})
+                    if include_usage:
+                        yield event(base | {"choices": [], "usage": _usage(result)})
+                current = await anext(events, None)
+        finally:
+            await events.aclose()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(sse(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _last(events: AsyncIterator[TurnEvent]) -> TurnResult:
+    result = None
+    async for event in events:
+        if event.kind == "done":
+            result = event.result
+    assert result is not None
+    return result
+
+
+def _thread(who: Principal, body: ChatCompletionRequest, header: str | None) -> str:
+    raw = header or body.user
+    if not raw:
+        first_user = next((m.text() for m in body.messages if m.role == "user"), "")
+        raw = "h-" + hashlib.sha256(first_user.encode("utf-8")).hexdigest()[:16]
+    owner = f"k{who.key.id}" if who.key else f"anon-{who.client}" if not header else "anon"
+    return f"{owner}:{raw}"
+
+
+def _usage(result: TurnResult) -> dict[str, int]:
+    return {"prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "total_tokens": result.prompt_tokens + result.completion_tokens}
+
+
+def _citation(c: Citation) -> dict[str, Any]:
+    return {"number": c.number, "chunk_id": c.chunk_id, "source": c.source, "heading": c.heading,
+            "start": c.start, "end": c.end, "text": c.text}
+
+
+def _extra(result: TurnResult) -> dict[str, Any]:
+    return {"turn_id": result.id, "path": result.path, "thread": result.thread,
+            "timings_ms": result.timings}

@@ -1,0 +1,213 @@
+"""The owner JSON API under /api: agents, knowledge files, conversations, approved answers, keys.
+
+Every route needs a key with the `admin` scope and acts on the key owner's own agents only: an
+agent of another owner is a 403, an unknown one a 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from doppel.agents.repo import Agent
+from doppel.agents.spec import AgentSpec
+from doppel.serve.auth import Principal, owned_agent, principal, require_admin
+from doppel.serve.errors import APIError
+from doppel.service import Doppel
+
+router = APIRouter(prefix="/api")
+
+MAX_FILES_PER_UPLOAD = 100
+
+
+def _app(request: Request) -> Doppel:
+    return request.app.state.doppel  # type: ignore[no-any-return]
+
+
+def _agent_json(app: Doppel, agent: Agent) -> dict[str, Any]:
+    return {"slug": agent.slug, "spec": agent.spec.model_dump(), "created_at": agent.created_at,
+            "updated_at": agent.updated_at, "stats": app.agents.stats(agent)}
+
+
+@router.get("/me")
+def me(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    owner = require_admin(who)
+    return {"id": owner.id, "name": owner.name, "key": who.key.public() if who.key else None}
+
+
+# --- agents -------------------------------------------------------------------------------------
+
+@router.get("/agents")
+def list_agents(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    app, owner = _app(request), require_admin(who)
+    return {"data": [_agent_json(app, a) for a in app.agents.list(owner.id)]}
+
+
+@router.post("/agents", status_code=201)
+def create_agent(spec: AgentSpec, request: Request,
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    app, owner = _app(request), require_admin(who)
+    return _agent_json(app, app.agents.create(spec.model_copy(update={"sources": []}), owner.id))
+
+
+@router.get("/agents/{slug}")
+def get_agent(slug: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    return _agent_json(app, owned_agent(app, who, slug))
+
+
+@router.put("/agents/{slug}")
+def update_agent(slug: str, spec: AgentSpec, request: Request,
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    current = owned_agent(app, who, slug)
+    if spec.slug != slug:
+        raise APIError(422, "the slug cannot change (create a new agent instead)", param="slug")
+    spec = spec.model_copy(update={"sources": current.spec.sources})
+    return _agent_json(app, app.agents.update(spec))
+
+
+@router.delete("/agents/{slug}", status_code=204)
+def delete_agent(slug: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    app = _app(request)
+    owned_agent(app, who, slug)
+    app.agents.delete(slug)
+    return Response(status_code=204)
+
+
+# --- knowledge ----------------------------------------------------------------------------------
+
+@router.post("/agents/{slug}/files")
+async def upload_files(slug: str, request: Request, files: list[UploadFile],
+                       who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Ingest uploaded files; a per-file report, bad files skipped with their reason."""
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise APIError(413, f"at most {MAX_FILES_PER_UPLOAD} files per upload")
+    reports = []
+    limit = app.settings.max_file_bytes
+    for upload in files:
+        name = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            reports.append({"source": name, "status": "skipped", "chunks": 0,
+                            "reason": f"too large (the limit is {limit} bytes)"})
+            continue
+        entry = await asyncio.to_thread(app.ingestor.ingest_bytes, agent, data, name)
+        reports.append({"source": entry.source, "status": entry.status, "chunks": entry.chunks,
+                        "reason": entry.reason})
+    return {"files": reports,
+            "summary": {s: sum(r["status"] == s for r in reports)
+                        for s in ("added", "updated", "unchanged", "skipped")}}
+
+
+@router.get("/agents/{slug}/documents")
+def list_documents(slug: str, request: Request,
+                   who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    rows = app.db.connect().execute(
+        "SELECT source, loader, title, n_chunks, sha256, ingested_at FROM documents "
+        "WHERE agent_id = ? ORDER BY source", (agent.id,)).fetchall()
+    return {"data": [dict(r) for r in rows]}
+
+
+@router.delete("/agents/{slug}/documents/{source:path}", status_code=204)
+def delete_document(slug: str, source: str, request: Request,
+                    who: Principal = Depends(principal)) -> Response:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    if not app.ingestor.remove(agent, source):
+        raise APIError(404, f"no document {source!r}")
+    return Response(status_code=204)
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+@router.get("/agents/{slug}/conversations")
+def list_conversations(slug: str, request: Request, limit: int = 50, offset: int = 0,
+                       who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    return {"data": app.conversations.list(agent.id, min(max(limit, 1), 500), max(offset, 0))}
+
+
+@router.get("/agents/{slug}/conversations/{conversation_id}")
+def read_conversation(slug: str, conversation_id: int, request: Request,
+                      who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    turns = app.conversations.turns(agent.id, conversation_id=conversation_id, limit=1000)
+    if not turns:
+        raise APIError(404, f"no conversation #{conversation_id}")
+    return {"id": conversation_id, "thread": turns[0].thread,
+            "turns": [t.__dict__ for t in turns]}
+
+
+# --- approved answers ---------------------------------------------------------------------------
+
+class AnswerIn(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(min_length=1, max_length=8000)
+
+
+@router.get("/agents/{slug}/answers")
+def list_answers(slug: str, request: Request,
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    return {"data": app.answers.list(owned_agent(app, who, slug).id)}
+
+
+@router.post("/agents/{slug}/answers", status_code=201)
+def add_answer(slug: str, body: AnswerIn, request: Request,
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    answer_id = app.answers.add(agent.id, body.question, body.answer)
+    return {"id": answer_id, "question": body.question.strip(), "answer": body.answer.strip()}
+
+
+@router.delete("/agents/{slug}/answers/{answer_id}", status_code=204)
+def delete_answer(slug: str, answer_id: int, request: Request,
+                  who: Principal = Depends(principal)) -> Response:
+    app = _app(request)
+    if not app.answers.delete(owned_agent(app, who, slug).id, answer_id):
+        raise APIError(404, f"no owner-approved answer #{answer_id}")
+    return Response(status_code=204)
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+class KeyIn(BaseModel):
+    scopes: list[str] = Field(min_length=1)
+    agents: list[str] | None = None
+    label: str = Field("", max_length=100)
+
+
+@router.get("/keys")
+def list_keys(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    owner = require_admin(who)
+    return {"data": [k.public() for k in _app(request).owners.list_keys(owner.id)]}
+
+
+@router.post("/keys", status_code=201)
+def create_key(body: KeyIn, request: Request, who: Principal = Depends(principal)
+               ) -> dict[str, Any]:
+    app, owner = _app(request), require_admin(who)
+    for slug in body.agents or []:
+        owned_agent(app, who, slug)
+    key, secret = app.owners.create_key(owner.id, body.scopes, agents=body.agents,
+                                        label=body.label)
+    return key.public() | {"key": secret}
+
+
+@router.delete("/keys/{key_id}", status_code=204)
+def revoke_key(key_id: int, request: Request, who: Principal = Depends(principal)) -> Response:
+    owner = require_admin(who)
+    _app(request).owners.revoke_key(owner.id, key_id)
+    return Response(status_code=204)

@@ -1,0 +1,111 @@
+// The public chat page: streams answers from the OpenAI-compatible endpoint and shows
+// citations as links to the passages they come from. No framework, no external requests.
+(function () {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("ask");
+  const input = document.getElementById("q");
+  const button = form.querySelector("button");
+  const slug = log.dataset.agent;
+
+  // One conversation thread per browser and agent: an unguessable id kept locally.
+  const threadKey = "doppel-thread-" + slug;
+  let thread = localStorage.getItem(threadKey);
+  if (!thread) {
+    thread = (crypto.randomUUID && crypto.randomUUID()) ||
+      String(Date.now()) + Math.random().toString(16).slice(2);
+    localStorage.setItem(threadKey, thread);
+  }
+
+  function bubble(kind, text) {
+    const div = document.createElement("div");
+    div.className = "msg " + kind;
+    const p = document.createElement("p");
+    p.textContent = text || "";
+    div.appendChild(p);
+    log.appendChild(div);
+    log.scrollTop = log.scrollHeight;
+    return div;
+  }
+
+  function showCitations(div, citations) {
+    if (!citations || !citations.length) return;
+    const box = document.createElement("div");
+    box.className = "cites";
+    citations.forEach(function (c) {
+      const a = document.createElement("a");
+      a.href = "/a/" + encodeURIComponent(slug) + "/passages/" + c.chunk_id;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.className = "cite";
+      a.textContent = "[" + c.number + "] " + c.source + (c.heading ? " › " + c.heading : "");
+      box.appendChild(a);
+    });
+    div.appendChild(box);
+  }
+
+  async function ask(question) {
+    bubble("user", question);
+    const answer = bubble("bot", "");
+    const text = answer.querySelector("p");
+    answer.classList.add("pending");
+    const response = await fetch("/v1/chat/completions", {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "X-Doppel-Thread": thread},
+      body: JSON.stringify({model: slug, stream: true,
+                            messages: [{role: "user", content: question}]}),
+    });
+    if (!response.ok) {
+      let message = "Something went wrong (" + response.status + ").";
+      try { message = (await response.json()).error.message; } catch (e) { /* keep */ }
+      answer.remove();
+      bubble("error", message);
+      return;
+    }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, {stream: true});
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const line = buffer.slice(0, cut).trim();
+        buffer = buffer.slice(cut + 2);
+        if (!line.startsWith("data:")) continue;
+        const data = line.slice(5).trim();
+        if (data === "[DONE]") continue;
+        const chunk = JSON.parse(data);
+        const choice = chunk.choices && chunk.choices[0];
+        if (choice && choice.delta && choice.delta.content) {
+          text.textContent += choice.delta.content;
+          log.scrollTop = log.scrollHeight;
+        }
+        if (chunk.citations && chunk.doppel &&
+            (chunk.doppel.path === "generated" || chunk.doppel.path === "extractive")) {
+          showCitations(answer, chunk.citations);
+        }
+      }
+    }
+    text.textContent = text.textContent.trim();
+    answer.classList.remove("pending");
+    answer.classList.add("done");
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const question = input.value.trim();
+    if (!question) return;
+    input.value = "";
+    button.disabled = true;
+    try {
+      await ask(question);
+    } catch (err) {
+      bubble("error", "The connection was lost. Please try again.");
+    } finally {
+      button.disabled = false;
+      input.focus();
+    }
+  });
+})();
