@@ -66,13 +66,24 @@ class _AgentVectors:
     matrix: np.ndarray   # (n, dim) float32
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query: the question's content words, OR-ed, each quoted."""
+# BM25 is computed for every row that matches before LIMIT applies, at ~1.5 us a row: a query
+# term found in a quarter of 100k chunks costs ~40 ms. Terms that common carry almost no IDF
+# weight anyway, so a query keeps its rarest terms up to this many matching rows in total
+# (the vector side still sees the whole question).
+FTS_ROW_BUDGET = 1500
+
+
+def query_terms(text: str) -> list[str]:
+    """The question's content words, lower-cased, in order, without repeats."""
     words = [w for w in re.findall(r"[\w']+", text.lower()) if w not in _STOPWORDS]
     words = [w.strip("'") for w in words if len(w.strip("'")) > 1 or w.isdigit()]
-    if not words:
-        return None
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+    return list(dict.fromkeys(w for w in words if w))
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query: the question's content words, OR-ed, each quoted."""
+    words = query_terms(text)
+    return " OR ".join(f'"{w}"' for w in words) if words else None
 
 
 def to_blob(vector: np.ndarray) -> bytes:
@@ -86,6 +97,7 @@ class KnowledgeIndex:
         self.db = db
         self.embedder = embedder
         self._vectors: dict[int, _AgentVectors] = {}
+        self._doc_freqs: dict[int, tuple[int, dict[str, int]]] = {}
         self._lock = threading.Lock()
 
     # --- writing (inside the caller's transaction) ---------------------------------------------
@@ -142,8 +154,9 @@ class KnowledgeIndex:
                 cid = int(vectors.ids[row])
                 ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
                 similarity[cid] = float(sims[row])
-        match = fts_query(query)
-        if match:
+        terms = self._selective_terms(conn, agent_id, vectors.version, query_terms(query))
+        if terms:
+            match = " OR ".join(f'"{t}"' for t in terms)
             rows = conn.execute(
                 "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? "
                 "ORDER BY bm25(chunks_fts, 0.0, 2.0, 1.0) LIMIT ?",
@@ -155,10 +168,13 @@ class KnowledgeIndex:
         if not best:
             return []
         missing = [c for c in best if c not in similarity]
-        if missing:  # BM25-only hits: look their vectors up to report a similarity
-            pos = np.searchsorted(vectors.ids, missing)
-            for cid, p in zip(missing, pos, strict=True):
-                similarity[cid] = float(vectors.matrix[p] @ qv)
+        if missing:  # BM25-only hits: their similarity, from the database (a chunk written
+            # after the matrix was built is not in it)
+            marks = ",".join("?" * len(missing))
+            for cid, blob in conn.execute(
+                    f"SELECT id, embedding FROM chunks WHERE agent_id = ? AND id IN ({marks})",
+                    (agent_id, *missing)):
+                similarity[cid] = float(np.frombuffer(blob, dtype=np.float32) @ qv)
         marks = ",".join("?" * len(best))
         rows = conn.execute(
             f"SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, d.source "
@@ -167,7 +183,36 @@ class KnowledgeIndex:
         by_id = {r["id"]: r for r in rows}
         return [Passage(cid, by_id[cid]["source"], by_id[cid]["heading"], by_id[cid]["text"],
                         by_id[cid]["start_offset"], by_id[cid]["end_offset"], ranks[cid],
-                        similarity[cid]) for cid in best if cid in by_id]
+                        similarity.get(cid, 0.0)) for cid in best if cid in by_id]
+
+    def _selective_terms(self, conn: sqlite3.Connection, agent_id: int, version: int,
+                         terms: list[str]) -> list[str]:
+        """The rarest of `terms` in this agent's chunks, within FTS_ROW_BUDGET matching rows.
+
+        Document frequencies are counted once per term and knowledge version, then cached.
+        """
+        if not terms:
+            return []
+        with self._lock:
+            cache = self._doc_freqs.get(agent_id)
+            if cache is None or cache[0] != version:
+                cache = (version, {})
+                self._doc_freqs[agent_id] = cache
+        freqs = cache[1]
+        for term in terms:
+            if term not in freqs:
+                freqs[term] = int(conn.execute(
+                    "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                    (f'agent:"a{agent_id}" AND "{term}"',)).fetchone()[0])
+            if len(freqs) > 50_000:  # bounded memory for long-running servers
+                freqs.clear()
+        chosen, total = [], 0
+        for term in sorted((t for t in terms if freqs.get(t)), key=lambda t: freqs[t]):
+            if total + freqs[term] > FTS_ROW_BUDGET:
+                break
+            chosen.append(term)
+            total += freqs[term]
+        return chosen
 
     def match_approved(self, agent_id: int, query_vector: np.ndarray) -> ApprovedMatch | None:
         """The approved answer whose question is most similar to the query."""

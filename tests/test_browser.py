@@ -1,0 +1,84 @@
+"""The public chat page in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from doppel.testing import FakeChatBackend
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
+                                "(`make browser` installs Debian's package)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+def test_question_gets_a_streamed_answer_with_a_citation(server: str, browser: object,
+                                                         fake_backend: FakeChatBackend) -> None:
+    fake_backend.script = ["The Almond Croissant is $5.25. Country Sourdough is $9.00."]
+    context = browser.new_context(viewport={"width": 375, "height": 667})  # a phone
+    page = context.new_page()
+    page.goto(f"{server}/a/bakery")
+    assert page.locator(".msg.bot").first.inner_text() == "Hi from bakery!"
+    assert page.locator("a.human").get_attribute("href") == "mailto:hello@bakery.example"
+
+    page.fill("#q", "How much are the almond croissant and the sourdough?")
+    page.click("form#ask button")
+    answer = page.locator(".msg.bot.done")
+    answer.wait_for(timeout=10_000)
+    assert answer.locator("p").inner_text() == (
+        "The Almond Croissant is $5.25. Country Sourdough is $9.00.")
+    cite = answer.locator(".cites a").first
+    assert "prices.csv" in cite.inner_text()
+
+    # the citation opens the passage it comes from
+    with context.expect_page() as opened:
+        cite.click()
+    passage = opened.value
+    passage.wait_for_load_state()
+    assert "Almond Croissant" in passage.locator("blockquote").inner_text()
+
+    # the page fits a phone screen: no horizontal scrolling
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375
+    context.close()
+
+
+def test_errors_are_shown_not_swallowed(server: str, browser: object) -> None:
+    page = browser.new_page()
+    page.goto(f"{server}/a/bakery")
+    page.fill("#q", "x" * 2000)  # the input's own limit; the server then answers normally
+    page.evaluate("document.getElementById('q').maxLength = 400000")
+    page.fill("#q", "x" * 300_000)  # over the server's request limit
+    page.click("form#ask button")
+    error = page.locator(".msg.error")
+    error.wait_for(timeout=10_000)
+    assert "larger than" in error.inner_text()
+    page.close()
+
+
+def test_widget_opens_the_chat_in_a_corner(server: str, browser: object) -> None:
+    page = browser.new_page()
+    page.set_content(f'<html><body><h1>Shop</h1><script src="{server}/widget.js" '
+                     f'data-agent="bakery"></script></body></html>')
+    button = page.locator("button[aria-label='Open chat']")
+    button.wait_for(timeout=10_000)
+    button.click()
+    frame = page.frame_locator("iframe[title='Chat']")
+    frame.locator("#q").wait_for(timeout=10_000)
+    assert "Hi from bakery!" in frame.locator(".msg.bot").first.inner_text()
+    page.close()
