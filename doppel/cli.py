@@ -351,9 +351,12 @@ def agents_assign(ctx: click.Context, agent: str, owner: str) -> None:
 @main.command()
 @click.option("--host", default=None, help="Bind address (default 127.0.0.1, DOPPEL_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default 8080, DOPPEL_PORT).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes; more than one only with a remote model backend "
+              "(each process would load its own embedded model).")
 @click.pass_context
 @handle_errors
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the OpenAI-compatible API, the owner API and the public chat pages."""
     import uvicorn
 
@@ -362,12 +365,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     app = _app(ctx)
     host = host or app.settings.host
     port = port or app.settings.port
+    if workers > 1 and app.settings.chat_backend == "embedded":
+        _fail("--workers > 1 needs a remote model backend (DOPPEL_CHAT_BACKEND=openai): the "
+              "embedded model already uses every core for one generation at a time")
     public = [a.slug for a in app.agents.list() if a.spec.public]
     click.echo(f"doppel on http://{host}:{port}  (API: http://{host}:{port}/v1)")
     for slug in public:
         click.echo(f"  chat page: http://{host}:{port}/a/{slug}")
-    uvicorn.run(create_app(doppel=app), host=host, port=port, log_level="warning",
-                access_log=False)
+    # uvloop and httptools are used when installed (they are, by `make`).
+    if workers > 1:
+        uvicorn.run("doppel.serve.app:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning", access_log=False)
+    else:
+        uvicorn.run(create_app(doppel=app), host=host, port=port, log_level="warning",
+                    access_log=False)
 
 
 # --- chat -----------------------------------------------------------------------------------------

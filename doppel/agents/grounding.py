@@ -18,6 +18,7 @@ quoting the best passage), a miss costs trust.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -328,45 +329,60 @@ def _expand_dates(text: str) -> set[str]:
     return dates
 
 
+@dataclass(frozen=True)
+class _ParsedText:
+    values: frozenset[tuple[str, str]]
+    lines: tuple[tuple[str, frozenset[str], frozenset[str]], ...]  # (line, numbers, words)
+    words: frozenset[str]
+    clauses: tuple[_Clause, ...]
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(text: str) -> _ParsedText:
+    """One evidence text, parsed once: passages and the agent spec recur turn after turn."""
+    values: set[tuple[str, str]] = set()
+    for fact in extract_facts(text):
+        _add_value(values, fact)
+    lines = []
+    for line in text.split("\n"):
+        numbers = frozenset(f.value for f in extract_facts(line, names=False)
+                            if f.kind in ("money", "number"))
+        if numbers:
+            lines.append((line, numbers, frozenset(content_words(line))))
+    values |= {("weekday", day) for day in _expand_weekdays(text)}
+    values |= {("date", date) for date in _expand_dates(text)}
+    words = {w.lower().replace("’", "'") for w in _WORD.findall(text)}
+    words |= {w.strip("'’-") for w in words}
+    return _ParsedText(frozenset(values), tuple(lines), frozenset(words), tuple(_clauses(text)))
+
+
+def _add_value(values: set[tuple[str, str]], fact: Fact) -> None:
+    values.add((fact.kind, fact.value))
+    if fact.kind in ("money", "number"):
+        values.add(("number", fact.value))
+    elif fact.kind == "time":
+        clock = fact.value.lstrip("~")
+        hour, minute = int(clock[:2]), int(clock[3:])
+        values.add(("time", f"~{hour % 12:02d}:{minute:02d}"))
+        values.add(("number", str(hour % 12 or 12)))  # "we open at 7"
+        if fact.value.startswith("~"):  # ambiguous in the source: either half of the day
+            values.add(("time", f"{hour % 12:02d}:{minute:02d}"))
+            values.add(("time", f"{hour % 12 + 12:02d}:{minute:02d}"))
+    elif fact.kind == "date":
+        values.add(("month", fact.value[:2]))
+        values.add(("number", str(int(fact.value[3:]))))
+
+
 class Evidence:
     """The trusted texts of one turn, indexed for the checks."""
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.texts = [t for t in texts if t and t.strip()]
-        joined = "\n".join(self.texts)
-        self.values: set[tuple[str, str]] = set()
-        self.lines: list[tuple[str, set[str], set[str]]] = []  # (line, numbers, words)
-        for fact in extract_facts(joined):
-            self._add(fact)
-        for text in self.texts:
-            for line in text.split("\n"):
-                numbers = {f.value for f in extract_facts(line, names=False)
-                           if f.kind in ("money", "number")}
-                if numbers:
-                    self.lines.append((line, numbers, content_words(line)))
-            for day in _expand_weekdays(text):
-                self.values.add(("weekday", day))
-            for date in _expand_dates(text):
-                self.values.add(("date", date))
-        self.words = {w.lower().replace("’", "'") for w in _WORD.findall(joined)}
-        self.words |= {w.strip("'’-") for w in self.words}
-        self.clauses = [c for text in self.texts for c in _clauses(text)]
-
-    def _add(self, fact: Fact) -> None:
-        self.values.add((fact.kind, fact.value))
-        if fact.kind in ("money", "number"):
-            self.values.add(("number", fact.value))
-        elif fact.kind == "time":
-            clock = fact.value.lstrip("~")
-            hour, minute = int(clock[:2]), int(clock[3:])
-            self.values.add(("time", f"~{hour % 12:02d}:{minute:02d}"))
-            self.values.add(("number", str(hour % 12 or 12)))  # "we open at 7"
-            if fact.value.startswith("~"):  # ambiguous in the source: either half of the day
-                self.values.add(("time", f"{hour % 12:02d}:{minute:02d}"))
-                self.values.add(("time", f"{hour % 12 + 12:02d}:{minute:02d}"))
-        elif fact.kind == "date":
-            self.values.add(("month", fact.value[:2]))
-            self.values.add(("number", str(int(fact.value[3:]))))
+        parsed = [_parse(t) for t in dict.fromkeys(self.texts)]
+        self.values: set[tuple[str, str]] = set().union(*(p.values for p in parsed))
+        self.lines = [line for p in parsed for line in p.lines]
+        self.words: set[str] = set().union(*(p.words for p in parsed))
+        self.clauses = [c for p in parsed for c in p.clauses]
 
     def supports(self, fact: Fact, anchors: set[str]) -> bool:
         kind, value = fact.kind, fact.value

@@ -9,7 +9,7 @@ import re
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from doppel.errors import ValidationError
@@ -47,6 +47,14 @@ class AgentSpec(BaseModel):
     model: str = Field("", description="Chat backend name; empty: the configured default.")
     public: bool = Field(False, description="Anyone may chat with it (its page and widget).")
     sources: list[str] = Field(default_factory=list, description="Knowledge sources ingested.")
+
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> "AgentSpec":
+        try:
+            self.model_dump_json()
+        except Exception:
+            raise ValueError("text contains invalid Unicode (lone surrogates)") from None
+        return self
 
     @field_validator("slug")
     @classmethod

@@ -98,6 +98,8 @@ class KnowledgeIndex:
         self.embedder = embedder
         self._vectors: dict[int, _AgentVectors] = {}
         self._doc_freqs: dict[int, tuple[int, dict[str, int]]] = {}
+        self._approved: dict[int, tuple[int, np.ndarray | None,
+                                        list[tuple[int, str, str, str]]]] = {}
         self._lock = threading.Lock()
 
     # --- writing (inside the caller's transaction) ---------------------------------------------
@@ -216,18 +218,31 @@ class KnowledgeIndex:
 
     def match_approved(self, agent_id: int, query_vector: np.ndarray) -> ApprovedMatch | None:
         """The approved answer whose question is most similar to the query."""
-        rows = self.db.connect().execute(
-            "SELECT a.id, a.question, a.answer, a.embedding, d.source FROM approved_answers a "
-            "LEFT JOIN documents d ON d.id = a.document_id WHERE a.agent_id = ?",
-            (agent_id,)).fetchall()
-        if not rows:
+        conn = self.db.connect()
+        version_row = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
+                                   (agent_id,)).fetchone()
+        version = int(version_row[0]) if version_row else -1
+        with self._lock:
+            cached = self._approved.get(agent_id)
+        if cached is None or cached[0] != version:
+            rows = conn.execute(
+                "SELECT a.id, a.question, a.answer, a.embedding, d.source FROM approved_answers "
+                "a LEFT JOIN documents d ON d.id = a.document_id WHERE a.agent_id = ? "
+                "ORDER BY a.id", (agent_id,)).fetchall()
+            matrix = (np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
+                      .reshape(len(rows), -1) if rows else None)
+            entries = [(r["id"], r["question"], r["answer"],
+                        f"faq:{r['source']}" if r["source"] else "owner") for r in rows]
+            cached = (version, matrix, entries)
+            with self._lock:
+                self._approved[agent_id] = cached
+        _, matrix, entries = cached
+        if matrix is None:
             return None
-        matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
-        sims = matrix.reshape(len(rows), -1) @ query_vector
+        sims = matrix @ query_vector
         i = int(np.argmax(sims))
-        row = rows[i]
-        return ApprovedMatch(row["id"], row["question"], row["answer"], float(sims[i]),
-                             f"faq:{row['source']}" if row["source"] else "owner")
+        answer_id, question, answer, source = entries[i]
+        return ApprovedMatch(answer_id, question, answer, float(sims[i]), source)
 
     def _agent_vectors(self, conn: sqlite3.Connection, agent_id: int) -> _AgentVectors:
         version_row = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",

@@ -101,10 +101,6 @@ class Ingestor:
             return self._ingest_file(agent, file, source)
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
-        except Exception as exc:  # a loader or model bug must not stop the other files
-            log.exception("ingesting %s failed", source)
-            return FileReport(source, "skipped",
-                              reason=f"could not be processed ({type(exc).__name__})")
 
     def _ingest_file(self, agent: Agent, file: Path, source: str) -> FileReport:
         if not file.exists():
@@ -120,7 +116,20 @@ class Ingestor:
         return self.ingest_bytes(agent, data, source)
 
     def ingest_bytes(self, agent: Agent, data: bytes, source: str) -> FileReport:
-        """Ingest one file's content under the given source name."""
+        """Ingest one file's content under the given source name; never raises for bad input."""
+        try:
+            return self._ingest_bytes(agent, data, source)
+        except IngestError as exc:
+            return FileReport(source, "skipped", reason=str(exc))
+        except RecursionError:
+            return FileReport(source, "skipped", reason="nested too deeply to read")
+        except Exception as exc:  # a loader or model failure must not stop the other files
+            log.exception("ingesting %s failed", source)
+            return FileReport(source, "skipped",
+                              reason=f"could not be processed ({type(exc).__name__}: "
+                              f"{str(exc)[:120]})")
+
+    def _ingest_bytes(self, agent: Agent, data: bytes, source: str) -> FileReport:
         try:
             if len(data) > self.settings.max_file_bytes:
                 raise IngestError(f"too large ({_mb(len(data))})")

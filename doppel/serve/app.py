@@ -93,3 +93,8 @@ def _load_models(service: Doppel) -> None:
     from doppel.agents.spec import AgentSpec
 
     service.backend_for(AgentSpec(slug="warm-up", name="warm-up"))
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and multi-worker serving: Settings from the environment."""
+    return create_app(Settings())

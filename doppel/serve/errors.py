@@ -72,6 +72,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # e.g. an id in the path past SQLite's 64-bit integers: such a row cannot exist
+        return error_response(404, "no such item (number out of range)", code="not_found")
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        return error_response(400, "the text contains invalid Unicode (lone surrogates)",
+                              code="invalid_text")
+
     @app.exception_handler(DoppelError)
     async def _doppel(request: Request, exc: DoppelError) -> JSONResponse:
         if isinstance(exc, OverloadedError):

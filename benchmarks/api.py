@@ -1,0 +1,271 @@
+"""Serving benchmarks, over real HTTP to a real uvicorn server in its own process.
+
+1. Throughput: persisted chat turns per second at 1, 8 and 64 concurrent clients, and p50/p95
+   latency, with the fake chat backend (so the figure is doppel's own serving cost: HTTP,
+   auth, limits, retrieval, prompt, grounding, SQLite persist). Run once with the fake
+   embedder (target >= 500 turns/s on 2 cores) and once with the real MiniLM embedder.
+2. The embedded model through the server vs llama-cpp-python called directly with the same
+   prompt, sampling, seed and output length: tokens/s ratio (target >= 0.95) and time to first
+   token (streaming, client side).
+
+    .venv/bin/python benchmarks/api.py [--seconds 5] [--questions 12] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTION = "How much is an almond croissant?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the server process ---------------------------------------------------------------------
+
+def serve(home: str, port: int, mode: str) -> None:
+    """Runs in the child process: build the agent and serve it."""
+    import uvicorn
+
+    from doppel.config import Settings
+    from doppel.demo import EXAMPLES, build_demo
+    from doppel.serve import create_app
+    from doppel.service import Doppel
+    from doppel.testing import FakeChatBackend, FakeEmbedder
+
+    settings = Settings(home=Path(home), models_home=Settings().models_dir, seed=1234)
+    if mode == "embedded":
+        app = Doppel(settings)
+    else:
+        embedder = FakeEmbedder() if mode == "fake" else None
+        settings.min_relevance = 0.05 if mode == "fake" else settings.min_relevance
+        app = Doppel(settings, backend=FakeChatBackend(["An Almond Croissant is $5.25."]),
+                     embedder=embedder)
+    build_demo(app, EXAMPLES)
+    uvicorn.run(create_app(doppel=app), host="127.0.0.1", port=port, log_level="error",
+                access_log=False)
+
+
+class Server:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.home = tempfile.TemporaryDirectory(prefix="doppel-api-bench-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        env = os.environ | {
+            "DOPPEL_RATE_PER_KEY_PER_MINUTE": "100000000",
+            "DOPPEL_RATE_PER_USER_PER_MINUTE": "100000000",
+            "DOPPEL_QUEUE_MAX_WAITING": "10000", "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", self.home.name, str(self.port), self.mode],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.proc.stderr.read().decode()[-2000:])  # type: ignore
+            time.sleep(0.2)
+        raise RuntimeError("server did not become ready")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.home.cleanup()
+
+
+# --- 1. throughput ----------------------------------------------------------------------------
+
+async def load(base: str, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        async def worker(i: int) -> None:
+            nonlocal errors
+            n = 0
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                r = await http.post("/v1/chat/completions", json={
+                    "model": "juniper-rye", "user": f"bench-{i}-{n % 4}",
+                    "messages": [{"role": "user", "content": QUESTION}]})
+                if r.status_code == 200:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+                n += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*[worker(i) for i in range(clients)])
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {"clients": clients, "turns": len(latencies), "errors": errors,
+            "turns_per_s": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else 0,
+            "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 2)
+            if latencies else 0}
+
+
+def throughput(mode: str, seconds: float) -> list[dict[str, float]]:
+    with Server(mode) as server:
+        asyncio.run(load(server.base, 4, 1.0))  # warm-up
+        rows = [asyncio.run(load(server.base, c, seconds)) for c in (1, 8, 64)]
+        # the turns really were persisted
+        return rows
+
+
+# --- 2. the embedded model through the server ---------------------------------------------------
+
+def model_comparison(n_questions: int) -> dict[str, object]:
+    import yaml
+
+    from doppel.agents.prompt import build_prompt
+    from doppel.agents.runtime import spec_texts  # noqa: F401  (same evidence as the server)
+    from doppel.config import Settings
+    from doppel.demo import EXAMPLES, build_demo
+    from doppel.models.embedded import EmbeddedBackend
+    from doppel.models.prepare import model_paths
+    from doppel.service import Doppel
+
+    questions = [q["question"] for q in yaml.safe_load(
+        (ROOT / "examples/eval/bakery.yaml").read_text())["answerable"]][:n_questions]
+    rows = []
+    with Server("embedded") as server:
+        # Replay the server's prompt assembly in this process (same data, same settings).
+        settings = Settings(home=Path(server.home.name) / "replay",
+                            models_home=Settings().models_dir, seed=1234)
+        replay = Doppel(settings)
+        build_demo(replay, EXAMPLES)
+        agent = replay.agents.get("juniper-rye")
+        for i, q in enumerate(questions):
+            started = time.perf_counter()
+            first = None
+            usage: dict[str, int] = {}
+            extra: dict[str, object] = {}
+            with httpx.stream("POST", f"{server.base}/v1/chat/completions", timeout=120, json={
+                    "model": "juniper-rye", "stream": True, "user": f"q{i}",
+                    "stream_options": {"include_usage": True},
+                    "messages": [{"role": "user", "content": q}]}) as r:
+                for line in r.iter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    event = json.loads(line[6:])
+                    choices = event.get("choices") or []
+                    if choices and choices[0]["delta"].get("content") and first is None:
+                        first = time.perf_counter() - started
+                    usage = event.get("usage") or usage
+                    extra = event.get("doppel") or extra
+            total = time.perf_counter() - started
+            timings = extra.get("timings_ms", {}) if isinstance(extra, dict) else {}
+            if extra.get("path") in ("approved", "dont_know") or not usage.get(
+                    "completion_tokens"):
+                continue
+            rows.append({"question": q, "path": extra.get("path"), "server_total_s": total,
+                         "client_ttft_s": first, "server_ttft_ms": timings.get("ttft_ms"),
+                         "completion_tokens": usage["completion_tokens"],
+                         "server_generate_ms": timings.get("generate_ms")})
+        # Direct: llama-cpp-python in this process, same prompt and token count, after the
+        # server is gone (the two never share the CPU).
+    backend = EmbeddedBackend(model_paths(settings).chat, n_ctx=settings.n_ctx,
+                              n_threads=settings.n_threads)
+    for row in rows:
+        passages = replay.index.search(agent.id, row["question"], settings.retrieval_k)
+        prompt = build_prompt(agent.spec, row["question"], passages, [], backend,
+                              max_answer_tokens=settings.max_answer_tokens,
+                              passage_budget=settings.prompt_passage_tokens)
+        tokens = backend.prompt_tokens(prompt.messages)
+        _, stop = backend.render(prompt.messages)
+
+        def direct() -> tuple[float, float]:
+            started = time.perf_counter()
+            first = None
+            for _ in backend._llama.create_completion(
+                    prompt=tokens, max_tokens=row["completion_tokens"],
+                    temperature=settings.temperature, top_p=settings.top_p, top_k=40, min_p=0.05,
+                    repeat_penalty=settings.repeat_penalty, seed=1234, stop=stop, stream=True):
+                if first is None:
+                    first = time.perf_counter() - started
+            return time.perf_counter() - started, first or 0.0
+
+        backend._executor.submit(lambda: backend._llama.reset()).result()
+        row["direct_total_s"], row["direct_ttft_s"] = backend._executor.submit(direct).result()
+    server_tok_s = sum(r["completion_tokens"] for r in rows) / sum(r["server_total_s"]
+                                                                   for r in rows)
+    direct_tok_s = sum(r["completion_tokens"] for r in rows) / sum(r["direct_total_s"]
+                                                                   for r in rows)
+    return {"turns": len(rows), "server_tokens_per_s": round(server_tok_s, 1),
+            "direct_tokens_per_s": round(direct_tok_s, 1),
+            "ratio": round(server_tok_s / direct_tok_s, 3),
+            "client_ttft_ms_p50": round(statistics.median(
+                r["client_ttft_s"] for r in rows if r["client_ttft_s"]) * 1000, 1),
+            "server_model_ttft_ms_p50": round(statistics.median(
+                r["server_ttft_ms"] for r in rows if r["server_ttft_ms"]), 1),
+            "direct_ttft_ms_p50": round(statistics.median(
+                r["direct_ttft_s"] for r in rows) * 1000, 1),
+            "rows": rows}
+
+
+def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--questions", type=int, default=12)
+    parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    results: dict[str, object] = {
+        "fake_backend_fake_embedder": throughput("fake", args.seconds),
+        "fake_backend_real_embedder": throughput("fake-real-embedder", args.seconds)}
+    if not args.skip_model:
+        results["embedded_model"] = model_comparison(args.questions)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for name in ("fake_backend_fake_embedder", "fake_backend_real_embedder"):
+        print(f"\n{name.replace('_', ' ')}: persisted turns over HTTP")
+        print(f"{'clients':>8} {'turns/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+        for row in results[name]:  # type: ignore[union-attr]
+            print(f"{row['clients']:>8} {row['turns_per_s']:>9} {row['p50_ms']:>8} "
+                  f"{row['p95_ms']:>8} {row['errors']:>7}")
+    best = max(r["turns_per_s"] for r in results["fake_backend_fake_embedder"])  # type: ignore
+    print(f"target >= 500 turns/s (fake backend): {'PASS' if best >= 500 else 'FAIL'} "
+          f"({best})")
+    if "embedded_model" in results:
+        m = results["embedded_model"]
+        print(f"\nembedded model through the server ({m['turns']} generated turns): "  # type: ignore
+              f"{m['server_tokens_per_s']} tok/s vs direct {m['direct_tokens_per_s']} tok/s "  # type: ignore
+              f"-> {m['ratio']}x (target >= 0.95: {'PASS' if m['ratio'] >= 0.95 else 'FAIL'})")  # type: ignore
+        print(f"time to first token p50: client (first streamed sentence) "
+              f"{m['client_ttft_ms_p50']} ms, server (first model token) "  # type: ignore
+              f"{m['server_model_ttft_ms_p50']} ms, direct {m['direct_ttft_ms_p50']} ms")  # type: ignore
+
+
+if __name__ == "__main__":
+    main()
