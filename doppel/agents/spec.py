@@ -63,6 +63,16 @@ class AgentSpec(BaseModel):
             raise ValueError("use 1-64 lowercase letters, digits and dashes, e.g. 'corner-bakery'")
         return value
 
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        from doppel.models import BACKENDS
+
+        if value and value not in BACKENDS:
+            raise ValueError(f"unknown chat backend {value!r} (known: "
+                             f"{', '.join(BACKENDS.names())})")
+        return value
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
