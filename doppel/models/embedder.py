@@ -34,6 +34,10 @@ class OnnxEmbedder:
         options.intra_op_num_threads = n_threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # No spin-waiting between runs: idle spinning threads would steal the cores that the
+        # chat model needs right after retrieval (its time to first token).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(onnx_path), options,
                                              providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
