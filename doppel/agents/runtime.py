@@ -236,9 +236,8 @@ class AgentRuntime:
                     clock.marks["ttft_ms"] = clock.since_start()
                 draft += chunk.text
                 pending += chunk.text
-                if chunk.finish_reason is not None:
-                    prompt_tokens = chunk.prompt_tokens or 0
-                    completion_tokens = chunk.completion_tokens or 0
+                prompt_tokens = chunk.prompt_tokens or prompt_tokens
+                completion_tokens = chunk.completion_tokens or completion_tokens
                 while (m := _SENTENCE_BREAK.search(pending)) is not None:
                     sentence, pending = pending[:m.end()], pending[m.end():]
                     if not sentence.strip():

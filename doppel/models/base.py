@@ -50,7 +50,10 @@ class ChatResult:
 
 @dataclass
 class StreamChunk:
-    """A piece of a streamed answer; the last chunk has finish_reason and token counts."""
+    """A piece of a streamed answer; the last chunk has finish_reason and token counts.
+
+    A backend may also report the counts so far on any chunk, so that a consumer that stops
+    reading early still knows what was generated."""
 
     text: str
     finish_reason: str | None = None

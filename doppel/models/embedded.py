@@ -121,6 +121,7 @@ class EmbeddedBackend:
         def work() -> None:
             n_out = 0
             finish: str | None = None
+            pending, since = "", time.perf_counter()
             try:
                 for part in self._llama.create_completion(
                     prompt=tokens, max_tokens=params.max_tokens, temperature=params.temperature,
@@ -134,9 +135,18 @@ class EmbeddedBackend:
                     choice = part["choices"][0]
                     if choice["text"]:
                         n_out += 1
-                        put(StreamChunk(choice["text"]))
+                        pending += choice["text"]
+                        # Hand text over at word ends that may close a sentence, or every
+                        # 50 ms: waking the event loop for every token costs generation speed.
+                        if (n_out == 1 or pending[-1] in ".!?\n:;"
+                                or time.perf_counter() - since > 0.05):
+                            put(StreamChunk(pending, prompt_tokens=len(tokens),
+                                            completion_tokens=n_out))
+                            pending, since = "", time.perf_counter()
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
+                if pending:
+                    put(StreamChunk(pending, prompt_tokens=len(tokens), completion_tokens=n_out))
                 put(StreamChunk("", finish_reason=finish or "stop", prompt_tokens=len(tokens),
                                 completion_tokens=n_out))
             except Exception as exc:  # surfaced to the awaiting coroutine
