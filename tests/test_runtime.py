@@ -185,6 +185,13 @@ def test_follow_up_questions_retrieve_with_the_previous_question(
     assert any("Almond Croissant" in c.text for c in result.citations)
 
 
+def test_a_short_unrelated_question_does_not_borrow_the_previous_one(
+        app: Doppel, agent: Agent, fake_backend: FakeChatBackend) -> None:
+    fake_backend.script = ["The Almond Croissant is $5.25."]
+    ask(app, agent, "What does an almond croissant cost?", thread="g")
+    assert ask(app, agent, "Capital of France?", thread="g").path == "dont_know"
+
+
 def test_agents_never_see_each_others_knowledge(app: Doppel, agent: Agent, tmp_path: Path,
                                                 fake_backend: FakeChatBackend) -> None:
     other_dir = tmp_path / "other"

@@ -41,6 +41,8 @@ _SMALL_TALK = re.compile(
     r"^\W*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|thanks|thank you|thx|"
     r"bye|goodbye|ok|okay|cool|great|perfect|awesome)\b[\w\s!.,']{0,20}$", re.I)
 _FOLLOW_UP_WORDS = 6  # a question this short may lean on the previous one ("and Sundays?")
+_FOLLOW_UP = re.compile(r"^\W*(and|also|or|what about|how about|same for)\b|"
+                        r"\b(it|its|that|this|those|these|they|them|one|ones|there)\b", re.I)
 
 
 @dataclass
@@ -147,7 +149,8 @@ class AgentRuntime:
             return
         query = message
         previous = self.conversations.last_question(conversation_id)
-        if previous and len(message.split()) <= _FOLLOW_UP_WORDS:
+        if (previous and len(message.split()) <= _FOLLOW_UP_WORDS
+                and _FOLLOW_UP.search(message)):
             query = f"{previous}\n{message}"
         # Embedding, the approved-answer match and retrieval run in one worker thread: the
         # embedder releases the GIL, and one hop instead of three saves ~0.2 ms a turn.
