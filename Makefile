@@ -49,5 +49,8 @@ bench: models
 	$(PY) benchmarks/turn.py
 	$(PY) benchmarks/api.py
 
+lint: setup
+	$(PY) -m mypy doppel
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -9,6 +9,8 @@ optionally limited to a list of slugs.
 
 from __future__ import annotations
 
+import builtins
+
 import hashlib
 import hmac
 import json
@@ -91,12 +93,13 @@ class OwnerRepo:
                                         (name,)).fetchone()
         return Owner(row["id"], row["name"], row["created_at"]) if row else None
 
-    def list(self) -> list[Owner]:
+    def list(self) -> builtins.list[Owner]:
         rows = self.db.connect().execute("SELECT * FROM owners ORDER BY id").fetchall()
         return [Owner(r["id"], r["name"], r["created_at"]) for r in rows]
 
     # --- keys -----------------------------------------------------------------------------
-    def create_key(self, owner_id: int, scopes: list[str], *, agents: list[str] | None = None,
+    def create_key(self, owner_id: int, scopes: builtins.list[str], *,
+                   agents: builtins.list[str] | None = None,
                    label: str = "") -> tuple[ApiKey, str]:
         """A new key; the returned secret is shown once and never stored."""
         self.get(owner_id)
@@ -132,7 +135,7 @@ class OwnerRepo:
             tx.execute("UPDATE api_keys SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
                        "'now') WHERE id = ?", (key_id,))
 
-    def list_keys(self, owner_id: int) -> list[ApiKey]:
+    def list_keys(self, owner_id: int) -> builtins.list[ApiKey]:
         rows = self.db.connect().execute("SELECT * FROM api_keys WHERE owner_id = ? ORDER BY id",
                                          (owner_id,)).fetchall()
         return [_key(r) for r in rows]

@@ -137,7 +137,8 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append(body)
                 server.headers.append(dict(self.headers))
-                if server.api_key and self.headers.get("Authorization") != f"Bearer {server.api_key}":
+                expected = f"Bearer {server.api_key}"
+                if server.api_key and self.headers.get("Authorization") != expected:
                     return self._json(401, {"error": {"message": "Invalid API key",
                                                       "type": "invalid_request_error"}})
                 if server.fail_status:
@@ -182,7 +183,7 @@ class FakeOpenAIServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def __enter__(self) -> "FakeOpenAIServer":
         self._thread.start()

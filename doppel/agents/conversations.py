@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +81,8 @@ class ConversationRepo:
                  json.dumps(timings), model))
             return int(cur.lastrowid or 0)
 
-    def list(self, agent_id: int, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    def list(self, agent_id: int, limit: int = 100,
+             offset: int = 0) -> builtins.list[dict[str, Any]]:
         """The agent's conversations, most recent first, with their turn counts."""
         rows = self.db.connect().execute(
             "SELECT c.id, c.thread, c.created_at, COUNT(t.id) AS turns, MAX(t.created_at) AS "
@@ -89,10 +92,10 @@ class ConversationRepo:
         return [dict(r) for r in rows]
 
     def turns(self, agent_id: int, thread: str | None = None, limit: int = 100,
-              conversation_id: int | None = None) -> list[TurnRow]:
+              conversation_id: int | None = None) -> builtins.list[TurnRow]:
         sql = ("SELECT t.*, c.thread FROM turns t JOIN conversations c ON c.id = t.conversation_id"
                " WHERE t.agent_id = ?")
-        args: list[Any] = [agent_id]
+        args: builtins.list[Any] = [agent_id]
         if thread is not None:
             sql += " AND c.thread = ?"
             args.append(thread)

@@ -121,7 +121,8 @@ _WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sun
                       r"|\b(Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\b\.?", re.I)
 _WEEKDAY_RANGE = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thu(?:rs?)?|fri|"
-    r"sat|sun)s?\.?\s*(?:-|–|—|to|through|thru|till|until)\s*(monday|tuesday|wednesday|thursday|"
+    r"sat|sun)s?\.?\s*(?:-|–|—|to|through|thru|till|until)\s*"
+    r"(monday|tuesday|wednesday|thursday|"
     r"friday|saturday|sunday|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)s?\b", re.I)
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’-]*")
 
@@ -318,7 +319,7 @@ def _expand_weekdays(text: str) -> set[str]:
 
 
 def _expand_dates(text: str) -> set[str]:
-    dates = set()
+    dates: set[str] = set()
     for m in _DATE_RANGE.finditer(text):
         month = _month_index(m.group(1)) + 1
         if m.group(3) and _month_index(m.group(3)) + 1 != month:

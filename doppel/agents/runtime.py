@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from doppel.agents.conversations import ConversationRepo
 from doppel.agents.grounding import Evidence, GroundingVerdict, check, content_words
@@ -31,7 +31,7 @@ from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
 from doppel.errors import ValidationError
 from doppel.knowledge.index import ApprovedMatch, KnowledgeIndex, Passage
-from doppel.models.base import ChatBackend, GenerationParams
+from doppel.models.base import ChatBackend, GenerationParams, StreamChunk
 from doppel.models.queue import CURRENT_AGENT
 
 AnswerPath = Literal["approved", "generated", "extractive", "dont_know"]
@@ -127,7 +127,7 @@ class AgentRuntime:
         return asyncio.run(self.turn(agent, message, thread))
 
     async def stream(self, agent: Agent, message: str, thread: str = "default",
-                     params: GenerationParams | None = None) -> AsyncIterator[TurnEvent]:
+                     params: GenerationParams | None = None) -> AsyncGenerator[TurnEvent, None]:
         message = message.strip()
         if not message:
             raise ValidationError("the message is empty")
@@ -232,7 +232,7 @@ class AgentRuntime:
                 clock.marks["first_visible_ms"] = clock.since_start()
             return out
 
-        stream = backend.stream(prompt.messages, params)
+        stream = cast(AsyncGenerator[StreamChunk, None], backend.stream(prompt.messages, params))
         try:
             async for chunk in stream:
                 if chunk.text and "ttft_ms" not in clock.marks:
@@ -333,7 +333,8 @@ def dont_know(spec: AgentSpec) -> str:
              f" You can reach {who} at {contact.url}" if contact.url else "")
     when = f" ({contact.hours})" if contact.hours and reach else ""
     return (f"Sorry, I don't know that — it isn't in {spec.name}'s information, and I'd rather "
-            f"not guess.{reach}{when}{'.' if reach else ' I can pass your question on to a person.'}")
+            f"not guess.{reach}{when}"
+            f"{'.' if reach else ' I can pass your question on to a person.'}")
 
 
 def extractive_answer(question: str, passages: list[Passage], max_chars: int = 360) -> str:

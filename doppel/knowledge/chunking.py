@@ -41,7 +41,9 @@ def chunk_document(doc: LoadedDocument, chunk_chars: int = 600) -> list[Chunk]:
         if section.records:
             groups = [[p] for p in pieces]
         else:
-            groups, current, size = [], [], 0
+            groups = []
+            current: list[tuple[str, int]] = []
+            size = 0
             for piece in pieces:
                 if current and size + len(piece[0]) + 1 > chunk_chars:
                     groups.append(current)

@@ -50,8 +50,11 @@ class LoadedDocument:
 class Loader(Protocol):
     """Reads one kind of file. `load` raises IngestError with a one-line reason on bad input."""
 
-    name: str
-    suffixes: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def suffixes(self) -> tuple[str, ...]: ...
 
     def load(self, data: bytes, filename: str) -> LoadedDocument: ...
 
@@ -92,9 +95,9 @@ def _paragraph_units(text: str) -> list[str]:
             continue
         if any(ln.lstrip().startswith("|") for ln in lines):
             # A table, maybe with text around it: the text stays, rows become records.
-            text = [ln for ln in lines if not ln.lstrip().startswith("|")]
-            if text:
-                units.extend(_paragraph_units("\n".join(text)))
+            prose = [ln for ln in lines if not ln.lstrip().startswith("|")]
+            if prose:
+                units.extend(_paragraph_units("\n".join(prose)))
             units.extend(_table_units(lines))
         elif all(_is_item(ln) for ln in lines):
             units.extend(ln.strip() for ln in lines)
@@ -274,7 +277,7 @@ class PDFLoader:
         except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
             raise IngestError(f"unreadable PDF ({type(exc).__name__})") from None
         title = Path(filename).stem.replace("-", " ").replace("_", " ")
-        meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        meta_title = reader.metadata.get("/Title") if reader.metadata else None
         if isinstance(meta_title, str) and meta_title.strip():
             title = meta_title.strip()
         sections, offset = [], 0
@@ -358,6 +361,7 @@ class FAQLoader:
         return out
 
 
-for _loader in (MarkdownLoader(), TextLoader(), HTMLLoader(), PDFLoader(), CSVLoader(),
-                FAQLoader()):
+_BUILT_IN: tuple[Loader, ...] = (MarkdownLoader(), TextLoader(), HTMLLoader(), PDFLoader(),
+                                 CSVLoader(), FAQLoader())
+for _loader in _BUILT_IN:
     LOADERS.register(_loader)

@@ -106,7 +106,8 @@ def export_embedder_onnx(model_dir: Path, dst: Path) -> None:
             super().__init__()
             self.bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+        def forward(  # type: ignore[no-untyped-def]
+                self, input_ids, attention_mask, token_type_ids):
             return self.bert(input_ids=input_ids, attention_mask=attention_mask,
                              token_type_ids=token_type_ids).last_hidden_state
 

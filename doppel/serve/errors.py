@@ -70,7 +70,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+        return error_response(exc.status_code, str(exc.detail),
+                              headers=dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
@@ -121,7 +122,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
         stop=tuple([body.stop] if isinstance(body.stop, str) else body.stop or ()),
         seed=body.seed if body.seed is not None else s.seed)
     events = app.runtime.stream(agent, question, thread, params)
-    completion_id = f"chatcmpl-{hashlib.sha1(f'{thread}{time.time_ns()}'.encode()).hexdigest()[:24]}"
+    completion_id = "chatcmpl-" + secrets.token_hex(12)
     created = int(time.time())
     metrics = request.app.state.metrics
 
