@@ -81,7 +81,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="doppel-bench-"))
+    tmp = tempfile.TemporaryDirectory(prefix="doppel-bench-")  # removed at exit
+    home = Path(tmp.name)
     base = Settings()
     settings = Settings(home=home, models_home=base.models_dir, seed=1234)
     if args.passage_tokens:
