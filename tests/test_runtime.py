@@ -211,3 +211,29 @@ def test_empty_and_oversized_messages_are_rejected(app: Doppel, agent: Agent) ->
     with pytest.raises(ValidationError):
         ask(app, agent, "x" * 5000)
     assert app.conversations.turns(agent.id) == []
+
+
+@pytest.mark.parametrize("message", ["hello do you deliver", "hi how much is parking",
+                                     "ok and on sundays"])
+def test_a_greeting_followed_by_a_question_is_answered(app: Doppel, agent: Agent,
+                                                       message: str) -> None:
+    assert ask(app, agent, message).answer != "Hi! Ask me anything."
+
+
+def test_a_huge_max_tokens_is_clamped_to_the_context(app: Doppel, agent: Agent,
+                                                      fake_backend: FakeChatBackend) -> None:
+    from doppel.models.base import GenerationParams
+
+    seen: list[int] = []
+    original = fake_backend.stream
+
+    def spy(messages, params):  # type: ignore[no-untyped-def]
+        seen.append(params.max_tokens)
+        return original(messages, params)
+
+    fake_backend.stream = spy  # type: ignore[method-assign]
+    fake_backend.script = ["The Almond Croissant is $5.25."]
+    result = asyncio.run(app.runtime.turn(agent, "What does an almond croissant cost?", "m",
+                                          GenerationParams(max_tokens=4096)))
+    assert result.path == "generated"
+    assert seen and seen[0] < fake_backend.context_window

@@ -232,3 +232,24 @@ def test_full_queue_answers_503_with_retry_after(settings, tmp_path: Path) -> No
     busy = next(r for r in responses if r.status_code == 503)
     assert busy.headers["Retry-After"] and busy.json()["error"]["code"] == "overloaded"
     assert time.perf_counter() - started < 10
+
+
+def test_backend_failures_do_not_leak_internal_details(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from doppel.agents.spec import AgentSpec
+    from doppel.serve import create_app
+    from doppel.testing import FakeEmbedder, FakeOpenAIServer, ServerThread
+
+    with FakeOpenAIServer(fail_status=500) as upstream:
+        settings.chat_backend = "openai"
+        settings.openai_base_url = upstream.base_url
+        settings.openai_model = "llama"
+        settings.min_relevance = 0.05
+        app = Doppel(settings, embedder=FakeEmbedder())
+        agent = app.agents.create(AgentSpec(slug="shop", name="Shop", public=True))
+        app.ingestor.ingest_bytes(agent, b"item,price\nAlmond Croissant,5.25\n", "prices.csv")
+        with ServerThread(create_app(doppel=app, preload=False)) as base:
+            r = httpx.post(f"{base}/v1/chat/completions", json={
+                "model": "shop", "messages": [{"role": "user", "content": "almond croissant?"}]})
+    assert r.status_code == 502
+    assert "127.0.0.1" not in r.text and "overloaded" not in r.text
+    assert r.json()["error"]["code"] == "backend_error"

@@ -392,9 +392,7 @@ class Evidence:
         if kind == "phone":
             return any(k == "phone" and (v.endswith(value[-7:]) or value.endswith(v[-7:]))
                        for k, v in self.values)
-        if kind == "time":
-            if value.startswith("~"):
-                return ("time", value) in self.values
+        if kind == "time":  # "~07:00" (no am/pm) matches either half of the day's values
             return ("time", value) in self.values
         if kind in ("money", "number"):
             if ("number", value) not in self.values:

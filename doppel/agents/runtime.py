@@ -17,6 +17,7 @@ not even briefly.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -25,7 +26,7 @@ from typing import Any, Literal, cast
 
 from doppel.agents.conversations import ConversationRepo
 from doppel.agents.grounding import Evidence, GroundingVerdict, check, content_words
-from doppel.agents.prompt import build_prompt
+from doppel.agents.prompt import SAFETY_MARGIN, build_prompt
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
@@ -38,8 +39,9 @@ AnswerPath = Literal["approved", "generated", "extractive", "dont_know"]
 MAX_MESSAGE_CHARS = 4000
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+|\n+")
 _SMALL_TALK = re.compile(
-    r"^\W*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|thanks|thank you|thx|"
-    r"bye|goodbye|ok|okay|cool|great|perfect|awesome)\b[\w\s!.,']{0,20}$", re.I)
+    r"^\W*((hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|thanks|thank you|thx|"
+    r"bye|goodbye|ok|okay|cool|great|perfect|awesome|there|so much|again|a lot|you|all|"
+    r"folks|team|everyone)\b[\s!.,']*)+$", re.I)  # nothing but greeting words: no question
 _FOLLOW_UP_WORDS = 6  # a question this short may lean on the previous one ("and Sundays?")
 _FOLLOW_UP = re.compile(r"^\W*(and|also|or|what about|how about|same for)\b|"
                         r"\b(it|its|that|this|those|these|they|them|one|ones|there)\b", re.I)
@@ -138,12 +140,15 @@ class AgentRuntime:
         s = self.settings
         clock = _Clock()
         CURRENT_AGENT.set(agent.slug)
-        conversation_id = self.conversations.get_or_create(agent.id, thread)
+        # Database writes wait on SQLite's write lock (an upload being ingested, another
+        # process): never on the event loop.
+        conversation_id = await asyncio.to_thread(self.conversations.get_or_create, agent.id,
+                                                  thread)
         if _SMALL_TALK.match(message) and agent.spec.greeting:
             # Greetings and thanks carry no question: answer in the owner's own words.
             answer = agent.spec.greeting
             yield TurnEvent("delta", answer)
-            yield TurnEvent("done", result=self._record(
+            yield TurnEvent("done", result=await self._record(
                 agent, conversation_id, thread, message, answer, "approved", [],
                 {"source": "greeting"}, None, 0, 0, clock, ""))
             return
@@ -168,7 +173,7 @@ class AgentRuntime:
         approved, passages = await asyncio.to_thread(look_up)
         if approved is not None and approved.similarity >= s.approved_threshold:
             yield TurnEvent("delta", approved.answer)
-            yield TurnEvent("done", result=self._record(
+            yield TurnEvent("done", result=await self._record(
                 agent, conversation_id, thread, message, approved.answer, "approved", [], {
                     "approved_id": approved.id, "matched_question": approved.question,
                     "similarity": round(approved.similarity, 4), "source": approved.source},
@@ -179,7 +184,7 @@ class AgentRuntime:
         if best < s.min_relevance:
             answer = dont_know(agent.spec)
             yield TurnEvent("delta", answer)
-            yield TurnEvent("done", result=self._record(
+            yield TurnEvent("done", result=await self._record(
                 agent, conversation_id, thread, message, answer, "dont_know", passages,
                 {"best_similarity": round(best, 4), "min_relevance": s.min_relevance},
                 None, 0, 0, clock, ""))
@@ -198,6 +203,11 @@ class AgentRuntime:
         params = params or GenerationParams(
             max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p,
             repeat_penalty=s.repeat_penalty, seed=s.seed)
+        # A client may ask for more tokens than the context leaves after this prompt: give it
+        # what fits (answers stop after a few sentences anyway) instead of failing the turn.
+        room = backend.context_window - prompt.tokens - SAFETY_MARGIN
+        if params.max_tokens > room:
+            params = dataclasses.replace(params, max_tokens=max(16, room))
         released: list[str] = []
         verdict = GroundingVerdict(True)
         draft, pending = "", ""
@@ -284,11 +294,12 @@ class AgentRuntime:
             answer = ("".join(released) + tail).strip()
             yield TurnEvent("delta", tail)
         grounding = verdict.to_dict() | {"best_similarity": round(best, 4)}
-        yield TurnEvent("done", result=self._record(
+        yield TurnEvent("done", result=await self._record(
             agent, conversation_id, thread, message, answer, path, prompt.passages, grounding,
             draft, prompt_tokens, completion_tokens, clock, backend.model_name))
 
-    def _record(self, agent: Agent, conversation_id: int, thread: str, message: str, answer: str,
+    async def _record(self, agent: Agent, conversation_id: int, thread: str, message: str,
+                      answer: str,
                 path: AnswerPath, passages: list[Passage], grounding: dict[str, Any],
                 draft: str | None, prompt_tokens: int, completion_tokens: int, clock: _Clock,
                 model: str) -> TurnResult:
@@ -299,8 +310,8 @@ class AgentRuntime:
                             "similarity": round(p.similarity, 4)} for p in passages]
         before_persist = time.perf_counter()
         timings = {k: round(v, 3) for k, v in clock.marks.items()}
-        turn_id = self.conversations.record(
-            conversation_id=conversation_id, agent_id=agent.id, user_message=message,
+        turn_id = await asyncio.to_thread(
+            self.conversations.record, conversation_id=conversation_id, agent_id=agent.id, user_message=message,
             answer=answer, path=path, draft=draft, grounding=grounding,
             passages=stored_passages, prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens, timings=timings, model=model)

@@ -201,19 +201,24 @@ class KnowledgeIndex:
                 cache = (version, {})
                 self._doc_freqs[agent_id] = cache
         freqs = cache[1]
+        counts: dict[str, int] = {}  # this query's own copy: other threads may clear `freqs`
         for term in terms:
-            if term not in freqs:
-                freqs[term] = int(conn.execute(
+            count = freqs.get(term)
+            if count is None:
+                count = int(conn.execute(
                     "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
                     (f'agent:"a{agent_id}" AND "{term}"',)).fetchone()[0])
-            if len(freqs) > 50_000:  # bounded memory for long-running servers
-                freqs.clear()
+                with self._lock:
+                    if len(freqs) > 50_000:  # bounded memory for long-running servers
+                        freqs.clear()
+                    freqs[term] = count
+            counts[term] = count
         chosen, total = [], 0
-        for term in sorted((t for t in terms if freqs.get(t)), key=lambda t: freqs[t]):
-            if total + freqs[term] > FTS_ROW_BUDGET:
+        for term in sorted((t for t in terms if counts[t]), key=lambda t: counts[t]):
+            if total + counts[term] > FTS_ROW_BUDGET:
                 break
             chosen.append(term)
-            total += freqs[term]
+            total += counts[term]
         return chosen
 
     def match_approved(self, agent_id: int, query_vector: np.ndarray) -> ApprovedMatch | None:

@@ -104,8 +104,8 @@ class EmbeddedBackend:
     async def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams
     ) -> AsyncIterator[StreamChunk]:
-        tokens = self.prompt_tokens(messages)
-        _, template_stop = self.render(messages)
+        prompt, template_stop = self.render(messages)
+        tokens = list(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
         if len(tokens) + params.max_tokens > self._n_ctx:
             raise ContextOverflowError(
                 f"prompt of {len(tokens)} tokens + {params.max_tokens} to generate exceeds the "

@@ -5,6 +5,7 @@ Every error a client can cause becomes a 4xx with a message; nothing user-caused
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,8 @@ from doppel.errors import (
     ValidationError,
 )
 from doppel.models.queue import OverloadedError
+
+log = logging.getLogger(__name__)
 
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
           404: "not_found_error", 405: "invalid_request_error", 413: "request_too_large",
@@ -95,5 +98,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, ContextOverflowError):
             return error_response(400, str(exc), code="context_length_exceeded")
         if isinstance(exc, BackendError):
-            return error_response(502, f"the model backend failed: {exc}", code="backend_error")
+            # The detail names internal hosts: it goes to the log, not to the client.
+            log.error("model backend error on %s: %s", request.url.path, exc)
+            return error_response(502, "the model backend is unavailable; try again later",
+                                  code="backend_error")
         return error_response(400, str(exc))

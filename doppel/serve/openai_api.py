@@ -2,12 +2,15 @@
 
 `model` is the agent's slug. The conversation thread comes from the `X-Doppel-Thread` header or
 the `user` field; without either, a stateless client's conversation is recognised by its first
-user message. Threads are namespaced by caller, so one caller can never continue another's.
+user message. Threads are namespaced by API key; anonymous threads are as private as their id
+(the chat page uses a random UUID per browser), and without a header they are also bound to the
+client's address.
 Citations and the answer path travel in extra fields that standard clients ignore.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import secrets
@@ -93,7 +96,7 @@ def get_model(model_id: str, request: Request,
 
 
 def _model(slug: str, created_at: str) -> dict[str, Any]:
-    created = int(time.mktime(time.strptime(created_at[:19], "%Y-%m-%dT%H:%M:%S")))
+    created = calendar.timegm(time.strptime(created_at[:19], "%Y-%m-%dT%H:%M:%S"))  # UTC
     return {"id": slug, "object": "model", "created": created, "owned_by": "doppel"}
 
 

@@ -53,8 +53,10 @@ def passage_page(slug: str, chunk_id: int, request: Request) -> Response:
         "agent": agent.spec, "passage": dict(row)})
 
 
+_WIDGET = (WEB / "static" / "widget.js").read_text(encoding="utf-8")
+
+
 @router.get("/widget.js")
 def widget() -> Response:
-    return Response((WEB / "static" / "widget.js").read_text(encoding="utf-8"),
-                    media_type="application/javascript",
+    return Response(_WIDGET, media_type="application/javascript",
                     headers={"Cache-Control": "public, max-age=300"})
