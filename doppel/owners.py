@@ -17,6 +17,7 @@ import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Literal
 
 from doppel.errors import NotFoundError, ValidationError
@@ -130,10 +131,16 @@ class OwnerRepo:
             return None
         return self.get(row["owner_id"]), _key(row)
 
-    def touch(self, key_id: int) -> None:
+    def touch_if_stale(self, key: ApiKey, every_s: int = 60) -> None:
+        """Record that the key was used; at most once a minute, so that a busy key does not
+        turn every request into a database write."""
+        if key.last_used_at is not None:
+            last = datetime.strptime(key.last_used_at[:19], "%Y-%m-%dT%H:%M:%S")
+            if (datetime.now(timezone.utc).replace(tzinfo=None) - last).total_seconds() < every_s:
+                return
         with self.db.transaction() as tx:
             tx.execute("UPDATE api_keys SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
-                       "'now') WHERE id = ?", (key_id,))
+                       "'now') WHERE id = ?", (key.id,))
 
     def list_keys(self, owner_id: int) -> builtins.list[ApiKey]:
         rows = self.db.connect().execute("SELECT * FROM api_keys WHERE owner_id = ? ORDER BY id",

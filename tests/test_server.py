@@ -253,3 +253,11 @@ def test_backend_failures_do_not_leak_internal_details(settings, tmp_path: Path)
     assert r.status_code == 502
     assert "127.0.0.1" not in r.text and "overloaded" not in r.text
     assert r.json()["error"]["code"] == "backend_error"
+
+
+def test_key_use_is_recorded(server: str, server_app: Doppel) -> None:
+    api = httpx.Client(base_url=server,
+                       headers={"Authorization": f"Bearer {server_app.keys['alice']}"})
+    assert api.get("/api/me").status_code == 200
+    keys = api.get("/api/keys").json()["data"]
+    assert keys[0]["last_used_at"] is not None

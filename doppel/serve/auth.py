@@ -41,6 +41,7 @@ def principal(request: Request) -> Principal:
     if found is None:
         raise APIError(401, "invalid or revoked API key", code="invalid_api_key")
     owner, key = found
+    app.owners.touch_if_stale(key)
     return Principal(owner, key, client)
 
 
