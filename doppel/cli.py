@@ -77,6 +77,12 @@ def init(ctx: click.Context, quiet: bool) -> None:
         click.echo(f"database:       {app.db.path} (schema v{app.db.schema_version()})")
         click.echo(f"chat model:     {paths.chat}")
         click.echo(f"embedder:       {paths.embedder_onnx}")
+    # The safety classifier is trained here, once, so the first chat does not wait for it.
+    from doppel.safety.classifier import load_or_train, weights_path
+
+    load_or_train(settings.home, app.embedder, log_fn=(lambda m: None) if quiet else click.echo)
+    if not (quiet and was_ready):
+        click.echo(f"shields:        {weights_path(settings.home, app.embedder)}")
 
 
 @main.command("config")
@@ -446,3 +452,40 @@ async def _ask(app: Doppel, slug: str, message: str, thread: str, verbose: bool)
 
 if __name__ == "__main__":
     main()
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+@main.group("eval")
+def eval_group() -> None:
+    """Measure an agent against labelled evaluation sets."""
+
+
+@eval_group.command("safety")
+@click.argument("agent", required=False)
+@click.option("--set", "set_path", type=click.Path(path_type=Path), default=None,
+              help="Evaluation set (default: examples/eval/safety.yaml).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@click.option("-v", "--verbose", is_flag=True, help="List every miss and false positive.")
+@click.pass_context
+@handle_errors
+def eval_safety(ctx: click.Context, agent: str | None, set_path: Path | None, as_json: bool,
+                verbose: bool) -> None:
+    """Run the held-out safety set through AGENT's shields (default policy without AGENT):
+    per-category recall, benign false positives, injection catch rate, competitor-praise
+    compliance and latency."""
+    import json
+
+    from doppel.safety.evaluate import DEFAULT_SET, evaluate, format_report
+    from doppel.safety.policy import ShieldPolicy
+
+    app = _app(ctx)
+    policy, name = ShieldPolicy(), ""
+    if agent:
+        found = app.agents.get(agent)
+        policy, name = found.spec.shields, found.spec.name
+    report = evaluate(app.shields, policy, set_path or DEFAULT_SET, agent_name=name)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(format_report(report, verbose))

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     )
     chunk_chars: int = Field(600, ge=100, description="Target chunk size (characters).")
 
+    # --- shields ------------------------------------------------------------------------------
+    shields: bool = Field(
+        True, description="Run each agent's shield policy (input and output shields). Turning "
+        "it off for every agent is for measuring the shields' cost, not for production.")
+
     # --- ingestion ----------------------------------------------------------------------------
     max_file_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="Files larger than this are skipped at ingestion."

@@ -19,6 +19,8 @@ from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
 from doppel.models.queue import FairQueue, QueuedBackend
 from doppel.owners import OwnerRepo
+from doppel.safety import Shields
+from doppel.safety.injection import scan_texts
 from doppel.store.db import Database
 
 
@@ -48,12 +50,20 @@ class Doppel:
         return KnowledgeIndex(self.db, self.embedder)
 
     @cached_property
+    def shields(self) -> Shields:
+        return Shields(self.settings, lambda: self.embedder)
+
+    @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.db, self.index, self.settings)
+        def scan(texts: list[str]) -> list[list[list[float]]]:
+            return scan_texts(texts, self.embedder, self.shields.services.safety_models())
+
+        return Ingestor(self.db, self.index, self.settings, scan=scan)
 
     @cached_property
     def runtime(self) -> AgentRuntime:
-        return AgentRuntime(self.settings, self.index, self.conversations, self.backend_for)
+        return AgentRuntime(self.settings, self.index, self.conversations, self.backend_for,
+                            self.shields if self.settings.shields else None)
 
     def backend_for(self, spec: AgentSpec) -> ChatBackend:
         """The agent's chat backend: an injected one, the agent's choice, or the default."""

@@ -4,6 +4,8 @@
 - `FakeEmbedder`: deterministic bag-of-words vectors; similar wording gives similar vectors.
 - `FakeOpenAIServer`: a real HTTP server on 127.0.0.1 speaking the OpenAI chat-completions
   wire format (JSON and SSE streaming), for testing remote backends without a network.
+- `FakeLlamaGuardServer`: a real HTTP server on 127.0.0.1 that reads Llama Guard 3 prompts and
+  answers them by keyword rules, for testing the llamaguard shield without a model.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -233,3 +236,183 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self._thread.join(timeout=10)
+
+
+# The stock Llama Guard 3 chat template's categories (what a server lists in chat mode).
+_LG_STOCK_CATEGORIES = (
+    "S1: Violent Crimes.", "S2: Non-Violent Crimes.", "S3: Sex Crimes.",
+    "S4: Child Exploitation.", "S5: Defamation.", "S6: Specialized Advice.", "S7: Privacy.",
+    "S8: Intellectual Property.", "S9: Indiscriminate Weapons.", "S10: Hate.", "S11: Self-Harm.",
+    "S12: Sexual Content.", "S13: Elections.", "S14: Code Interpreter Abuse.")
+_LG_HEAD = "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
+_LG_TAIL = "<|eot_id|><|start_header_id|>assistant<|end_header_id|>"
+_LG_PROMPT = re.compile(
+    r"Task: Check if there is unsafe content in '(?P<role>User|Agent)' messages in conversations "
+    r"according our safety policy with the below categories\.\n\n"
+    r"<BEGIN UNSAFE CONTENT CATEGORIES>\n(?P<categories>.*?)\n<END UNSAFE CONTENT CATEGORIES>\n\n"
+    r"<BEGIN CONVERSATION>\n\n(?P<conversation>.*?)\n\n<END CONVERSATION>\n\n"
+    r"Provide your safety assessment for ONLY THE LAST (?P<last>User|Agent) message in the above "
+    r"conversation:\n - First line must read 'safe' or 'unsafe'\.\n - If unsafe, a second line "
+    r"must include a comma-separated list of violated categories\.$", re.DOTALL)
+_LG_CATEGORY = re.compile(r"^(S\d+): (.+?)\.\s*$", re.MULTILINE)
+_LG_TURN = re.compile(r"^(User|Agent): ", re.MULTILINE)
+
+
+def _lg_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+class FakeLlamaGuardServer:
+    """A Llama Guard 3 server on 127.0.0.1 that speaks the prompt format, in a background thread.
+
+    It reads the category list and the conversation out of the prompt and answers ``safe`` or
+    ``unsafe\\nS1,S9`` by keyword rules, keyed by code or by an owner category's name, naming
+    only categories the prompt lists (so exclusions and custom categories are observable)::
+
+        with FakeLlamaGuardServer({"S1": ["stab"], "politics": ["vote for"]}) as guard:
+            LlamaGuardEndpoint(base_url=guard.base_url)
+
+    Serves /v1/completions (the prompt as sent) and /v1/chat/completions (rendered as the stock
+    Llama Guard 3 chat template does: S1..S14, no room for exclusions or custom categories).
+    Like the real model it writes the blank line after the assistant header itself when the
+    prompt does not end with one. Bodies are kept in `requests`, headers in `headers`, and the
+    prompts as the model saw them in `prompts`. `reply` (a string or a function of the prompt)
+    replaces the rules; `fail_status` answers every request with that status; `delay_s` waits
+    before answering (for timeouts). A prompt not in the format is answered 400.
+    """
+
+    def __init__(self, rules: Mapping[str, Sequence[str]] | None = None, *,
+                 reply: Callable[[str], str] | str | None = None, api_key: str | None = None,
+                 fail_status: int | None = None, delay_s: float = 0.0) -> None:
+        self.rules = {key: [k.lower() for k in words] for key, words in (rules or {}).items()}
+        self.reply = reply
+        self.api_key = api_key
+        self.fail_status = fail_status
+        self.delay_s = delay_s
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.prompts: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _json(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                    self.close_connection = True
+
+            def _error(self, status: int, message: str) -> None:
+                self._json(status, {"error": {"message": message,
+                                              "type": "invalid_request_error"}})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                server.requests.append(body)
+                server.headers.append(dict(self.headers))
+                if server.api_key and self.headers.get("Authorization") != \
+                        f"Bearer {server.api_key}":
+                    return self._error(401, "Invalid API key")
+                if server.fail_status:
+                    return self._error(server.fail_status, "overloaded")
+                route = self.path.rstrip("/")
+                if route == "/v1/completions":
+                    prompt = str(body.get("prompt", ""))
+                elif route == "/v1/chat/completions":
+                    rendered = server.render_chat(body.get("messages") or [])
+                    if rendered is None:
+                        return self._error(400, "Conversation roles must alternate "
+                                                "user/assistant/user/assistant/...")
+                    prompt = rendered
+                else:
+                    return self._error(404, f"no route {self.path}")
+                server.prompts.append(prompt)
+                if server.delay_s:
+                    time.sleep(server.delay_s)
+                if server.reply is not None:
+                    text = server.reply(prompt) if callable(server.reply) else server.reply
+                else:
+                    verdict = server.judge(prompt)
+                    if verdict is None:
+                        return self._error(400, "not a Llama Guard 3 prompt")
+                    # The model writes the blank line after the header when the prompt lacks it.
+                    text = verdict if prompt.endswith(_LG_TAIL + "\n\n") else "\n\n" + verdict
+                n_prompt, n_text = len(_words(prompt)), len(_words(text))
+                usage = {"prompt_tokens": n_prompt, "completion_tokens": n_text,
+                         "total_tokens": n_prompt + n_text}
+                if route == "/v1/completions":
+                    choice: dict[str, Any] = {"text": text, "index": 0, "logprobs": None,
+                                              "finish_reason": "stop"}
+                    kind = "text_completion"
+                else:
+                    choice = {"index": 0, "finish_reason": "stop",
+                              "message": {"role": "assistant", "content": text}}
+                    kind = "chat.completion"
+                return self._json(200, {"id": "lg-fake", "object": kind, "usage": usage,
+                                        "model": body.get("model"), "choices": [choice]})
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @staticmethod
+    def render_chat(messages: Sequence[dict[str, Any]]) -> str | None:
+        """The stock chat template's prompt (None where roles do not alternate from 'user')."""
+        turns = []
+        for i, message in enumerate(messages):
+            if (message.get("role") == "user") != (i % 2 == 0):
+                return None
+            who = "User" if message.get("role") == "user" else "Agent"
+            turns.append(f"{who}: {str(message.get('content', '')).strip()}\n\n")
+        role = "Agent" if len(messages) % 2 == 0 else "User"
+        categories = "\n".join(_LG_STOCK_CATEGORIES)
+        return (f"{_LG_HEAD}Task: Check if there is unsafe content in '{role}' messages in "
+                "conversations according our safety policy with the below categories.\n\n"
+                f"<BEGIN UNSAFE CONTENT CATEGORIES>\n{categories}\n"
+                "<END UNSAFE CONTENT CATEGORIES>\n\n<BEGIN CONVERSATION>\n\n" + "".join(turns)
+                + f"<END CONVERSATION>\n\nProvide your safety assessment for ONLY THE LAST "
+                f"{role} message in the above conversation:\n - First line must read 'safe' or "
+                "'unsafe'.\n - If unsafe, a second line must include a comma-separated list of "
+                f"violated categories.{_LG_TAIL}")
+
+    def judge(self, prompt: str) -> str | None:
+        """'safe' or 'unsafe\\nS1,S9' for a prompt in the format; None for anything else."""
+        if not prompt.startswith(_LG_HEAD) or not prompt.rstrip("\n").endswith(_LG_TAIL):
+            return None
+        match = _LG_PROMPT.fullmatch(prompt.rstrip("\n")[len(_LG_HEAD):-len(_LG_TAIL)])
+        if match is None or match["role"] != match["last"]:
+            return None
+        parts = _LG_TURN.split(match["conversation"])[1:]  # [who, text, who, text, ...]
+        judged = [text for who, text in zip(parts[::2], parts[1::2]) if who == match["role"]]
+        if not judged:
+            return None
+        text = judged[-1].lower()
+        flagged = []
+        for code, name in _LG_CATEGORY.findall(match["categories"]):
+            words = [w for key, ws in self.rules.items()
+                     if key.upper() == code or _lg_key(key) == _lg_key(name) for w in ws]
+            if any(word in text for word in words):
+                flagged.append(code)
+        return "unsafe\n" + ",".join(flagged) if flagged else "safe"
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> "FakeLlamaGuardServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

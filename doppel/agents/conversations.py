@@ -27,6 +27,7 @@ class TurnRow:
     timings: dict[str, float]
     model: str
     created_at: str
+    shields: dict[str, Any]
 
 
 class ConversationRepo:
@@ -63,22 +64,24 @@ class ConversationRepo:
 
     def last_question(self, conversation_id: int) -> str | None:
         row = self.db.connect().execute(
-            "SELECT user_message FROM turns WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT user_message FROM turns WHERE conversation_id = ? AND path != 'refused' "
+            "ORDER BY id DESC LIMIT 1",
             (conversation_id,)).fetchone()
         return row[0] if row else None
 
     def record(self, *, conversation_id: int, agent_id: int, user_message: str, answer: str,
                path: str, draft: str | None, grounding: dict[str, Any],
                passages: list[dict[str, Any]], prompt_tokens: int, completion_tokens: int,
-               timings: dict[str, float], model: str) -> int:
+               timings: dict[str, float], model: str,
+               shields: dict[str, Any] | None = None) -> int:
         with self.db.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO turns(conversation_id, agent_id, user_message, answer, path, draft, "
                 "grounding_json, passages_json, prompt_tokens, completion_tokens, timings_json, "
-                "model) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "model, shields_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (conversation_id, agent_id, user_message, answer, path, draft,
                  json.dumps(grounding), json.dumps(passages), prompt_tokens, completion_tokens,
-                 json.dumps(timings), model))
+                 json.dumps(timings), model, json.dumps(shields or {})))
             return int(cur.lastrowid or 0)
 
     def list(self, agent_id: int, limit: int = 100,
@@ -109,4 +112,4 @@ class ConversationRepo:
                         r["path"], r["draft"], json.loads(r["grounding_json"]),
                         json.loads(r["passages_json"]), r["prompt_tokens"],
                         r["completion_tokens"], json.loads(r["timings_json"]), r["model"],
-                        r["created_at"]) for r in reversed(rows)]
+                        r["created_at"], json.loads(r["shields_json"])) for r in reversed(rows)]

@@ -7,6 +7,13 @@ Paths a turn can take (recorded with it):
 - ``extractive``: the draft stated something the agent's content does not support; the user
                   gets a quote of the best passage, with its citation, instead.
 - ``dont_know``:  nothing relevant was retrieved; the agent says so and offers a human.
+- ``refused``:    an input shield blocked the message (harmful request, prompt injection, an
+                  owner's rule); the agent declines in its own voice. Still recorded.
+
+Shields wrap the turn (doppel.safety): the input shields start first and run concurrently with
+retrieval, and nothing is shown before they have passed; every generated sentence passes the
+output shields (private data redacted, competitor praise and instruction leaks blocked) together
+with the grounding check.
 
 Streaming is sentence-gated: the draft is checked sentence by sentence as it is generated and
 a sentence reaches the user only once it has passed. On the first failing sentence generation
@@ -26,7 +33,7 @@ from typing import Any, Literal, cast
 
 from doppel.agents.conversations import ConversationRepo
 from doppel.agents.grounding import Evidence, GroundingVerdict, check, content_words
-from doppel.agents.prompt import SAFETY_MARGIN, build_prompt
+from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, instructions
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
@@ -34,8 +41,11 @@ from doppel.errors import ValidationError
 from doppel.knowledge.index import ApprovedMatch, KnowledgeIndex, Passage
 from doppel.models.base import ChatBackend, GenerationParams, StreamChunk
 from doppel.models.queue import CURRENT_AGENT
+from doppel.safety import ShieldReport, Shields, refusal, rewritten
+from doppel.safety.injection import neutralise
+from doppel.safety.pii import published
 
-AnswerPath = Literal["approved", "generated", "extractive", "dont_know"]
+AnswerPath = Literal["approved", "generated", "extractive", "dont_know", "refused"]
 MAX_MESSAGE_CHARS = 4000
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+|\n+")
 _SMALL_TALK = re.compile(
@@ -76,6 +86,7 @@ class TurnResult:
     completion_tokens: int
     timings: dict[str, float]
     model: str
+    shields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,11 +121,13 @@ class AgentRuntime:
 
     def __init__(self, settings: Settings, index: KnowledgeIndex,
                  conversations: ConversationRepo,
-                 backend_for: Callable[[AgentSpec], ChatBackend]) -> None:
+                 backend_for: Callable[[AgentSpec], ChatBackend],
+                 shields: Shields | None = None) -> None:
         self.settings = settings
         self.index = index
         self.conversations = conversations
         self.backend_for = backend_for
+        self.shields = shields
 
     async def turn(self, agent: Agent, message: str, thread: str = "default",
                    params: GenerationParams | None = None) -> TurnResult:
@@ -144,14 +157,38 @@ class AgentRuntime:
         # process): never on the event loop.
         conversation_id = await asyncio.to_thread(self.conversations.get_or_create, agent.id,
                                                   thread)
+        policy = agent.spec.shields
+        shields = self.shields if policy.enabled else None
+        record: dict[str, Any] = {}  # shield reports stored with the turn
+        screen_ctx = None
+        screening: asyncio.Future[ShieldReport] | None = None
+        if shields is not None:
+            history = (self.conversations.history(conversation_id, 3)
+                       if "llamaguard" in policy.active("input") else [])
+            screen_ctx = shields.input_context(policy, message, agent_name=agent.spec.name,
+                                               history=history, embed=self.index.embed_query)
+            # Started now, awaited before anything is shown: it overlaps retrieval.
+            screening = asyncio.ensure_future(shields.check_input(policy, message,
+                                                                  ctx=screen_ctx))
+
+        async def screened() -> ShieldReport | None:
+            if screening is None:
+                return None
+            started = time.perf_counter()
+            report = await screening
+            clock.marks["shields_wait_ms"] = (time.perf_counter() - started) * 1000
+            record["input"] = report.to_dict()
+            return report if report.blocked else None
+
         if _SMALL_TALK.match(message) and agent.spec.greeting:
             # Greetings and thanks carry no question: answer in the owner's own words.
-            answer = agent.spec.greeting
-            yield TurnEvent("delta", answer)
-            yield TurnEvent("done", result=await self._record(
-                agent, conversation_id, thread, message, answer, "approved", [],
-                {"source": "greeting"}, None, 0, 0, clock, ""))
-            return
+            if (blocked := await screened()) is None:
+                answer = agent.spec.greeting
+                yield TurnEvent("delta", answer)
+                yield TurnEvent("done", result=await self._record(
+                    agent, conversation_id, thread, message, answer, "approved", [],
+                    {"source": "greeting"}, None, 0, 0, clock, "", record))
+                return
         query = message
         previous = self.conversations.last_question(conversation_id)
         if (previous and len(message.split()) <= _FOLLOW_UP_WORDS
@@ -160,7 +197,8 @@ class AgentRuntime:
         # Embedding, the approved-answer match and retrieval run in one worker thread: the
         # embedder releases the GIL, and one hop instead of three saves ~0.2 ms a turn.
         def look_up() -> tuple[ApprovedMatch | None, list[Passage]]:
-            query_vector = self.index.embed_query(query)
+            query_vector = (screen_ctx.embedding() if screen_ctx is not None and query == message
+                            else self.index.embed_query(query))
             clock.lap("embed_ms")
             approved = self.index.match_approved(agent.id, query_vector)
             clock.lap("approved_ms")
@@ -171,13 +209,25 @@ class AgentRuntime:
             return approved, found
 
         approved, passages = await asyncio.to_thread(look_up)
+        if (blocked := await screened()) is not None:
+            answer = refusal(agent.spec, blocked)
+            yield TurnEvent("delta", answer)
+            yield TurnEvent("done", result=await self._record(
+                agent, conversation_id, thread, message, answer, "refused", [],
+                {"refused_by": [v.shield for v in blocked.blocking()],
+                 "categories": blocked.categories()}, None, 0, 0, clock, "", record))
+            return
+        # Text planted in a document for AI assistants never reaches the model, the grounding
+        # evidence or a quote.
+        passages = [dataclasses.replace(p, text=neutralise(p.text, p.flags), flags=[])
+                    if p.flags else p for p in passages]
         if approved is not None and approved.similarity >= s.approved_threshold:
             yield TurnEvent("delta", approved.answer)
             yield TurnEvent("done", result=await self._record(
                 agent, conversation_id, thread, message, approved.answer, "approved", [], {
                     "approved_id": approved.id, "matched_question": approved.question,
                     "similarity": round(approved.similarity, 4), "source": approved.source},
-                None, 0, 0, clock, ""))
+                None, 0, 0, clock, "", record))
             return
 
         best = max((p.similarity for p in passages), default=0.0)
@@ -187,7 +237,7 @@ class AgentRuntime:
             yield TurnEvent("done", result=await self._record(
                 agent, conversation_id, thread, message, answer, "dont_know", passages,
                 {"best_similarity": round(best, 4), "min_relevance": s.min_relevance},
-                None, 0, 0, clock, ""))
+                None, 0, 0, clock, "", record))
             return
 
         backend = self.backend_for(agent.spec)
@@ -195,9 +245,12 @@ class AgentRuntime:
         prompt = build_prompt(agent.spec, message, passages, history, backend,
                               max_answer_tokens=s.max_answer_tokens,
                               passage_budget=s.prompt_passage_tokens)
-        evidence = Evidence([p.text for p in prompt.passages] + [p.heading for p in
-                                                                 prompt.passages]
-                            + spec_texts(agent.spec))
+        evidence_texts = ([p.text for p in prompt.passages] + [p.heading for p in
+                                                                prompt.passages]
+                          + spec_texts(agent.spec))
+        evidence = Evidence(evidence_texts)
+        fixed_prompt = instructions(agent.spec)
+        owner_published = published(spec_texts(agent.spec), [p.text for p in prompt.passages])
         clock.lap("prompt_ms")
 
         params = params or GenerationParams(
@@ -212,8 +265,9 @@ class AgentRuntime:
         verdict = GroundingVerdict(True)
         draft, pending = "", ""
         prompt_tokens = completion_tokens = 0
-        grounding_ms = 0.0
+        grounding_ms = shields_ms = 0.0
         failed = False
+        output_reports: list[dict[str, Any]] = []
 
         # Sentences that passed but state no checkable fact ("Sure!") are held back until a
         # sentence with a verified fact arrives: if none does, the turn quotes a passage and
@@ -221,13 +275,26 @@ class AgentRuntime:
         held: list[str] = []
         hold = s.require_verified_facts
 
-        def gate(sentence: str) -> bool:
-            nonlocal verdict, grounding_ms
+        async def gate(sentence: str) -> str | None:
+            """The sentence as it may be shown, or None when it must not be."""
+            nonlocal verdict, grounding_ms, shields_ms
             started = time.perf_counter()
             v = check(sentence, evidence, message)
             grounding_ms += (time.perf_counter() - started) * 1000
             verdict = verdict.merge(v)
-            return v.grounded
+            if not v.grounded or shields is None:
+                return sentence if v.grounded else None
+            started = time.perf_counter()
+            report = await shields.check_output(
+                policy, sentence, question=message, evidence=owner_published,
+                instructions=fixed_prompt, agent_name=agent.spec.name)
+            shields_ms += (time.perf_counter() - started) * 1000
+            if report.action != "allow":
+                output_reports.append({"sentence": len(released) + len(held) + 1}
+                                      | report.to_dict())
+            if report.blocked:
+                return None
+            return rewritten(report, sentence)
 
         def release(sentence: str) -> list[str]:
             nonlocal hold
@@ -255,10 +322,10 @@ class AgentRuntime:
                     sentence, pending = pending[:m.end()], pending[m.end():]
                     if not sentence.strip():
                         continue
-                    if not gate(sentence):
+                    if (shown := await gate(sentence)) is None:
                         failed = True
                         break
-                    for text in release(sentence):
+                    for text in release(shown):
                         yield TurnEvent("delta", text)
                     if len(released) + len(held) >= s.max_answer_sentences:
                         pending = ""
@@ -268,8 +335,8 @@ class AgentRuntime:
         finally:
             await stream.aclose()  # stops generation early when a sentence failed
         if not failed and pending.strip():
-            if gate(pending):
-                for text in release(pending):
+            if (shown := await gate(pending)) is not None:
+                for text in release(shown):
                     yield TurnEvent("delta", text)
             else:
                 failed = True
@@ -277,8 +344,12 @@ class AgentRuntime:
         if not completion_tokens and draft:  # generation was stopped before its final chunk
             prompt_tokens = prompt_tokens or prompt.tokens
             completion_tokens = backend.count_tokens(draft)
-        clock.marks["generate_ms"] -= grounding_ms
+        clock.marks["generate_ms"] -= grounding_ms + shields_ms
         clock.marks["grounding_ms"] = grounding_ms
+        if shields is not None:
+            clock.marks["shields_output_ms"] = shields_ms
+        if output_reports:
+            record["output"] = output_reports
 
         spoken = "".join(released).strip()
         path: AnswerPath = "generated"
@@ -296,13 +367,13 @@ class AgentRuntime:
         grounding = verdict.to_dict() | {"best_similarity": round(best, 4)}
         yield TurnEvent("done", result=await self._record(
             agent, conversation_id, thread, message, answer, path, prompt.passages, grounding,
-            draft, prompt_tokens, completion_tokens, clock, backend.model_name))
+            draft, prompt_tokens, completion_tokens, clock, backend.model_name, record))
 
     async def _record(self, agent: Agent, conversation_id: int, thread: str, message: str,
-                      answer: str,
-                path: AnswerPath, passages: list[Passage], grounding: dict[str, Any],
-                draft: str | None, prompt_tokens: int, completion_tokens: int, clock: _Clock,
-                model: str) -> TurnResult:
+                      answer: str, path: AnswerPath, passages: list[Passage],
+                      grounding: dict[str, Any], draft: str | None, prompt_tokens: int,
+                      completion_tokens: int, clock: _Clock, model: str,
+                      shields: dict[str, Any] | None = None) -> TurnResult:
         citations = [Citation(i + 1, p.chunk_id, p.source, p.heading, p.start, p.end, p.text)
                      for i, p in enumerate(passages)]
         stored_passages = [{"chunk_id": p.chunk_id, "source": p.source, "heading": p.heading,
@@ -310,15 +381,24 @@ class AgentRuntime:
                             "similarity": round(p.similarity, 4)} for p in passages]
         before_persist = time.perf_counter()
         timings = {k: round(v, 3) for k, v in clock.marks.items()}
+        stored_message, stored_draft = message, draft
+        if self.shields is not None:  # private data of third parties never reaches the logs
+            allowed = published(spec_texts(agent.spec), [p.text for p in passages])
+            policy = agent.spec.shields
+            stored_message = self.shields.redact_for_log(policy, message, allowed)
+            if draft is not None:
+                stored_draft = self.shields.redact_for_log(policy, draft, allowed)
         turn_id = await asyncio.to_thread(
-            self.conversations.record, conversation_id=conversation_id, agent_id=agent.id, user_message=message,
-            answer=answer, path=path, draft=draft, grounding=grounding,
-            passages=stored_passages, prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens, timings=timings, model=model)
+            self.conversations.record, conversation_id=conversation_id, agent_id=agent.id,
+            user_message=stored_message, answer=answer, path=path, draft=stored_draft,
+            grounding=grounding, passages=stored_passages, prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens, timings=timings, model=model,
+            shields=shields)
         timings["persist_ms"] = round((time.perf_counter() - before_persist) * 1000, 3)
         timings["total_ms"] = round(clock.since_start(), 3)
         return TurnResult(turn_id, conversation_id, thread, message, answer, path, citations,
-                          grounding, draft, prompt_tokens, completion_tokens, timings, model)
+                          grounding, draft, prompt_tokens, completion_tokens, timings, model,
+                          shields or {})
 
 
 def _encodable(text: str) -> bool:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 
 from doppel.errors import ValidationError
+from doppel.safety.policy import ShieldPolicy
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -47,6 +48,8 @@ class AgentSpec(BaseModel):
     model: str = Field("", description="Chat backend name; empty: the configured default.")
     public: bool = Field(False, description="Anyone may chat with it (its page and widget).")
     sources: list[str] = Field(default_factory=list, description="Knowledge sources ingested.")
+    shields: ShieldPolicy = Field(default_factory=ShieldPolicy,
+                                  description="Input and output shields and the owner's rules.")
 
     @model_validator(mode="after")
     def _valid_unicode(self) -> "AgentSpec":

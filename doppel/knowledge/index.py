@@ -12,11 +12,12 @@ is the scale path.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +45,9 @@ class Passage:
     end: int
     score: float        # fused RRF score
     similarity: float   # cosine similarity to the query
+    # [start, end, score] spans that read as instructions to an AI (found at ingest time);
+    # cut out before the passage reaches a prompt
+    flags: list[list[float]] = field(default_factory=list)
 
     def citation(self) -> str:
         where = f" › {self.heading}" if self.heading else ""
@@ -112,13 +116,15 @@ class KnowledgeIndex:
 
     @staticmethod
     def insert_chunks(tx: sqlite3.Connection, agent_id: int, document_id: int,
-                      chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        for chunk, vector in zip(chunks, vectors, strict=True):
+                      chunks: Sequence[Chunk], vectors: np.ndarray,
+                      flags: Sequence[list[list[float]]] | None = None) -> None:
+        flags = flags if flags is not None else [[] for _ in chunks]
+        for chunk, vector, flag in zip(chunks, vectors, flags, strict=True):
             cur = tx.execute(
                 "INSERT INTO chunks(agent_id, document_id, ord, heading, text, start_offset, "
-                "end_offset, embedding) VALUES (?,?,?,?,?,?,?,?)",
+                "end_offset, embedding, flags_json) VALUES (?,?,?,?,?,?,?,?,?)",
                 (agent_id, document_id, chunk.ord, chunk.heading, chunk.text, chunk.start,
-                 chunk.end, to_blob(vector)))
+                 chunk.end, to_blob(vector), json.dumps(flag)))
             tx.execute("INSERT INTO chunks_fts(rowid, agent, heading, text) VALUES (?,?,?,?)",
                        (cur.lastrowid, f"a{agent_id}", chunk.heading, chunk.text))
 
@@ -179,13 +185,15 @@ class KnowledgeIndex:
                 similarity[cid] = float(np.frombuffer(blob, dtype=np.float32) @ qv)
         marks = ",".join("?" * len(best))
         rows = conn.execute(
-            f"SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, d.source "
+            f"SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, c.flags_json, "
+            f"d.source "
             f"FROM chunks c JOIN documents d ON d.id = c.document_id "
             f"WHERE c.agent_id = ? AND c.id IN ({marks})", (agent_id, *best)).fetchall()
         by_id = {r["id"]: r for r in rows}
         return [Passage(cid, by_id[cid]["source"], by_id[cid]["heading"], by_id[cid]["text"],
                         by_id[cid]["start_offset"], by_id[cid]["end_offset"], ranks[cid],
-                        similarity.get(cid, 0.0)) for cid in best if cid in by_id]
+                        similarity.get(cid, 0.0), json.loads(by_id[cid]["flags_json"]))
+                for cid in best if cid in by_id]
 
     def _selective_terms(self, conn: sqlite3.Connection, agent_id: int, version: int,
                          terms: list[str]) -> list[str]:

@@ -37,11 +37,17 @@ class FileReport:
     status: Status
     chunks: int = 0
     reason: str = ""
+    # passages holding text addressed to AI assistants (possible prompt injection): kept,
+    # but that text is cut out before any prompt and never followed
+    flagged: int = 0
 
     def line(self) -> str:
         if self.status == "skipped":
             return f"skipped {self.source}: {self.reason}"
         detail = f" ({self.chunks} chunks)" if self.status != "unchanged" else ""
+        if self.flagged:
+            detail += (f"; warning: {self.flagged} passage(s) contain instructions addressed "
+                       "to AI assistants, which the agent will ignore")
         return f"{self.status} {self.source}{detail}"
 
 
@@ -81,10 +87,13 @@ def collect_files(paths: Iterable[Path]) -> list[tuple[Path, str]]:
 
 
 class Ingestor:
-    def __init__(self, db: Database, index: KnowledgeIndex, settings: Settings) -> None:
+    def __init__(self, db: Database, index: KnowledgeIndex, settings: Settings,
+                 scan: Callable[[list[str]], list[list[list[float]]]] | None = None) -> None:
         self.db = db
         self.index = index
         self.settings = settings
+        # Finds text addressed to AI assistants in each chunk (indirect prompt injection).
+        self.scan = scan
 
     def ingest(self, agent: Agent, paths: Iterable[Path],
                progress: Callable[[FileReport], None] | None = None) -> IngestReport:
@@ -150,6 +159,7 @@ class Ingestor:
                 raise IngestError("no text found")
             vectors = self.index.embedder.embed([c.embedding_text() for c in chunks])
             faq_vectors = self.index.embedder.embed([e.question for e in doc.faq])
+            flags = self.scan([c.text for c in chunks]) if self.scan else None
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
         with self.db.transaction() as tx:
@@ -164,10 +174,15 @@ class Ingestor:
                                  "n_chunks) VALUES (?,?,?,?,?,?)",
                                  (agent.id, source, loader.name, digest, doc.title, len(chunks)))
                 document_id = int(cur.lastrowid or 0)
-            self.index.insert_chunks(tx, agent.id, document_id, chunks, vectors)
+            self.index.insert_chunks(tx, agent.id, document_id, chunks, vectors, flags)
             self.index.insert_faq(tx, agent.id, document_id, doc.faq, faq_vectors)
             self.index.bump_version(tx, agent.id)
-        return FileReport(source, "updated" if existing is not None else "added", len(chunks))
+        flagged = sum(1 for f in flags or [] if f)
+        if flagged:
+            log.warning("%s: %d passage(s) hold instructions addressed to AI assistants",
+                        source, flagged)
+        return FileReport(source, "updated" if existing is not None else "added", len(chunks),
+                          flagged=flagged)
 
     def remove(self, agent: Agent, source: str) -> bool:
         row = self.db.connect().execute(

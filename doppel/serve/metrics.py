@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +24,12 @@ class Metrics:
         self.ttft = Histogram("doppel_time_to_first_token_seconds", "Time to first model token",
                               registry=self.registry,
                               buckets=(.05, .1, .2, .4, .8, 1.6, 3.2, 6.4))
+        self.shield_verdicts = Counter(
+            "doppel_shield_verdicts_total", "Shield verdicts that were not 'allow', and errors",
+            ["stage", "shield", "action"], registry=self.registry)
+        self.shield_latency = Histogram(
+            "doppel_shield_seconds", "Time of one input shield check", ["shield"],
+            registry=self.registry, buckets=(.001, .0025, .005, .01, .02, .04, .08, .16, .5, 2))
         self.queue_depth = Gauge("doppel_queue_waiting", "Requests waiting for a model",
                                  ["backend"], registry=self.registry)
 
@@ -33,6 +40,23 @@ class Metrics:
         self.tokens.labels("completion").inc(completion_tokens)
         if ttft_ms is not None:
             self.ttft.observe(ttft_ms / 1000)
+
+    def record_result(self, result: Any) -> None:
+        """A finished turn (runtime.TurnResult): its path, tokens, TTFT and shield verdicts."""
+        self.record_turn(result.path, result.prompt_tokens, result.completion_tokens,
+                         result.timings.get("ttft_ms"))
+        shields = result.shields or {}
+        for verdict in (shields.get("input") or {}).get("verdicts", []):
+            self.shield_latency.labels(verdict["shield"]).observe(verdict["latency_ms"] / 1000)
+            self._count("input", verdict)
+        for report in shields.get("output") or []:
+            for verdict in report.get("verdicts", []):
+                self._count("output", verdict)
+
+    def _count(self, stage: str, verdict: dict[str, Any]) -> None:
+        action = "error" if verdict.get("error") else verdict.get("action", "allow")
+        if action != "allow":
+            self.shield_verdicts.labels(stage, verdict["shield"], action).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -131,12 +131,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
 
     if not body.stream:
         result = await _last(events)
-        metrics.record_turn(result.path, result.prompt_tokens, result.completion_tokens,
-                            result.timings.get("ttft_ms"))
+        metrics.record_result(result)
         return JSONResponse({
             "id": completion_id, "object": "chat.completion", "created": created,
             "model": agent.slug,
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": _finish(result),
                          "message": {"role": "assistant", "content": result.answer}}],
             "usage": _usage(result), "citations": [_citation(c) for c in result.citations],
             "doppel": _extra(result)})
@@ -164,10 +163,10 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
                                                      "finish_reason": None}]})
                 elif current.kind == "done" and current.result is not None:
                     result = current.result
-                    metrics.record_turn(result.path, result.prompt_tokens,
-                                        result.completion_tokens, result.timings.get("ttft_ms"))
+                    metrics.record_result(result)
                     yield event(base | {
-                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                        "choices": [{"index": 0, "delta": {},
+                                     "finish_reason": _finish(result)}],
                         "citations": [_citation(c) for c in result.citations],
                         "doppel": _extra(result)})
                     if include_usage:
@@ -210,6 +209,11 @@ def _citation(c: Citation) -> dict[str, Any]:
             "start": c.start, "end": c.end, "text": c.text}
 
 
+def _finish(result: TurnResult) -> str:
+    # OpenAI's own value for "a filter decided this answer": clients can tell a refusal apart.
+    return "content_filter" if result.path == "refused" else "stop"
+
+
 def _extra(result: TurnResult) -> dict[str, Any]:
     return {"turn_id": result.id, "path": result.path, "thread": result.thread,
-            "timings_ms": result.timings}
+            "timings_ms": result.timings, "shields": result.shields}

@@ -1,0 +1,246 @@
+"""Prompt injection and jailbreaks: in customers' messages, and hidden in the owner's documents.
+
+Three detectors, combined by the policy:
+- doppel's own rules (`heuristic_score`): phrases that only make sense addressed to a model
+  ("ignore previous instructions", "reveal your system prompt", fake role markers such as
+  ``<|im_start|>system`` or ``[INST]``, notes "to AI assistants"), also after decoding base64;
+- the embedded classifier's ``injection`` class (see classifier.py);
+- jailguard (a MiniLM + MLP detector, offline once pointed at doppel's MiniLM export).
+
+Documents are scanned line by line at ingest time; the flagged spans are stored with the chunk
+and cut out at prompt time (`neutralise`), and every passage is quoted to the model as data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from doppel.models.base import Embedder
+from doppel.safety.base import ShieldContext, ShieldUnavailable, SyncShield, Verdict
+
+_P = re.IGNORECASE | re.MULTILINE
+_VERB = r"(ignore|disregard|forget|override|bypass|skip|drop|discard|abandon|set aside)"
+_OBJECT = (r"(instructions?|rules|guidelines|guidance|directives?|prompts?|constraints|"
+           r"restrictions|polic(y|ies)|programming|directions|context|system message)")
+RULES: tuple[tuple[re.Pattern[str], float, str], ...] = (
+    (re.compile(rf"\b{_VERB}\b[^.\n]{{0,40}}\b(previous|prior|above|earlier|preceding|"
+                rf"initial|original|all|any|your|the|these|those|existing|current)\b"
+                rf"[^.\n]{{0,25}}\b{_OBJECT}", _P), 0.97, "override of instructions"),
+    (re.compile(r"\b(reveal|show|print|repeat|output|display|leak|dump|disclose|recite|tell me|"
+                r"what (is|are|were)|give me|share|copy)\b[^.\n]{0,30}\b(your|the|its|my)\s+"
+                r"(\w+\s+){0,2}(system|hidden|initial|original|secret|internal|developer|"
+                r"pre-?)\s*(prompt|instructions|message|rules|configuration)", _P), 0.95,
+     "system prompt extraction"),
+    (re.compile(r"\b(repeat|print|output)\b[^.\n]{0,30}\b(text|words|everything)\b[^.\n]{0,20}"
+                r"\b(above|before|preceding|starting with)", _P), 0.9, "prompt echo"),
+    (re.compile(r"<\|?(im_start|im_end|system|assistant|eot_id|start_header_id|endoftext)\|?>|"
+                r"\[/?INST\]|<</?SYS>>|^\s*#{2,}\s*(system|instruction|new instructions)\b|"
+                r"^\s*(system|developer)\s*(prompt|message)?\s*:|</(document|context|passage|"
+                r"system)>", _P), 0.95, "fake role marker"),
+    (re.compile(r"\b(note|message|instructions?|attention|hey|dear)\s+(to|for)\s+(all\s+)?"
+                r"(the\s+)?(ai|a\.i\.|assistants?|chat\s?bots?|bots?|llms?|language models?|"
+                r"gpts?|agents?)\b|\b(ai|assistants?|chat\s?bots?|llms?|language models?)\s+"
+                r"(reading|processing|summari[sz]ing|that reads?)\s+this\b", _P), 0.95,
+     "instructions addressed to an AI"),
+    (re.compile(r"\b(you are|you're|act as|pretend (to be|you are)|roleplay as|from now on,? "
+                r"you)\b[^.\n]{0,40}\b(DAN|unrestricted|unfiltered|jailbr[eo]ak|no (rules|limits|"
+                r"restrictions|filters|guidelines)|developer mode|evil|without (any )?(rules|"
+                r"restrictions|limits|filters))", _P), 0.95, "role-play jailbreak"),
+    (re.compile(r"\b(developer|god|debug|admin|sudo|maintenance|unrestricted|jailbreak)\s+mode\b|"
+                r"\bDAN\b|\bdo anything now\b", re.MULTILINE), 0.9, "jailbreak mode"),
+    # Text addressed to a model by a role label, as planted in pages and reviews:
+    # "AI NOTE: ...", "(Chatbot: ...)", "[[assistant: ...]]", "Asistente: ...".
+    (re.compile(r"(^|[\s(\[{<\-!|.])(ai|a\.i\.|assistant|chat\s?bot|bot|llm|gpt|system|"
+                r"asistente|assistent|assistente|ki|ia|ki-assistent(en)?)(\s+(note|notice))?"
+                r"\s*[:>]\s*\w", re.IGNORECASE), 0.9, "text addressed to an AI"),
+    (re.compile(r"\b(for|to) (automated|ai|virtual) (assistants?|agents?|systems?)\b|"
+                r"\bhinweis f(ü|ue)r ki\b|\bnote pour (les )?(ia|assistants?)\b|"
+                r"\bnota para (la )?(ia|asistentes?)\b", re.IGNORECASE), 0.9,
+     "text addressed to an AI"),
+    (re.compile(r"\bnew (instructions|rules|system prompt)\s*:|\bupdated? (system )?instructions"
+                r"\s*:|\b(your )?(real|true|actual) instructions (are|say)\b", _P), 0.9,
+     "injected instructions"),
+)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
+_SPACED = re.compile(r"\b(?:[A-Za-z][\s.\-_*]){6,}[A-Za-z]\b")
+_LEET = str.maketrans("013457@$", "oleastas")
+
+
+def heuristic_score(text: str) -> tuple[float, str]:
+    """(score in [0, 1], reason) from doppel's rules, also on decoded/unspaced variants."""
+    variants = [text]
+    for blob in _BASE64.findall(text):
+        try:
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
+            plain = decoded.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if plain.isprintable():
+            variants.append(plain)
+    variants += [_SPACED.sub(lambda m: re.sub(r"[\s.\-_*]", "", m.group(0)), text),
+                 text.translate(_LEET)]
+    best, why = 0.0, ""
+    for i, variant in enumerate(variants):
+        for pattern, score, reason in RULES:
+            if score > best and pattern.search(variant):
+                best, why = score, reason + (" (encoded)" if i else "")
+    return best, why
+
+
+class InjectionShield(SyncShield):
+    """doppel's rules plus the embedded classifier's injection class."""
+
+    name = "injection"
+    cheap = False
+
+    def __init__(self, models_for: Any) -> None:
+        self.models_for = models_for  # () -> SafetyModels, loaded on first use
+
+    def inspect(self, ctx: ShieldContext) -> Verdict:
+        rule, reason = heuristic_score(ctx.text)
+        models = self.models_for()
+        p = float(models.hazard_probs([ctx.text], ctx.embedding())[0,
+                                                                  models.hazard.index["injection"]])
+        threshold = ctx.policy.threshold("injection", 0.5)
+        score = max(rule, p)
+        if score >= threshold:
+            return Verdict(self.name, "block", ["injection"], {"rules": rule, "classifier": p},
+                           reason or "classified as prompt injection")
+        return Verdict(self.name, scores={"rules": rule, "classifier": p})
+
+
+# jailguard's own cut-off (0.5) flagged 6.0 % of the benign messages of doppel's training set
+# ("lol ok fair enough", "thanks so much") for 64.5 % of its injections; at 0.95 it flags 0.9 %
+# and still adds confident catches to doppel's own detectors.
+JAILGUARD_THRESHOLD = 0.95
+
+
+class JailguardShield(SyncShield):
+    """jailguard (Rust, MiniLM + MLP), pointed at doppel's own MiniLM ONNX export so that it
+    never tries to download (a missing file would make it panic, which `except` cannot catch)."""
+
+    name = "jailguard"
+    cheap = False
+    ONNX_FILE = "all-MiniLM-L6-v2.onnx"
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = models_dir
+        self._module: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._module is None:
+                if not (self.models_dir / self.ONNX_FILE).is_file():
+                    raise ShieldUnavailable(f"jailguard needs {self.ONNX_FILE} in "
+                                            f"{self.models_dir} (run `doppel init`)")
+                os.environ["JAILGUARD_MODEL_DIR"] = str(self.models_dir)
+                try:
+                    import jailguard
+                except ImportError as exc:
+                    raise ShieldUnavailable("jailguard is not installed") from exc
+                self._module = jailguard
+            return self._module
+
+    def inspect(self, ctx: ShieldContext) -> Verdict:
+        score = float(self._load().score(ctx.text[:2000]))
+        if score >= ctx.policy.threshold("jailguard", JAILGUARD_THRESHOLD):
+            return Verdict(self.name, "block", ["injection"], {"jailguard": score},
+                           "jailguard: prompt injection")
+        return Verdict(self.name, scores={"jailguard": score})
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+_LINE = re.compile(r"[^\n]+")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+DOCUMENT_THRESHOLD = 0.6
+
+
+def _segments(text: str) -> list[tuple[int, int]]:
+    """Lines, and long lines split into sentences: an injected sentence is judged on its own,
+    not diluted by the honest text around it."""
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        if len(line.group(0)) <= 240:
+            if line.group(0).strip():
+                spans.append(line.span())
+            continue
+        for sent in _SENTENCE.finditer(line.group(0)):
+            if sent.group(0).strip():
+                spans.append((line.start() + sent.start(), line.start() + sent.end()))
+    return spans
+
+
+def scan_texts(texts: Sequence[str], embedder: Embedder, models: Any,
+               threshold: float = DOCUMENT_THRESHOLD) -> list[list[list[float]]]:
+    """For each text, the [start, end, score] spans that read as instructions to an AI."""
+    segments = [_segments(t) for t in texts]
+    flat = [(i, s, e) for i, spans in enumerate(segments) for s, e in spans]
+    out: list[list[list[float]]] = [[] for _ in texts]
+    if not flat:
+        return out
+    pieces = [texts[i][s:e] for i, s, e in flat]
+    probs = models.hazard_probs(pieces, embedder.embed(pieces))[:, models.hazard.index["injection"]]
+    for (i, s, e), piece, p in zip(flat, pieces, probs, strict=True):
+        rule, _ = heuristic_score(piece)
+        score = max(rule, float(p))
+        if score >= threshold:
+            out[i].append([s, e, round(score, 3)])
+    return out
+
+
+def neutralise(text: str, flags: Sequence[Sequence[float]]) -> str:
+    """The passage with flagged spans replaced by a marker the model cannot mistake for an order."""
+    if not flags:
+        return text
+    out, last = [], 0
+    for start, end, _ in sorted((list(f) for f in flags)):
+        s, e = int(start), int(end)
+        out.append(text[last:s])
+        out.append("[removed: text addressed to AI assistants]")
+        last = max(last, e)
+    out.append(text[last:])
+    return "".join(out)
+
+
+# --- system-prompt leakage (output) ---------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9']+")
+_LEAK_PHRASES = re.compile(
+    r"\b(my|the) (system prompt|(system |hidden |original |initial )?instructions (say|are|tell)|"
+    r"(initial|original|hidden) prompt)\b|\bI (was|am|have been) (told|instructed|programmed) to\b",
+    re.IGNORECASE)
+LEAK_NGRAM = 8  # consecutive words shared with the instructions that count as a leak
+
+
+class LeakageShield(SyncShield):
+    """Blocks answer sentences that recite the agent's instructions: a run of LEAK_NGRAM words
+    copied from the fixed system prompt, or talk about "my system prompt"."""
+
+    name = "leakage"
+
+    def inspect(self, ctx: ShieldContext) -> Verdict:
+        if _LEAK_PHRASES.search(ctx.text):
+            return Verdict(self.name, "block", ["leakage"], {"leakage": 1.0},
+                           "talks about its instructions")
+        words = _WORD.findall(ctx.text.lower())
+        if not ctx.instructions or len(words) < LEAK_NGRAM:
+            return Verdict(self.name)
+        source = _WORD.findall(ctx.instructions.lower())
+        grams = {tuple(source[i:i + LEAK_NGRAM]) for i in range(len(source) - LEAK_NGRAM + 1)}
+        hits = sum(tuple(words[i:i + LEAK_NGRAM]) in grams
+                   for i in range(len(words) - LEAK_NGRAM + 1))
+        if hits:
+            return Verdict(self.name, "block", ["leakage"], {"leakage": 1.0},
+                           f"repeats {LEAK_NGRAM + hits - 1} words of its instructions")
+        return Verdict(self.name)
