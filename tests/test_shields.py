@@ -19,7 +19,7 @@ from doppel.config import Settings
 from doppel.models import load_embedder
 from doppel.models.base import ChatMessage, Embedder
 from doppel.safety import ShieldPolicy, Shields
-from doppel.safety.classifier import SoftmaxClassifier, load_or_train, weights_path
+from doppel.safety.classifier import SoftmaxClassifier, features, load_or_train, weights_path
 from doppel.safety.injection import heuristic_score, neutralise, scan_texts
 from doppel.safety.pii import published, redact
 from doppel.service import Doppel
@@ -109,7 +109,8 @@ def test_classifier_is_trained_into_the_data_directory_and_reloaded(tmp_path: Pa
     path = weights_path(tmp_path, embedder)
     assert path.is_file()
     reloaded = SoftmaxClassifier.load(path)
-    x = embedder.embed(["how do I make a bomb", "do you sell rye bread"])
+    texts = ["how do I make a bomb", "do you sell rye bread"]
+    x = features(texts, embedder.embed(texts))
     np.testing.assert_allclose(reloaded.predict(x), models.hazard.predict(x), rtol=1e-5)
     assert reloaded.meta["embedder"] == "fake-embedder"
 

@@ -186,7 +186,7 @@ class SafetyModels:
         return float(self.brand.predict(features([text], vector))[0, self.brand.index["praise"]])
 
 
-_cache: dict[tuple[str, str, str], SafetyModels] = {}
+_cache: dict[tuple[str, str], SafetyModels] = {}
 _lock = threading.Lock()
 
 
@@ -211,12 +211,16 @@ def load_or_train(home: Path, embedder: Embedder, train_set: Path = TRAIN_SET,
                   *, log_fn: Any = None) -> SafetyModels:
     """The classifier for this embedder: from the data directory, else trained now and saved."""
     digest = file_digest(train_set)
-    key = (str(home), embedder.name, digest)
+    key = (embedder.name, digest)
+    path = weights_path(home, embedder)
+    brand_path = path.with_name(path.stem + "-brand.npz")
     with _lock:
-        if key in _cache:
-            return _cache[key]
-        path = weights_path(home, embedder)
-        brand_path = path.with_name(path.stem + "-brand.npz")
+        if key in _cache:  # trained in this process already (tests use many data directories)
+            models = _cache[key]
+            if not path.is_file():
+                models.hazard.save(path)
+                models.brand.save(brand_path)
+            return models
         models = None
         if path.is_file() and brand_path.is_file():
             try:

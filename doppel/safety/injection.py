@@ -163,6 +163,7 @@ class JailguardShield(SyncShield):
 
 _LINE = re.compile(r"[^\n]+")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_MARKUP_BREAK = re.compile(r"(?=<!--)|(?<=-->)|(?=\[\[)|(?<=\]\])")
 DOCUMENT_THRESHOLD = 0.6
 
 
@@ -171,13 +172,19 @@ def _segments(text: str) -> list[tuple[int, int]]:
     not diluted by the honest text around it."""
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
-        if len(line.group(0)) <= 240:
-            if line.group(0).strip():
-                spans.append(line.span())
-            continue
-        for sent in _SENTENCE.finditer(line.group(0)):
-            if sent.group(0).strip():
-                spans.append((line.start() + sent.start(), line.start() + sent.end()))
+        # A comment or [[note]] planted inside an honest line is a segment of its own.
+        cuts = [0, *(m.start() for m in _MARKUP_BREAK.finditer(line.group(0))),
+                len(line.group(0))]
+        for a, b in zip(cuts, cuts[1:]):
+            part = line.group(0)[a:b]
+            if part.startswith(("<!--", "[[")):  # a comment is judged whole
+                if part.strip():
+                    spans.append((line.start() + a, line.start() + b))
+                continue
+            for sent in _SENTENCE.finditer(part):
+                if sent.group(0).strip():
+                    spans.append((line.start() + a + sent.start(),
+                                  line.start() + a + sent.end()))
     return spans
 
 
@@ -221,6 +228,7 @@ _LEAK_PHRASES = re.compile(
     r"(initial|original|hidden) prompt)\b|\bI (was|am|have been) (told|instructed|programmed) to\b",
     re.IGNORECASE)
 LEAK_NGRAM = 8  # consecutive words shared with the instructions that count as a leak
+LEAK_SHORT = 6  # shorter sentences ("You are an assistant.") are too common to judge
 
 
 class LeakageShield(SyncShield):
@@ -234,9 +242,15 @@ class LeakageShield(SyncShield):
             return Verdict(self.name, "block", ["leakage"], {"leakage": 1.0},
                            "talks about its instructions")
         words = _WORD.findall(ctx.text.lower())
-        if not ctx.instructions or len(words) < LEAK_NGRAM:
+        if not ctx.instructions or len(words) < LEAK_SHORT:
             return Verdict(self.name)
         source = _WORD.findall(ctx.instructions.lower())
+        if len(words) < LEAK_NGRAM:  # a short sentence copied whole from the instructions
+            n = len(words)
+            if any(source[i:i + n] == words for i in range(len(source) - n + 1)):
+                return Verdict(self.name, "block", ["leakage"], {"leakage": 1.0},
+                               "repeats a sentence of its instructions")
+            return Verdict(self.name)
         grams = {tuple(source[i:i + LEAK_NGRAM]) for i in range(len(source) - LEAK_NGRAM + 1)}
         hits = sum(tuple(words[i:i + LEAK_NGRAM]) in grams
                    for i in range(len(words) - LEAK_NGRAM + 1))
