@@ -69,7 +69,7 @@ def main() -> None:
         build_demo(on)
     agent = on.agents.get(DEMO_SLUG)
     questions = [q["question"] for q in
-                 yaml.safe_load((ROOT / "examples/eval/bakery.yaml").read_text())["questions"]]
+                 yaml.safe_load((ROOT / "examples/eval/bakery.yaml").read_text())["answerable"]]
     safety = yaml.safe_load((ROOT / "examples/eval/safety.yaml").read_text())
     messages = questions + list(safety["benign"])
 

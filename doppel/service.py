@@ -56,7 +56,9 @@ class Doppel:
     @cached_property
     def ingestor(self) -> Ingestor:
         def scan(texts: list[str]) -> list[list[list[float]]]:
-            return scan_texts(texts, self.embedder, self.shields.services.safety_models())
+            jailguard = self.shields.shield("jailguard")
+            return scan_texts(texts, self.embedder, self.shields.services.safety_models(),
+                              confirm=getattr(jailguard, "score", None))
 
         return Ingestor(self.db, self.index, self.settings, scan=scan)
 

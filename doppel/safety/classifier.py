@@ -221,7 +221,7 @@ def load_or_train(home: Path, embedder: Embedder, train_set: Path = TRAIN_SET,
                 models.hazard.save(path)
                 models.brand.save(brand_path)
             return models
-        models = None
+        loaded: SafetyModels | None = None
         if path.is_file() and brand_path.is_file():
             try:
                 hazard, brand = SoftmaxClassifier.load(path), SoftmaxClassifier.load(brand_path)
@@ -229,13 +229,14 @@ def load_or_train(home: Path, embedder: Embedder, train_set: Path = TRAIN_SET,
                         and hazard.meta.get("embedder") == embedder.name
                         and hazard.meta.get("features") == f"minilm+lex{LEX_DIM}x{LEX_WEIGHT}"
                         and hazard.labels == LABELS):
-                    models = SafetyModels(hazard, brand)
+                    loaded = SafetyModels(hazard, brand)
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("safety classifier weights unreadable (%s): retraining", exc)
-        if models is None:
+        if loaded is None:
             (log_fn or log.info)(f"training the safety classifier -> {path}")
-            models = train_models(embedder, train_set)
-            models.hazard.save(path)
-            models.brand.save(brand_path)
+            loaded = train_models(embedder, train_set)
+            loaded.hazard.save(path)
+            loaded.brand.save(brand_path)
+        models = loaded
         _cache[key] = models
         return models

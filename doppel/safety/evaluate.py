@@ -103,7 +103,9 @@ async def _evaluate(shields: Shields, policy: ShieldPolicy, data: dict[str, Any]
             inj_message.add(hit, item["text"])
     if documents:
         embedder = shields.services.get_embedder()
-        flags = scan_texts(documents, embedder, shields.services.safety_models())
+        jailguard = shields.shield("jailguard")
+        flags = scan_texts(documents, embedder, shields.services.safety_models(),
+                           confirm=getattr(jailguard, "score", None))
         for text, flag in zip(documents, flags, strict=True):
             inj_document.add(bool(flag), text)
 
@@ -114,11 +116,11 @@ async def _evaluate(shields: Shields, policy: ShieldPolicy, data: dict[str, Any]
         comp_policy = policy.model_copy(update={
             "competitors": [*policy.competitors, *comp.get("competitors", [])]})
         for text in comp.get("praise", []):
-            report = await shields.check_output(comp_policy, text, agent_name=agent_name)
-            praise.add(report.blocked, text)
+            out = await shields.check_output(comp_policy, text, agent_name=agent_name)
+            praise.add(out.blocked, text)
         for text in comp.get("neutral", []):
-            report = await shields.check_output(comp_policy, text, agent_name=agent_name)
-            neutral.add(not report.blocked, text)
+            out = await shields.check_output(comp_policy, text, agent_name=agent_name)
+            neutral.add(not out.blocked, text)
 
     # Owner rules, from their plain-language descriptions only (no examples given).
     custom: dict[str, dict[str, Any]] = {}
@@ -137,7 +139,7 @@ async def _evaluate(shields: Shields, policy: ShieldPolicy, data: dict[str, Any]
     harmful_total = sum(t.total for t in by_category.values())
     harmful_caught = sum(t.caught for t in by_category.values())
     injection_total = inj_message.total + inj_document.total
-    report = {
+    report: dict[str, Any] = {
         "policy": {"input": policy.active("input"), "output": policy.active("output"),
                    "exclude": sorted(excluded)},
         "harmful_recall": harmful_caught / harmful_total if harmful_total else 0.0,

@@ -18,7 +18,7 @@ import binascii
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +151,11 @@ class JailguardShield(SyncShield):
                 self._module = jailguard
             return self._module
 
+    def score(self, text: str) -> float:
+        return float(self._load().score(text[:2000]))
+
     def inspect(self, ctx: ShieldContext) -> Verdict:
-        score = float(self._load().score(ctx.text[:2000]))
+        score = self.score(ctx.text)
         if score >= ctx.policy.threshold("jailguard", JAILGUARD_THRESHOLD):
             return Verdict(self.name, "block", ["injection"], {"jailguard": score},
                            "jailguard: prompt injection")
@@ -161,10 +164,13 @@ class JailguardShield(SyncShield):
 
 # --- documents ----------------------------------------------------------------------------------
 
+_WORD = re.compile(r"[a-z0-9']+")
 _LINE = re.compile(r"[^\n]+")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_SENTENCE = re.compile(r"[^\n]+?(?:[.!?]+(?=\s|$)|$)")  # "policies.pdf" is not two sentences
 _MARKUP_BREAK = re.compile(r"(?=<!--)|(?<=-->)|(?=\[\[)|(?<=\]\])")
 DOCUMENT_THRESHOLD = 0.6
+DOCUMENT_CLASSIFIER_THRESHOLD = 0.9
+DOCUMENT_MIN_WORDS = 6
 
 
 def _segments(text: str) -> list[tuple[int, int]]:
@@ -189,8 +195,11 @@ def _segments(text: str) -> list[tuple[int, int]]:
 
 
 def scan_texts(texts: Sequence[str], embedder: Embedder, models: Any,
-               threshold: float = DOCUMENT_THRESHOLD) -> list[list[list[float]]]:
-    """For each text, the [start, end, score] spans that read as instructions to an AI."""
+               threshold: float = DOCUMENT_THRESHOLD,
+               confirm: Callable[[str], float] | None = None) -> list[list[list[float]]]:
+    """For each text, the [start, end, score] spans that read as instructions to an AI.
+
+    `confirm` (jailguard's score) is asked about sentences only the classifier flagged."""
     segments = [_segments(t) for t in texts]
     flat = [(i, s, e) for i, spans in enumerate(segments) for s, e in spans]
     out: list[list[list[float]]] = [[] for _ in texts]
@@ -200,10 +209,25 @@ def scan_texts(texts: Sequence[str], embedder: Embedder, models: Any,
     probs = models.hazard_probs(pieces, embedder.embed(pieces))[:, models.hazard.index["injection"]]
     for (i, s, e), piece, p in zip(flat, pieces, probs, strict=True):
         rule, _ = heuristic_score(piece)
-        score = max(rule, float(p))
+        # Documents are long and mostly honest: the rules are the main signal there, and the
+        # classifier alone needs a whole sentence and more confidence (on the demo bakery's
+        # files it flagged fragments like "pdf) and policies" at 0.6-0.97).
+        learned = float(p) if len(_WORD.findall(piece.lower())) >= DOCUMENT_MIN_WORDS else 0.0
+        if learned >= DOCUMENT_CLASSIFIER_THRESHOLD and rule < threshold and confirm is not None:
+            # A second, independent detector must agree ("Full details are in our policies"
+            # scored 0.93 with the classifier, 0.0 with jailguard).
+            learned = learned if _confirmed(confirm, piece) else 0.0
+        score = max(rule, learned if learned >= DOCUMENT_CLASSIFIER_THRESHOLD else 0.0)
         if score >= threshold:
             out[i].append([s, e, round(score, 3)])
     return out
+
+
+def _confirmed(confirm: Callable[[str], float], piece: str) -> bool:
+    try:
+        return confirm(piece) >= 0.5
+    except Exception:  # noqa: BLE001 - the detector is optional; without it, trust the classifier
+        return True
 
 
 def neutralise(text: str, flags: Sequence[Sequence[float]]) -> str:
@@ -222,7 +246,6 @@ def neutralise(text: str, flags: Sequence[Sequence[float]]) -> str:
 
 # --- system-prompt leakage (output) ---------------------------------------------------------------
 
-_WORD = re.compile(r"[a-z0-9']+")
 _LEAK_PHRASES = re.compile(
     r"\b(my|the) (system prompt|(system |hidden |original |initial )?instructions (say|are|tell)|"
     r"(initial|original|hidden) prompt)\b|\bI (was|am|have been) (told|instructed|programmed) to\b",
