@@ -26,7 +26,7 @@ import numpy as np
 from doppel.config import Settings
 from doppel.models.base import Embedder
 from doppel.safety.base import (
-    SHIELDS, Shield, ShieldContext, ShieldReport, ShieldServices, Stage, Verdict)
+    SHIELDS, Shield, ShieldContext, ShieldReport, ShieldServices, Stage, SyncShield, Verdict)
 from doppel.safety.pii import redact
 from doppel.safety.policy import ShieldPolicy
 
@@ -57,7 +57,13 @@ class Shields:
     async def _one(self, name: str, ctx: ShieldContext) -> Verdict:
         started = time.perf_counter()
         try:
-            verdict = await asyncio.wait_for(self.shield(name).check(ctx), SHIELD_TIMEOUT_S)
+            shield = self.shield(name)
+            if isinstance(shield, SyncShield):
+                # Local CPU work: a timeout could not stop its thread anyway, and the first
+                # call may legitimately train the classifier (seconds, once per data directory).
+                verdict = await shield.check(ctx)
+            else:
+                verdict = await asyncio.wait_for(shield.check(ctx), SHIELD_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - a shield must never crash the turn
             reason = f"{type(exc).__name__}: {exc}"[:300]
             log.warning("shield %s failed (%s); failing %s", name, reason, ctx.policy.on_error)
