@@ -48,6 +48,7 @@ bench: models
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/turn.py
 	$(PY) benchmarks/api.py
+	$(PY) benchmarks/shields.py
 
 lint: setup
 	$(PY) -m mypy doppel
