@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import hashlib
 import json
 import re
@@ -105,7 +107,28 @@ class FakeEmbedder:
         return out
 
 
-class FakeOpenAIServer:
+class _LocalHTTPServer:
+    """Lifecycle shared by the fake servers: a ThreadingHTTPServer on 127.0.0.1 in a thread,
+    used as a context manager; subclasses set `_httpd` and `_thread` in __init__."""
+
+    _httpd: ThreadingHTTPServer
+    _thread: threading.Thread
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class FakeOpenAIServer(_LocalHTTPServer):
     """An OpenAI-style chat-completions server on 127.0.0.1, in a background thread.
 
     `reply(body) -> str` decides the answer; every request body is kept in `requests`.
@@ -183,18 +206,6 @@ class FakeOpenAIServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def __enter__(self) -> "FakeOpenAIServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 class ServerThread:
@@ -262,7 +273,7 @@ def _lg_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-class FakeLlamaGuardServer:
+class FakeLlamaGuardServer(_LocalHTTPServer):
     """A Llama Guard 3 server on 127.0.0.1 that speaks the prompt format, in a background thread.
 
     It reads the category list and the conversation out of the prompt and answers ``safe`` or
@@ -404,15 +415,3 @@ class FakeLlamaGuardServer:
                 flagged.append(code)
         return "unsafe\n" + ",".join(flagged) if flagged else "safe"
 
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def __enter__(self) -> "FakeLlamaGuardServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
