@@ -91,6 +91,32 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, ge=1, description="Files larger than this are skipped at ingestion."
     )
 
+    max_archive_files: int = Field(
+        5000, ge=1, description="Most entries a .zip upload or export may hold.")
+    max_archive_bytes: int = Field(
+        500 * 1024 * 1024, ge=1024, description="Most bytes a .zip may expand to in total "
+        "(a zip bomb stops here, before anything is imported).")
+    max_archive_ratio: int = Field(
+        200, ge=2, description="Highest compression ratio accepted for one .zip entry.")
+
+    # --- fetching websites --------------------------------------------------------------------
+    fetch_allow: str = Field(
+        "", description="Comma-separated hosts or CIDR networks the crawler may fetch although "
+        "they are private or loopback (e.g. '127.0.0.1,intranet.example'). Empty: only public "
+        "addresses.")
+    crawl_max_pages: int = Field(50, ge=1, description="Most pages one website import fetches.")
+    crawl_max_depth: int = Field(3, ge=0, description="Most links followed from the start URL.")
+    crawl_max_page_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Larger pages are cut off and skipped.")
+    crawl_timeout_s: float = Field(10.0, gt=0, description="Timeout per fetched page (s).")
+    crawl_delay_s: float = Field(
+        0.5, ge=0, description="Pause between requests to one site (robots.txt's Crawl-delay "
+        "wins when larger).")
+
+    # --- console ------------------------------------------------------------------------------
+    console_session_hours: float = Field(
+        12.0, gt=0, description="How long an owner stays signed in to the console.")
+
     # --- server -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `doppel serve` binds to (loopback "
                       "unless told otherwise).")
