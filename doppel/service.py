@@ -9,10 +9,12 @@ from __future__ import annotations
 from functools import cached_property
 
 from doppel.agents.conversations import ConversationRepo
+from doppel.agents.insights import Insights
 from doppel.agents.repo import AgentRepo
 from doppel.agents.runtime import AgentRuntime
 from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
+from doppel.knowledge.imports import ImportJobs
 from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
 from doppel.knowledge.ingest import Ingestor
 from doppel.models import load_backend, load_embedder
@@ -93,8 +95,18 @@ class Doppel:
         return self.queues
 
     @cached_property
+    def insights(self) -> Insights:
+        return Insights(self)
+
+    @cached_property
+    def imports(self) -> ImportJobs:
+        return ImportJobs(self.db, self.ingestor, self.settings)
+
+    @cached_property
     def answers(self) -> ApprovedAnswers:
         return ApprovedAnswers(self.index)
 
     def close(self) -> None:
+        if "imports" in self.__dict__:
+            self.imports.close()
         self.db.close()

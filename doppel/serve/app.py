@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from doppel import __version__
 from doppel.config import Settings
-from doppel.serve import openai_api, owner_api, web
+from doppel.serve import console, openai_api, owner_api, web
 from doppel.serve.errors import install_error_handlers
 from doppel.serve.limits import BodyLimitMiddleware, RateLimiter
 from doppel.serve.metrics import Metrics, MetricsMiddleware
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.imports.recover()
         if preload:
             try:
                 await asyncio.to_thread(_load_models, service)
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     app = FastAPI(title="doppel", version=__version__, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
     app.state.doppel = service
+    app.state.imports = service.imports
     app.state.metrics = metrics
     app.state.limits = {"key": RateLimiter(service.settings.rate_per_key_per_minute),
                         "user": RateLimiter(service.settings.rate_per_user_per_minute)}
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     app.include_router(openai_api.router)
     app.include_router(owner_api.router)
     app.include_router(web.router)
+    console.install(app)
     app.mount("/static", StaticFiles(directory=str(web.WEB / "static")), name="static")
 
     @app.get("/healthz")

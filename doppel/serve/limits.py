@@ -60,7 +60,7 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _too_large(send, limit)
+            await _too_large(send, limit, scope["path"])
             return
         seen = 0
         started = refused = False
@@ -75,7 +75,7 @@ class BodyLimitMiddleware:
                     # left, so it stops reading; whatever it sends afterwards is dropped.
                     if not started and not refused:
                         refused = True
-                        await _too_large(send, limit)
+                        await _too_large(send, limit, scope["path"])
                     return {"type": "http.disconnect"}
             return message
 
@@ -94,12 +94,24 @@ class BodyLimitMiddleware:
                 raise
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(send: Send, limit: int, path: str = "") -> None:
     import json
 
-    body = json.dumps(error_body(413, f"request body larger than {limit} bytes",
-                                 "request_too_large")).encode()
+    if path.startswith("/console"):
+        # An owner in the console gets a page that explains, not a JSON error.
+        mb = limit / 1024 / 1024
+        body = (f"<!doctype html><meta charset=utf-8><link rel=stylesheet "
+                f"href=/static/console.css><main class=page><section class=card><h1>That "
+                f"upload is too large</h1><p class=error role=alert>One import can take at "
+                f"most {mb:.0f} MB (DOPPEL_MAX_UPLOAD_BYTES). For a social-media export, "
+                f"choose the JSON format and leave out photos and videos.</p><p><a "
+                f"href=javascript:history.back()>Go back</a></p></section></main>").encode()
+        content_type = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps(error_body(413, f"request body larger than {limit} bytes",
+                                     "request_too_large")).encode()
+        content_type = b"application/json"
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
+                "headers": [(b"content-type", content_type),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -7,12 +7,14 @@ agent of another owner is a 403, an unknown one a 404.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import asdict
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from doppel.agents.insights import GROUP_THRESHOLD, Insights
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
 from doppel.serve.auth import Principal, owned_agent, principal, require_admin
@@ -131,10 +133,17 @@ def delete_document(slug: str, source: str, request: Request,
 
 @router.get("/agents/{slug}/conversations")
 def list_conversations(slug: str, request: Request, limit: int = 50, offset: int = 0,
+                       q: str | None = Query(None, max_length=200,
+                                             description="Words every listed conversation "
+                                             "has in one turn (question or answer)."),
                        who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    return {"data": app.conversations.list(agent.id, min(max(limit, 1), 500), max(offset, 0))}
+    limit, offset = min(max(limit, 1), 500), max(offset, 0)
+    if q is not None and q.strip():
+        hits = Insights.of(app).search_conversations(agent.id, q, limit, offset)
+        return {"data": [h.to_dict() for h in hits], "q": q.strip()}
+    return {"data": app.conversations.list(agent.id, limit, offset)}
 
 
 @router.get("/agents/{slug}/conversations/{conversation_id}")
@@ -211,3 +220,85 @@ def revoke_key(key_id: int, request: Request, who: Principal = Depends(principal
     owner = require_admin(who)
     _app(request).owners.revoke_key(owner.id, key_id)
     return Response(status_code=204)
+
+
+# --- insights: the unanswered inbox, analytics, safety events -----------------------------------
+# The logic lives in doppel.agents.insights, shared with the owner console.
+
+Days = Annotated[int, Query(ge=1, le=365, description="How many days back, today included.")]
+Paraphrases = Annotated[list[Annotated[str, Field(min_length=1, max_length=2000)]], Field(
+    max_length=50, description="Paraphrases to treat the same way; omitted or null: the other "
+    "questions of the question's inbox group, [] for none.")]
+
+
+class InboxAnswerIn(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(min_length=1, max_length=8000)
+    also: Paraphrases | None = None
+
+
+class InboxDismissIn(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    also: Paraphrases | None = None
+
+
+@router.get("/agents/{slug}/inbox")
+def read_inbox(slug: str, request: Request, days: int = Query(90, ge=1, le=365),
+               threshold: float = Query(GROUP_THRESHOLD, ge=0.5, le=1.0),
+               limit: int = Query(50, ge=1, le=500),
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Unanswered question groups (dont_know and extractive turns), most asked first."""
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    groups = Insights.of(app).inbox(agent.id, days=days, threshold=threshold)
+    return {"data": [g.to_dict() for g in groups[:limit]], "total": len(groups),
+            "days": days, "threshold": threshold}
+
+
+@router.post("/agents/{slug}/inbox/answer", status_code=201)
+def answer_inbox(slug: str, body: InboxAnswerIn, request: Request,
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Approve an answer for a question group; the agent uses it from the next turn on."""
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    added = Insights.of(app).answer_group(agent.id, body.question, body.answer, body.also)
+    return {"answer": body.answer.strip(),
+            "approved": [{"id": i, "question": q} for i, q in added]}
+
+
+@router.post("/agents/{slug}/inbox/dismiss")
+def dismiss_inbox(slug: str, body: InboxDismissIn, request: Request,
+                  who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Keep a question group out of the inbox (stored; survives restarts)."""
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    if not body.question.strip():
+        raise APIError(422, "the question is empty", param="question")
+    return {"dismissed": Insights.of(app).dismiss(agent.id, body.question, body.also)}
+
+
+@router.get("/agents/{slug}/analytics")
+def read_analytics(slug: str, request: Request, days: Days = 30,
+                   tz_offset: int = Query(0, ge=-720, le=840, description="Minutes east of "
+                                          "UTC for day boundaries (e.g. 60 for CET)."),
+                   top: int = Query(10, ge=0, le=50),
+                   who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    return Insights.of(app).analytics(agent.id, days, top=top,
+                                      utc_offset_minutes=tz_offset).to_dict()
+
+
+@router.get("/agents/{slug}/safety")
+def read_safety(slug: str, request: Request, days: Days = 30,
+                category: str | None = Query(None, max_length=40, pattern=r"^[A-Za-z0-9_-]+$",
+                                             description="e.g. S1, injection, privacy"),
+                limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Turns where a shield blocked or rewrote something, newest first."""
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    page = Insights.of(app).safety_events(agent.id, category=category, days=days,
+                                          limit=limit, offset=offset)
+    return {"data": [asdict(e) for e in page.events], "total": page.total,
+            "counts": page.counts}

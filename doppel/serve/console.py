@@ -1,0 +1,381 @@
+"""The owner console: server-rendered pages under /console for owners who do not program.
+
+It calls the same domain services as the owner JSON API (`doppel/serve/owner_api.py`): agents,
+the ingestor (through import jobs), the runtime, approved answers and the insights queries. Only
+the transport differs: a session cookie instead of a Bearer key, HTML forms instead of JSON, and
+a CSRF token on every form (see `sessions.py`).
+
+An owner sees only their own agents: another owner's agent is a 404 here, so the console does
+not even confirm that it exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from doppel.agents.repo import Agent
+from doppel.agents.spec import AgentSpec, Contact, slugify
+from doppel.errors import DoppelError, NotFoundError, ValidationError
+from doppel.knowledge.facts import facts_found
+from doppel.serve.sessions import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Session,
+    SessionStore,
+)
+from doppel.serve.web import templates
+from doppel.service import Doppel
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+MAX_FILES = 100
+# What the drop zone offers; anything else is still reported per file, never silently dropped.
+ACCEPT = (".zip,.md,.markdown,.txt,.html,.htm,.pdf,.csv,.tsv,.json,.yaml,.yml,.js,.vtt,.srt")
+
+
+class SignInRequired(Exception):
+    """Raised by a console page when there is no live session: the page redirects to sign-in."""
+
+
+class ConsoleError(Exception):
+    """A console request that cannot be served: rendered as an HTML page with the message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _app(request: Request) -> Doppel:
+    return request.app.state.doppel  # type: ignore[no-any-return]
+
+
+def _sessions(request: Request) -> SessionStore:
+    return request.app.state.sessions  # type: ignore[no-any-return]
+
+
+def _session(request: Request) -> Session:
+    session = _sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise SignInRequired()
+    return session
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser sends Origin on every cross-site POST; when it is there it must be ours."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin != "null"
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
+
+
+async def _form(request: Request) -> tuple[Session, FormData]:
+    """The signed-in owner and the posted form, after the CSRF and origin checks."""
+    session = _session(request)
+    form = await request.form(max_files=MAX_FILES, max_fields=2000)
+    token = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+    if not _same_origin(request) or not session.csrf_ok(token if isinstance(token, str)
+                                                        else None):
+        raise ConsoleError(403, "This form has expired or was sent from another site. "
+                           "Go back, reload the page and try again.")
+    return session, form
+
+
+def _agent(request: Request, session: Session, slug: str) -> Agent:
+    agent = _app(request).agents.find(slug)
+    if agent is None or agent.owner_id != session.owner.id:
+        raise ConsoleError(404, f"You have no agent called “{slug}”.")
+    return agent
+
+
+def _text(form: FormData, name: str, limit: int = 4000) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _lines(form: FormData, name: str) -> list[str]:
+    return [ln.strip() for ln in _text(form, name, 20_000).splitlines() if ln.strip()]
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    session = context.get("session")
+    context.setdefault("csrf", session.csrf if isinstance(session, Session) else "")
+    return templates.TemplateResponse(request, f"console/{template}", context,
+                                      status_code=status)
+
+
+def _to(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Add the console to an app: its routes, sessions and its two error pages."""
+    service: Doppel = app.state.doppel
+    app.state.sessions = SessionStore(service.db, service.owners,
+                                      service.settings.console_session_hours)
+    app.include_router(router)
+    from doppel.serve import console_pages  # noqa: F401  (registers the insight pages)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        if request.method == "GET":
+            return _to(f"/console/login?next={quote(request.url.path)}")
+        return render(request, "error.html", 401,
+                      message="Your session has ended. Sign in again.")
+
+    @app.exception_handler(ConsoleError)
+    async def _error(request: Request, exc: ConsoleError) -> Response:
+        return render(request, "error.html", exc.status, message=exc.message)
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+@router.get("")
+def home(request: Request) -> Response:
+    _session(request)
+    return _to("/console/agents")
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/console/agents", error: str = "") -> Response:
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", 401 if error else 200, login_csrf=token,
+                      next=_safe_next(next), error=error)
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/console")
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only a console path: never an open redirect to another site."""
+    return target if re.fullmatch(r"/console(/[\w./-]*)?", target or "") else "/console/agents"
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    import hmac
+
+    form = await request.form(max_files=0, max_fields=10)
+    posted, cookie = _text(form, CSRF_FIELD, 200), request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not hmac.compare_digest(posted, cookie) or not _same_origin(request):
+        raise ConsoleError(403, "This sign-in form has expired or was sent from another site. "
+                           "Reload the sign-in page and try again.")
+    opened = _sessions(request).open(_text(form, "key", 300))
+    if opened is None:
+        return login_page(request, _text(form, "next", 300) or "/console/agents",
+                          error="That key is unknown, revoked, or lacks the admin scope.")
+    token, _ = opened
+    response = _to(_safe_next(_text(form, "next", 300)))
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
+                        secure=request.url.scheme == "https",
+                        max_age=int(_app(request).settings.console_session_hours * 3600))
+    response.delete_cookie(LOGIN_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await _form(request)
+    _sessions(request).close(request.cookies.get(SESSION_COOKIE))
+    response = _to("/console/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- agents and the new-agent wizard ------------------------------------------------------------
+
+@router.get("/agents", response_class=HTMLResponse)
+def agents_page(request: Request) -> Response:
+    session = _session(request)
+    app = _app(request)
+    agents = [(a, app.agents.stats(a)) for a in app.agents.list(session.owner.id)]
+    return render(request, "agents.html", session=session, agents=agents)
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_page(request: Request) -> Response:
+    return render(request, "new.html", session=_session(request), values={}, error="")
+
+
+@router.post("/new")
+async def create(request: Request) -> Response:
+    session, form = await _form(request)
+    app = _app(request)
+    values = {k: _text(form, k, 300) for k in ("name", "kind", "email", "phone", "url")}
+    try:
+        base = slugify(values["name"])
+        slug, n = base, 2
+        while app.agents.find(slug) is not None:
+            slug, n = f"{base[:60]}-{n}", n + 1
+        kind = values["kind"] if values["kind"] in ("creator", "business") else "business"
+        spec = AgentSpec.parse({
+            "slug": slug, "name": values["name"], "kind": kind,
+            "contact": Contact(email=values["email"], phone=values["phone"],
+                               url=values["url"]).model_dump(),
+            "greeting": (f"Hi! I'm {values['name']}'s assistant. Ask me anything."
+                         if values["name"] else "")})
+    except ValidationError as exc:
+        return render(request, "new.html", 422, session=session, values=values,
+                      error=str(exc).replace("name: ", "Name: "))
+    agent = app.agents.create(spec, session.owner.id)
+    return _to(f"/console/agents/{agent.slug}/import?wizard=1")
+
+
+@router.get("/agents/{slug}", response_class=HTMLResponse)
+def overview(slug: str, request: Request) -> Response:
+    session = _session(request)
+    agent = _agent(request, session, slug)
+    base = str(request.base_url).rstrip("/")
+    return render(request, "overview.html", session=session, agent=agent, tab="overview",
+                  stats=_app(request).agents.stats(agent), base=base)
+
+
+# --- importing ----------------------------------------------------------------------------------
+
+@router.get("/agents/{slug}/import", response_class=HTMLResponse)
+def import_page(slug: str, request: Request, wizard: int = 0, error: str = "") -> Response:
+    session = _session(request)
+    agent = _agent(request, session, slug)
+    app = _app(request)
+    documents = app.db.connect().execute(
+        "SELECT source, loader, title, n_chunks, ingested_at FROM documents WHERE agent_id = ? "
+        "ORDER BY source", (agent.id,)).fetchall()
+    return render(request, "import.html", 400 if error else 200, session=session, agent=agent,
+                  tab="knowledge", wizard=bool(wizard), error=error, accept=ACCEPT,
+                  documents=documents, jobs=request.app.state.imports.list(agent.id, 5),
+                  max_bytes=app.settings.max_upload_bytes)
+
+
+@router.post("/agents/{slug}/files")
+async def upload(slug: str, request: Request) -> Response:
+    session, form = await _form(request)
+    agent = _agent(request, session, slug)
+    wizard = _text(form, "wizard") == "1"
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not uploads:
+        return import_page(slug, request, int(wizard), error="Choose at least one file.")
+    limit = _app(request).settings.max_upload_bytes
+    files = []
+    for item in uploads:
+        name = (item.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+        files.append((name, await item.read(limit + 1)))
+    job = request.app.state.imports.start_files(agent, files)
+    return _to(f"/console/agents/{slug}/imports/{job.id}" + ("?wizard=1" if wizard else ""))
+
+
+@router.post("/agents/{slug}/import-url")
+async def import_url(slug: str, request: Request) -> Response:
+    session, form = await _form(request)
+    agent = _agent(request, session, slug)
+    url, wizard = _text(form, "url", 2000), _text(form, "wizard") == "1"
+    if not re.match(r"^https?://[^\s/]+", url):
+        return import_page(slug, request, int(wizard),
+                           error="Enter a web address starting with http:// or https://.")
+    job = request.app.state.imports.start_url(agent, url)
+    return _to(f"/console/agents/{slug}/imports/{job.id}" + ("?wizard=1" if wizard else ""))
+
+
+@router.get("/agents/{slug}/imports/{job_id}", response_class=HTMLResponse)
+def job_page(slug: str, job_id: int, request: Request, wizard: int = 0) -> Response:
+    session = _session(request)
+    agent = _agent(request, session, slug)
+    try:
+        job = request.app.state.imports.get(job_id, agent.id)
+    except NotFoundError as exc:
+        raise ConsoleError(404, str(exc)) from None
+    return render(request, "job.html", session=session, agent=agent, tab="knowledge", job=job,
+                  wizard=bool(wizard))
+
+
+@router.post("/agents/{slug}/documents/delete")
+async def delete_document(slug: str, request: Request) -> Response:
+    session, form = await _form(request)
+    agent = _agent(request, session, slug)
+    _app(request).ingestor.remove(agent, _text(form, "source", 2000))
+    return _to(f"/console/agents/{slug}/import")
+
+
+# --- review: facts, voice, a test chat, publishing ----------------------------------------------
+
+@router.get("/agents/{slug}/review", response_class=HTMLResponse)
+def review_page(slug: str, request: Request) -> Response:
+    return _review(request, slug)
+
+
+def _review(request: Request, slug: str, status: int = 200, trial: dict[str, Any] | None = None,
+            voice_error: str = "") -> Response:
+    session = _session(request)
+    agent = _agent(request, session, slug)
+    app = _app(request)
+    return render(request, "review.html", status, session=session, agent=agent, tab="review",
+                  facts=facts_found(app.db, agent.id), stats=app.agents.stats(agent),
+                  trial=trial, voice_error=voice_error)
+
+
+@router.post("/agents/{slug}/try")
+async def try_agent(slug: str, request: Request) -> Response:
+    session, form = await _form(request)
+    agent = _agent(request, session, slug)
+    question = _text(form, "q", 2000)
+    if not question:
+        return _review(request, slug, 422, trial={"error": "Type a question."})
+    try:
+        result = await _app(request).runtime.turn(agent, question,
+                                                  thread=f"console:{session.owner.id}")
+    except DoppelError as exc:
+        return _review(request, slug, 422, trial={"error": str(exc)})
+    return _review(request, slug, trial={"question": question, "result": result})
+
+
+@router.post("/agents/{slug}/voice/derive")
+async def derive_voice(slug: str, request: Request) -> Response:
+    session, _ = await _form(request)
+    agent = _agent(request, session, slug)
+    app = _app(request)
+    from doppel.agents.persona import derive_voice as derive
+    from doppel.agents.persona import texts_for_voice
+
+    texts = texts_for_voice(app.db, agent.id, agent.spec.kind)
+    try:
+        voice = await asyncio.to_thread(derive, texts, agent.spec.kind,
+                                        backend=app.backend_for(agent.spec),
+                                        embedder=app.embedder)
+    except (ValueError, DoppelError) as exc:
+        return _review(request, slug, 422, voice_error=str(exc))
+    app.agents.update(agent.spec.model_copy(update={"voice": voice}))
+    return _to(f"/console/agents/{slug}/review#voice")
+
+
+@router.post("/agents/{slug}/voice")
+async def save_voice(slug: str, request: Request) -> Response:
+    session, form = await _form(request)
+    agent = _agent(request, session, slug)
+    from doppel.serve.console_pages import voice_from_form
+
+    try:
+        voice = voice_from_form(agent, form)
+        spec = AgentSpec.parse(agent.spec.model_dump() | {"voice": voice})
+    except ValidationError as exc:
+        return _review(request, slug, 422, voice_error=str(exc))
+    _app(request).agents.update(spec)
+    return _to(f"/console/agents/{slug}/review#voice")
+
+
+@router.post("/agents/{slug}/publish")
+async def publish(slug: str, request: Request) -> Response:
+    session, form = await _form(request)
+    agent = _agent(request, session, slug)
+    public = _text(form, "public", 5) != "0"
+    _app(request).agents.update(agent.spec.model_copy(update={"public": public}))
+    return _to(f"/console/agents/{slug}" + ("?published=1" if public else ""))

@@ -1,0 +1,201 @@
+"""The owner console over real HTTP (uvicorn on 127.0.0.1): sign-in, CSRF, ownership, the
+wizard from upload to a published agent, imports' per-item reports and bad input.
+
+The same flows run in a real browser in tests/test_browser_console.py."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+import time
+import zipfile
+
+import httpx
+import pytest
+
+from doppel.service import Doppel
+from doppel.testing import FakeChatBackend
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "page has no CSRF field"
+    return m.group(1)
+
+
+def sign_in(base: str, key: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, follow_redirects=True, timeout=30)
+    page = client.get("/console/login")
+    r = client.post("/console/login", data={"csrf": _csrf(page.text), "key": key,
+                                            "next": "/console/agents"})
+    assert r.status_code == 200 and "Your agents" in r.text
+    return client
+
+
+def wait_job(client: httpx.Client, url: str) -> str:
+    for _ in range(200):
+        page = client.get(url).text
+        if 'data-state="done"' in page or 'data-state="failed"' in page:
+            return page
+        time.sleep(0.05)
+    raise AssertionError("import did not finish")
+
+
+def test_pages_need_a_session_and_a_valid_key(server: str, server_app: Doppel) -> None:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        r = client.get("/console/agents")
+        assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
+        page = client.get("/console/login")
+        assert "doppel_login" in page.headers["set-cookie"]
+        r = client.post("/console/login", data={"csrf": _csrf(page.text), "key": "dk_nope_x"})
+        assert r.status_code == 401 and "unknown, revoked" in r.text
+        # a chat-only key cannot open the console
+        owner = server_app.owners.find("alice")
+        assert owner is not None
+        _, chat_key = server_app.owners.create_key(owner.id, ["chat"])
+        page = client.get("/console/login")
+        r = client.post("/console/login", data={"csrf": _csrf(page.text), "key": chat_key})
+        assert r.status_code == 401
+
+
+def test_session_cookie_is_httponly_and_revoking_the_key_ends_it(server: str,
+                                                                  server_app: Doppel) -> None:
+    client = httpx.Client(base_url=server, timeout=30)
+    page = client.get("/console/login")
+    r = client.post("/console/login", data={"csrf": _csrf(page.text),
+                                            "key": server_app.keys["alice"]})  # type: ignore
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "doppel_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    token = client.cookies["doppel_session"]
+    assert token not in server_app.db.connect().execute(
+        "SELECT group_concat(token_hash) FROM console_sessions").fetchone()[0]
+    assert client.get("/console/agents").status_code == 200
+    owner = server_app.owners.find("alice")
+    assert owner is not None
+    for key in server_app.owners.list_keys(owner.id):
+        server_app.owners.revoke_key(owner.id, key.id)
+    assert client.get("/console/agents").status_code == 303
+
+
+def test_forms_without_the_csrf_token_or_from_another_site_are_refused(
+        server: str, server_app: Doppel) -> None:
+    client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+    settings = client.get("/console/agents/bakery/settings")
+    token = _csrf(settings.text)
+    form = {"name": "Hacked", "public": "1"}
+    assert client.post("/console/agents/bakery/settings", data=form).status_code == 403
+    assert client.post("/console/agents/bakery/settings",
+                       data=form | {"csrf": "forged"}).status_code == 403
+    r = client.post("/console/agents/bakery/settings", data=form | {"csrf": token},
+                    headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "another site" in r.text
+    assert server_app.agents.get("bakery").spec.name == "Bakery"  # nothing changed
+    # the genuine form works, and the login form has its own double-submit token
+    r = client.post("/console/agents/bakery/settings",
+                    data=form | {"csrf": token, "contact_email": "hello@bakery.example"})
+    assert r.status_code == 200 and "Saved." in r.text
+    assert server_app.agents.get("bakery").spec.name == "Hacked"
+    with httpx.Client(base_url=server, timeout=30) as other:
+        r = other.post("/console/login", data={"csrf": "x", "key": server_app.keys["alice"]})
+        assert r.status_code == 403
+
+
+def test_owners_see_only_their_own_agents(server: str, server_app: Doppel) -> None:
+    client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+    assert "Bakery" in client.get("/console/agents").text
+    assert "Bikes" not in client.get("/console/agents").text
+    for path in ("", "/settings", "/import", "/review", "/inbox", "/conversations",
+                 "/analytics", "/safety"):
+        assert client.get(f"/console/agents/bikes{path}").status_code == 404, path
+    token = _csrf(client.get("/console/agents").text)
+    r = client.post("/console/agents/bikes/publish", data={"csrf": token, "public": "1"})
+    assert r.status_code == 404
+    assert not server_app.agents.get("bikes").spec.public
+
+
+def test_wizard_from_upload_to_a_published_agent(server: str, server_app: Doppel,
+                                                 fake_backend: FakeChatBackend) -> None:
+    client = sign_in(server, server_app.keys["bob"])  # type: ignore[attr-defined]
+    new = client.get("/console/new")
+    r = client.post("/console/new", data={"csrf": _csrf(new.text), "name": "Rosa's Pottery",
+                                          "kind": "business", "email": "rosa@pottery.example"})
+    assert r.url.path == "/console/agents/rosa-s-pottery/import"
+    token = _csrf(r.text)
+    faq = (b"# Rosa's Pottery\n\n## Classes\n\nWheel classes run on Saturdays from 10am to "
+           b"1pm and cost $45 per person.\n\n## Contact\n\nCall 555-0142 to book.\n")
+    r = client.post("/console/agents/rosa-s-pottery/files", data={"csrf": token, "wizard": "1"},
+                    files=[("files", ("classes.md", faq, "text/markdown")),
+                           ("files", ("setup.exe", b"MZ\x90\x00binary", "application/x-msdos"))])
+    page = wait_job(client, str(r.url))
+    assert "Import finished: 1 imported, 0 unchanged, 1 skipped" in page
+    assert "unsupported file type" in page or "binary file" in page
+    review = client.get("/console/agents/rosa-s-pottery/review?wizard=1").text
+    assert "$45" in review and "555-0142" in review  # facts found
+    fake_backend.script = ["Wheel classes cost $45 per person."]
+    r = client.post("/console/agents/rosa-s-pottery/try",
+                    data={"csrf": token, "q": "How much do wheel classes cost?"})
+    assert "Wheel classes cost $45 per person." in r.text and "classes.md" in r.text
+    assert not server_app.agents.get("rosa-s-pottery").spec.public
+    r = client.post("/console/agents/rosa-s-pottery/publish", data={"csrf": token, "public": "1"})
+    assert "Published!" in r.text and "widget.js" in r.text
+    # anyone may now chat with it through the OpenAI-compatible API
+    fake_backend.script = ["Wheel classes cost $45 per person."]
+    answer = httpx.post(f"{server}/v1/chat/completions", timeout=30, json={
+        "model": "rosa-s-pottery", "messages": [{"role": "user",
+                                                 "content": "What do wheel classes cost?"}]})
+    assert answer.status_code == 200
+    assert "$45" in answer.json()["choices"][0]["message"]["content"]
+
+
+def test_bad_uploads_get_clear_messages_and_import_nothing(server: str,
+                                                           server_app: Doppel) -> None:
+    client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+    token = _csrf(client.get("/console/agents/bakery/import").text)
+    before = server_app.agents.stats(server_app.agents.get("bakery"))
+
+    def upload(name: str, data: bytes) -> str:
+        r = client.post("/console/agents/bakery/files", data={"csrf": token},
+                        files=[("files", (name, data, "application/octet-stream"))])
+        return wait_job(client, str(r.url))
+
+    page = upload("export.zip", b"PK\x03\x04 this is not really a zip")
+    assert "skipped" in page and "zip" in page.lower()
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("posts.txt", b"a" * 60_000_000)
+    page = upload("bomb.zip", bomb.getvalue())
+    assert "skipped" in page
+    assert server_app.agents.stats(server_app.agents.get("bakery")) == before
+
+    # no file chosen: the page says so
+    r = client.post("/console/agents/bakery/files", data={"csrf": token})
+    assert r.status_code == 400 and "Choose at least one file" in r.text
+    # a 2 GB upload is refused from its headers, before a byte of it is read, with a page
+    # that explains (a raw socket: no HTTP client lets us promise 2 GB and send none)
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall((f"POST /console/agents/bakery/files HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                      f"Cookie: doppel_session={client.cookies['doppel_session']}\r\n"
+                      f"Content-Type: multipart/form-data; boundary=x\r\n"
+                      f"Content-Length: {2 * 1024 ** 3}\r\n\r\n").encode())
+        reply = b""
+        while b"</html>" not in reply and b"</main>" not in reply:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"text/html" in head
+    assert b"upload is too large" in body and b"50 MB" in body
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/consolex"])
+def test_sign_in_never_redirects_off_the_console(server: str, server_app: Doppel,
+                                                 target: str) -> None:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        page = client.get("/console/login", params={"next": target})
+        r = client.post("/console/login", data={"csrf": _csrf(page.text), "next": target,
+                                                "key": server_app.keys["alice"]})  # type: ignore
+        assert r.headers["location"] == "/console/agents"
