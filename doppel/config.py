@@ -101,9 +101,9 @@ class Settings(BaseSettings):
 
     # --- fetching websites --------------------------------------------------------------------
     fetch_allow: str = Field(
-        "", description="Comma-separated hosts or CIDR networks the crawler may fetch although "
-        "they are private or loopback (e.g. '127.0.0.1,intranet.example'). Empty: only public "
-        "addresses.")
+        "", description="Comma-separated hosts, CIDR networks or host:port pairs the crawler may "
+        "fetch although they are private or loopback (e.g. '127.0.0.1:8080,10.0.0.0/8,"
+        "intranet.example'). Empty: only public addresses.")
     crawl_max_pages: int = Field(50, ge=1, description="Most pages one website import fetches.")
     crawl_max_depth: int = Field(3, ge=0, description="Most links followed from the start URL.")
     crawl_max_page_bytes: int = Field(

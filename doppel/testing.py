@@ -415,3 +415,111 @@ class FakeLlamaGuardServer(_LocalHTTPServer):
                 flagged.append(code)
         return "unsafe\n" + ",".join(flagged) if flagged else "safe"
 
+
+
+# --- a website for crawler tests -----------------------------------------------------------------
+
+from collections.abc import Iterable  # noqa: E402  (appended with the fake website below)
+
+
+class SitePage:
+    """One answer of a `FakeWebsite`: a body (HTML as str, bytes, or a function returning an
+    iterable of chunks, streamed without a Content-Length: for endless or dripping bodies), a
+    status, a content type, extra headers, and a pause before the headers go out."""
+
+    def __init__(self, body: str | bytes | Callable[[], Iterable[bytes]] = b"", *,
+                 status: int = 200, content_type: str | None = "text/html; charset=utf-8",
+                 headers: Mapping[str, str] | None = None, delay_s: float = 0.0) -> None:
+        self.body = body
+        self.status = status
+        self.content_type = content_type
+        self.headers = dict(headers or {})
+        self.delay_s = delay_s
+
+
+SiteRoute = str | bytes | SitePage
+
+
+class FakeWebsite(_LocalHTTPServer):
+    """A website on 127.0.0.1, in a background thread, for testing website import::
+
+        with FakeWebsite({"/": "<a href='/menu.html'>Menu</a>", "/menu.html": "..."}) as site:
+            crawl(site.url("/"), settings)
+
+    `routes` maps a path (with its query, or without it) to a str (HTML), bytes or a
+    `SitePage`; or it is a function of the path returning one. Unknown paths answer 404;
+    routes may be added after start. Requested paths are kept in `requests`, their headers
+    in `headers`.
+    """
+
+    def __init__(self, routes: Mapping[str, SiteRoute] | Callable[[str], SiteRoute | None]
+                 | None = None) -> None:
+        self.routes: dict[str, SiteRoute] = {}
+        self.route_fn: Callable[[str], SiteRoute | None] | None = None
+        if callable(routes):
+            self.route_fn = routes
+        elif routes:
+            self.routes.update(routes)
+        self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                site.requests.append(self.path)
+                site.headers.append(dict(self.headers))
+                route = site.lookup(self.path)
+                page = route if isinstance(route, SitePage) else SitePage(
+                    route if route is not None else "<h1>Not found</h1>",
+                    status=200 if route is not None else 404,
+                    content_type="text/html; charset=utf-8" if isinstance(route, str | None)
+                    else "application/octet-stream")
+                if page.delay_s:
+                    time.sleep(page.delay_s)
+                try:
+                    self.send_response(page.status)
+                    if page.content_type:
+                        self.send_header("Content-Type", page.content_type)
+                    for name, value in page.headers.items():
+                        self.send_header(name, value)
+                    if callable(page.body):
+                        self.send_header("Connection", "close")
+                        self.end_headers()
+                        for chunk in page.body():
+                            self.wfile.write(chunk)
+                            self.wfile.flush()
+                        self.close_connection = True
+                        return
+                    data = page.body.encode() if isinstance(page.body, str) else page.body
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client stopped reading
+                    self.close_connection = True
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A short poll interval: shutdown() waits for the serving loop's next poll, and crawl
+        # tests start many small sites.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,),
+                                        daemon=True)
+
+    def lookup(self, path: str) -> SiteRoute | None:
+        if self.route_fn is not None:
+            return self.route_fn(path)
+        return self.routes.get(path, self.routes.get(path.split("?")[0]))
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path

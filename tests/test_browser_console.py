@@ -187,7 +187,7 @@ def test_a_form_posted_from_another_site_is_refused(console: tuple[str, str, Dop
     """A page on another origin auto-submits a form to the console while the owner is signed
     in: the browser sends the session cookie (same site, other port) but the request carries
     neither our CSRF token nor our Origin, so nothing changes."""
-    from doppel.testing import StaticPagesServer
+    from doppel.testing import FakeWebsite
 
     base, key, service = console
     if service.agents.find("rosa-s-pottery") is None:
@@ -196,8 +196,8 @@ def test_a_form_posted_from_another_site_is_refused(console: tuple[str, str, Dop
     evil = (f'<html><body><form id="f" method="post" action="{base}/console/agents/'
             f'rosa-s-pottery/publish"><input name="public" value="0"></form>'
             f'<script>document.getElementById("f").submit()</script></body></html>')
-    with StaticPagesServer({"/": evil.encode()}) as attacker:
-        page.goto(attacker + "/")
+    with FakeWebsite({"/": evil}) as attacker:
+        page.goto(attacker.url("/"))
         page.wait_for_url(f"{base}/console/agents/rosa-s-pottery/publish")
         assert "another site" in page.locator(".error").inner_text()
         shoot(page, "10-csrf-refused")

@@ -174,14 +174,14 @@ class ImportJobs:
         self._update(job_id, state="done", done=len(files), current="", items=items)
 
     def _run_url(self, job_id: int, agent: Agent, url: str) -> None:
-        from doppel.knowledge.crawl import crawl, strip_repeated_blocks
+        from doppel.knowledge.crawl import crawl
 
         def progress(page_url: str, done: int, limit: int) -> None:
             self._update(job_id, current=f"fetching {page_url}", done=done, total=limit)
 
         result = crawl(url, self.settings, progress=progress)
         items = [_report_json(FileReport(u, "skipped", reason=why)) for u, why in result.skipped]
-        pages = strip_repeated_blocks(result.pages)
+        pages = result.pages  # blocks repeated across pages are already stripped
         self._update(job_id, total=len(pages), done=0, items=items)
         for n, page in enumerate(pages):
             self._update(job_id, current=f"reading {page.url}", done=n)
