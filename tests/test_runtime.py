@@ -237,3 +237,16 @@ def test_a_huge_max_tokens_is_clamped_to_the_context(app: Doppel, agent: Agent,
                                           GenerationParams(max_tokens=4096)))
     assert result.path == "generated"
     assert seen and seen[0] < fake_backend.context_window
+
+
+def test_an_approved_answer_about_one_day_does_not_answer_another(app: Doppel,
+                                                                  agent: Agent) -> None:
+    """Embeddings barely see the day: MiniLM scores "open on Sunday?" vs "open on Monday?"
+    at 0.91. The owner's Sunday answer must only answer Sunday."""
+    app.answers.add(agent.id, "Is the bakery open on Sunday mornings?",
+                    "No, on Sundays we rest. See you Monday!")
+    app.settings.approved_threshold = 0.5  # the fake embedder's cosine is word overlap
+    sunday = ask(app, agent, "Is the bakery open on Sunday mornings?")
+    assert sunday.path == "approved"
+    monday = ask(app, agent, "Is the bakery open on Monday mornings?")
+    assert monday.path != "approved" and "we rest" not in monday.answer

@@ -224,6 +224,25 @@ def extract_facts(text: str, *, names: bool = True) -> list[Fact]:
     return facts
 
 
+_PARTICULAR_KINDS = ("money", "number", "time", "date", "weekday", "month")
+
+
+def particulars(text: str) -> dict[str, frozenset[str]]:
+    """The specifics a question asks about: days, dates, times, amounts, numbers."""
+    found: dict[str, set[str]] = {}
+    for fact in extract_facts(text, names=False):
+        if fact.kind in _PARTICULAR_KINDS:
+            found.setdefault(fact.kind, set()).add(fact.value)
+    return {kind: frozenset(values) for kind, values in found.items()}
+
+
+def same_particulars(question: str, other: str) -> bool:
+    """Whether two similar questions ask about the same specifics. Sentence embeddings barely
+    see them: MiniLM puts "Are you open on Sunday?" and "...on Monday?" at cosine 0.91, above
+    the approved-answer threshold, and the owner's Sunday answer must not answer Monday."""
+    return particulars(question) == particulars(other)
+
+
 def _names(text: str) -> list[Fact]:
     """Capitalised words that may be names. Sentence-initial words are candidates only when
     they are not common sentence starters (checked again against the evidence later)."""

@@ -257,7 +257,7 @@ class Insights:
         dismissed = self.dismissed(agent_id)
         questions = [q for q in questions if q.key not in dismissed]
         vectors = self._embed([q.text for q in questions])
-        keep = ~self._answered(agent_id, vectors)
+        keep = ~self._answered(agent_id, vectors, [q.text for q in questions])
         questions = [q for q, k in zip(questions, keep, strict=True) if k]
         return _grouped(questions, vectors[keep], threshold)
 
@@ -313,19 +313,27 @@ class Insights:
                 return texts
         return []
 
-    def _answered(self, agent_id: int, vectors: np.ndarray) -> np.ndarray:
+    def _answered(self, agent_id: int, vectors: np.ndarray,
+                  texts: Sequence[str]) -> np.ndarray:
         """Per row: would the runtime answer it from an approved answer now? The runtime's
-        rule (KnowledgeIndex.match_approved: best cosine >= approved_threshold), batched."""
+        rule, batched: the most similar approved question, at approved_threshold or above,
+        asking about the same specifics (KnowledgeIndex.match_approved + same_particulars)."""
+        from doppel.agents.grounding import same_particulars
+
         rows = self.db.connect().execute(
-            "SELECT embedding FROM approved_answers WHERE agent_id = ?", (agent_id,)).fetchall()
+            "SELECT question, embedding FROM approved_answers WHERE agent_id = ? ORDER BY id",
+            (agent_id,)).fetchall()
         if not rows or len(vectors) == 0:
             return np.zeros(len(vectors), dtype=bool)
-        approved = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32)
+        approved = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
         approved = approved.reshape(len(rows), -1)
         if approved.shape[1] != vectors.shape[1]:  # stored by another embedder: no match
             return np.zeros(len(vectors), dtype=bool)
-        best: np.ndarray = (vectors @ approved.T).max(axis=1)
-        return best >= self.app.settings.approved_threshold
+        sims = vectors @ approved.T
+        best = sims.argmax(axis=1)
+        return np.array([bool(sims[i, j] >= self.app.settings.approved_threshold
+                              and same_particulars(texts[i], rows[j]["question"]))
+                         for i, j in enumerate(best)], dtype=bool)
 
     # --- analytics ------------------------------------------------------------------------------
     def analytics(self, agent_id: int, days: int = 30, *, top: int = 10,

@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from doppel.agents.conversations import ConversationRepo
-from doppel.agents.grounding import Evidence, GroundingVerdict, check, content_words
+from doppel.agents.grounding import (
+    Evidence,
+    GroundingVerdict,
+    check,
+    content_words,
+    same_particulars,
+)
 from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, instructions
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
@@ -202,6 +208,8 @@ class AgentRuntime:
             clock.lap("embed_ms")
             approved = self.index.match_approved(agent.id, query_vector)
             clock.lap("approved_ms")
+            if approved is not None and not same_particulars(query, approved.question):
+                approved = None
             if approved is not None and approved.similarity >= s.approved_threshold:
                 return approved, []
             found = self.index.search(agent.id, query, s.retrieval_k, query_vector=query_vector)
