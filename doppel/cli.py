@@ -156,9 +156,9 @@ def _ingest_with_progress(app: Doppel, slug: str, paths: list[Path]) -> IngestRe
     with click.progressbar(files, label="ingesting", file=sys.stderr,
                            item_show_func=lambda f: f[1] if f else "") as bar:
         for file, source in bar:
-            entry = app.ingestor.ingest_file(agent, file, source)
-            report.files.append(entry)
-            lines.append(entry)
+            for entry in app.ingestor.ingest_path(agent, file, source):  # a .zip: many
+                report.files.append(entry)
+                lines.append(entry)
     for entry in lines:
         click.echo(("  " if entry.status != "skipped" else "! ") + entry.line())
     return report

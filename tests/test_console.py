@@ -199,3 +199,47 @@ def test_sign_in_never_redirects_off_the_console(server: str, server_app: Doppel
         r = client.post("/console/login", data={"csrf": _csrf(page.text), "next": target,
                                                 "key": server_app.keys["alice"]})  # type: ignore
         assert r.headers["location"] == "/console/agents"
+
+
+def test_api_and_console_import_a_website_in_the_background(server: str,
+                                                             server_app: Doppel) -> None:
+    from doppel.testing import FakeWebsite
+
+    site = {"/": "<html><title>Rye</title><body><nav>Home | Menu</nav><main><h1>Rye</h1>"
+                 "<p>Fresh rye bread every morning.</p><a href='/menu.html'>Menu</a></main>"
+                 "</body></html>",
+            "/menu.html": "<html><body><main><h2>Menu</h2><p>A rye loaf costs $7.50.</p>"
+                          "<a href='/secret/'>x</a></main></body></html>",
+            "/robots.txt": b"User-agent: *\nDisallow: /secret/\n"}
+    admin = {"Authorization": f"Bearer {server_app.keys['alice']}"}  # type: ignore
+    with FakeWebsite(site) as web:
+        # refused while the address is loopback and not allow-listed
+        r = httpx.post(f"{server}/api/agents/bakery/imports", headers=admin, timeout=30,
+                       json={"url": web.url("/")})
+        assert r.status_code == 202
+        job = r.json()
+        for _ in range(100):
+            job = httpx.get(f"{server}/api/agents/bakery/imports/{job['id']}", headers=admin,
+                            timeout=30).json()
+            if job["finished"]:
+                break
+            time.sleep(0.05)
+        assert job["state"] == "failed" and "127.0.0.1" in job["error"]
+        assert web.requests == []
+
+        server_app.settings.fetch_allow = f"127.0.0.1:{web.port}"
+        server_app.settings.crawl_delay_s = 0
+        client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+        token = _csrf(client.get("/console/agents/bakery/import").text)
+        r = client.post("/console/agents/bakery/import-url", data={"csrf": token,
+                                                                   "url": web.url("/")})
+        page = wait_job(client, str(r.url))
+        assert "Import finished: 2 imported" in page
+        assert "robots.txt" in page  # the disallowed link is reported, not fetched
+        assert "/secret/" not in web.requests
+    facts = httpx.get(f"{server}/api/agents/bakery/facts", headers=admin, timeout=30).json()
+    assert any(f["value"] == "$7.50" for f in facts["prices"])
+    # bikes belongs to bob: alice can neither import into it nor read its jobs
+    r = httpx.post(f"{server}/api/agents/bikes/imports", headers=admin, timeout=30,
+                   json={"url": "https://example.com"})
+    assert r.status_code == 403

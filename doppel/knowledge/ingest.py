@@ -3,6 +3,10 @@
 Bad input never stops the run and never leaves half-written state: each file is parsed, chunked
 and embedded first, then written in one transaction that replaces the document's previous
 chunks (and FAQ answers). A file whose content is unchanged (same SHA-256) is left alone.
+
+A .zip (an uploaded export, or one on disk) is checked whole first (archive.py) and then each
+of its entries is ingested as '<zip name>/<path inside>'. Every report says per item what was
+taken and what was left out, and why.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +24,9 @@ from doppel.agents.repo import Agent
 from doppel.config import Settings
 from doppel.errors import IngestError
 from doppel.knowledge.chunking import chunk_document
+from doppel.knowledge.archive import expand, is_archive
 from doppel.knowledge.index import KnowledgeIndex
-from doppel.knowledge.loaders import loader_for
+from doppel.knowledge.loaders import Loader, loader_for
 from doppel.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -40,11 +46,20 @@ class FileReport:
     # passages holding text addressed to AI assistants (possible prompt injection): kept,
     # but that text is cut out before any prompt and never followed
     flagged: int = 0
+    # items taken (records: posts, products, rows, FAQ entries) and those left out, each as
+    # (item, reason); plain lists and numbers, so `dataclasses.asdict` gives JSON
+    items: int = 0
+    skipped_items: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
         if self.status == "skipped":
             return f"skipped {self.source}: {self.reason}"
-        detail = f" ({self.chunks} chunks)" if self.status != "unchanged" else ""
+        detail = ""
+        if self.status != "unchanged":
+            taken = f"; {self.items} items" if self.items else ""
+            left = (f", {len(self.skipped_items)} left out: {reasons(self.skipped_items)}"
+                    if self.skipped_items else "")
+            detail = f" ({self.chunks} chunks{taken}{left})"
         if self.flagged:
             detail += (f"; warning: {self.flagged} passage(s) contain instructions addressed "
                        "to AI assistants, which the agent will ignore")
@@ -66,6 +81,12 @@ class IngestReport:
         return (f"{self.count('added')} added, {self.count('updated')} updated, "
                 f"{self.count('unchanged')} unchanged, {self.count('skipped')} skipped; "
                 f"{self.chunks} chunks written")
+
+
+def reasons(skipped: list[tuple[str, str]]) -> str:
+    """Reasons, most common first: '2 × no text (media only), 1 × retweet (not your words)'."""
+    counts = Counter(reason for _, reason in skipped)
+    return ", ".join(f"{n} × {reason}" for reason, n in counts.most_common())
 
 
 def collect_files(paths: Iterable[Path]) -> list[tuple[Path, str]]:
@@ -99,11 +120,35 @@ class Ingestor:
                progress: Callable[[FileReport], None] | None = None) -> IngestReport:
         report = IngestReport()
         for file, source in collect_files(paths):
-            entry = self.ingest_file(agent, file, source)
-            report.files.append(entry)
-            if progress:
-                progress(entry)
+            for entry in self.ingest_path(agent, file, source):
+                report.files.append(entry)
+                if progress:
+                    progress(entry)
         return report
+
+    def ingest_path(self, agent: Agent, file: Path, source: str) -> list[FileReport]:
+        """One file on disk: a .zip is expanded (read in place, never whole into memory)."""
+        if not is_archive(source):
+            return [self.ingest_file(agent, file, source)]
+        if not file.is_file():
+            return [FileReport(source, "skipped", reason="no such file")]
+        return self._ingest_archive(agent, source, file)
+
+    def ingest_upload(self, agent: Agent, name: str, data: bytes) -> list[FileReport]:
+        """An uploaded file: a .zip gives one report per entry (or one skipped report for the
+        zip, with nothing imported, when the archive is refused); any other file one report."""
+        if is_archive(name):
+            return self._ingest_archive(agent, name, data)
+        return [self.ingest_bytes(agent, data, name)]
+
+    def _ingest_archive(self, agent: Agent, name: str, data: bytes | Path) -> list[FileReport]:
+        try:
+            files, skipped = expand(name, data, self.settings)
+        except IngestError as exc:
+            return [FileReport(name, "skipped", reason=str(exc))]
+        reports = [self.ingest_bytes(agent, content, source) for source, content in files]
+        reports += [FileReport(source, "skipped", reason=why) for source, why in skipped]
+        return reports
 
     def ingest_file(self, agent: Agent, file: Path, source: str) -> FileReport:
         try:
@@ -124,10 +169,16 @@ class Ingestor:
             raise IngestError(f"unreadable ({exc.strerror or type(exc).__name__})") from None
         return self.ingest_bytes(agent, data, source)
 
-    def ingest_bytes(self, agent: Agent, data: bytes, source: str) -> FileReport:
-        """Ingest one file's content under the given source name; never raises for bad input."""
+    def ingest_bytes(self, agent: Agent, data: bytes, source: str,
+                     loader: Loader | None = None) -> FileReport:
+        """Ingest one file's content under the given source name; never raises for bad input.
+
+        `loader` forces how the file is read (e.g. `CatalogLoader(mapping)` with the owner's
+        column mapping); the content is then read again even if unchanged, since the same bytes
+        read another way give other chunks.
+        """
         try:
-            return self._ingest_bytes(agent, data, source)
+            return self._ingest_bytes(agent, data, source, loader)
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
         except RecursionError:
@@ -138,23 +189,27 @@ class Ingestor:
                               reason=f"could not be processed ({type(exc).__name__}: "
                               f"{str(exc)[:120]})")
 
-    def _ingest_bytes(self, agent: Agent, data: bytes, source: str) -> FileReport:
+    def _ingest_bytes(self, agent: Agent, data: bytes, source: str,
+                      forced: Loader | None) -> FileReport:
         try:
             if len(data) > self.settings.max_file_bytes:
                 raise IngestError(f"too large ({_mb(len(data))})")
             if not data.strip():
                 raise IngestError("empty file")
-            loader = loader_for(source)
+            loader = forced or loader_for(source, data)
             if loader is None:
                 raise IngestError(f"unsupported file type '{Path(source).suffix or source}'")
             digest = hashlib.sha256(data).hexdigest()
             existing = self.db.connect().execute(
                 "SELECT id, sha256 FROM documents WHERE agent_id = ? AND source = ?",
                 (agent.id, source)).fetchone()
-            if existing is not None and existing["sha256"] == digest:
+            if existing is not None and existing["sha256"] == digest and forced is None:
                 return FileReport(source, "unchanged")
             doc = loader.load(data, source)
             chunks = chunk_document(doc, self.settings.chunk_chars)
+            if not chunks and doc.skipped:
+                return FileReport(source, "skipped", skipped_items=doc.skipped,
+                                  reason=f"nothing usable ({reasons(doc.skipped)})")
             if not chunks:
                 raise IngestError("no text found")
             vectors = self.index.embedder.embed([c.embedding_text() for c in chunks])
@@ -182,7 +237,7 @@ class Ingestor:
             log.warning("%s: %d passage(s) hold instructions addressed to AI assistants",
                         source, flagged)
         return FileReport(source, "updated" if existing is not None else "added", len(chunks),
-                          flagged=flagged)
+                          flagged=flagged, items=doc.items, skipped_items=doc.skipped)
 
     def remove(self, agent: Agent, source: str) -> bool:
         row = self.db.connect().execute(

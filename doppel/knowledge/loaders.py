@@ -1,7 +1,13 @@
 """Loaders turn an owner's files into sections of text with headings and offsets.
 
 A loader is the extension point for new sources: implement `Loader` and register it in LOADERS.
-The built-ins (Markdown, plain text, HTML, PDF, CSV, FAQ in JSON/YAML) register the same way.
+The built-ins (Markdown, plain text, HTML, PDF, CSV, FAQ in JSON/YAML) register the same way, and
+so do the importers for owners' exports (social.py: Instagram, Facebook, X, captions, posts;
+catalog.py: Shopify, WooCommerce, product catalogs).
+
+Exports share suffixes with ordinary files (an Instagram `posts_1.json` is no FAQ, a Shopify
+export is no plain CSV), so a loader may also implement `Sniffer`: `loader_for(name, data)` asks
+every sniffer first and falls back to the first loader whose suffix matches.
 
 A loader returns `Section`s: a heading path ("Menu > Breads"), the text, and the text's offset
 in the document's extracted text (for citations), plus `units`: the pieces the chunker must
@@ -44,6 +50,14 @@ class LoadedDocument:
     title: str
     sections: list[Section]
     faq: list[FAQEntry] = field(default_factory=list)
+    # Items a loader left out, each (label, reason): ("post 3 (2024-05-03)", "no text
+    # (media only)"). The ingestor reports them, so an owner sees what was not taken and why.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def items(self) -> int:
+        """Items taken: the records (rows, entries, posts, products) across the sections."""
+        return sum(len(s.units) for s in self.sections if s.records)
 
 
 @runtime_checkable
@@ -59,13 +73,32 @@ class Loader(Protocol):
     def load(self, data: bytes, filename: str) -> LoadedDocument: ...
 
 
+@runtime_checkable
+class Sniffer(Protocol):
+    """A loader that can claim a file by its path or first bytes, whatever its suffix.
+
+    `head` is the file's first SNIFF_BYTES bytes, or b"" when only the name is known; a sniffer
+    must then decide from the path alone (or decline). Sniffers are asked in registration order,
+    before any suffix match, so they must claim only what is unmistakably theirs.
+    """
+
+    def sniff(self, filename: str, head: bytes) -> bool: ...
+
+
 LOADERS: Registry[Loader] = Registry("loader")
 
+SNIFF_BYTES = 64 * 1024
 
-def loader_for(filename: str) -> Loader | None:
+
+def loader_for(filename: str, data: bytes | None = None) -> Loader | None:
+    """The loader that claims the file by path or content, else the first by suffix."""
+    head = data[:SNIFF_BYTES] if data else b""
+    for loader in LOADERS:
+        if isinstance(loader, Sniffer) and loader.sniff(filename, head):
+            return loader
     lower = filename.lower()
     for loader in LOADERS:
-        if lower.endswith(loader.suffixes):
+        if loader.suffixes and lower.endswith(tuple(loader.suffixes)):
             return loader
     return None
 
@@ -84,6 +117,37 @@ def decode_text(data: bytes, filename: str) -> str:
         except UnicodeDecodeError:
             raise IngestError("not UTF-8 text") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_csv(text: str, filename: str) -> list[list[str]]:
+    """Rows of a CSV/TSV whose delimiter is sniffed; rows with no value at all are dropped."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096],
+                                                                      delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel_tab if filename.lower().endswith(".tsv") else csv.excel
+    try:
+        return [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    except csv.Error as exc:  # a field over the csv module's limit, a stray NUL
+        raise IngestError(f"unreadable CSV ({exc})") from None
+
+
+def csv_header(head: bytes, filename: str) -> list[str]:
+    """The header row of a CSV from its first bytes, lower-cased ([] when it is no CSV)."""
+    if not filename.lower().endswith((".csv", ".tsv")) or not head:
+        return []
+    text = head.decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0]  # a header never spans lines; sniff on it alone
+    try:
+        rows = read_csv(first, filename)
+    except IngestError:
+        return []
+    return [h.strip().lower() for h in rows[0]] if rows else []
+
+
+def file_title(filename: str) -> str:
+    """A title from a file name: 'spring-menu_2024.md' -> 'spring menu 2024'."""
+    return Path(filename).stem.replace("-", " ").replace("_", " ").strip()
 
 
 def _paragraph_units(text: str) -> list[str]:
@@ -301,11 +365,7 @@ class CSVLoader:
         text = decode_text(data, filename)
         if not text.strip():
             raise IngestError("empty file")
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel_tab if filename.lower().endswith(".tsv") else csv.excel
-        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+        rows = read_csv(text, filename)
         if len(rows) < 2:
             raise IngestError("a CSV needs a header row and at least one record")
         header = [h.strip() for h in rows[0]]
@@ -365,3 +425,8 @@ _BUILT_IN: tuple[Loader, ...] = (MarkdownLoader(), TextLoader(), HTMLLoader(), P
                                  CSVLoader(), FAQLoader())
 for _loader in _BUILT_IN:
     LOADERS.register(_loader)
+
+# The export importers register themselves on import, through LOADERS like any plugin; importing
+# them here makes them present wherever loaders are used. (Placed last: they import this module.)
+import doppel.knowledge.catalog as _catalog  # noqa: E402,F401
+import doppel.knowledge.social as _social  # noqa: E402,F401

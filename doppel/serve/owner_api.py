@@ -7,6 +7,8 @@ agent of another owner is a 403, an unknown one a 404.
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import asdict
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -17,6 +19,7 @@ from pydantic import BaseModel, Field
 from doppel.agents.insights import GROUP_THRESHOLD, Insights
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
+from doppel.knowledge.archive import is_archive
 from doppel.serve.auth import Principal, owned_agent, principal, require_admin
 from doppel.serve.errors import APIError
 from doppel.service import Doppel
@@ -92,17 +95,20 @@ async def upload_files(slug: str, request: Request, files: list[UploadFile],
     if len(files) > MAX_FILES_PER_UPLOAD:
         raise APIError(413, f"at most {MAX_FILES_PER_UPLOAD} files per upload")
     reports = []
-    limit = app.settings.max_file_bytes
     for upload in files:
         name = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+        # An export zip holds many files (and photos, which are skipped): it may be as large as
+        # the whole upload; every file inside is held to max_file_bytes by the ingestor.
+        limit = (app.settings.max_upload_bytes if is_archive(name)
+                 else app.settings.max_file_bytes)
         data = await upload.read(limit + 1)
         if len(data) > limit:
             reports.append({"source": name, "status": "skipped", "chunks": 0,
                             "reason": f"too large (the limit is {limit} bytes)"})
             continue
-        entry = await asyncio.to_thread(app.ingestor.ingest_bytes, agent, data, name)
-        reports.append({"source": entry.source, "status": entry.status, "chunks": entry.chunks,
-                        "reason": entry.reason})
+        # A .zip (a social-media export, a saved site) gives one report per entry.
+        for entry in await asyncio.to_thread(app.ingestor.ingest_upload, agent, name, data):
+            reports.append(asdict(entry))
     return {"files": reports,
             "summary": {s: sum(r["status"] == s for r in reports)
                         for s in ("added", "updated", "unchanged", "skipped")}}
@@ -127,6 +133,67 @@ def delete_document(slug: str, source: str, request: Request,
     if not app.ingestor.remove(agent, source):
         raise APIError(404, f"no document {source!r}")
     return Response(status_code=204)
+
+
+class ImportIn(BaseModel):
+    url: str = Field(min_length=1, max_length=2000, description="A website or a sitemap.xml.")
+
+
+@router.post("/agents/{slug}/imports", status_code=202)
+def start_import(slug: str, body: ImportIn, request: Request,
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Import a website in the background (polite, SSRF-safe crawl); poll the job."""
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    if not re.match(r"^(https?://)?[^\s/]+\.[^\s/]+", body.url.strip()):
+        raise APIError(422, "give a web address such as https://bakery.example", param="url")
+    return app.imports.start_url(agent, body.url.strip()).public()
+
+
+@router.get("/agents/{slug}/imports")
+def list_imports(slug: str, request: Request,
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    return {"data": [job.public() for job in app.imports.list(agent.id)]}
+
+
+@router.get("/agents/{slug}/imports/{job_id}")
+def get_import(slug: str, job_id: int, request: Request,
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    return app.imports.get(job_id, agent.id).public()
+
+
+@router.get("/agents/{slug}/facts")
+def get_facts(slug: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Prices, opening hours and contacts found in the agent's content, for review."""
+    from doppel.knowledge.facts import facts_found
+
+    app = _app(request)
+    return asdict(facts_found(app.db, owned_agent(app, who, slug).id))
+
+
+@router.post("/agents/{slug}/voice")
+async def derive_voice(slug: str, request: Request,
+                       who: Principal = Depends(principal)) -> dict[str, Any]:
+    """Measure the agent's voice from its content and save it into the spec (edit it with
+    PUT /api/agents/{slug})."""
+    from doppel.agents.persona import derive_voice as derive
+    from doppel.agents.persona import texts_for_voice
+
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    texts = texts_for_voice(app.db, agent.id, agent.spec.kind)
+    try:
+        voice = await asyncio.to_thread(derive, texts, agent.spec.kind,
+                                        backend=app.backend_for(agent.spec),
+                                        embedder=app.embedder)
+    except ValueError as exc:
+        raise APIError(422, str(exc)) from None
+    app.agents.update(agent.spec.model_copy(update={"voice": voice}))
+    return voice.model_dump()
 
 
 # --- conversations ------------------------------------------------------------------------------
