@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -132,9 +133,27 @@ def create(ctx: click.Context, name: str, source: Path, kind: str | None) -> Non
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, agent: str, paths: tuple[Path, ...]) -> None:
-    """Add or refresh files in AGENT's knowledge (no PATHS: re-read its recorded sources)."""
+    """Add or refresh files in AGENT's knowledge (no PATHS: re-read its recorded sources).
+
+    PATHS may be files, folders, .zip exports (Instagram, Facebook, X, a saved site) or a
+    website's address (https://...), which is crawled politely within the crawl limits.
+    """
     app = _app(ctx)
     record = app.agents.get(agent)
+    urls = [str(p) for p in paths if re.match(r"^https?:/", str(p))]
+    if urls:
+        paths = tuple(p for p in paths if str(p) not in urls)
+        for url in urls:
+            url = re.sub(r"^(https?):/(?!/)", r"\1://", url)  # Path() folds the double slash
+            job = app.imports.run_url(record, url)
+            for item in job.items:
+                click.echo(("  " if item["status"] != "skipped" else "! ") + item["line"])
+            if job.state == "failed":
+                _fail(job.error)
+            click.echo(f"{url}: {job.count('added') + job.count('updated')} pages imported, "
+                       f"{job.count('unchanged')} unchanged, {job.count('skipped')} skipped")
+        if not paths:
+            return
     targets = list(paths) or [Path(p) for p in record.spec.sources]
     if not targets:
         _fail(f"give the files or folders to ingest: doppel ingest {agent} PATH...")

@@ -142,3 +142,31 @@ def test_config_lists_every_setting_with_help() -> None:
     assert "DOPPEL_HOME" in result.output and "DOPPEL_N_THREADS" in result.output
     for line in result.output.strip().splitlines():
         assert len(line.split(None, 2)) == 3, line  # env var, default, help text
+
+
+def test_ingest_a_website_and_an_export_zip(created: Doppel, tmp_path: Path) -> None:
+    import zipfile
+
+    from doppel.testing import FakeWebsite
+
+    pages = {"/": "<html><body><main><h1>Hours</h1><p>Open daily from 7am to 3pm.</p>"
+                  "</main></body></html>"}
+    with FakeWebsite(pages) as site:
+        refused = run(created, "ingest", "juniper-rye", site.url("/"))
+        assert refused.exit_code == 1 and "127.0.0.1" in refused.output
+        created.settings.fetch_allow = "127.0.0.1"
+        created.settings.crawl_delay_s = 0
+        result = run(created, "ingest", "juniper-rye", site.url("/"))
+    assert result.exit_code == 0, result.output
+    assert "added 127.0.0.1" in result.output and "1 pages imported" in result.output
+
+    export = tmp_path / "x-archive.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("data/tweets.js", 'window.YTD.tweets.part0 = [{"tweet": {"full_text": '
+                    '"New rye loaves out of the oven at 7am!", "created_at": '
+                    '"Wed Oct 10 20:19:24 +0000 2018", "id_str": "1"}}]')
+        zf.writestr("data/tweets_media/1.jpg", b"\xff\xd8")
+    result = run(created, "ingest", "juniper-rye", str(export))
+    assert result.exit_code == 0, result.output
+    assert "added x-archive.zip/data/tweets.js" in result.output
+    assert "skipped x-archive.zip/data/tweets_media/1.jpg" in result.output
