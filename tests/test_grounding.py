@@ -110,3 +110,13 @@ def test_ordinary_words_that_look_like_dates_are_ignored() -> None:
 def test_text_without_facts_is_grounded_but_counts_nothing() -> None:
     verdict = check("Happy to help with that!", EVIDENCE, "")
     assert verdict.grounded and verdict.facts_checked == 0
+
+
+def test_an_hour_does_not_make_an_amount_of_money_true() -> None:
+    """Found in the console's test chat: the 135M model wrote "the wheel ... costs 10
+    dollars" next to a passage saying classes run "from 10am"."""
+    evidence = Evidence(["Wheel classes run every Saturday from 10am to 1pm. A class costs "
+                         "$45 per person, clay and firing included."])
+    assert not check("The wheel costs 10 dollars.", evidence).grounded
+    assert check("Classes start at 10 on Saturdays.", evidence).grounded
+    assert check("A class is $45.", evidence).grounded

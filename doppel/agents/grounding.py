@@ -384,13 +384,14 @@ def _add_value(values: set[tuple[str, str]], fact: Fact) -> None:
         clock = fact.value.lstrip("~")
         hour, minute = int(clock[:2]), int(clock[3:])
         values.add(("time", f"~{hour % 12:02d}:{minute:02d}"))
-        values.add(("number", str(hour % 12 or 12)))  # "we open at 7"
+        # "we open at 7" -- an hour supports a plain number, never an amount of money
+        values.add(("hour", str(hour % 12 or 12)))
         if fact.value.startswith("~"):  # ambiguous in the source: either half of the day
             values.add(("time", f"{hour % 12:02d}:{minute:02d}"))
             values.add(("time", f"{hour % 12 + 12:02d}:{minute:02d}"))
     elif fact.kind == "date":
         values.add(("month", fact.value[:2]))
-        values.add(("number", str(int(fact.value[3:]))))
+        values.add(("day", str(int(fact.value[3:]))))  # "the 14th"
 
 
 class Evidence:
@@ -414,7 +415,11 @@ class Evidence:
         if kind == "time":  # "~07:00" (no am/pm) matches either half of the day's values
             return ("time", value) in self.values
         if kind in ("money", "number"):
-            if ("number", value) not in self.values:
+            # Money needs a number the evidence states as a number or amount: "10am" does not
+            # make "10 dollars" true. A plain number may also be an hour or a day of a date.
+            if ("number", value) not in self.values and (
+                    kind == "money" or (("hour", value) not in self.values
+                                        and ("day", value) not in self.values)):
                 return False
             # Anchored: some evidence line with this number shares a word with the claim.
             lines = [words for _, numbers, words in self.lines if value in numbers]
