@@ -117,10 +117,16 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, uni
                     f"<title>{_text(label)}: {_num(value)}{_text(unit_s)}</title></rect>")
     # At most ~6 axis labels, always including the last (today, on a daily chart).
     step = max(1, math.ceil(n / 6))
+    free_until = float(width)  # left edge of the label drawn last (labels go right to left)
     for i in range(n - 1, -1, -step):
         x, anchor = left + i * slot + slot / 2, "middle"
+        label_w = 6.5 * len(_clip(ticks[i], 8))  # ~6.5 px a character at the default size
         if x > width - right - 22:  # a centred label would run off the right edge
             x, anchor = width - right, "end"
+        start = x - label_w if anchor == "end" else x - label_w / 2
+        if start + label_w > free_until - 4:
+            continue  # would touch its right-hand neighbour
+        free_until = start
         body.append(f'<text x="{_xy(x)}" y="{height - 8}" text-anchor="{anchor}" '
                     f'fill="currentColor" fill-opacity=".7">{_text(_clip(ticks[i], 8))}</text>')
     return _svg(width, height, title, summary, body)

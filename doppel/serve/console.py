@@ -24,6 +24,7 @@ from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec, Contact, slugify
 from doppel.errors import DoppelError, NotFoundError, ValidationError
 from doppel.knowledge.facts import facts_found
+from doppel.serve.charts import PATH_LABELS
 from doppel.serve.sessions import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -36,6 +37,7 @@ from doppel.serve.web import templates
 from doppel.service import Doppel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+templates.env.filters["path_label"] = lambda path: PATH_LABELS.get(path, path)
 
 MAX_FILES = 100
 # What the drop zone offers; anything else is still reported per file, never silently dropped.
