@@ -203,3 +203,48 @@ def test_a_form_posted_from_another_site_is_refused(console: tuple[str, str, Dop
         shoot(page, "10-csrf-refused")
     assert service.agents.get("rosa-s-pottery").spec.public
     page.context.close()
+
+
+def test_bad_uploads_are_explained_in_the_wizard(console: tuple[str, str, Doppel],
+                                                 browser: object, tmp_path: Path) -> None:
+    """A 2 GB file is refused in the page before a byte is sent; a corrupt zip and a file
+    type nobody reads are reported by name after the import; nothing is half-imported."""
+    import zipfile
+
+    base, key, service = console
+    page = sign_in(browser, base, key)
+    page.goto(f"{base}/console/new")
+    page.fill("input[name=name]", "Upload Mistakes")
+    page.click("button[type=submit] >> text=Next")
+    page.wait_for_url("**/console/agents/upload-mistakes/import?wizard=1")
+
+    huge = tmp_path / "everything.zip"
+    with open(huge, "wb") as f:  # sparse: 2 GB on paper, nothing on disk
+        f.truncate(2 * 1024 ** 3)
+    page.set_input_files("#files", str(huge))
+    error = page.locator("#upload-error")
+    assert error.is_visible() and "2048 MB" in error.inner_text()
+    page.click("#upload button[type=submit]")
+    assert "/import" in page.url and error.is_visible()  # not sent
+    shoot(page, "11-upload-too-large")
+
+    corrupt = tmp_path / "instagram-export.zip"
+    corrupt.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    odd = tmp_path / "logo.psd"
+    odd.write_bytes(b"8BPS\x00\x01")
+    half = tmp_path / "half.zip"
+    with zipfile.ZipFile(half, "w") as zf:
+        zf.writestr("your_instagram_activity/content/posts_1.json",
+                    '[{"media": [{"uri": "a.jpg"}]}]')  # a post with neither text nor date
+    page.set_input_files("#files", [str(corrupt), str(odd), str(half)])
+    page.click("#upload button[type=submit]")
+    page.locator("#job[data-finished]").wait_for(timeout=60_000)
+    report = page.locator("table.report").inner_text()
+    assert "instagram-export.zip" in report and "zip" in report.split("instagram-export.zip")[1]
+    assert "logo.psd" in report and "unsupported file type" in report
+    assert "posts_1.json" in report
+    assert "Nothing was imported" in page.locator(".status").inner_text()
+    shoot(page, "12-import-problems")
+    stats = service.agents.stats(service.agents.get("upload-mistakes"))
+    assert stats["documents"] == 0 and stats["chunks"] == 0
+    page.context.close()
