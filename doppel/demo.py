@@ -66,7 +66,8 @@ def run(argv: list[str] | None = None) -> None:
 Juniper & Rye is ready.
   chat page:   {base}/a/{DEMO_SLUG}
   widget:      <script src="{base}/widget.js" data-agent="{DEMO_SLUG}" async></script>
-  owner key:   {key_file}  (for {base}/api/...)
+  console:     {base}/console  (sign in with the owner key in {key_file})
+  owner API:   {base}/api/...  (the same key, as a Bearer token)
   metrics:     {base}/metrics
 
 Try it from Python (pip install openai):
