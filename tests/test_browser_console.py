@@ -248,3 +248,66 @@ def test_bad_uploads_are_explained_in_the_wizard(console: tuple[str, str, Doppel
     stats = service.agents.stats(service.agents.get("upload-mistakes"))
     assert stats["documents"] == 0 and stats["chunks"] == 0
     page.context.close()
+
+
+def _instagram_export(posts: list[str]) -> bytes:
+    """An Instagram "Download your information" zip (JSON), as Meta writes it: text as
+    Latin-1 mojibake, epoch seconds, a photo beside each post."""
+    import io
+    import json
+    import zipfile
+
+    def meta(text: str) -> str:  # Meta's escaping: UTF-8 bytes read as Latin-1
+        return text.encode("utf-8").decode("latin-1")
+
+    items = [{"media": [{"uri": f"media/posts/2024{i:02d}/{i}.jpg",
+                         "creation_timestamp": 1714723200 + i * 86400, "title": meta(post)}]}
+             for i, post in enumerate(posts, start=1)]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("your_instagram_activity/content/posts_1.json",
+                    json.dumps(items, indent=2))
+        for i in range(1, len(posts) + 1):
+            zf.writestr(f"media/posts/2024{i:02d}/{i}.jpg", b"\xff\xd8\xff\xe0 jpeg")
+    return buffer.getvalue()
+
+
+def test_creator_imports_an_instagram_export_and_reviews_the_voice(
+        console: tuple[str, str, Doppel], browser: object, tmp_path: Path) -> None:
+    from tests.test_persona import CREATOR
+
+    base, key, service = console
+    page = sign_in(browser, base, key)
+    page.goto(f"{base}/console/new")
+    page.check("input[value=creator]")
+    page.fill("input[name=name]", "Mira Bakes and Throws")
+    page.click("button[type=submit] >> text=Next")
+    page.wait_for_url("**/import?wizard=1")
+    export = tmp_path / "instagram-mira-2024.zip"
+    export.write_bytes(_instagram_export([p.split(": ", 1)[-1] for p in CREATOR]))
+    page.set_input_files("#files", str(export))
+    page.click("#upload button[type=submit]")
+    page.locator("#job[data-finished]").wait_for(timeout=60_000)
+    report = page.locator("table.report").inner_text()
+    assert "posts_1.json" in report and "added" in report
+    assert "media file" in report  # the photos are listed as left out, not silently dropped
+    shoot(page, "13-instagram-import")
+
+    page.click("text=Next: review")
+    page.click("#derive-voice")
+    form = page.locator("#voice-form")
+    form.wait_for()
+    assert "hey fam" in form.locator("textarea[name=greetings]").input_value()
+    assert "xoxo" in form.locator("textarea[name=sign_offs]").input_value()
+    examples = form.locator("textarea[name=examples]").input_value()
+    assert examples.count("=>") >= 3
+    shoot(page, "14-voice-profile")
+
+    # an edited sample reply may not bring in a price the posts never state
+    form.locator("textarea[name=examples]").fill(
+        "How much are the mugs? => hey fam! Mugs are $12 each xoxo")
+    form.locator("button[type=submit]").click()
+    assert "$12" in page.locator("#voice .error").inner_text()
+    spec = service.agents.get("mira-bakes-and-throws").spec
+    assert spec.voice is not None and "$12" not in str(spec.voice.examples)
+    page.context.close()

@@ -120,3 +120,9 @@ def test_an_hour_does_not_make_an_amount_of_money_true() -> None:
     assert not check("The wheel costs 10 dollars.", evidence).grounded
     assert check("Classes start at 10 on Saturdays.", evidence).grounded
     assert check("A class is $45.", evidence).grounded
+
+
+def test_an_iso_date_is_a_date_not_a_phone_number() -> None:
+    facts = extract_facts("2024-05-04: hey fam! Call 555-0142.")
+    assert [(f.kind, f.value) for f in facts if f.kind in ("date", "phone")] == [
+        ("date", "05-04"), ("phone", "5550142")]

@@ -100,6 +100,7 @@ _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+"
                   r"|\b(?:[a-z0-9-]+\.)+(?:com|org|net|io|co|us|uk|ca|de|fr|shop|store|example"
                   r"|info|biz|app|dev)\b(?:/[^\s<>\"')\]]*)?", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{6,}\d(?![\w.]*\d)")
 _TIME = re.compile(
     r"\b(\d{1,2})(?::([0-5]\d))?\s*([ap])\.?\s?m\b\.?|\b(\d{1,2}):([0-5]\d)\b"
@@ -162,6 +163,9 @@ def extract_facts(text: str, *, names: bool = True) -> list[Fact]:
         value = re.sub(r"^(https?://)?(www\.)?", "", raw.lower()).rstrip("/")
         facts.append(Fact("url", raw, value))
         work = _blank(work, (m.start(), m.start() + len(raw)))
+    for m in _ISO_DATE.finditer(work):  # "2024-05-03" (social posts' dates): not a phone
+        facts.append(Fact("date", m.group(0), f"{m.group(2)}-{m.group(3)}"))
+        work = _blank(work, m.span())
     for m in _PHONE.finditer(work):
         digits = re.sub(r"\D", "", m.group(0))
         if 7 <= len(digits) <= 15 and not re.fullmatch(r"\d{1,2}[.:]\d{2}", m.group(0).strip()):

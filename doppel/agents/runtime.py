@@ -420,8 +420,12 @@ def _encodable(text: str) -> bool:
 def spec_texts(spec: AgentSpec) -> list[str]:
     """The parts of the agent spec that count as evidence for grounding."""
     c = spec.contact
+    # The voice profile's greetings, sign-offs and sample replies are the owner's own words
+    # (reviewed in the console): a draft that copies the sample reply is not inventing.
+    voice = ([*spec.voice.greetings, *spec.voice.sign_offs,
+              *(e.reply for e in spec.voice.examples)] if spec.voice else [])
     return [spec.name, spec.persona, spec.greeting, *spec.goals, *spec.rules,
-            c.name, c.email, c.phone, c.url, c.hours]
+            c.name, c.email, c.phone, c.url, c.hours, *voice]
 
 
 def dont_know(spec: AgentSpec) -> str:

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from doppel.agents.persona import VoiceProfile
 from doppel.errors import ValidationError
 from doppel.safety.policy import ShieldPolicy
 
@@ -41,6 +42,8 @@ class AgentSpec(BaseModel):
     name: str = Field(description="Display name.")
     kind: Literal["business", "creator"] = "business"
     persona: str = Field("", description="Voice and character, in plain words.")
+    voice: VoiceProfile | None = Field(None, description="Voice measured from the owner's "
+                                       "posts or site, as edited by the owner.")
     goals: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
     greeting: str = ""

@@ -345,14 +345,14 @@ async def derive_voice(slug: str, request: Request) -> Response:
     session, _ = await _form(request)
     agent = _agent(request, session, slug)
     app = _app(request)
-    from doppel.agents.persona import derive_voice as derive
+    from doppel.agents.persona import derive_voice_async
     from doppel.agents.persona import texts_for_voice
 
     texts = texts_for_voice(app.db, agent.id, agent.spec.kind)
     try:
-        voice = await asyncio.to_thread(derive, texts, agent.spec.kind,
-                                        backend=app.backend_for(agent.spec),
-                                        embedder=app.embedder)
+        voice = await derive_voice_async(
+            texts, agent.spec.kind, backend=app.drafting_backend(agent.spec),
+            embedder=app.embedder)
     except (ValueError, DoppelError) as exc:
         return _review(request, slug, 422, voice_error=str(exc))
     app.agents.update(agent.spec.model_copy(update={"voice": voice}))
@@ -368,10 +368,33 @@ async def save_voice(slug: str, request: Request) -> Response:
     try:
         voice = voice_from_form(agent, form)
         spec = AgentSpec.parse(agent.spec.model_dump() | {"voice": voice})
+        _check_examples(_app(request), agent, spec)
     except ValidationError as exc:
         return _review(request, slug, 422, voice_error=str(exc))
     _app(request).agents.update(spec)
     return _to(f"/console/agents/{slug}/review#voice")
+
+
+def _check_examples(app: Doppel, agent: Agent, spec: AgentSpec) -> None:
+    """Sample replies become part of what the agent may say (its evidence): each fact in them
+    must be in the owner's content, so an edited reply cannot bring in a stale price."""
+    from doppel.agents.grounding import Evidence, check
+    from doppel.agents.persona import texts_for_voice
+    from doppel.agents.runtime import spec_texts
+
+    if spec.voice is None or not spec.voice.examples:
+        return
+    rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
+                                    (agent.id,)).fetchall()
+    bare = spec.model_copy(update={"voice": None})
+    evidence = Evidence([r[0] for r in rows] + texts_for_voice(app.db, agent.id, spec.kind)
+                        + spec_texts(bare))
+    for example in spec.voice.examples:
+        verdict = check(example.reply, evidence)
+        if not verdict.grounded:
+            what = ", ".join(verdict.unsupported + verdict.contradictions)
+            raise ValidationError(f"the sample reply “{example.reply[:80]}” states {what}, "
+                                  "which your content does not: change the reply or the file")
 
 
 @router.post("/agents/{slug}/publish")

@@ -180,16 +180,16 @@ async def derive_voice(slug: str, request: Request,
                        who: Principal = Depends(principal)) -> dict[str, Any]:
     """Measure the agent's voice from its content and save it into the spec (edit it with
     PUT /api/agents/{slug})."""
-    from doppel.agents.persona import derive_voice as derive
+    from doppel.agents.persona import derive_voice_async
     from doppel.agents.persona import texts_for_voice
 
     app = _app(request)
     agent = owned_agent(app, who, slug)
     texts = texts_for_voice(app.db, agent.id, agent.spec.kind)
     try:
-        voice = await asyncio.to_thread(derive, texts, agent.spec.kind,
-                                        backend=app.backend_for(agent.spec),
-                                        embedder=app.embedder)
+        voice = await derive_voice_async(
+            texts, agent.spec.kind, backend=app.drafting_backend(agent.spec),
+            embedder=app.embedder)
     except ValueError as exc:
         raise APIError(422, str(exc)) from None
     app.agents.update(agent.spec.model_copy(update={"voice": voice}))
