@@ -19,7 +19,7 @@ from doppel.agents.runtime import TurnResult
 from doppel.agents.spec import SLUG, AgentSpec, slugify
 from doppel.config import Settings, describe_settings
 from doppel.errors import DoppelError
-from doppel.knowledge.ingest import FileReport, IngestReport, collect_files
+from doppel.knowledge.ingest import FileReport, IngestReport, collect_files, strip_saved_site
 from doppel.service import Doppel
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,9 +172,19 @@ def _ingest_with_progress(app: Doppel, slug: str, paths: list[Path]) -> IngestRe
     files = collect_files(paths)
     report = IngestReport()
     lines: list[FileReport] = []
+    # Saved web pages are read together, so blocks repeated on most of them are cut.
+    pages = [(source, file.read_bytes()) for file, source in files
+             if source.lower().endswith((".html", ".htm")) and file.is_file()
+             and file.stat().st_size <= app.settings.max_file_bytes]
+    saved_site = dict(strip_saved_site(pages)) if len(pages) >= 3 else {}
     with click.progressbar(files, label="ingesting", file=sys.stderr,
                            item_show_func=lambda f: f[1] if f else "") as bar:
         for file, source in bar:
+            if source in saved_site:
+                entry = app.ingestor.ingest_bytes(agent, saved_site[source], source)
+                report.files.append(entry)
+                lines.append(entry)
+                continue
             for entry in app.ingestor.ingest_path(agent, file, source):  # a .zip: many
                 report.files.append(entry)
                 lines.append(entry)

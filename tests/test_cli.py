@@ -170,3 +170,25 @@ def test_ingest_a_website_and_an_export_zip(created: Doppel, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert "added x-archive.zip/data/tweets.js" in result.output
     assert "skipped x-archive.zip/data/tweets_media/1.jpg" in result.output
+
+
+def test_a_folder_of_saved_pages_loses_its_repeated_promo(created: Doppel,
+                                                          tmp_path: Path) -> None:
+    site = tmp_path / "saved-site"
+    site.mkdir()
+    promo = "<div class='promo'><p>Join our loyalty club and get 10% off!</p></div>"
+    for name, body in (("index.html", "<p>Welcome to the corner bakery.</p>"),
+                       ("menu.html", "<p>Rye loaf, 7.50.</p>"),
+                       ("about.html", "<p>Baking since 1998.</p>")):
+        (site / name).write_text(f"<html><body><nav>Home Menu About</nav><main>{promo}"
+                                 f"{body}</main><footer>© Bakery</footer></body></html>")
+    result = run(created, "ingest", "juniper-rye", str(site))
+    assert result.exit_code == 0, result.output
+    agent = created.agents.get("juniper-rye")
+    rows = created.db.connect().execute(
+        "SELECT d.source, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
+        "WHERE c.agent_id = ? AND d.source LIKE '%.html'", (agent.id,)).fetchall()
+    texts = {r["source"]: r["text"] for r in rows}
+    promo_pages = [s for s, t in texts.items() if "loyalty club" in t]
+    assert len(promo_pages) == 1  # kept once, on the first page that has it
+    assert "Rye loaf, 7.50." in texts["menu.html"] and "Home Menu" not in texts["menu.html"]

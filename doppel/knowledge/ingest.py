@@ -146,6 +146,7 @@ class Ingestor:
             files, skipped = expand(name, data, self.settings)
         except IngestError as exc:
             return [FileReport(name, "skipped", reason=str(exc))]
+        files = strip_saved_site(files)
         reports = [self.ingest_bytes(agent, content, source) for source, content in files]
         reports += [FileReport(source, "skipped", reason=why) for source, why in skipped]
         return reports
@@ -250,6 +251,14 @@ class Ingestor:
             tx.execute("DELETE FROM documents WHERE id = ?", (row["id"],))
             self.index.bump_version(tx, agent.id)
         return True
+
+
+def strip_saved_site(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """A saved website (a folder or zip of pages): blocks repeated on most of its pages — a
+    promo banner, a cookie notice — are cut, as for a crawled site (`crawl.py`)."""
+    from doppel.knowledge.crawl import strip_repeated_blocks
+
+    return strip_repeated_blocks(files)
 
 
 def _mb(n: int) -> str:
