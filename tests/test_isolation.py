@@ -144,7 +144,7 @@ class Route:
 
     def request(self, w: World, key: str | None, slug: str = "bikes") -> httpx.Response:
         path = self.path.format(slug=slug, conversation=w.bob_conversation_id,
-                                answer=w.bob_answer_id, key=w.bob_chat_key_id)
+                                answer=w.bob_answer_id, key=w.bob_chat_key_id, job=1)
         kwargs: dict[str, Any] = {"headers": bearer(key) if key is not None else {}}
         if self.body == "json":
             kwargs["json"] = _JSON_BODIES[(self.method, self.path)](slug)
@@ -163,6 +163,10 @@ _JSON_BODIES = {
     ("POST", "/api/agents/{slug}/answers"): lambda slug: {"question": "Is everything free?",
                                                           "answer": "Yes."},
     ("POST", "/api/keys"): lambda slug: {"scopes": ["admin"], "label": "intruder"},
+    ("POST", "/api/agents/{slug}/imports"): lambda slug: {"url": "https://intruder.example"},
+    ("POST", "/api/agents/{slug}/inbox/answer"): lambda slug: {
+        "question": "Is everything free?", "answer": "Yes."},
+    ("POST", "/api/agents/{slug}/inbox/dismiss"): lambda slug: {"question": "Any question?"},
 }
 
 AGENT_ROUTES = [
@@ -177,6 +181,16 @@ AGENT_ROUTES = [
     Route("GET", "/api/agents/{slug}/answers"),
     Route("POST", "/api/agents/{slug}/answers", "json"),
     Route("DELETE", "/api/agents/{slug}/answers/{answer}"),
+    Route("POST", "/api/agents/{slug}/imports", "json"),
+    Route("GET", "/api/agents/{slug}/imports"),
+    Route("GET", "/api/agents/{slug}/imports/{job}"),
+    Route("GET", "/api/agents/{slug}/facts"),
+    Route("POST", "/api/agents/{slug}/voice"),
+    Route("GET", "/api/agents/{slug}/inbox"),
+    Route("POST", "/api/agents/{slug}/inbox/answer", "json"),
+    Route("POST", "/api/agents/{slug}/inbox/dismiss", "json"),
+    Route("GET", "/api/agents/{slug}/analytics"),
+    Route("GET", "/api/agents/{slug}/safety"),
 ]
 ACCOUNT_ROUTES = [
     Route("GET", "/api/agents"),
@@ -196,7 +210,7 @@ def test_the_table_covers_every_owner_route() -> None:
     served = {(m, r.path) for r in owner_api.router.routes for m in r.methods}  # type: ignore
     table = {(r.method, r.path.replace("prices.csv", "{source}")
               .replace("{conversation}", "{conversation_id}").replace("{answer}", "{answer_id}")
-              .replace("{key}", "{key_id}")) for r in OWNER_ROUTES}
+              .replace("{key}", "{key_id}").replace("{job}", "{job_id}")) for r in OWNER_ROUTES}
     served = {(m, p.replace("{source:path}", "{source}")) for m, p in served}
     assert served == table
 
@@ -219,7 +233,8 @@ def test_agent_route_refuses_other_owner_and_strangers(world: World, route: Rout
         assert_error(route.request(world, bad), 401)
     # a header that is not a bearer token at all: 401; a non-doppel token is anonymous: 401
     r = world.client.request(route.method, route.path.format(
-        slug="bikes", conversation=1, answer=1, key=1), headers={"Authorization": "Basic eDp5"})
+        slug="bikes", conversation=1, answer=1, key=1, job=1),
+        headers={"Authorization": "Basic eDp5"})
     assert_error(r, 401)
     assert_error(route.request(world, "sk-not-a-doppel-key"), 401)
 

@@ -1,4 +1,4 @@
-"""Facts found in an agent's content — prices, opening hours, contacts — for the owner to review.
+"""Facts found in an agent's content (prices, opening hours, contacts) for the owner to review.
 
 After an import the console shows what the agent will state as fact, each with the line and the
 file it comes from, so an owner notices a stale price list before a customer does. It uses the

@@ -164,7 +164,8 @@ class ImportJobs:
             self._update(job_id, state="failed",
                          error=f"the import stopped unexpectedly ({type(exc).__name__})")
 
-    def _run_files(self, job_id: int, agent: Agent, files: builtins.list[tuple[str, bytes]]) -> None:
+    def _run_files(self, job_id: int, agent: Agent,
+                   files: builtins.list[tuple[str, bytes]]) -> None:
         items: builtins.list[dict[str, Any]] = []
         for n, (name, data) in enumerate(files):
             self._update(job_id, current=name, done=n)
