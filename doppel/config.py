@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         0.5, ge=0, description="Pause between requests to one site (robots.txt's Crawl-delay "
         "wins when larger).")
 
+    public_url: str = Field(
+        "", description="The server's address as browsers see it (e.g. https://chat.bakery."
+        "example) when it runs behind a reverse proxy that rewrites Host: console forms are "
+        "accepted from that origin. Empty: the request's own Host.")
+
     # --- console ------------------------------------------------------------------------------
     console_session_hours: float = Field(
         12.0, gt=0, description="How long an owner stays signed in to the console.")

@@ -191,7 +191,8 @@ def test_bad_uploads_get_clear_messages_and_import_nothing(server: str,
     assert b"upload is too large" in body and b"50 MB" in body
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/consolex"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/consolex",
+                                    "/console/../api/keys"])
 def test_sign_in_never_redirects_off_the_console(server: str, server_app: Doppel,
                                                  target: str) -> None:
     with httpx.Client(base_url=server, timeout=30) as client:
@@ -243,3 +244,58 @@ def test_api_and_console_import_a_website_in_the_background(server: str,
     r = httpx.post(f"{server}/api/agents/bikes/imports", headers=admin, timeout=30,
                    json={"url": "https://example.com"})
     assert r.status_code == 403
+
+
+def test_forged_tokens_links_and_addresses_get_clear_answers(server: str,
+                                                             server_app: Doppel) -> None:
+    client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+    # a non-ASCII token is a 403 like any forged one, not a 500
+    r = client.post("/console/agents/bakery/publish", data={"csrf": "é", "public": "0"})
+    assert r.status_code == 403
+    page = client.get("/console/login")
+    r = client.post("/console/login", data={"csrf": "é", "key": "x"})
+    assert r.status_code == 403
+    # the contact link shown on the public page must be a web address
+    token = _csrf(client.get("/console/agents/bakery/settings").text)
+    r = client.post("/console/agents/bakery/settings", data={
+        "csrf": token, "name": "Bakery", "contact_url": "javascript:alert(document.domain)"})
+    assert r.status_code == 422 and "web address" in r.text
+    assert server_app.agents.get("bakery").spec.contact.url == ""
+    r = client.post("/console/agents/bakery/settings", data={
+        "csrf": token, "name": "Bakery", "contact_url": "bakery.example/contact"})
+    assert server_app.agents.get("bakery").spec.contact.url == "https://bakery.example/contact"
+    # a mistyped console address is a page; console pages are never cached or framed
+    r = client.get("/console/agents/bakery/conversations", params={"page": "abc"})
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"]
+    r = client.get("/console/agents/bakery/settings")
+    assert r.headers["cache-control"] == "no-store" and r.headers["x-frame-options"] == "DENY"
+    del page
+
+
+def test_a_restart_fails_only_the_imports_of_dead_processes(app: Doppel) -> None:
+    from doppel.agents.spec import AgentSpec
+
+    agent = app.agents.create(AgentSpec(slug="jobs", name="Jobs"))
+    dead, alive = (app.imports._create(agent, "files", name, 1) for name in ("a", "b"))
+    with app.db.transaction() as tx:
+        tx.execute("UPDATE import_jobs SET state = 'running', worker = ? WHERE id = ?",
+                   (f"{socket.gethostname()}:999999999", dead.id))
+        tx.execute("UPDATE import_jobs SET state = 'running', worker = ? WHERE id = ?",
+                   (f"{socket.gethostname()}:1", alive.id))  # init: always alive
+    assert app.imports.recover() == 1
+    assert app.imports.get(dead.id).state == "failed"
+    assert "restart" in app.imports.get(dead.id).error
+    assert app.imports.get(alive.id).state == "running"
+
+
+def test_api_refuses_sample_replies_that_state_unknown_facts(server: str,
+                                                            server_app: Doppel) -> None:
+    admin = {"Authorization": f"Bearer {server_app.keys['alice']}"}  # type: ignore
+    spec = httpx.get(f"{server}/api/agents/bakery", headers=admin, timeout=30).json()["spec"]
+    spec["voice"] = {"examples": [{"question": "What is a croissant?",
+                                   "reply": "An Almond Croissant is $4.00 today!"}]}
+    r = httpx.put(f"{server}/api/agents/bakery", headers=admin, json=spec, timeout=30)
+    assert r.status_code == 422 and "$4.00" in r.json()["error"]["message"]
+    spec["voice"]["examples"][0]["reply"] = "An Almond Croissant is $5.25."
+    r = httpx.put(f"{server}/api/agents/bakery", headers=admin, json=spec, timeout=30)
+    assert r.status_code == 200

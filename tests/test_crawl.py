@@ -699,3 +699,16 @@ def test_strip_repeated_blocks_keeps_crawled_pages_utf8() -> None:
     assert b"Promo" in out[0].data and b"Promo" not in out[1].data
     assert "Pão de Deus 2, 1,20 €" in out[2].data.decode("utf-8")
     assert out[2].source == "x.test/2.html" and out[2].url == "https://x.test/2"
+
+
+@pytest.mark.parametrize("pattern, path, expected", [
+    ("/a*b$", "/ab", True), ("/a*b$", "/axxb", True), ("/a*b$", "/axxbc", False),
+    ("/*.pdf$", "/menu.pdf", True), ("/*.pdf$", "/menu.pdf?x=1", False),
+    ("/private", "/private/x", True), ("/private$", "/private/x", False),
+    ("/*a*a*a*a*a*a*a*a*b", "/" + "a" * 5000, False),  # once a catastrophic regex
+    ("/*a*a*a*a*a*a*a*a*b", "/" + "a" * 5000 + "b", True),
+])
+def test_robots_wildcards_match_in_linear_time(pattern: str, path: str, expected: bool) -> None:
+    robots = Robots([(False, pattern)])
+    refused = robots.refusal(httpx.URL("https://bakery.example" + path))
+    assert (refused is not None) is expected

@@ -424,3 +424,11 @@ def test_real_model_examples_pass_the_filter(model_settings: Settings,
             assert not verdict.unsupported and not verdict.contradictions, example
         section = voice_section(p)
         assert section and backend.count_tokens(section) <= VOICE_TOKENS
+
+
+def test_all_caps_posts_are_measured() -> None:
+    """A regex once took exponential time on a run of capitals (12 s for 40 characters,
+    minutes for 60): this profile would not finish."""
+    shouting = ["WE ARE OPENING THE NEW BAKERY ON SATURDAY WITH MORE BREAD THAN EVER BEFORE AND "
+                "YOU ARE ALL INVITED TO THE PARTY!"] * 3 + CREATOR[:5]
+    assert derive_voice(shouting, "creator").posts == 6  # identical posts count once

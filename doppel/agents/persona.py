@@ -18,7 +18,7 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,11 +28,15 @@ from doppel.errors import ValidationError
 from doppel.models.base import ChatBackend, ChatMessage, Embedder, GenerationParams
 from doppel.store.db import Database
 
+if TYPE_CHECKING:  # spec.py imports this module for VoiceProfile
+    from doppel.agents.spec import AgentSpec
+
 __all__ = ["MIN_POSTS", "SOCIAL_LOADERS", "VoiceExample", "VoiceProfile", "derive_voice",
            "derive_voice_async", "example_problems", "texts_for_voice"]
 
 Kind = Literal["creator", "business"]
 MIN_POSTS = 3
+MAX_TEXTS = 2000  # measured per profile; more only costs time
 MIN_EXAMPLES, MAX_EXAMPLES = 3, 5
 SOCIAL_LOADERS = ("instagram", "facebook", "x", "captions", "posts")
 
@@ -95,10 +99,12 @@ _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _SEGMENT = re.compile(r"[^\w\s'’-]+|\n")              # phrases never cross punctuation or emoji
 _CAPS = re.compile(r"\b[A-Z]{3,}\b")
 _WRAPPED = re.compile(r"(?<=[\w,;])\n(?=[a-z])")  # a line break inside a sentence (PDF, site)
-# Not prose: list items, table rows, links to files ("Read about cakes (cakes.md)."), and
+# Not prose (the title-case words are joined by exactly one space, so a run of capitals has
+# one way to match: the looser `(?:[A-Z]\w*\s?)+` backtracked exponentially on ALL CAPS):
+# list items, table rows, links to files ("Read about cakes (cakes.md)."), and
 # "Title Case Name: ..." / "Name — ..." records (menu entries, allergen lists, contact lines).
 _NOT_PROSE = re.compile(r"^\W*[-*•|#>\d]|\|\s|\(\S+\.(?:md|html?|pdf|csv|ya?ml|json|txt)\)|"
-                        r"^(?:[A-Z][\w'’&-]*\s?)+(?:[:—–]|\s-)\s")
+                        r"^[A-Z][\w'’&-]*(?: [A-Z][\w'’&-]*)*(?: ?[:—–]| -)\s")
 
 # Function words (English and a few neighbours, for mixed-language accounts): never a topic,
 # never the first or last word of a phrase.
@@ -644,12 +650,19 @@ def _posts(texts: Sequence[str]) -> list[_Post]:
 async def derive_voice_async(texts: Sequence[str], kind: Kind, *,
                              backend: ChatBackend | None = None,
                              embedder: Embedder | None = None, seed: int = 0) -> VoiceProfile:
-    """The voice profile of `texts`; the backend, if any, drafts the example replies."""
-    posts = _posts(texts)
-    profile = _profile(posts, kind)
-    evidence = Evidence(p.text for p in posts)
+    """The voice profile of `texts`; the backend, if any, drafts the example replies.
+
+    The statistics and the embedding run in a worker thread, so a server's event loop keeps
+    answering; at most MAX_TEXTS texts are measured (a voice shows in far fewer)."""
+
+    def measure() -> tuple[VoiceProfile, Evidence, list[_Pick]]:
+        posts = _posts(texts[:MAX_TEXTS])
+        profile = _profile(posts, kind)
+        return profile, Evidence(p.text for p in posts), _pick(posts, profile, kind, embedder)
+
+    profile, evidence, picks = await asyncio.to_thread(measure)
     examples = []
-    for i, pick in enumerate(_pick(posts, profile, kind, embedder)):
+    for i, pick in enumerate(picks):
         reply = ""
         if backend is not None:
             params = GenerationParams(max_tokens=80, temperature=0.3, top_p=0.9,
@@ -671,6 +684,27 @@ def derive_voice(texts: Sequence[str], kind: Kind, *, backend: ChatBackend | Non
     """Sync wrapper of derive_voice_async (not from inside a running event loop)."""
     return asyncio.run(derive_voice_async(texts, kind, backend=backend, embedder=embedder,
                                           seed=seed))
+
+
+def check_examples(db: Database, agent_id: int, spec: AgentSpec) -> None:
+    """Refuse sample replies that state a fact the agent's content does not (ValidationError).
+
+    Saved sample replies count as the owner's own words when answers are fact-checked, so an
+    edited reply must not bring in, say, last year's price."""
+    from doppel.agents.runtime import spec_texts  # the runtime imports the prompt, which us
+
+    if spec.voice is None or not spec.voice.examples:
+        return
+    rows = db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
+                                (agent_id,)).fetchall()
+    evidence = Evidence([r[0] for r in rows] + texts_for_voice(db, agent_id, spec.kind)
+                        + spec_texts(spec.model_copy(update={"voice": None})))
+    for example in spec.voice.examples:
+        verdict = check(example.reply, evidence)
+        if not verdict.grounded:
+            what = ", ".join(verdict.unsupported + verdict.contradictions)
+            raise ValidationError(f"the sample reply “{example.reply[:80]}” states {what}, "
+                                  "which your content does not: change the reply or the file")
 
 
 def texts_for_voice(db: Database, agent_id: int, kind: Kind) -> list[str]:

@@ -30,6 +30,18 @@ class Contact(BaseModel):
     url: str = ""
     hours: str = ""
 
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        """Only a web address: it becomes a link on the public chat page, where a
+        `javascript:` URL would run in the console's origin."""
+        value = value.strip()
+        if not value or re.match(r"^https?://[^\s/]+\.[^\s]+$", value, re.I):
+            return value
+        if re.match(r"^[\w-]+(\.[\w-]+)+(/\S*)?$", value):
+            return "https://" + value  # "bakery.example" as owners write it
+        raise ValueError("give a web address such as https://bakery.example")
+
     def summary(self) -> str:
         parts = [p for p in (self.phone, self.email, self.url) if p]
         return " · ".join(parts)

@@ -116,7 +116,7 @@ class Robots:
 
     def __init__(self, rules: Sequence[tuple[bool, str]] = (), delay: float | None = None,
                  blocked: str | None = None) -> None:
-        self.rules = [(allow, pattern, _robots_regex(pattern)) for allow, pattern in rules
+        self.rules = [(allow, pattern, _RobotsPattern(pattern)) for allow, pattern in rules
                       if pattern]  # an empty Disallow allows everything: no rule
         self.delay = delay
         self.blocked = blocked
@@ -153,17 +153,38 @@ class Robots:
             return self.blocked
         target = unquote(url.raw_path.decode("ascii", "replace")) or "/"
         best: tuple[int, bool] | None = None
-        for allow, pattern, regex in self.rules:
-            if regex.match(target) and (best is None or (len(pattern), allow) > best):
+        for allow, pattern, matcher in self.rules:
+            if matcher.match(target) and (best is None or (len(pattern), allow) > best):
                 best = (len(pattern), allow)
         return "disallowed by robots.txt" if best is not None and not best[1] else None
 
 
-def _robots_regex(pattern: str) -> re.Pattern[str]:
-    anchored = pattern.endswith("$")
-    body = unquote(pattern[:-1] if anchored else pattern)
-    return re.compile(".*".join(re.escape(part) for part in body.split("*"))
-                      + ("$" if anchored else ""))
+class _RobotsPattern:
+    """A robots.txt path pattern (`*` any characters, a final `$` the end), matched from the
+    start of the path in linear time. A regex with one `.*` per `*` backtracks polynomially,
+    and the site being crawled writes both the rules and the links they are tested against
+    (`/*a*a*a*a*a*a*a*a*b` took 76 s on a 60-character path)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.anchored = pattern.endswith("$")
+        self.parts = unquote(pattern[:-1] if self.anchored else pattern).split("*")
+
+    def match(self, path: str) -> bool:
+        first, *middle = self.parts
+        if not path.startswith(first):
+            return False
+        if not middle:  # no wildcard
+            return not self.anchored or path == first
+        *inner, last = middle
+        at = len(first)
+        for part in inner:  # leftmost placement of each part leaves the most room after it
+            found = path.find(part, at)
+            if found < 0:
+                return False
+            at = found + len(part)
+        if self.anchored:
+            return len(path) - len(last) >= at and path.endswith(last)
+        return path.find(last, at) >= 0
 
 
 # --- URLs ---------------------------------------------------------------------------------------

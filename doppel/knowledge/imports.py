@@ -16,6 +16,8 @@ import builtins
 
 import json
 import logging
+import os
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -25,6 +27,7 @@ from doppel.agents.repo import Agent
 from doppel.config import Settings
 from doppel.errors import DoppelError, NotFoundError
 from doppel.knowledge.ingest import FileReport, Ingestor
+from doppel.net import redact_url
 from doppel.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -78,14 +81,20 @@ class ImportJobs:
         self._lock = threading.Lock()
 
     def recover(self) -> int:
-        """Mark jobs a previous server process left unfinished as failed (at start-up)."""
+        """Mark as failed the jobs whose process died with them (at start-up). Jobs of other
+        live workers on this machine are left alone: with `--workers N` a restarted worker
+        must not fail its siblings' imports."""
+        rows = self.db.connect().execute(
+            "SELECT id, worker FROM import_jobs WHERE state IN ('queued', 'running')").fetchall()
+        dead = [int(r["id"]) for r in rows if not _alive(str(r["worker"]))]
         with self.db.transaction() as tx:
-            cur = tx.execute(
-                "UPDATE import_jobs SET state = 'failed', error = 'interrupted by a server "
-                "restart; run the import again (what was imported is kept, and unchanged "
-                "files are skipped)', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                "WHERE state IN ('queued', 'running')")
-        return cur.rowcount
+            for job_id in dead:
+                tx.execute(
+                    "UPDATE import_jobs SET state = 'failed', error = 'interrupted by a server "
+                    "restart; run the import again (what was imported is kept, and unchanged "
+                    "files are skipped)', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                    "WHERE id = ?", (job_id,))
+        return len(dead)
 
     # --- starting -------------------------------------------------------------------------------
     def start_files(self, agent: Agent, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
@@ -95,7 +104,7 @@ class ImportJobs:
         return job
 
     def start_url(self, agent: Agent, url: str) -> ImportJob:
-        job = self._create(agent, "url", url, self.settings.crawl_max_pages)
+        job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages)
         self._pool.submit(self._guard, job.id, self._run_url, job.id, agent, url)
         return job
 
@@ -106,7 +115,7 @@ class ImportJobs:
         return self.get(job.id)
 
     def run_url(self, agent: Agent, url: str) -> ImportJob:
-        job = self._create(agent, "url", url, self.settings.crawl_max_pages)
+        job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages)
         self._guard(job.id, self._run_url, job.id, agent, url)
         return self.get(job.id)
 
@@ -138,8 +147,9 @@ class ImportJobs:
     # --- running --------------------------------------------------------------------------------
     def _create(self, agent: Agent, kind: str, label: str, total: int) -> ImportJob:
         with self.db.transaction() as tx:
-            cur = tx.execute("INSERT INTO import_jobs(agent_id, kind, label, state, total) "
-                             "VALUES (?,?,?,?,?)", (agent.id, kind, label[:300], "queued", total))
+            cur = tx.execute("INSERT INTO import_jobs(agent_id, kind, label, state, total, "
+                             "worker) VALUES (?,?,?,?,?,?)",
+                             (agent.id, kind, label[:300], "queued", total, _worker()))
         return self.get(int(cur.lastrowid or 0))
 
     def _update(self, job_id: int, **values: Any) -> None:
@@ -197,6 +207,32 @@ class ImportJobs:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(worker: str) -> bool:
+    """Whether the process that took a job still runs (on this machine; a job of another
+    machine is assumed alive: there is no way to ask it from here)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return host != socket.gethostname() and bool(host)
+    if int(pid) == os.getpid():
+        return False  # this process is starting: nothing of it runs yet
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _label(url: str) -> str:
+    """What the job page shows: never a password or a token from the URL."""
+    return redact_url(url) if "://" in url else url
 
 
 def _job(row: Any) -> ImportJob:

@@ -12,11 +12,13 @@ not even confirm that it exists.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -32,6 +34,7 @@ from doppel.serve.sessions import (
     SESSION_COOKIE,
     Session,
     SessionStore,
+    same_secret,
 )
 from doppel.serve.web import templates
 from doppel.service import Doppel
@@ -73,10 +76,14 @@ def _session(request: Request) -> Session:
 
 
 def _same_origin(request: Request) -> bool:
-    """A browser sends Origin on every cross-site POST; when it is there it must be ours."""
+    """A browser sends Origin on every cross-site POST; when it is there it must be ours:
+    the configured public address (behind a proxy that rewrites Host), else the Host."""
     origin = request.headers.get("origin")
     if not origin or origin == "null":
         return origin != "null"
+    public = _app(request).settings.public_url.rstrip("/")
+    if public:
+        return origin.rstrip("/").lower() == public.lower()
     return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
@@ -111,8 +118,13 @@ def _lines(form: FormData, name: str) -> list[str]:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     session = context.get("session")
     context.setdefault("csrf", session.csrf if isinstance(session, Session) else "")
-    return templates.TemplateResponse(request, f"console/{template}", context,
-                                      status_code=status)
+    response = templates.TemplateResponse(request, f"console/{template}", context,
+                                          status_code=status)
+    # Owner pages hold private data and CSRF tokens: never cached, never framed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
 
 
 def _to(url: str) -> RedirectResponse:
@@ -138,6 +150,17 @@ def install(app: FastAPI) -> None:
     async def _error(request: Request, exc: ConsoleError) -> Response:
         return render(request, "error.html", exc.status, message=exc.message)
 
+    api_validation = app.exception_handlers[RequestValidationError]
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # A mistyped console address (?page=abc) gets a page, not the API's JSON error.
+        if request.url.path.startswith("/console"):
+            return render(request, "error.html", 422,
+                          message="That address is not quite right: go back and try again.")
+        response = api_validation(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
 
 # --- signing in ---------------------------------------------------------------------------------
 
@@ -161,16 +184,15 @@ def login_page(request: Request, next: str = "/console/agents", error: str = "")
 
 def _safe_next(target: str) -> str:
     """Only a console path: never an open redirect to another site."""
-    return target if re.fullmatch(r"/console(/[\w./-]*)?", target or "") else "/console/agents"
+    ok = re.fullmatch(r"/console(/[\w.-]+)*/?", target or "") and ".." not in target
+    return target if ok else "/console/agents"
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    import hmac
-
     form = await request.form(max_files=0, max_fields=10)
     posted, cookie = _text(form, CSRF_FIELD, 200), request.cookies.get(LOGIN_COOKIE, "")
-    if not cookie or not hmac.compare_digest(posted, cookie) or not _same_origin(request):
+    if not cookie or not same_secret(posted, cookie) or not _same_origin(request):
         raise ConsoleError(403, "This sign-in form has expired or was sent from another site. "
                            "Reload the sign-in page and try again.")
     opened = _sessions(request).open(_text(form, "key", 300))
@@ -355,7 +377,8 @@ async def derive_voice(slug: str, request: Request) -> Response:
             embedder=app.embedder)
     except (ValueError, DoppelError) as exc:
         return _review(request, slug, 422, voice_error=str(exc))
-    app.agents.update(agent.spec.model_copy(update={"voice": voice}))
+    # re-read: a settings save may have landed while the voice was measured
+    app.agents.update(app.agents.get(slug).spec.model_copy(update={"voice": voice}))
     return _to(f"/console/agents/{slug}/review#voice")
 
 
@@ -365,36 +388,16 @@ async def save_voice(slug: str, request: Request) -> Response:
     agent = _agent(request, session, slug)
     from doppel.serve.console_pages import voice_from_form
 
+    from doppel.agents.persona import check_examples
+
     try:
         voice = voice_from_form(agent, form)
         spec = AgentSpec.parse(agent.spec.model_dump() | {"voice": voice})
-        _check_examples(_app(request), agent, spec)
+        await asyncio.to_thread(check_examples, _app(request).db, agent.id, spec)
     except ValidationError as exc:
         return _review(request, slug, 422, voice_error=str(exc))
     _app(request).agents.update(spec)
     return _to(f"/console/agents/{slug}/review#voice")
-
-
-def _check_examples(app: Doppel, agent: Agent, spec: AgentSpec) -> None:
-    """Sample replies become part of what the agent may say (its evidence): each fact in them
-    must be in the owner's content, so an edited reply cannot bring in a stale price."""
-    from doppel.agents.grounding import Evidence, check
-    from doppel.agents.persona import texts_for_voice
-    from doppel.agents.runtime import spec_texts
-
-    if spec.voice is None or not spec.voice.examples:
-        return
-    rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
-                                    (agent.id,)).fetchall()
-    bare = spec.model_copy(update={"voice": None})
-    evidence = Evidence([r[0] for r in rows] + texts_for_voice(app.db, agent.id, spec.kind)
-                        + spec_texts(bare))
-    for example in spec.voice.examples:
-        verdict = check(example.reply, evidence)
-        if not verdict.grounded:
-            what = ", ".join(verdict.unsupported + verdict.contradictions)
-            raise ValidationError(f"the sample reply “{example.reply[:80]}” states {what}, "
-                                  "which your content does not: change the reply or the file")
 
 
 @router.post("/agents/{slug}/publish")

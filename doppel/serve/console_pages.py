@@ -28,6 +28,7 @@ from doppel.serve.console import (
 )
 
 PAGE = 50
+MAX_PARAPHRASES = 50
 
 # --- settings -----------------------------------------------------------------------------------
 
@@ -120,7 +121,9 @@ async def inbox_answer(slug: str, request: Request) -> Response:
     if not question or not answer:
         raise ConsoleError(422, "Write an answer before sending it.")
     # The paraphrases the owner left ticked are approved with the same answer.
-    also = [v for v in form.getlist("also") if isinstance(v, str) and v.strip()]
+    also = [v.strip()[:2000] for v in form.getlist("also") if isinstance(v, str) and v.strip()]
+    if len(also) > MAX_PARAPHRASES:
+        raise ConsoleError(422, f"Tick at most {MAX_PARAPHRASES} similar questions at once.")
     added = await _run(_app(request).insights.answer_group, agent.id, question, answer, also)
     return _to(f"/console/agents/{slug}/inbox?answered={len(added)}")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import asdict
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
@@ -18,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from doppel.agents.insights import GROUP_THRESHOLD, Insights
 from doppel.agents.repo import Agent
+from doppel.agents.persona import check_examples
 from doppel.agents.spec import AgentSpec
 from doppel.knowledge.archive import is_archive
 from doppel.serve.auth import Principal, owned_agent, principal, require_admin
@@ -73,6 +73,8 @@ def update_agent(slug: str, spec: AgentSpec, request: Request,
     if spec.slug != slug:
         raise APIError(422, "the slug cannot change (create a new agent instead)", param="slug")
     spec = spec.model_copy(update={"sources": current.spec.sources})
+    if spec.voice != current.spec.voice:
+        check_examples(app.db, current.id, spec)  # sample replies become evidence
     return _agent_json(app, app.agents.update(spec))
 
 
@@ -192,7 +194,8 @@ async def derive_voice(slug: str, request: Request,
             embedder=app.embedder)
     except ValueError as exc:
         raise APIError(422, str(exc)) from None
-    app.agents.update(agent.spec.model_copy(update={"voice": voice}))
+    # re-read: a settings save may have landed while the voice was measured
+    app.agents.update(app.agents.get(slug).spec.model_copy(update={"voice": voice}))
     return voice.model_dump()
 
 

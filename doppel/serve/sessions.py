@@ -36,7 +36,13 @@ class Session:
     csrf: str
 
     def csrf_ok(self, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(self.csrf, token or "")
+        return bool(token) and same_secret(self.csrf, token or "")
+
+
+def same_secret(a: str, b: str) -> bool:
+    """Constant-time comparison; as bytes, because compare_digest refuses non-ASCII str (a
+    forged token of "é" must be a 403, not a 500)."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
 def _hash(token: str) -> str:

@@ -23,6 +23,7 @@ CREATE TABLE import_jobs (
     current      TEXT NOT NULL DEFAULT '',
     report_json  TEXT NOT NULL DEFAULT '[]',
     error        TEXT NOT NULL DEFAULT '',
+    worker       TEXT NOT NULL DEFAULT '',  -- host:pid of the process running it
     created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     finished_at  TEXT
 );
