@@ -49,6 +49,7 @@ bench: models
 	$(PY) benchmarks/turn.py
 	$(PY) benchmarks/api.py
 	$(PY) benchmarks/shields.py
+	$(PY) benchmarks/imports.py
 
 lint: setup
 	$(PY) -m mypy doppel
