@@ -299,3 +299,26 @@ def test_api_refuses_sample_replies_that_state_unknown_facts(server: str,
     spec["voice"]["examples"][0]["reply"] = "An Almond Croissant is $5.25."
     r = httpx.put(f"{server}/api/agents/bakery", headers=admin, json=spec, timeout=30)
     assert r.status_code == 200
+
+
+def test_safety_and_conversation_pages_show_what_happened(server: str,
+                                                          server_app: Doppel) -> None:
+    agent = server_app.agents.get("bakery")
+    conversation = server_app.conversations.get_or_create(agent.id, "visitor-7")
+    server_app.conversations.record(
+        conversation_id=conversation, agent_id=agent.id, user_message="how do I hurt someone",
+        answer="Sorry, I can't help with that.", path="refused", draft=None, grounding={},
+        passages=[], prompt_tokens=0, completion_tokens=0, timings={}, model="",
+        shields={"input": {"action": "block", "categories": ["S1"], "verdicts": [
+            {"shield": "hazard", "action": "block", "categories": ["S1"], "reason": "violent",
+             "scores": {"S1": 0.97}, "latency_ms": 1.2}]}})
+    client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+    page = client.get("/console/agents/bakery/safety").text
+    assert "how do I hurt someone" in page and "hazard blocked" in page
+    assert "S1 Violent Crimes" in page
+    assert "how do I hurt" not in client.get("/console/agents/bakery/safety",
+                                             params={"category": "S7"}).text
+    listing = client.get("/console/agents/bakery/conversations", params={"q": "hurt"}).text
+    assert f"/conversations/{conversation}" in listing
+    turn = client.get(f"/console/agents/bakery/conversations/{conversation}").text
+    assert "Sorry, I can&#39;t help with that." in turn and "Refused" in turn
