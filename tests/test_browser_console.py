@@ -12,7 +12,6 @@ from `DOPPEL_SCREENSHOTS=docs/console make test PYTEST_ARGS=tests/test_browser_c
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +19,9 @@ import pytest
 
 from doppel.config import Settings
 from doppel.service import Doppel
-from tests.conftest import shared_models_dir
+from tests.conftest import needs_chromium, shared_models_dir
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
-                       "(`make browser` installs Debian's package)"),
-    pytest.mark.model,
-]
+pytestmark = [needs_chromium, pytest.mark.model]
 
 CLASSES = """# Rosa's Pottery
 
@@ -70,19 +64,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     with ServerThread(create_app(doppel=service, preload=True)) as base:
         yield base, key, service
     service.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
 
 
 def sign_in(browser: object, base: str, key: str) -> object:
