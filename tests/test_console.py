@@ -322,3 +322,16 @@ def test_safety_and_conversation_pages_show_what_happened(server: str,
     assert f"/conversations/{conversation}" in listing
     turn = client.get(f"/console/agents/bakery/conversations/{conversation}").text
     assert "Sorry, I can&#39;t help with that." in turn and "Refused" in turn
+
+
+def test_an_agent_cannot_pile_up_imports(app: Doppel) -> None:
+    from doppel.agents.spec import AgentSpec
+    from doppel.errors import ValidationError
+
+    agent = app.agents.create(AgentSpec(slug="busy", name="Busy"))
+    jobs = [app.imports._create(agent, "files", f"f{i}", 1) for i in range(3)]
+    with pytest.raises(ValidationError, match="still waiting or running"):
+        app.imports._create(agent, "files", "one too many", 1)
+    with app.db.transaction() as tx:
+        tx.execute("UPDATE import_jobs SET state = 'done' WHERE id = ?", (jobs[0].id,))
+    app.imports._create(agent, "files", "now there is room", 1)

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from doppel.agents.repo import Agent
 from doppel.config import Settings
-from doppel.errors import DoppelError, NotFoundError
+from doppel.errors import DoppelError, NotFoundError, ValidationError
 from doppel.knowledge.ingest import FileReport, Ingestor
 from doppel.net import redact_url
 from doppel.store.db import Database
@@ -33,6 +33,7 @@ from doppel.store.db import Database
 log = logging.getLogger(__name__)
 
 State = Literal["queued", "running", "done", "failed"]
+MAX_WAITING_PER_AGENT = 3
 
 
 @dataclass
@@ -147,6 +148,12 @@ class ImportJobs:
     # --- running --------------------------------------------------------------------------------
     def _create(self, agent: Agent, kind: str, label: str, total: int) -> ImportJob:
         with self.db.transaction() as tx:
+            # Uploads wait in memory until their turn: one agent may not pile them up.
+            waiting = tx.execute("SELECT COUNT(*) FROM import_jobs WHERE agent_id = ? AND "
+                                 "state IN ('queued', 'running')", (agent.id,)).fetchone()[0]
+            if waiting >= MAX_WAITING_PER_AGENT:
+                raise ValidationError(f"{waiting} imports are still waiting or running for "
+                                      "this agent: wait for them to finish")
             cur = tx.execute("INSERT INTO import_jobs(agent_id, kind, label, state, total, "
                              "worker) VALUES (?,?,?,?,?,?)",
                              (agent.id, kind, label[:300], "queued", total, _worker()))

@@ -294,7 +294,10 @@ async def upload(slug: str, request: Request) -> Response:
     for item in uploads:
         name = (item.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
         files.append((name, await item.read(limit + 1)))
-    job = request.app.state.imports.start_files(agent, files)
+    try:
+        job = request.app.state.imports.start_files(agent, files)
+    except ValidationError as exc:
+        return import_page(slug, request, int(wizard), error=str(exc).capitalize() + ".")
     return _to(f"/console/agents/{slug}/imports/{job.id}" + ("?wizard=1" if wizard else ""))
 
 
@@ -306,7 +309,10 @@ async def import_url(slug: str, request: Request) -> Response:
     if not re.match(r"^https?://[^\s/]+", url):
         return import_page(slug, request, int(wizard),
                            error="Enter a web address starting with http:// or https://.")
-    job = request.app.state.imports.start_url(agent, url)
+    try:
+        job = request.app.state.imports.start_url(agent, url)
+    except ValidationError as exc:
+        return import_page(slug, request, int(wizard), error=str(exc).capitalize() + ".")
     return _to(f"/console/agents/{slug}/imports/{job.id}" + ("?wizard=1" if wizard else ""))
 
 
