@@ -193,6 +193,24 @@ def _ingest_with_progress(app: Doppel, slug: str, paths: list[Path]) -> IngestRe
     return report
 
 
+@main.command("export")
+@click.argument("agent")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="A new folder for the agent.")
+@click.pass_context
+@handle_errors
+def export(ctx: click.Context, agent: str, out: Path) -> None:
+    """Write AGENT as a folder that runs offline elsewhere: its knowledge, models, runner."""
+    from doppel.distill.export import export_agent
+
+    app = _app(ctx)
+    result = export_agent(app, app.agents.get(agent), out)
+    click.echo(f"exported {agent} to {result.path} ({result.bytes / 1024 / 1024:.0f} MB: "
+               f"{result.passages} passages, {result.approved_answers} approved answers"
+               f"{', its student adapter' if result.adapter else ''})")
+    click.echo(f"run it: pip install doppel && python {result.path / 'run.py'}")
+
+
 @main.group()
 def agents() -> None:
     """List, show, export, import and delete agents."""
