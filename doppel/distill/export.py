@@ -118,14 +118,20 @@ def _database(app: Doppel, agent: Agent, target: Path) -> tuple[int, int]:
 
 
 def _adapter(app: Doppel, agent: Agent, home: Path) -> bool:
-    """The agent's active student adapter, when it has one, beside the base model."""
-    student = app.settings.home / "students" / agent.slug / "adapter.gguf"
-    if not student.is_file():
+    """The agent's active student, when it has one: its adapter and report, at the same place
+    relative to the data directory (the database stores them relative to it)."""
+    from doppel.distill.students import StudentRepo
+
+    student = StudentRepo(app.db, app.settings.home).active(agent.id)
+    if student is None or not student.adapter_gguf.is_file():
         return False
-    target = home / "students" / agent.slug
+    try:
+        relative = student.dir.resolve().relative_to(app.settings.home.resolve())
+    except ValueError:
+        relative = Path("students") / agent.slug
+    target = home / relative
     target.mkdir(parents=True)
-    shutil.copy2(student, target / "adapter.gguf")
-    for name in ("student.json", "report.md"):
-        if (student.parent / name).is_file():
-            shutil.copy2(student.parent / name, target / name)
+    for source in (student.adapter_gguf, student.dir / "report.md", student.dir / "report.png"):
+        if source.is_file():
+            shutil.copy2(source, target / source.name)
     return True
