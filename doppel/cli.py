@@ -193,6 +193,44 @@ def _ingest_with_progress(app: Doppel, slug: str, paths: list[Path]) -> IngestRe
     return report
 
 
+@main.command()
+@click.argument("agent")
+@click.option("--fresh", is_flag=True, help="Rebuild the dataset and train from scratch.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--epochs", type=int, default=3, show_default=True)
+@click.option("--per-passage", type=int, default=4, show_default=True,
+              help="Most questions mined from one passage.")
+@click.option("--activate/--deactivate", "switch", default=None,
+              help="Only switch the existing student on or off (no training).")
+@click.option("--force", is_flag=True, help="With --activate: even if it failed its evaluation.")
+@click.pass_context
+@handle_errors
+def distill(ctx: click.Context, agent: str, fresh: bool, seed: int, epochs: int,
+            per_passage: int, switch: bool | None, force: bool) -> None:
+    """Teach AGENT's knowledge and voice to a small student (a LoRA adapter on the base)."""
+    from doppel.distill.students import StudentRepo
+
+    app = _app(ctx)
+    record = app.agents.get(agent)
+    students = StudentRepo(app.db, app.settings.home)
+    if switch is not None:
+        student = students.set_active(record.id, switch, force=force)
+        click.echo(f"{agent}'s student is {'on' if student.active else 'off'}")
+        return
+    from doppel.distill.pipeline import distill as run
+    from doppel.distill.train import TrainConfig
+
+    outcome = run(app, record, seed=seed, fresh=fresh, max_per_chunk=per_passage,
+                  config=TrainConfig(epochs=epochs, seed=seed),
+                  log=lambda m: click.echo(m, err=True))
+    r = outcome.report
+    click.echo(f"fact accuracy {r.fact_accuracy:.0%} (teacher {r.teacher_fact_accuracy:.0%}), "
+               f"unsupported facts in {r.invented_rate:.0%} of answers, prompt "
+               f"{r.prompt_ratio:.1f}x smaller, {r.tokens_per_s:.0f} tokens/s")
+    click.echo(("activated" if outcome.student.active else "not activated: "
+                + "; ".join(r.reasons)) + f" (report: {outcome.folder / 'report.md'})")
+
+
 @main.command("export")
 @click.argument("agent")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),

@@ -37,6 +37,9 @@ class GenerationParams:
     repeat_penalty: float = 1.1
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # The agent slug whose LoRA adapter to apply (None: the base model). A backend without that
+    # adapter serves the base model and says so in ChatResult.adapter.
+    adapter: str | None = None
 
 
 @dataclass
@@ -46,6 +49,7 @@ class ChatResult:
     completion_tokens: int
     finish_reason: str | None
     model: str
+    adapter: str | None = None  # the adapter that actually served the answer (None: base)
 
 
 @dataclass
@@ -59,6 +63,7 @@ class StreamChunk:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    adapter: str | None = None  # on the last chunk: the adapter that served it (None: base)
 
 
 @runtime_checkable

@@ -3,6 +3,10 @@
 Configuration alone plugs one in (DOPPEL_CHAT_BACKEND=openai, DOPPEL_OPENAI_BASE_URL,
 DOPPEL_OPENAI_MODEL, DOPPEL_OPENAI_API_KEY). Requests run concurrently; the API key is sent in
 the Authorization header and never logged or put in error messages.
+
+Per-agent LoRA adapters: with `use_adapters`, a request whose `GenerationParams.adapter` is set
+names that adapter as its model. vLLM started with `--enable-lora --lora-modules
+<slug>=<peft adapter dir>` serves each agent's adapter under its slug, on the shared base.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ class OpenAICompatibleBackend:
 
     def __init__(self, base_url: str, model: str, api_key: str = "", *,
                  timeout_s: float = 60.0, context_window: int = 8192,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 use_adapters: bool = False) -> None:
         if not model:
             raise ConfigError("the OpenAI-compatible backend needs a model name "
                               "(DOPPEL_OPENAI_MODEL)")
@@ -35,6 +40,7 @@ class OpenAICompatibleBackend:
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._timeout_s = timeout_s
         self._transport = transport
+        self.use_adapters = use_adapters
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
 
@@ -62,10 +68,14 @@ class OpenAICompatibleBackend:
         # English BPE vocabularies. Budgets keep a margin; exact counts come back in `usage`.
         return max(1, (len(text) + 3) // 4)
 
+    def _adapter(self, params: GenerationParams) -> str | None:
+        """The adapter this request is served by: its name is the model the server is asked."""
+        return params.adapter if self.use_adapters and params.adapter else None
+
     def _body(self, messages: Sequence[ChatMessage], params: GenerationParams,
               stream: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "model": self._model,
+            "model": self._adapter(params) or self._model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
@@ -95,7 +105,8 @@ class OpenAICompatibleBackend:
                               prompt_tokens=int(usage.get("prompt_tokens", 0)),
                               completion_tokens=int(usage.get("completion_tokens", 0)),
                               finish_reason=choice.get("finish_reason"),
-                              model=data.get("model", self._model))
+                              model=data.get("model", self._model),
+                              adapter=self._adapter(params))
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise BackendError(f"malformed response from {self.base_url}: {exc}") from exc
 
@@ -134,7 +145,8 @@ class OpenAICompatibleBackend:
             raise BackendError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         yield StreamChunk("", finish_reason=finish or "stop",
                           prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                          completion_tokens=int(usage.get("completion_tokens", n_chunks)))
+                          completion_tokens=int(usage.get("completion_tokens", n_chunks)),
+                          adapter=self._adapter(params))
 
     async def aclose(self) -> None:
         if self._http is not None and self._client_loop is asyncio.get_running_loop():

@@ -1,0 +1,137 @@
+"""`doppel distill AGENT`: dataset → LoRA training → GGUF adapter → evaluation → activation.
+
+Everything lives in `<home>/students/<slug>/`: `dataset.jsonl` (+ `stats.json`), the training
+checkpoint, `adapter/` (peft: what vLLM's `--enable-lora` loads), `adapter.gguf` (what llama.cpp
+loads), `loss.png`, `report.md` + `report.png`. A second run reuses the dataset and resumes
+training from its checkpoint unless told to start fresh.
+
+The student is evaluated as it will be served: the GGUF adapter on the embedded base model, its
+short prompt without retrieved passages, on the held-out questions. It is activated only when
+the report's thresholds pass; the runtime's grounding check still guards every answer it gives.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from doppel.agents.grounding import Evidence
+from doppel.agents.repo import Agent
+from doppel.agents.runtime import spec_texts
+from doppel.distill.dataset import Dataset, Example, build_dataset, load_jsonl, save_jsonl
+from doppel.distill.dataset import student_system_prompt
+from doppel.distill.evaluate import (
+    HeldOut,
+    Report,
+    StudentAnswer,
+    Thresholds,
+    evaluate,
+    write_report,
+)
+from doppel.distill.students import Student, StudentRepo
+from doppel.distill.student import prepare_student
+from doppel.errors import BackendError, ConfigError
+from doppel.models.base import ChatMessage, GenerationParams
+from doppel.service import Doppel
+
+
+@dataclass
+class Outcome:
+    folder: Path
+    dataset: Dataset
+    steps: int
+    train_seconds: float
+    report: Report
+    student: Student
+
+
+def student_folder(app: Doppel, agent: Agent) -> Path:
+    return app.settings.home / "students" / agent.slug
+
+
+def distill(app: Doppel, agent: Agent, *, seed: int = 0, fresh: bool = False,
+            max_per_chunk: int = 4, config: object | None = None,
+            thresholds: Thresholds | None = None,
+            log: Callable[[str], None] = print) -> Outcome:
+    from doppel.distill.gguf import converter_dir, to_gguf_lora
+    from doppel.distill.train import TrainConfig, train
+
+    folder = student_folder(app, agent)
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    data_file = folder / "dataset.jsonl"
+    if data_file.is_file():
+        dataset = load_jsonl(data_file)
+        log(f"dataset: reusing {data_file} ({len(dataset.examples)} examples; --fresh rebuilds)")
+    else:
+        log("dataset: asking the teacher (the agent's own pipeline) about every passage…")
+        dataset = build_dataset(app, agent, seed=seed, max_per_chunk=max_per_chunk)
+        save_jsonl(dataset, data_file)
+    train_set, heldout = dataset.split("train"), dataset.split("heldout")
+    log(f"dataset: {len(train_set)} to train on, {len(heldout)} held out")
+
+    student_dir = prepare_student(app.settings)
+    system = student_system_prompt(agent.spec)
+    train_config = config if isinstance(config, TrainConfig) else TrainConfig(seed=seed)
+    result = train(train_set, folder, app.settings, train_config, system=system,
+                   student=student_dir, log=log)
+    log(f"trained: {result.steps} steps in {result.seconds:.0f} s")
+
+    gguf = to_gguf_lora(result.adapter_dir, student_dir, folder / "adapter.gguf",
+                        converter=converter_dir(app.settings))
+    report = _evaluate(app, agent, heldout, gguf, system, thresholds)
+    train_info = {"steps": result.steps, "seconds": round(result.seconds),
+                  "examples/s": round(result.examples_per_s, 2),
+                  "peak RSS (MB)": round(result.peak_rss_mb),
+                  "train examples": len(train_set), "held-out examples": len(heldout)}
+    write_report(report, folder, title=f"Student of {agent.spec.name}", train=train_info)
+    student = StudentRepo(app.db, app.settings.home).save(
+        agent.id, folder, gguf, report.to_dict() | {"train": train_info}, report.passed)
+    log(("activated" if student.active else "not activated") + f": see {folder / 'report.md'}")
+    return Outcome(folder, dataset, result.steps, result.seconds, report, student)
+
+
+def _evaluate(app: Doppel, agent: Agent, heldout: list[Example], gguf: Path, system: str,
+              thresholds: Thresholds | None) -> Report:
+    """The served student: the GGUF adapter on the embedded base, short prompt, greedy."""
+    from doppel.models.embedded import EmbeddedBackend
+
+    backend = app.backend_for(agent.spec)
+    inner = getattr(backend, "inner", backend)  # the queue wrapper, when the server made one
+    if not isinstance(inner, EmbeddedBackend):
+        raise ConfigError("evaluating a student needs the embedded backend (llama.cpp)")
+    name = f"distill-eval-{agent.slug}"
+    try:
+        inner.register_adapter(name, gguf)
+    except BackendError as exc:
+        raise ConfigError(f"the converted adapter does not load: {exc}") from None
+
+    def student(example: HeldOut) -> StudentAnswer:
+        import asyncio
+
+        messages = [ChatMessage("system", system)] + [
+            ChatMessage("assistant" if m["role"] == "assistant" else "user", m["content"])
+            for m in example.messages]
+        params = GenerationParams(max_tokens=app.settings.max_answer_tokens, temperature=0.0,
+                                  top_p=1.0, repeat_penalty=app.settings.repeat_penalty,
+                                  seed=0, adapter=name)
+        started = time.perf_counter()
+        result = asyncio.run(inner.chat(messages, params))
+        return StudentAnswer(result.text.strip(), result.prompt_tokens,
+                             result.completion_tokens, time.perf_counter() - started)
+
+    rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
+                                    (agent.id,)).fetchall()
+    evidence = Evidence([r[0] for r in rows] + spec_texts(agent.spec))
+    try:
+        return evaluate(heldout, student, evidence,
+                        teacher_prompt_tokens=[e.teacher_prompt_tokens for e in heldout
+                                               if e.teacher_prompt_tokens],
+                        embed=app.embedder.embed, thresholds=thresholds)
+    finally:
+        inner.unregister_adapter(name)
