@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     openai_model: str = Field("", description="Model name on the OpenAI-compatible server.")
     openai_timeout_s: float = Field(60.0, gt=0, description="Timeout per remote request (s).")
 
+    # --- distilled students -----------------------------------------------------------------
+    max_loaded_adapters: int = Field(
+        8, ge=1, description="Students' LoRA adapters held loaded on the embedded model at once "
+        "(an LRU; each ~2 MB; any number may be registered).")
+    openai_lora_adapters: bool = Field(
+        False, description="The OpenAI-compatible server serves each agent's student as a LoRA "
+        "named after the agent's slug (vLLM: --enable-lora --lora-modules SLUG=DIR): requests "
+        "for an agent with an active student name that LoRA as the model.")
+
     # --- generation ---------------------------------------------------------------------------
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling mass.")

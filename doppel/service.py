@@ -6,14 +6,18 @@ command that lists agents never loads the chat model or the embedder.
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 
 from doppel.agents.conversations import ConversationRepo
 from doppel.agents.insights import Insights
 from doppel.agents.repo import AgentRepo
+from doppel.agents.repo import Agent
 from doppel.agents.runtime import AgentRuntime
 from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
+from doppel.distill.students import StudentRepo
+from doppel.errors import DoppelError
 from doppel.knowledge.imports import ImportJobs
 from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
 from doppel.knowledge.ingest import Ingestor
@@ -24,6 +28,8 @@ from doppel.owners import OwnerRepo
 from doppel.safety import Shields
 from doppel.safety.injection import scan_texts
 from doppel.store.db import Database
+
+log = logging.getLogger(__name__)
 
 
 class Doppel:
@@ -40,6 +46,8 @@ class Doppel:
         self._backend = backend
         self._embedder = embedder
         self._backends: dict[str, ChatBackend] = {}
+        # Student adapters offered to the backend: slug -> ((file, mtime), accepted).
+        self._adapters: dict[str, tuple[tuple[str, int], bool]] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -67,7 +75,43 @@ class Doppel:
     @cached_property
     def runtime(self) -> AgentRuntime:
         return AgentRuntime(self.settings, self.index, self.conversations, self.backend_for,
-                            self.shields if self.settings.shields else None)
+                            self.shields if self.settings.shields else None,
+                            student_for=self.student_adapter)
+
+    @cached_property
+    def students(self) -> StudentRepo:
+        return StudentRepo(self.db, self.settings.home)
+
+    def student_adapter(self, agent: Agent) -> str | None:
+        """The adapter name that serves `agent`'s active student on its backend, or None (no
+        active student, a backend without adapters, or an adapter that was refused: the agent
+        then answers with the base model and its usual prompt)."""
+        student = self.students.active(agent.id)
+        if student is None:
+            return None
+        backend = self.backend_for(agent.spec)
+        inner = getattr(backend, "inner", backend)  # under the server's queue
+        if getattr(inner, "use_adapters", False):
+            return agent.slug  # vLLM serves it under the slug (--lora-modules SLUG=DIR)
+        register = getattr(inner, "register_adapter", None)
+        if register is None:
+            return None
+        path = student.adapter_gguf
+        try:
+            signature = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            log.warning("student of %s: adapter file missing (%s)", agent.slug, path)
+            return None
+        known = self._adapters.get(agent.slug)
+        if known is None or known[0] != signature:  # new, or the file changed: (re)register
+            try:
+                register(agent.slug, path)
+                known = (signature, True)
+            except DoppelError as exc:  # refused: logged once per file, the base answers
+                log.warning("student of %s not used: %s", agent.slug, exc)
+                known = (signature, False)
+            self._adapters[agent.slug] = known
+        return agent.slug if known[1] else None
 
     def backend_for(self, spec: AgentSpec) -> ChatBackend:
         """The agent's chat backend: an injected one, the agent's choice, or the default."""

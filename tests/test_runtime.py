@@ -250,3 +250,21 @@ def test_an_approved_answer_about_one_day_does_not_answer_another(app: Doppel,
     assert sunday.path == "approved"
     monday = ask(app, agent, "Is the bakery open on Monday mornings?")
     assert monday.path != "approved" and "we rest" not in monday.answer
+
+
+def test_an_active_student_answers_with_a_short_prompt_and_is_still_fact_checked(
+        app: Doppel, agent: Agent, fake_backend: FakeChatBackend) -> None:
+    """A distilled student sees only its short system prompt and the question (its adapter
+    named in the request), while the retrieved passages stay the grounding check's evidence."""
+    seen: list[str | None] = []
+    app.runtime.student_for = lambda a: (seen.append(a.slug), a.slug)[1]
+    fake_backend.script = ["The Country Sourdough costs $9.00."]
+    result = ask(app, agent, "How much is the country sourdough?")
+    system = fake_backend.calls[-1][0].content
+    assert "Passages" not in system and "You are the assistant of Corner Bakery." in system
+    assert seen == ["bakery"] and result.path == "generated"
+    assert result.prompt_tokens < 80
+
+    fake_backend.script = ["The Country Sourdough costs $3.00."]  # the student invents a price
+    result = ask(app, agent, "How much is the country sourdough?", thread="t2")
+    assert result.path == "extractive" and "$3.00" not in result.answer

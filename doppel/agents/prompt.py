@@ -154,3 +154,29 @@ def _truncate(text: str, backend: ChatBackend, tokens: int) -> str:
     while cut > 16 and backend.count_tokens(text[:cut]) > tokens:
         cut = int(cut * 0.85)
     return text[:cut]
+
+
+def student_system_prompt(spec: AgentSpec) -> str:
+    """The student's whole system prompt, for training and serving alike: it answers from what
+    it learnt, so no passages and no rules, only who it is, its tone and where to send people."""
+    lines = [f"You are the assistant of {spec.name}."]
+    if spec.voice is not None:
+        lines.append(f"Tone: {spec.voice.tone()}.")
+    elif spec.persona:
+        first = re.split(r"(?<=[.!?])\s", spec.persona.strip(), maxsplit=1)[0]
+        lines.append(" ".join(first.split()[:30]))
+    c = spec.contact
+    ways = [w for w in (c.phone, c.email) if w] or ([c.url] if c.url else [])
+    offer = " or ".join(ways) if ways else "to pass the question on to a person"
+    lines.append(f"If you don't know, say so and offer {offer}.")
+    return "\n".join(lines)
+
+
+def build_student_prompt(spec: AgentSpec, question: str, passages: Sequence[Passage],
+                         backend: ChatBackend) -> BuiltPrompt:
+    """A distilled student's prompt: its short system prompt and the question. The retrieved
+    passages are not shown to it (that is the point: a fraction of the prompt), but they stay
+    on the BuiltPrompt as the evidence the grounding check holds each answer sentence to."""
+    messages = [ChatMessage("system", student_system_prompt(spec)),
+                ChatMessage("user", question)]
+    return BuiltPrompt(messages, list(passages), 0, count_message_tokens(backend, messages))

@@ -39,7 +39,7 @@ from doppel.agents.grounding import (
     content_words,
     same_particulars,
 )
-from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, instructions
+from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, build_student_prompt, instructions
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
@@ -128,12 +128,16 @@ class AgentRuntime:
     def __init__(self, settings: Settings, index: KnowledgeIndex,
                  conversations: ConversationRepo,
                  backend_for: Callable[[AgentSpec], ChatBackend],
-                 shields: Shields | None = None) -> None:
+                 shields: Shields | None = None,
+                 student_for: Callable[[Agent], str | None] | None = None) -> None:
         self.settings = settings
         self.index = index
         self.conversations = conversations
         self.backend_for = backend_for
         self.shields = shields
+        # The adapter of the agent's active distilled student, if any: it answers with a short
+        # prompt (no passages), and the same grounding gate guards every sentence it writes.
+        self.student_for = student_for
 
     async def turn(self, agent: Agent, message: str, thread: str = "default",
                    params: GenerationParams | None = None) -> TurnResult:
@@ -249,10 +253,14 @@ class AgentRuntime:
             return
 
         backend = self.backend_for(agent.spec)
-        history = self.conversations.history(conversation_id, s.history_turns)
-        prompt = build_prompt(agent.spec, message, passages, history, backend,
-                              max_answer_tokens=s.max_answer_tokens,
-                              passage_budget=s.prompt_passage_tokens)
+        student = self.student_for(agent) if self.student_for is not None else None
+        if student is not None:
+            prompt = build_student_prompt(agent.spec, message, passages, backend)
+        else:
+            history = self.conversations.history(conversation_id, s.history_turns)
+            prompt = build_prompt(agent.spec, message, passages, history, backend,
+                                  max_answer_tokens=s.max_answer_tokens,
+                                  passage_budget=s.prompt_passage_tokens)
         evidence_texts = ([p.text for p in prompt.passages] + [p.heading for p in
                                                                 prompt.passages]
                           + spec_texts(agent.spec))
@@ -264,6 +272,8 @@ class AgentRuntime:
         params = params or GenerationParams(
             max_tokens=s.max_answer_tokens, temperature=s.temperature, top_p=s.top_p,
             repeat_penalty=s.repeat_penalty, seed=s.seed)
+        if student is not None:
+            params = dataclasses.replace(params, adapter=student)
         # A client may ask for more tokens than the context leaves after this prompt: give it
         # what fits (answers stop after a few sentences anyway) instead of failing the turn.
         room = backend.context_window - prompt.tokens - SAFETY_MARGIN
@@ -317,6 +327,7 @@ class AgentRuntime:
                 clock.marks["first_visible_ms"] = clock.since_start()
             return out
 
+        served: str | None = None  # the student adapter that actually answered, if any
         stream = cast(AsyncGenerator[StreamChunk, None], backend.stream(prompt.messages, params))
         try:
             async for chunk in stream:
@@ -326,6 +337,7 @@ class AgentRuntime:
                 pending += chunk.text
                 prompt_tokens = chunk.prompt_tokens or prompt_tokens
                 completion_tokens = chunk.completion_tokens or completion_tokens
+                served = chunk.adapter or served
                 while (m := _SENTENCE_BREAK.search(pending)) is not None:
                     sentence, pending = pending[:m.end()], pending[m.end():]
                     if not sentence.strip():
@@ -375,7 +387,8 @@ class AgentRuntime:
         grounding = verdict.to_dict() | {"best_similarity": round(best, 4)}
         yield TurnEvent("done", result=await self._record(
             agent, conversation_id, thread, message, answer, path, prompt.passages, grounding,
-            draft, prompt_tokens, completion_tokens, clock, backend.model_name, record))
+            draft, prompt_tokens, completion_tokens, clock,
+            backend.model_name + (f"+{served}" if served else ""), record))
 
     async def _record(self, agent: Agent, conversation_id: int, thread: str, message: str,
                       answer: str, path: AnswerPath, passages: list[Passage],

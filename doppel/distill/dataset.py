@@ -43,6 +43,7 @@ from doppel.agents.grounding import WEEKDAYS, Evidence, check, extract_facts, sa
 from doppel.agents.prompt import build_prompt, estimate_tokens, instructions
 from doppel.agents.repo import Agent
 from doppel.agents.runtime import AgentRuntime, dont_know, spec_texts
+from doppel.agents.prompt import student_system_prompt
 from doppel.agents.spec import AgentSpec
 from doppel.errors import ValidationError
 from doppel.models.base import ChatBackend, ChatMessage, GenerationParams, count_message_tokens
@@ -122,22 +123,6 @@ class Dataset:
 
     def split(self, name: Split) -> list[Example]:
         return [e for e in self.examples if e.split == name]
-
-
-def student_system_prompt(spec: AgentSpec) -> str:
-    """The student's whole system prompt, for training and serving alike: it answers from what
-    it learnt, so no passages and no rules, only who it is, its tone and where to send people."""
-    lines = [f"You are the assistant of {spec.name}."]
-    if spec.voice is not None:
-        lines.append(f"Tone: {spec.voice.tone()}.")
-    elif spec.persona:
-        first = re.split(r"(?<=[.!?])\s", spec.persona.strip(), maxsplit=1)[0]
-        lines.append(" ".join(first.split()[:30]))
-    c = spec.contact
-    ways = [w for w in (c.phone, c.email) if w] or ([c.url] if c.url else [])
-    offer = " or ".join(ways) if ways else "to pass the question on to a person"
-    lines.append(f"If you don't know, say so and offer {offer}.")
-    return "\n".join(lines)
 
 
 # --- question mining --------------------------------------------------------------------------

@@ -25,14 +25,16 @@ __all__ = [
 def _embedded(settings: Settings) -> ChatBackend:
     from doppel.models.embedded import shared_embedded_backend
 
-    return shared_embedded_backend(model_paths(settings).chat, settings.n_ctx, settings.n_threads)
+    return shared_embedded_backend(model_paths(settings).chat, settings.n_ctx, settings.n_threads,
+                                   max_loaded_adapters=settings.max_loaded_adapters)
 
 
 def _openai(settings: Settings) -> ChatBackend:
     from doppel.models.remote import OpenAICompatibleBackend
 
     return OpenAICompatibleBackend(settings.openai_base_url, settings.openai_model,
-                                   settings.openai_api_key, timeout_s=settings.openai_timeout_s)
+                                   settings.openai_api_key, timeout_s=settings.openai_timeout_s,
+                                   use_adapters=settings.openai_lora_adapters)
 
 
 BACKENDS.register(BackendFactory("embedded", _embedded,
