@@ -247,3 +247,32 @@ def test_remote_backend_names_the_adapter_as_model() -> None:
         assert asyncio.run(go(plain, "bakery", False)) is None
         assert [r["model"] for r in server.requests] == ["bakery", "bakery", "smollm2",
                                                          "smollm2"]
+
+
+@pytest.mark.model
+def test_two_agents_in_one_process_each_answer_with_their_own_student(
+        model_settings: Settings, ggufs: dict[str, Path], tmp_path: Path) -> None:
+    """Through the service and the runtime: each agent's turn is generated on its own
+    adapter over the one shared base; an agent whose adapter file is corrupt answers with the
+    base model."""
+    from doppel.agents.spec import AgentSpec
+    from doppel.service import Doppel
+
+    settings = model_settings.model_copy(update={"home": tmp_path / "home", "seed": 3,
+                                                 "min_relevance": 0.0, "shields": False})
+    app = Doppel(settings)
+    drafts, models = {}, {}
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + bytes(64))
+    for slug, gguf in (("bakery", ggufs["bakery"]), ("bikes", ggufs["bikes"]),
+                       ("broken", corrupt)):
+        agent = app.agents.create(AgentSpec(slug=slug, name=slug.title()))
+        app.ingestor.ingest_bytes(agent, b"# Hours\n\nWe are open every day from 8am to 6pm.\n",
+                                  "hours.md")
+        app.students.save(agent.id, tmp_path / slug, gguf, {}, passed=True)
+        result = asyncio.run(app.runtime.turn(agent, "When are you open?"))
+        drafts[slug], models[slug] = result.draft, result.model
+    assert models["bakery"].endswith("+bakery") and models["bikes"].endswith("+bikes")
+    assert "+" not in models["broken"]  # refused: the base model answered
+    assert drafts["bakery"] != drafts["bikes"]
+    app.close()
