@@ -458,7 +458,8 @@ def _dedupe(questions: list[_Question], app: Doppel, seen: set[str]) -> list[_Qu
 
 async def _build(app: Doppel, agent: Agent, seed: int, teacher_llm: ChatBackend | None,
                  heldout: float, max_per_chunk: int, chunk_ids: Collection[int] | None,
-                 min_examples: int, progress: Callable[[int, int], None] | None) -> Dataset:
+                 min_examples: int, progress: Callable[[int, int], None] | None,
+                 kept: tuple[str, ...] = KEPT_PATHS) -> Dataset:
     rng = random.Random(seed)
     spec = agent.spec
     chunks = [c for c in _chunks(app, agent) if chunk_ids is None or c.id in chunk_ids]
@@ -499,7 +500,7 @@ async def _build(app: Doppel, agent: Agent, seed: int, teacher_llm: ChatBackend 
         got = await teacher.answer(q.text, f"distill-{i}", q.prior)
         if progress is not None:
             progress(i + 1, total)
-        if got.path not in KEPT_PATHS or not got.text:
+        if got.path not in kept or not got.text:
             dropped[f"teacher:{got.path}"] += 1
             continue
         ids = list(dict.fromkeys([q.chunk.id, *got.chunk_ids]))
@@ -600,14 +601,15 @@ def _stats(examples: Sequence[Example], chunks: Sequence[_Chunk], held: set[int]
 def build_dataset(app: Doppel, agent: Agent, *, seed: int = 0,
                   teacher_llm: ChatBackend | None = None, heldout: float = 0.2,
                   max_per_chunk: int = 6, chunk_ids: Collection[int] | None = None,
-                  min_examples: int = MIN_EXAMPLES,
+                  min_examples: int = MIN_EXAMPLES, paths: Collection[str] = KEPT_PATHS,
                   progress: Callable[[int, int], None] | None = None) -> Dataset:
     """The agent's distillation dataset. Deterministic for a seed (with a deterministic
-    teacher); `chunk_ids` limits mining to some chunks (the teacher still sees them all)."""
+    teacher); `chunk_ids` limits mining to some chunks (the teacher still sees them all);
+    `paths` are the teacher's answer paths kept as targets."""
     if not 0 < heldout < 1:
         raise ValidationError("heldout must be between 0 and 1")
     return asyncio.run(_build(app, agent, seed, teacher_llm, heldout, max_per_chunk, chunk_ids,
-                              min_examples, progress))
+                              min_examples, progress, tuple(paths)))
 
 
 def save_jsonl(dataset: Dataset, path: Path | str) -> Path:

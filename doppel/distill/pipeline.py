@@ -70,7 +70,13 @@ def distill(app: Doppel, agent: Agent, *, seed: int = 0, fresh: bool = False,
         log(f"dataset: reusing {data_file} ({len(dataset.examples)} examples; --fresh rebuilds)")
     else:
         log("dataset: asking the teacher (the agent's own pipeline) about every passage…")
-        dataset = build_dataset(app, agent, seed=seed, max_per_chunk=max_per_chunk)
+        # The embedded 135M model as the pipeline's generator writes targets the grounding
+        # check cannot fully vet ("No, I don't." about an item on the menu): with it, only
+        # the owner's own words are targets (approved answers and quoted passages).
+        own_words = (agent.spec.model or app.settings.chat_backend) == "embedded"
+        dataset = build_dataset(app, agent, seed=seed, max_per_chunk=max_per_chunk,
+                                paths=("approved", "extractive") if own_words else
+                                ("approved", "generated", "extractive"))
         save_jsonl(dataset, data_file)
     train_set, heldout = dataset.split("train"), dataset.split("heldout")
     log(f"dataset: {len(train_set)} to train on, {len(heldout)} held out")
