@@ -73,6 +73,29 @@ def model_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def demo_snapshot(model_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the demo agent built on the real embedder, built once per run
+    (~45 s); tests copy it with `copy_demo` instead of building their own."""
+    import contextlib
+    import io
+
+    from doppel.demo import build_demo
+
+    home = tmp_path_factory.mktemp("demo-snapshot")
+    app = Doppel(model_settings.model_copy(update={"home": home}))
+    with contextlib.redirect_stdout(io.StringIO()):
+        build_demo(app)
+    app.db.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    app.close()
+    return home
+
+
+def copy_demo(snapshot: Path, target: Path) -> Path:
+    shutil.copytree(snapshot, target)
+    return target
+
+
 # --- the HTTP server -----------------------------------------------------------------------------
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from doppel.safety.pipeline import SELF_HARM_REPLY
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend, FakeEmbedder
 
-from .conftest import EXAMPLES, shared_models_dir
+from .conftest import EXAMPLES, copy_demo, shared_models_dir
 
 KINDS = {"fact", "paraphrase", "follow_up", "dont_know", "refusal", "greeting"}
 
@@ -185,16 +185,13 @@ def test_too_little_knowledge_is_a_clear_error(app: Doppel) -> None:
 
 
 @pytest.mark.model
-def test_real_pipeline_teaches_no_invented_fact(model_settings: Settings,
-                                                tmp_path_factory: pytest.TempPathFactory
-                                                ) -> None:
+def test_real_pipeline_teaches_no_invented_fact(model_settings: Settings, demo_snapshot: Path,
+                                                tmp_path: Path) -> None:
     """The real embedded model and MiniLM as the teacher, on a slice of the demo's chunks:
     no answer states a fact that the sources it cites do not contain."""
-    settings = model_settings.model_copy(update={"home": tmp_path_factory.mktemp("d"),
-                                                 "seed": 7})
+    settings = model_settings.model_copy(
+        update={"home": copy_demo(demo_snapshot, tmp_path / "home"), "seed": 7})
     app = Doppel(settings)
-    with contextlib.redirect_stdout(io.StringIO()):
-        build_demo(app)
     agent = app.agents.get(DEMO_SLUG)
     chunks = _chunk_texts(app)
     ids = sorted(chunks)[::12]  # every 12th chunk: FAQ, prices, pages and policies

@@ -13,16 +13,16 @@ from click.testing import CliRunner
 
 from doppel.cli import main
 from doppel.config import Settings
-from doppel.demo import DEMO_SLUG, build_demo
+from doppel.demo import DEMO_SLUG
 from doppel.service import Doppel
-from tests.conftest import shared_models_dir
+from tests.conftest import copy_demo, shared_models_dir
 
 
 @pytest.mark.model
-def test_export_runs_offline_in_a_fresh_directory(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", models_home=shared_models_dir())
+def test_export_runs_offline_in_a_fresh_directory(demo_snapshot: Path, tmp_path: Path) -> None:
+    settings = Settings(home=copy_demo(demo_snapshot, tmp_path / "home"),
+                        models_home=shared_models_dir())
     app = Doppel(settings)
-    build_demo(app)
     agent = app.agents.get(DEMO_SLUG)
     app.answers.add(agent.id, "Can I bring my parrot?", "Parrots are welcome on the patio.")
     other = app.agents.create(agent.spec.model_copy(update={"slug": "other", "name": "Other"}))
