@@ -89,6 +89,10 @@ class Report:
     passed: bool
     reasons: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    # Through the real turn (student answering, grounding gate on): answers shown to a user
+    # with an unsupported fact, and how the turns ended. None: not measured.
+    served_invented: int | None = None
+    served_paths: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -210,7 +214,12 @@ def write_report(report: Report, out_dir: Path, *, title: str,
         f"| answer similarity to the teacher (MiniLM cosine) | {r.similarity:.2f} | 1.00 | — |",
         f"| prompt tokens per turn | {r.student_prompt_tokens:.0f} | "
         f"{r.teacher_prompt_tokens:.0f} | teacher ÷ student = {r.prompt_ratio:.1f}× (≥ 5×) |",
-        f"| generated tokens/s | {r.tokens_per_s:.1f} | — | — |", "",
+        f"| generated tokens/s | {r.tokens_per_s:.1f} | — | — |",
+        *([f"| **served** (real turns, grounding gate on): answers shown with an unsupported "
+           f"fact | {r.served_invented} | 0 | 0 |",
+           "| served answer paths | " + ", ".join(f"{k} {v}" for k, v in
+                                                  sorted(r.served_paths.items()))
+           + " | — | — |"] if r.served_invented is not None else []), "",
     ]
     if train:
         lines += ["## Training", "", "![loss](loss.png)", "",

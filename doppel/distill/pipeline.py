@@ -95,6 +95,7 @@ def distill(app: Doppel, agent: Agent, *, seed: int = 0, fresh: bool = False,
                   "examples/s": round(result.examples_per_s, 2),
                   "peak RSS (MB)": round(result.peak_rss_mb),
                   "train examples": len(train_set), "held-out examples": len(heldout)}
+    report.served_invented, report.served_paths = served_check(app, agent, heldout, gguf)
     write_report(report, folder, title=f"Student of {agent.spec.name}", train=train_info)
     student = StudentRepo(app.db, app.settings.home).save(
         agent.id, folder, gguf, report.to_dict() | {"train": train_info}, report.passed)
@@ -141,3 +142,45 @@ def _evaluate(app: Doppel, agent: Agent, heldout: list[Example], gguf: Path, sys
                         embed=app.embedder.embed, thresholds=thresholds)
     finally:
         inner.unregister_adapter(name)
+
+
+def served_check(app: Doppel, agent: Agent, heldout: list[Example],
+                 gguf: Path) -> tuple[int, dict[str, int]]:
+    """The held-out questions through the real turn with the student answering: how many
+    answers a user would see with a fact the agent's content does not support (the target is
+    none: the grounding gate stands between the student and the user), and the answer paths."""
+    import asyncio
+
+    from doppel.agents.grounding import check
+
+    from doppel.models.embedded import EmbeddedBackend
+
+    name = f"distill-served-{agent.slug}"
+    backend = app.backend_for(agent.spec)
+    inner = getattr(backend, "inner", backend)
+    if not isinstance(inner, EmbeddedBackend):
+        raise ConfigError("checking a student needs the embedded backend (llama.cpp)")
+    inner.register_adapter(name, gguf)
+    runtime = app.runtime
+    previous = runtime.student_for
+    runtime.student_for = lambda a: name if a.id == agent.id else None
+    rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
+                                    (agent.id,)).fetchall()
+    evidence = Evidence([r[0] for r in rows] + spec_texts(agent.spec))
+    invented, paths = 0, dict[str, int]()
+    try:
+        for i, example in enumerate(heldout):
+            if example.kind not in ("fact", "paraphrase", "follow_up"):
+                continue
+            result = asyncio.run(runtime.turn(agent, example.question,
+                                              thread=f"distill-check-{i}"))
+            paths[result.path] = paths.get(result.path, 0) + 1
+            invented += not check(result.answer, evidence, example.question).grounded
+    finally:
+        runtime.student_for = previous
+        inner.unregister_adapter(name)
+        # The check's turns are not customers' conversations.
+        with app.db.transaction() as tx:
+            tx.execute("DELETE FROM conversations WHERE agent_id = ? AND thread LIKE "
+                       "'distill-check-%'", (agent.id,))
+    return invented, paths
