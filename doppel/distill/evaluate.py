@@ -33,8 +33,11 @@ import numpy as np
 from doppel.agents.grounding import Evidence, check, extract_facts
 
 CHECKED = ("money", "number", "time", "weekday", "date", "phone", "email", "url")
+# Out of scope, declining is right whether it says "I don't know" or "I can't help with that"
+# (as long as nothing is invented): both send the customer elsewhere.
 _DONT_KNOW = re.compile(r"\b(don'?t know|do not know|not sure|no information|can'?t find|"
-                        r"isn'?t in|reach|contact|call|e-?mail)\b", re.I)
+                        r"isn'?t in|reach|contact|call|e-?mail|can'?t help|cannot help|"
+                        r"can'?t do that|i can help with our)\b", re.I)
 _REFUSAL = re.compile(r"\b(can'?t help|cannot help|won'?t help|not able to help|can'?t assist|"
                       r"sorry)\b", re.I)
 

@@ -91,9 +91,12 @@ def distill(app: Doppel, agent: Agent, *, seed: int = 0, fresh: bool = False,
     gguf = to_gguf_lora(result.adapter_dir, student_dir, folder / "adapter.gguf",
                         converter=converter_dir(app.settings))
     report = _evaluate(app, agent, heldout, gguf, system, thresholds)
-    train_info = {"steps": result.steps, "seconds": round(result.seconds),
-                  "examples/s": round(result.examples_per_s, 2),
-                  "peak RSS (MB)": round(result.peak_rss_mb),
+    # A resumed run reports only its own part; the training's total time is in its report.
+    total_s = float(result.report.get("seconds_total", result.seconds))
+    train_info = {"steps": result.steps, "seconds (all sessions)": round(total_s),
+                  "examples/s": round(len(train_set) * train_config.epochs / total_s, 2)
+                  if total_s else 0.0,
+                  "peak RSS of the last session (MB)": round(result.peak_rss_mb),
                   "train examples": len(train_set), "held-out examples": len(heldout)}
     report.served_invented, report.served_paths = served_check(app, agent, heldout, gguf)
     write_report(report, folder, title=f"Student of {agent.spec.name}", train=train_info)
