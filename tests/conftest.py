@@ -141,9 +141,11 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
                                     "(`make browser` installs Debian's package)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's headless Chromium driven by Playwright (no browser download), one per run."""
+    """Debian's headless Chromium driven by Playwright (no browser download), per module:
+    Playwright's sync API keeps an event loop running in the main thread while it is open, so
+    it must be closed before other modules call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
