@@ -34,6 +34,7 @@ from doppel.distill.evaluate import (
 from doppel.distill.students import Student, StudentRepo
 from doppel.distill.student import prepare_student
 from doppel.errors import BackendError, ConfigError
+from doppel.models.embedded import EmbeddedBackend
 from doppel.models.base import ChatMessage, GenerationParams
 from doppel.service import Doppel
 
@@ -109,12 +110,7 @@ def distill(app: Doppel, agent: Agent, *, seed: int = 0, fresh: bool = False,
 def _evaluate(app: Doppel, agent: Agent, heldout: list[Example], gguf: Path, system: str,
               thresholds: Thresholds | None) -> Report:
     """The served student: the GGUF adapter on the embedded base, short prompt, greedy."""
-    from doppel.models.embedded import EmbeddedBackend
-
-    backend = app.backend_for(agent.spec)
-    inner = getattr(backend, "inner", backend)  # the queue wrapper, when the server made one
-    if not isinstance(inner, EmbeddedBackend):
-        raise ConfigError("evaluating a student needs the embedded backend (llama.cpp)")
+    inner = _embedded(app, agent)
     name = f"distill-eval-{agent.slug}"
     try:
         inner.register_adapter(name, gguf)
@@ -135,9 +131,7 @@ def _evaluate(app: Doppel, agent: Agent, heldout: list[Example], gguf: Path, sys
         return StudentAnswer(result.text.strip(), result.prompt_tokens,
                              result.completion_tokens, time.perf_counter() - started)
 
-    rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
-                                    (agent.id,)).fetchall()
-    evidence = Evidence([r[0] for r in rows] + spec_texts(agent.spec))
+    evidence = _content(app, agent)
     try:
         return evaluate(heldout, student, evidence,
                         teacher_prompt_tokens=[e.teacher_prompt_tokens for e in heldout
@@ -156,20 +150,13 @@ def served_check(app: Doppel, agent: Agent, heldout: list[Example],
 
     from doppel.agents.grounding import check
 
-    from doppel.models.embedded import EmbeddedBackend
-
     name = f"distill-served-{agent.slug}"
-    backend = app.backend_for(agent.spec)
-    inner = getattr(backend, "inner", backend)
-    if not isinstance(inner, EmbeddedBackend):
-        raise ConfigError("checking a student needs the embedded backend (llama.cpp)")
+    inner = _embedded(app, agent)
     inner.register_adapter(name, gguf)
     runtime = app.runtime
     previous = runtime.student_for
     runtime.student_for = lambda a: name if a.id == agent.id else None
-    rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
-                                    (agent.id,)).fetchall()
-    evidence = Evidence([r[0] for r in rows] + spec_texts(agent.spec))
+    evidence = _content(app, agent)
     invented, paths = 0, dict[str, int]()
     try:
         for i, example in enumerate(heldout):
@@ -187,3 +174,21 @@ def served_check(app: Doppel, agent: Agent, heldout: list[Example],
             tx.execute("DELETE FROM conversations WHERE agent_id = ? AND thread LIKE "
                        "'distill-check-%'", (agent.id,))
     return invented, paths
+
+
+def _embedded(app: Doppel, agent: Agent) -> EmbeddedBackend:
+    """The agent's llama.cpp backend (under the server's queue when there is one)."""
+    from doppel.models.embedded import EmbeddedBackend
+
+    backend = app.backend_for(agent.spec)
+    inner = getattr(backend, "inner", backend)
+    if not isinstance(inner, EmbeddedBackend):
+        raise ConfigError("evaluating a student needs the embedded backend (llama.cpp)")
+    return inner
+
+
+def _content(app: Doppel, agent: Agent) -> Evidence:
+    """Everything the agent may state: all its passages and its spec."""
+    rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
+                                    (agent.id,)).fetchall()
+    return Evidence([r[0] for r in rows] + spec_texts(agent.spec))
