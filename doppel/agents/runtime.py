@@ -6,14 +6,18 @@ Paths a turn can take (recorded with it):
 - ``generated``:  the model's draft passed the grounding check.
 - ``extractive``: the draft stated something the agent's content does not support; the user
                   gets a quote of the best passage, with its citation, instead.
-- ``dont_know``:  nothing relevant was retrieved; the agent says so and offers a human.
+- ``dont_know``:  nothing relevant was retrieved, or what was asked is private (a password in
+                  a staff note, a subject the owner's rules forbid); the agent says so and
+                  offers a human.
 - ``refused``:    an input shield blocked the message (harmful request, prompt injection, an
                   owner's rule); the agent declines in its own voice. Still recorded.
 
 Shields wrap the turn (doppel.safety): the input shields start first and run concurrently with
 retrieval, and nothing is shown before they have passed; every generated sentence passes the
 output shields (private data redacted, competitor praise and instruction leaks blocked) together
-with the grounding check.
+with the grounding check, and so does every sentence of a quote. Private lines (secrets, and
+subjects the owner's rules forbid: doppel.safety.private) are withheld from the passages before
+anything sees them: the prompt, the grounding evidence, quotes and citations.
 
 Streaming is sentence-gated: the draft is checked sentence by sentence as it is generated and
 a sentence reaches the user only once it has passed. On the first failing sentence generation
@@ -50,6 +54,7 @@ from doppel.models.queue import CURRENT_AGENT
 from doppel.safety import ShieldReport, Shields, refusal, rewritten
 from doppel.safety.injection import neutralise
 from doppel.safety.pii import published
+from doppel.safety.private import PrivateLine, asks_about, private_line, rule_subjects, withhold
 
 AnswerPath = Literal["approved", "generated", "extractive", "dont_know", "refused"]
 MAX_MESSAGE_CHARS = 4000
@@ -221,6 +226,11 @@ class AgentRuntime:
             return approved, found
 
         approved, passages = await asyncio.to_thread(look_up)
+        subjects = rule_subjects(agent.spec.rules)
+        # An approved answer is the owner's own, but their rules still win over it.
+        if approved is not None and subjects and private_line(approved.answer, subjects,
+                                                              secrets=False):
+            approved = None
         if (blocked := await screened()) is not None:
             answer = refusal(agent.spec, blocked)
             yield TurnEvent("delta", answer)
@@ -233,6 +243,9 @@ class AgentRuntime:
         # evidence or a quote.
         passages = [dataclasses.replace(p, text=neutralise(p.text, p.flags), flags=[])
                     if p.flags else p for p in passages]
+        passages, withheld = _withhold_private(passages, subjects)
+        if withheld:
+            record["private"] = [{"kind": w.kind, "reason": w.reason} for w in withheld]
         if approved is not None and approved.similarity >= s.approved_threshold:
             yield TurnEvent("delta", approved.answer)
             yield TurnEvent("done", result=await self._record(
@@ -243,6 +256,15 @@ class AgentRuntime:
             return
 
         best = max((p.similarity for p in passages), default=0.0)
+        if withheld and asks_about(message, withheld):
+            # What was asked is exactly what must not be said: no quote of the lines around it.
+            answer = dont_know(agent.spec, private=True)
+            yield TurnEvent("delta", answer)
+            yield TurnEvent("done", result=await self._record(
+                agent, conversation_id, thread, message, answer, "dont_know", [],
+                {"private": sorted({w.reason for w in withheld})}, None, 0, 0, clock, "",
+                record))
+            return
         if best < s.min_relevance:
             answer = dont_know(agent.spec)
             yield TurnEvent("delta", answer)
@@ -300,6 +322,8 @@ class AgentRuntime:
             v = check(sentence, evidence, message)
             grounding_ms += (time.perf_counter() - started) * 1000
             verdict = verdict.merge(v)
+            if v.grounded and private_line(sentence, subjects):
+                return None
             if not v.grounded or shields is None:
                 return sentence if v.grounded else None
             started = time.perf_counter()
@@ -380,7 +404,12 @@ class AgentRuntime:
             verdict.unsupported.append("no verifiable fact in the answer")
         if failed or not spoken or unverified:
             path = "extractive"
-            quote = extractive_answer(message, prompt.passages or passages)
+            quote = await self._screened_quote(agent, message, prompt.passages or passages,
+                                               owner_published, fixed_prompt, output_reports)
+            if quote is None:  # every line of it was blocked by an output shield
+                path, quote = "dont_know", dont_know(agent.spec)
+            if output_reports:
+                record["output"] = output_reports
             tail = ("\n\n" if spoken else "") + quote
             answer = ("".join(released) + tail).strip()
             yield TurnEvent("delta", tail)
@@ -389,6 +418,35 @@ class AgentRuntime:
             agent, conversation_id, thread, message, answer, path, prompt.passages, grounding,
             draft, prompt_tokens, completion_tokens, clock,
             backend.model_name + (f"+{served}" if served else ""), record))
+
+    async def _screened_quote(self, agent: Agent, message: str, passages: list[Passage],
+                              owner_published: list[str], fixed_prompt: str,
+                              reports: list[dict[str, Any]]) -> str | None:
+        """The extractive quote after the output shields, line by line, as a generated
+        answer would pass them: a third party's e-mail is redacted, a competitor's praise or a
+        recited instruction is left out. None when nothing of it may be shown."""
+        policy = agent.spec.shields
+        if self.shields is None or not policy.enabled or not passages:
+            return extractive_answer(message, passages)
+        shields = self.shields
+        shown: list[Passage] = []
+        for passage in passages[:1]:  # the quote comes from the best passage
+            kept: list[str] = []
+            for unit in _QUOTE_UNIT.split(passage.text):
+                if not unit.strip():
+                    kept.append(unit)
+                    continue
+                report = await shields.check_output(
+                    policy, unit, question=message, evidence=owner_published,
+                    instructions=fixed_prompt, agent_name=agent.spec.name)
+                if report.action != "allow":
+                    reports.append({"quote": True} | report.to_dict())
+                if not report.blocked:
+                    kept.append(rewritten(report, unit))
+            text = "".join(kept).strip()
+            if text:
+                shown.append(dataclasses.replace(passage, text=text))
+        return extractive_answer(message, shown) if shown else None
 
     async def _record(self, agent: Agent, conversation_id: int, thread: str, message: str,
                       answer: str, path: AnswerPath, passages: list[Passage],
@@ -441,15 +499,37 @@ def spec_texts(spec: AgentSpec) -> list[str]:
             c.name, c.email, c.phone, c.url, c.hours, *voice]
 
 
-def dont_know(spec: AgentSpec) -> str:
+def _withhold_private(passages: list[Passage], subjects: list[Any]
+                      ) -> tuple[list[Passage], list[PrivateLine]]:
+    """Passages without their private lines; a passage that was nothing else is dropped."""
+    kept: list[Passage] = []
+    withheld: list[PrivateLine] = []
+    for p in passages:
+        text, lines = withhold(p.text, subjects)
+        if lines:
+            withheld.extend(lines)
+            if not text.strip():
+                continue
+            p = dataclasses.replace(p, text=text)
+        kept.append(p)
+    return kept, withheld
+
+
+# Units a quote is screened in: lines, and sentences within them (separators kept).
+_QUOTE_UNIT = re.compile(r"(\n+|(?<=[.!?])\s+)")
+
+
+def dont_know(spec: AgentSpec, *, private: bool = False) -> str:
     contact = spec.contact
     who = contact.name or f"the {spec.name} team"
     ways = [w for w in (contact.phone, contact.email) if w]
     reach = (f" You can reach {who} at {' or '.join(ways)}" if ways else
              f" You can reach {who} at {contact.url}" if contact.url else "")
     when = f" ({contact.hours})" if contact.hours and reach else ""
-    return (f"Sorry, I don't know that — it isn't in {spec.name}'s information, and I'd rather "
-            f"not guess.{reach}{when}"
+    opening = ("Sorry, that isn't something I can share here." if private else
+               f"Sorry, I don't know that — it isn't in {spec.name}'s information, and I'd "
+               f"rather not guess.")
+    return (f"{opening}{reach}{when}"
             f"{'.' if reach else ' I can pass your question on to a person.'}")
 
 

@@ -191,7 +191,9 @@ def ensure(wheelhouse: Path, python: str, flavor: Flavor) -> None:
     # would keep an installed llama-cpp-python of the same version.
     subprocess.run([python, "-m", "pip", "uninstall", "-q", "-y", "llama-cpp-python"],
                    check=False, capture_output=True)
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-cache-dir", str(wheel)],
+    # --no-deps: its dependencies (numpy, jinja2, diskcache...) are pinned in requirements/.
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-cache-dir", "--no-deps",
+                    str(wheel)],
                    check=True)
     marker.write_text(json.dumps({"key": flavor.key, "flavor": flavor.name,
                                   "wheel": wheel.name}, indent=1))
