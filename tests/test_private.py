@@ -145,3 +145,16 @@ def test_an_approved_answer_that_breaks_a_rule_is_not_used(private_app: Doppel,
     fake_backend.script = ["Let me check that for you."]
     answer, extra, _ = _ask(private_server, "What is the wifi password?")
     assert "croissant42" not in answer and extra["path"] != "approved"
+
+
+def test_the_owner_sees_private_lines_masked_after_an_import(private_app: Doppel) -> None:
+    from doppel.knowledge.facts import facts_found
+
+    agent = private_app.agents.get("bakery")
+    found = facts_found(private_app.db, agent.id, rules=agent.spec.rules)
+    lines = {f.line: f for f in found.private}
+    assert any("Alarm code:" in line for line in lines), lines
+    assert any("wifi password" in line for line in lines), lines
+    assert not any(secret in repr(found) for secret in SECRETS)
+    # a private line is never listed as a fact the agent states
+    assert not any("4471" in f.line for f in [*found.prices, *found.hours, *found.contacts])

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from doppel.agents.grounding import extract_facts
+from doppel.safety.private import mask, private_line, rule_subjects
 from doppel.store.db import Database
 
 _HOURS_WORDS = re.compile(r"\b(open|opens|opening|close|closes|closed|hours|daily|weekdays?|"
@@ -21,7 +22,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|;\s+")
 
 @dataclass
 class FoundFact:
-    kind: str     # price | hours | email | phone | url
+    kind: str     # price | hours | email | phone | url | secret | rule
     value: str    # the fact as written ("$5.25", "hello@bakery.example")
     line: str     # the sentence or record it appears in
     source: str   # the document it comes from
@@ -32,18 +33,25 @@ class FactsFound:
     prices: list[FoundFact] = field(default_factory=list)
     hours: list[FoundFact] = field(default_factory=list)
     contacts: list[FoundFact] = field(default_factory=list)
+    # Lines the agent withholds from customers (a password, a door code, a subject the owner's
+    # rules forbid), shown masked so the owner notices a staff note uploaded by mistake.
+    private: list[FoundFact] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.prices or self.hours or self.contacts)
+        return not (self.prices or self.hours or self.contacts or self.private)
 
 
 def _lines(text: str) -> list[str]:
     return [ln.strip() for ln in _SENTENCE.split(text) if ln and ln.strip()]
 
 
-def facts_found(db: Database, agent_id: int, limit: int = 30) -> FactsFound:
-    """Prices, hours and contacts in the agent's chunks, deduplicated, at most `limit` each."""
+def facts_found(db: Database, agent_id: int, limit: int = 30,
+                rules: list[str] | tuple[str, ...] = ()) -> FactsFound:
+    """Prices, hours, contacts and private lines in the agent's chunks, deduplicated, at most
+    `limit` each. `rules` are the agent's own rules: lines about a subject they forbid are
+    private too."""
+    subjects = rule_subjects(rules)
     rows = db.connect().execute(
         "SELECT c.text, d.source FROM chunks c JOIN documents d ON d.id = c.document_id "
         "WHERE c.agent_id = ? ORDER BY d.source, c.ord", (agent_id,)).fetchall()
@@ -58,6 +66,12 @@ def facts_found(db: Database, agent_id: int, limit: int = 30) -> FactsFound:
 
     for row in rows:
         for line in _lines(str(row["text"])):
+            withheld = private_line(line, subjects)
+            if withheld is not None:
+                shown = mask(withheld)
+                add(found.private, FoundFact(withheld.kind, withheld.reason, shown[:160],
+                                             row["source"]), shown.lower())
+                continue  # never listed as a fact the agent states
             facts = extract_facts(line, names=False)
             kinds = {f.kind for f in facts}
             short = line if len(line) <= 160 else line[:157] + "…"

@@ -174,9 +174,8 @@ def asks_about(question: str, withheld: Sequence[PrivateLine]) -> bool:
 
 
 def mask(line: PrivateLine) -> str:
-    """The line as the owner's review shows it: the secret's value hidden."""
-    if line.kind != "secret":
-        return line.line.strip()
+    """The line as the owner's review shows it: a secret's value hidden (a line withheld by a
+    rule may hold one too)."""
     text = _TOKEN.sub("••••••", line.line)
     match = _SECRET_VALUE.search(text)
     # Everything after the secret's name goes: "Login: admin / hunter2" has two values.
