@@ -18,7 +18,7 @@ import click
 from doppel.agents.runtime import TurnResult
 from doppel.agents.spec import SLUG, AgentSpec, slugify
 from doppel.config import Settings, describe_settings
-from doppel.errors import DoppelError
+from doppel.errors import ConfigError, DoppelError
 from doppel.knowledge.ingest import FileReport, IngestReport, collect_files, strip_saved_site
 from doppel.service import Doppel
 
@@ -69,14 +69,24 @@ def init(ctx: click.Context, quiet: bool) -> None:
     """Prepare the data directory and the embedded models (once; fast afterwards)."""
     from doppel.models.prepare import is_prepared, prepare_models
 
+    from doppel.models.llamabuild import installed_build
+
     settings: Settings = ctx.obj.get("settings") or Settings()
     was_ready = is_prepared(settings)
+    # An AMX build segfaults at the first token on CPUs that have AMX (../shared/MODELS.md):
+    # refuse it here, every time, rather than let `make run` crash at the first answer.
+    build = installed_build()
+    if build.has_amx:
+        raise ConfigError("the installed llama.cpp build has AMX, which crashes on this kind of "
+                          "CPU; rebuild it portably with `make llama` "
+                          f"(llama.cpp reports: {build.summary()})")
     paths = prepare_models(settings, log=(lambda m: None) if quiet else click.echo)
     app = _app(ctx)
     if not (quiet and was_ready):
         click.echo(f"data directory: {settings.home}")
         click.echo(f"database:       {app.db.path} (schema v{app.db.schema_version()})")
         click.echo(f"chat model:     {paths.chat}")
+        click.echo(f"llama.cpp:      {build.summary()}")
         click.echo(f"embedder:       {paths.embedder_onnx}")
     # The safety classifier is trained here, once, so the first chat does not wait for it.
     from doppel.safety.classifier import load_or_train, weights_path
