@@ -473,6 +473,8 @@ def agents_assign(ctx: click.Context, agent: str, owner: str) -> None:
 @handle_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the OpenAI-compatible API, the owner API and the public chat pages."""
+    import os
+
     import uvicorn
 
     from doppel.serve import create_app
@@ -480,6 +482,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     app = _app(ctx)
     host = host or app.settings.host
     port = port or app.settings.port
+    # The app checks Host against the address it really listens on (DOPPEL_ALLOWED_HOSTS).
+    app.settings.host, app.settings.port = host, port
     if workers > 1 and app.settings.chat_backend == "embedded":
         _fail("--workers > 1 needs a remote model backend (DOPPEL_CHAT_BACKEND=openai): the "
               "embedded model already uses every core for one generation at a time")
@@ -489,11 +493,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
         click.echo(f"  chat page: http://{host}:{port}/a/{slug}")
     # uvloop and httptools are used when installed (they are, by `make`).
     if workers > 1:
+        # Worker processes build their Settings from the environment.
+        os.environ["DOPPEL_HOST"], os.environ["DOPPEL_PORT"] = host, str(port)
         uvicorn.run("doppel.serve.app:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=False)
+                    workers=workers, log_level="warning", access_log=False,
+                    proxy_headers=False)  # DOPPEL_TRUSTED_PROXIES decides, in the app
     else:
         uvicorn.run(create_app(doppel=app), host=host, port=port, log_level="warning",
-                    access_log=False)
+                    access_log=False, proxy_headers=False)
 
 
 # --- chat -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Self
 
+import asyncio
 import hashlib
 import json
 import re
@@ -38,10 +39,13 @@ class FakeChatBackend:
     name = "fake"
 
     def __init__(self, script: Script = ("I can help with that.",), *,
-                 context_window: int = 2048) -> None:
+                 context_window: int = 2048, delay: float = 0.0) -> None:
         self.script = script
         self.calls: list[list[ChatMessage]] = []
         self._context_window = context_window
+        # Seconds before each streamed piece (and before a plain answer): a slow model, for
+        # tests of queueing and of abandoned requests.
+        self.delay = delay
 
     @property
     def model_name(self) -> str:
@@ -63,6 +67,8 @@ class FakeChatBackend:
 
     async def chat(self, messages: Sequence[ChatMessage], params: GenerationParams) -> ChatResult:
         text = self._answer(messages)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         prompt = sum(self.count_tokens(m.content) for m in messages)
         return ChatResult(text, prompt, self.count_tokens(text), "stop", self.model_name)
 
@@ -71,6 +77,8 @@ class FakeChatBackend:
         text = self._answer(messages)
         pieces = re.findall(r"\S+\s*|\s+", text)
         for piece in pieces:
+            if self.delay:
+                await asyncio.sleep(self.delay)
             yield StreamChunk(piece)
         yield StreamChunk("", "stop", sum(self.count_tokens(m.content) for m in messages),
                           len(pieces))
@@ -281,7 +289,7 @@ class FakeLlamaGuardServer(_LocalHTTPServer):
     only categories the prompt lists (so exclusions and custom categories are observable)::
 
         with FakeLlamaGuardServer({"S1": ["stab"], "politics": ["vote for"]}) as guard:
-            LlamaGuardEndpoint(base_url=guard.base_url)
+            Settings(llamaguard_endpoints={"default": GuardEndpoint(base_url=guard.base_url)})
 
     Serves /v1/completions (the prompt as sent) and /v1/chat/completions (rendered as the stock
     Llama Guard 3 chat template does: S1..S14, no room for exclusions or custom categories).

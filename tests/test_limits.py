@@ -88,3 +88,89 @@ def test_rate_limiter_memory_is_bounded() -> None:
     for i in range(1000):
         limiter.check(f"ip-{i}", now=0.0)
     assert len(limiter._buckets) == 100
+
+
+def test_failure_throttle_refuses_past_the_limit_until_the_window_passes() -> None:
+    from doppel.serve.limits import FailureThrottle
+
+    throttle = FailureThrottle(per_minute=3)
+    for t in (0.0, 1.0, 2.0):
+        assert throttle.retry_after("10.0.0.1", now=t) == 0
+        throttle.failed("10.0.0.1", now=t)
+    assert throttle.retry_after("10.0.0.1", now=2.5) == 58  # the first failure ages out at 60
+    assert throttle.retry_after("10.0.0.2", now=2.5) == 0  # per address
+    assert throttle.retry_after("10.0.0.1", now=59.9) == 1
+    assert throttle.retry_after("10.0.0.1", now=60.0) == 0  # one more try, a minute on
+    throttle.failed("10.0.0.1", now=60.0)
+    assert throttle.retry_after("10.0.0.1", now=60.5) >= 1
+
+
+def test_failure_throttle_memory_is_bounded() -> None:
+    from doppel.serve.limits import FailureThrottle
+
+    throttle = FailureThrottle(per_minute=3, max_keys=50)
+    for i in range(500):
+        throttle.failed(f"ip-{i}", now=0.0)
+    assert len(throttle._failures) == 50
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "trusted", "client"), [
+    ("203.0.113.5", "1.2.3.4", "", "203.0.113.5"),  # nothing trusted: the header is ignored
+    ("203.0.113.5", "1.2.3.4", "10.0.0.0/8", "203.0.113.5"),  # the peer is no proxy of ours
+    ("10.0.0.2", "1.2.3.4", "10.0.0.0/8", "1.2.3.4"),
+    ("10.0.0.2", "6.6.6.6, 1.2.3.4", "10.0.0.0/8", "1.2.3.4"),  # the left part is the client's
+    ("10.0.0.2", "6.6.6.6, 1.2.3.4, 10.0.0.9", "10.0.0.0/8", "1.2.3.4"),  # two proxies deep
+    ("10.0.0.2", "10.0.0.7, 10.0.0.9", "10.0.0.0/8", "10.0.0.7"),  # all proxies: the first
+    ("10.0.0.2", None, "10.0.0.0/8", "10.0.0.2"),
+    ("10.0.0.2", " , ", "10.0.0.0/8", "10.0.0.2"),
+    ("10.0.0.2", "1.2.3.4:5678", "10.0.0.0/8", "1.2.3.4"),
+    ("10.0.0.2", "[2001:db8::1]:443", "10.0.0.0/8", "2001:db8::1"),
+    ("10.0.0.2", "not-an-address", "10.0.0.0/8", "10.0.0.2"),  # garbage: the proxy itself
+    ("::1", "1.2.3.4", "127.0.0.1,::1", "1.2.3.4"),
+])
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies(
+        peer: str, forwarded: str | None, trusted: str, client: str) -> None:
+    from doppel.serve.security import client_address, parse_networks
+
+    assert client_address(peer, forwarded, parse_networks(trusted)) == client
+
+
+def test_anonymous_ipv6_clients_are_limited_by_their_64() -> None:
+    from doppel.serve.limits import address_bucket
+
+    assert address_bucket("2001:db8:1:2:aaaa::1") == address_bucket("2001:db8:1:2:bbbb::9")
+    assert address_bucket("2001:db8:1:3::1") != address_bucket("2001:db8:1:2::1")
+    assert address_bucket("192.0.2.7") == "192.0.2.7"
+    assert address_bucket("unknown") == "unknown"
+
+
+@pytest.mark.parametrize(("header", "name"), [
+    ("Example.COM", "example.com"), ("example.com:8080", "example.com"),
+    ("localhost.", "localhost"), ("[::1]:8080", "::1"), ("[::1]", "::1"),
+    ("127.0.0.1:80", "127.0.0.1"), ("", ""), ("[::1", ""),
+])
+def test_host_names_are_compared_without_port_case_or_trailing_dot(header: str,
+                                                                    name: str) -> None:
+    from doppel.serve.security import host_name
+
+    assert host_name(header) == name
+
+
+@pytest.mark.parametrize(("values", "allowed"), [
+    ({}, {"localhost", "127.0.0.1", "::1"}),
+    ({"host": "::1"}, {"localhost", "127.0.0.1", "::1"}),
+    ({"host": "localhost", "public_url": "https://chat.shop.example"},
+     {"localhost", "127.0.0.1", "::1", "chat.shop.example"}),
+    ({"host": "0.0.0.0"}, None), ({"host": "::"}, None),
+    ({"host": "0.0.0.0", "public_url": "https://chat.shop.example"}, None),
+    ({"host": "192.168.1.20"}, {"192.168.1.20"}),
+    ({"host": "192.168.1.20", "public_url": "http://shop.lan:8080"}, {"192.168.1.20", "shop.lan"}),
+    ({"allowed_hosts": "A.example, b.example ,", "host": "0.0.0.0"}, {"a.example", "b.example"}),
+])
+def test_allowed_hosts_follow_the_setting(tmp_path: object, values: dict[str, str],
+                                          allowed: set[str] | None) -> None:
+    from doppel.config import Settings
+    from doppel.serve.security import allowed_hosts
+
+    settings = Settings(home=tmp_path, **values)  # type: ignore[arg-type]
+    assert allowed_hosts(settings) == (None if allowed is None else frozenset(allowed))

@@ -17,8 +17,13 @@ from doppel import __version__
 from doppel.config import Settings
 from doppel.serve import console, openai_api, owner_api, web
 from doppel.serve.errors import install_error_handlers
-from doppel.serve.limits import BodyLimitMiddleware, RateLimiter
+from doppel.serve.limits import BodyLimitMiddleware, FailureThrottle, RateLimiter
 from doppel.serve.metrics import Metrics, MetricsMiddleware
+from doppel.serve.security import (
+    ClientAddressMiddleware,
+    HostCheckMiddleware,
+    SecurityHeadersMiddleware,
+)
 from doppel.service import Doppel
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,8 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     app.state.metrics = metrics
     app.state.limits = {"key": RateLimiter(service.settings.rate_per_key_per_minute),
                         "user": RateLimiter(service.settings.rate_per_user_per_minute)}
+    # Failed console sign-ins and bad API keys, per client address (see auth.py).
+    app.state.auth_failures = FailureThrottle(service.settings.auth_failures_per_minute)
     install_error_handlers(app)
     app.include_router(openai_api.router)
     app.include_router(owner_api.router)
@@ -88,6 +95,11 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     app.add_middleware(BodyLimitMiddleware, default=s.max_request_bytes,
                        uploads=s.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Added last = run first: the client's real address for everything below; then the Host
+    # check, before any route; outermost, the headers every response carries (a 400 too).
+    app.add_middleware(ClientAddressMiddleware, trusted=s.trusted_proxies)
+    app.add_middleware(HostCheckMiddleware, settings=s)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

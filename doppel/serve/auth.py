@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -9,7 +10,10 @@ from fastapi import Request
 from doppel.agents.repo import Agent
 from doppel.owners import ApiKey, Owner
 from doppel.serve.errors import APIError
+from doppel.serve.limits import FailureThrottle, address_bucket
 from doppel.service import Doppel
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -20,14 +24,34 @@ class Principal:
 
     @property
     def rate_key(self) -> str:
-        return f"key:{self.key.id}" if self.key else f"ip:{self.client}"
+        return f"key:{self.key.id}" if self.key else f"ip:{address_bucket(self.client)}"
+
+
+def client_of(request: Request) -> str:
+    """The client's address (behind a trusted proxy, the one it forwarded: see security.py)."""
+    return request.client.host if request.client else "unknown"
+
+
+def auth_retry_after(request: Request) -> int:
+    """Seconds this client must wait before it may try a key again (0: it may now)."""
+    throttle: FailureThrottle = request.app.state.auth_failures
+    return throttle.retry_after(address_bucket(client_of(request)))
+
+
+def auth_failed(request: Request, what: str) -> None:
+    """Count a failed authentication against the client's address, and log it: the address
+    and the route, never the key (a mistyped key is often a real key, one character off)."""
+    client = client_of(request)
+    request.app.state.auth_failures.failed(address_bucket(client))
+    log.warning("%s from %s (%s %s)", what, client, request.method, request.url.path)
 
 
 def principal(request: Request) -> Principal:
-    """The caller. A malformed, unknown or revoked key is a 401, never anonymous access."""
+    """The caller. A malformed, unknown or revoked key is a 401, never anonymous access; past
+    DOPPEL_AUTH_FAILURES_PER_MINUTE bad keys from one address, every key from it is a 429."""
     app: Doppel = request.app.state.doppel
     header = request.headers.get("authorization", "")
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     if not header:
         return Principal(None, None, client)
     scheme, _, token = header.partition(" ")
@@ -37,8 +61,13 @@ def principal(request: Request) -> Principal:
         # Not a doppel key at all: OpenAI clients insist on sending *some* key ("none",
         # "sk-..."), so treat it as anonymous; only public agents will answer.
         return Principal(None, None, client)
+    wait = auth_retry_after(request)
+    if wait:
+        raise APIError(429, "too many bad API keys from this address; try again later",
+                       code="auth_throttled", headers={"Retry-After": str(wait)})
     found = app.owners.authenticate(token.strip())
     if found is None:
+        auth_failed(request, "bad API key")
         raise APIError(401, "invalid or revoked API key", code="invalid_api_key")
     owner, key = found
     app.owners.touch_if_stale(key)

@@ -1,11 +1,15 @@
-"""Request limits: body size (an ASGI middleware) and token-bucket rate limits."""
+"""Request limits: body size (an ASGI middleware), token-bucket rate limits, and the throttle
+on failed sign-ins and bad API keys."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from html import escape
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +45,62 @@ class RateLimiter:
                 self._buckets.popitem(last=False)
 
 
+def address_bucket(address: str) -> str:
+    """The rate-limit bucket of a client address: an IPv6 client is its /64, since anyone
+    given one address holds the whole /64 and could rotate through it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.7 is 192.0.2.7
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class FailureThrottle:
+    """Failed authentications per client address in a sliding window (one minute).
+
+    Past `per_minute` failures every further attempt from the address is refused until the
+    oldest failure leaves the window, whether or not its key would be good: otherwise a guesser
+    would simply keep trying. Attempts refused this way are not counted, so an owner behind the
+    same address waits at most a minute. Bounded memory, like RateLimiter.
+    """
+
+    def __init__(self, per_minute: int, window: float = 60.0, max_keys: int = 100_000) -> None:
+        self.limit = per_minute
+        self.window = window
+        self.max_keys = max_keys
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def retry_after(self, key: str, now: float | None = None) -> int:
+        """0 when `key` may try now, else the whole seconds until it may."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._failures.get(key)
+            if times is None:
+                return 0
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if not times:
+                del self._failures[key]
+                return 0
+            if len(times) < self.limit:
+                return 0
+            return max(1, math.ceil(times[0] + self.window - now))
+
+    def failed(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._failures.pop(key, None) or deque(maxlen=self.limit)
+            times.append(now)
+            self._failures[key] = times
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
+
+
 class BodyLimitMiddleware:
     """Refuses request bodies over a limit with 413, by Content-Length or while streaming,
     before a handler reads them: a 2 GB upload is never written anywhere."""
@@ -60,7 +120,7 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _too_large(send, limit, scope["path"])
+            await _too_large(send, limit, scope["path"], headers.get(b"referer"))
             return
         seen = 0
         started = refused = False
@@ -75,7 +135,8 @@ class BodyLimitMiddleware:
                     # left, so it stops reading; whatever it sends afterwards is dropped.
                     if not started and not refused:
                         refused = True
-                        await _too_large(send, limit, scope["path"])
+                        await _too_large(send, limit, scope["path"],
+                                         headers.get(b"referer"))
                     return {"type": "http.disconnect"}
             return message
 
@@ -94,7 +155,15 @@ class BodyLimitMiddleware:
                 raise
 
 
-async def _too_large(send: Send, limit: int, path: str = "") -> None:
+def _back(referer: bytes | None) -> str:
+    """Where "Go back" leads: the console page the upload came from (its path only, so never
+    another site), else the agents list. A link, not javascript:, which the CSP forbids."""
+    path = urlsplit((referer or b"").decode("latin-1")).path
+    return escape(path if path.startswith("/console/") else "/console/agents", quote=True)
+
+
+async def _too_large(send: Send, limit: int, path: str = "",
+                     referer: bytes | None = None) -> None:
     import json
 
     if path.startswith("/console"):
@@ -105,7 +174,7 @@ async def _too_large(send: Send, limit: int, path: str = "") -> None:
                 f"upload is too large</h1><p class=error role=alert>One import can take at "
                 f"most {mb:.0f} MB (DOPPEL_MAX_UPLOAD_BYTES). For a social-media export, "
                 f"choose the JSON format and leave out photos and videos.</p><p><a "
-                f"href=javascript:history.back()>Go back</a></p></section></main>").encode()
+                f"href=\"{_back(referer)}\">Go back</a></p></section></main>").encode()
         content_type = b"text/html; charset=utf-8"
     else:
         body = json.dumps(error_body(413, f"request body larger than {limit} bytes",

@@ -10,25 +10,29 @@ Citations and the answer path travel in extra fields that standard clients ignor
 
 from __future__ import annotations
 
+import asyncio
 import calendar
+import contextlib
 import hashlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from doppel.agents.runtime import Citation, TurnEvent, TurnResult
 from doppel.models.base import GenerationParams
 from doppel.serve.auth import Principal, chat_agent, principal, visible_agents
 from doppel.serve.errors import APIError
+from doppel.serve.limits import address_bucket
 from doppel.service import Doppel
 
 router = APIRouter(prefix="/v1")
+T = TypeVar("T")
 
 
 class ContentPart(BaseModel):
@@ -104,7 +108,7 @@ def _model(slug: str, created_at: str) -> dict[str, Any]:
 async def chat_completions(body: ChatCompletionRequest, request: Request,
                            who: Principal = Depends(principal),
                            x_doppel_thread: str | None = Header(None, max_length=128)
-                           ) -> JSONResponse | StreamingResponse:
+                           ) -> Response:
     app = _app(request)
     agent = chat_agent(app, who, body.model)
     if body.messages[-1].role != "user":
@@ -115,7 +119,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     limits = request.app.state.limits
     limits["key"].check(who.rate_key)
     thread = _thread(who, body, x_doppel_thread)
-    limits["user"].check(f"{agent.slug}:{body.user or x_doppel_thread or who.client}")
+    if (bucket := _user_bucket(who, body, x_doppel_thread)) is not None:
+        limits["user"].check(bucket)
 
     s = app.settings
     params = GenerationParams(
@@ -130,7 +135,10 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     metrics = request.app.state.metrics
 
     if not body.stream:
-        result = await _last(events)
+        try:
+            result = await _unless_client_leaves(request, _last(events))
+        except _ClientLeft:
+            return Response(status_code=_CLIENT_LEFT)
         metrics.record_result(result)
         return JSONResponse({
             "id": completion_id, "object": "chat.completion", "created": created,
@@ -141,8 +149,14 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
             "doppel": _extra(result)})
 
     # Take the first event before answering, so that a full queue or a bad request is still an
-    # HTTP error rather than a broken stream.
-    first = await events.__anext__()
+    # HTTP error rather than a broken stream. Waiting for it is waiting in the model's queue:
+    # a client that leaves meanwhile gives its place up. Once streaming, Starlette cancels the
+    # body iterator when the client disconnects, and that cancellation reaches the queue and
+    # the model through the runtime's generator.
+    try:
+        first = await _unless_client_leaves(request, events.__anext__())
+    except _ClientLeft:
+        return Response(status_code=_CLIENT_LEFT)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
     async def sse() -> AsyncIterator[bytes]:
@@ -180,6 +194,44 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
+# nginx's "client closed request": nobody reads it, but the metrics and logs count it.
+_CLIENT_LEFT = 499
+
+
+class _ClientLeft(Exception):
+    """The client disconnected before its answer was ready."""
+
+
+async def _unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
+    """Await `work`, cancelling it as soon as the client disconnects (then raise _ClientLeft).
+
+    A turn waiting in the model's queue leaves it when cancelled, and a running one stops
+    generating: an abandoned request must not cost the model anything (clients that time out
+    and retry would otherwise fill the queue with turns nobody reads).
+    """
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:  # also when this handler is cancelled itself (server shutdown)
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+    if not task.cancelled() and task.done():
+        return task.result()
+    # Let the turn unwind (the queue slot is released, the model told to stop) before answering.
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    raise _ClientLeft()
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client disconnects. The body has been read by now, so the next ASGI
+    message is the disconnect."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 async def _last(events: AsyncIterator[TurnEvent]) -> TurnResult:
     result = None
     async for event in events:
@@ -187,6 +239,23 @@ async def _last(events: AsyncIterator[TurnEvent]) -> TurnResult:
             result = event.result
     assert result is not None
     return result
+
+
+def _user_bucket(who: Principal, body: ChatCompletionRequest, header: str | None) -> str | None:
+    """The per-end-user rate-limit bucket of a chat request, or None for the key's bucket only.
+
+    Anonymous callers: the client's address (an IPv6 client's /64), never the thread header or
+    `user`, which the caller chooses freely: a new one per request would be a new bucket.
+    Keyed callers: often a shop's own backend serving all of its customers from one address,
+    so the address means nothing. The key holder is accountable for its key, whose own bucket
+    (DOPPEL_RATE_PER_KEY_PER_MINUTE) caps it whatever it claims; within that, each end user it
+    names in `user` (or the thread header) gets a bucket of its own, so that one of its
+    customers cannot spend the whole key's allowance. No name: the key's bucket alone.
+    """
+    if who.key is None:
+        return f"anon:{address_bucket(who.client)}"
+    named = body.user or header
+    return f"key:{who.key.id}:user:{named}" if named else None
 
 
 def _thread(who: Principal, body: ChatCompletionRequest, header: str | None) -> str:
