@@ -18,7 +18,9 @@ unless allow-listed** (`DOPPEL_FETCH_ALLOW`). How it holds:
 - Each fetch has a total deadline (`crawl_timeout_s`, covering redirects and a body that
   trickles in), a size cap enforced while streaming (gzip too: decompression is bounded), and
   a content-type check.
-- Logs name URLs without query strings or user info (`redact_url`).
+- Logs name URLs without query strings or user info (`redact_url`); every message that names
+  a URL (a `FetchError`, an import's report and error) drops its user info and the values of
+  parameters that look like secrets (`redact_secrets`).
 
 Refusals and failures raise `FetchError`, an `IngestError` with one line saying why.
 """
@@ -47,7 +49,8 @@ from doppel.errors import ConfigError, IngestError
 
 __all__ = [
     "FetchError", "FetchResult", "Fetcher", "SafeFetcher", "AddressPolicy", "Resolver",
-    "address_refusal", "parse_ip_host", "system_resolve", "redact_url", "PAGE_TYPES",
+    "address_refusal", "parse_ip_host", "system_resolve", "redact_url", "redact_secrets",
+    "PAGE_TYPES",
     "SITEMAP_TYPES", "USER_AGENT", "ROBOTS_TOKEN", "MAX_REDIRECTS",
 ]
 
@@ -73,7 +76,8 @@ class FetchError(IngestError):
 
     def __init__(self, message: str, *, kind: FetchKind = "refused",
                  status: int | None = None, redirected: bool = False) -> None:
-        super().__init__(message)
+        # Messages quote URLs and library errors, and end up in reports owners see.
+        super().__init__(redact_secrets(message))
         self.kind: FetchKind = kind
         self.status = status
         self.redirected = redirected
@@ -107,6 +111,23 @@ def redact_url(url: str | httpx.URL) -> str:
     port = f":{u.port}" if u.port else ""
     host = f"[{u.host}]" if ":" in u.host else u.host
     return f"{u.scheme}://{host}{port}{u.path}" + ("?…" if u.query else "")
+
+
+# User info in any URL (scheme://user:password@host), and the values of query or fragment
+# parameters named like secrets: token, key, sig, password, ..., also as a suffix (api_key,
+# access_token, X-Amz-Signature) but not inside a word (monkey=, keyword=).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#]*@")
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;#](?:[\w.%-]*[_.-])?(?:token|key|apikey|sig|signature|secret|password|passwd"
+    r"|pwd|pass|auth|authorization|credentials?|session|sessionid|sid|jwt|code|otp)=)"
+    r"[^&#\s\"'<>)]*")  # a value ends where its URL does, quoted or in parentheses
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with every URL in it stripped of user info and of secret-looking parameter
+    values ('?token=…'): what a message, a report or a stored import job may show. Unlike
+    `redact_url` the rest of the query stays, so '?page=2' and '?page=3' remain two lines."""
+    return _SECRET_PARAM.sub(r"\1…", _USERINFO.sub(r"\1", text))
 
 
 # --- which addresses may be reached -------------------------------------------------------------

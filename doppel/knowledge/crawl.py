@@ -46,7 +46,7 @@ import httpx
 
 from doppel.config import Settings
 from doppel.net import (PAGE_TYPES, ROBOTS_TOKEN, SITEMAP_TYPES, Fetcher, FetchError,
-                        FetchResult, SafeFetcher)
+                        FetchResult, SafeFetcher, redact_secrets)
 
 __all__ = ["Page", "CrawlResult", "Robots", "crawl", "strip_repeated_blocks", "source_name",
            "parse_sitemap", "Progress"]
@@ -227,7 +227,9 @@ def source_name(url: httpx.URL, content_type: str) -> str:
     if own:
         ext, name = name[-len(own):], name[:-len(own)]
     if url.query:  # the query goes before the extension: 'shop/item_id_3.html'
-        name += "_" + unquote(url.query.decode("ascii", "replace"))
+        # ... without the value of a ?token= or ?sig=: a source name is shown in citations
+        query = redact_secrets("?" + url.query.decode("ascii", "replace"))[1:]
+        name += "_" + unquote(query)
     name = re.sub(r"[^\w.\-/]+", "_", name)
     name = "/".join(s for s in name.split("/") if s not in ("", ".", "..")) + ext
     if len(name) > 180:  # keep names short enough for any file system and the UI
@@ -382,7 +384,9 @@ class _Crawl:
 
     def skip(self, url: str, reason: str) -> None:
         if len(self.result.skipped) < _MAX_REPORTED:
-            self.result.skipped.append((url, reason))
+            # Reports are shown to owners and stored: no passwords or tokens from a URL
+            # (a link on the page, or one quoted in the reason) in either.
+            self.result.skipped.append((redact_secrets(url), redact_secrets(reason)))
         else:
             self.result.unlisted += 1
 

@@ -6,8 +6,16 @@ run one at a time on one background thread per process: ingestion embeds every c
 imports at once would only compete for the same CPU cores as the chat model.
 
 Bad input never leaves half-written state: each item is written in its own transaction by the
-ingestor (a zip is validated whole before any of its entries is), and a failed item is
+ingestor (a zip is validated whole, and its entries are written together), and a failed item is
 reported with its reason while the others go on.
+
+The owner API's synchronous upload is recorded as a job too (`run_upload`): when the client
+leaves or the server stops half-way, the job ends 'failed' and its report lists the files that
+were imported and those that were not — and a process killed outright leaves a 'running' job
+that `recover` fails at the next start, its report as far as it got.
+
+Nothing a job stores (label, progress, error, report) holds the user info or secret-looking
+parameters of a URL: every write goes through `_update`, which redacts them.
 """
 
 from __future__ import annotations
@@ -19,21 +27,29 @@ import logging
 import os
 import socket
 import threading
+import traceback
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from functools import cache
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
 
 from doppel.agents.repo import Agent
 from doppel.config import Settings
 from doppel.errors import DoppelError, NotFoundError, ValidationError
+from doppel.knowledge.archive import is_archive
 from doppel.knowledge.ingest import FileReport, Ingestor
-from doppel.net import redact_url
+from doppel.net import redact_secrets
 from doppel.store.db import Database
 
 log = logging.getLogger(__name__)
 
 State = Literal["queued", "running", "done", "failed"]
 MAX_WAITING_PER_AGENT = 3
+MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: a larger id in an address is no job at all
+# An uploaded file: its name and its content, in memory or still in the upload's spool file.
+Upload = tuple[str, bytes | BinaryIO]
 
 
 @dataclass
@@ -80,6 +96,8 @@ class ImportJobs:
         self.settings = settings
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doppel-import")
         self._lock = threading.Lock()
+        # Set by close(): a running file import stops after the file in progress and says so.
+        self._closing = threading.Event()
 
     def recover(self) -> int:
         """Mark as failed the jobs whose process died with them (at start-up). Jobs of other
@@ -99,29 +117,44 @@ class ImportJobs:
 
     # --- starting -------------------------------------------------------------------------------
     def start_files(self, agent: Agent, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
-        label = files[0][0] if len(files) == 1 else f"{len(files)} files"
-        job = self._create(agent, "files", label, len(files))
-        self._pool.submit(self._guard, job.id, self._run_files, job.id, agent, files)
+        job = self._create(agent, "files", _files_label(files), len(files))
+        self._pool.submit(self._guard, job.id, self._run_files, job.id, agent, files, None)
         return job
 
+    def run_upload(self, agent: Agent, files: Sequence[Upload],
+                   stop: threading.Event | None = None) -> ImportJob:
+        """A synchronous upload (the owner API), in the caller's thread, recorded as a job.
+
+        `stop` set (the client went away): the file in progress is finished, the others are
+        reported as not imported and the job ends 'failed'. Not held to MAX_WAITING_PER_AGENT,
+        which bounds uploads waiting in memory for the background thread: this one waits for
+        nothing."""
+        job = self._create(agent, "files", _files_label(files), len(files), queue=False)
+        self._guard(job.id, self._run_files, job.id, agent, files, stop)
+        return self.get(job.id)
+
     def start_url(self, agent: Agent, url: str) -> ImportJob:
+        url = _with_scheme(url)
         job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages)
         self._pool.submit(self._guard, job.id, self._run_url, job.id, agent, url)
         return job
 
     def run_files(self, agent: Agent, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
         """The same import, in the caller's thread (the CLI)."""
-        job = self._create(agent, "files", files[0][0] if files else "nothing", len(files))
-        self._guard(job.id, self._run_files, job.id, agent, files)
+        job = self._create(agent, "files", _files_label(files), len(files))
+        self._guard(job.id, self._run_files, job.id, agent, files, None)
         return self.get(job.id)
 
     def run_url(self, agent: Agent, url: str) -> ImportJob:
+        url = _with_scheme(url)
         job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages)
         self._guard(job.id, self._run_url, job.id, agent, url)
         return self.get(job.id)
 
     # --- reading --------------------------------------------------------------------------------
     def get(self, job_id: int, agent_id: int | None = None) -> ImportJob:
+        if not 0 < job_id <= MAX_ID:
+            raise NotFoundError(f"no import #{job_id}")
         row = self.db.connect().execute("SELECT * FROM import_jobs WHERE id = ?",
                                         (job_id,)).fetchone()
         if row is None or (agent_id is not None and row["agent_id"] != agent_id):
@@ -146,22 +179,30 @@ class ImportJobs:
             time.sleep(0.05)
 
     # --- running --------------------------------------------------------------------------------
-    def _create(self, agent: Agent, kind: str, label: str, total: int) -> ImportJob:
+    def _create(self, agent: Agent, kind: str, label: str, total: int, *,
+                queue: bool = True) -> ImportJob:
         with self.db.transaction() as tx:
             # Uploads wait in memory until their turn: one agent may not pile them up.
             waiting = tx.execute("SELECT COUNT(*) FROM import_jobs WHERE agent_id = ? AND "
                                  "state IN ('queued', 'running')", (agent.id,)).fetchone()[0]
-            if waiting >= MAX_WAITING_PER_AGENT:
+            if queue and waiting >= MAX_WAITING_PER_AGENT:
                 raise ValidationError(f"{waiting} imports are still waiting or running for "
                                       "this agent: wait for them to finish")
             cur = tx.execute("INSERT INTO import_jobs(agent_id, kind, label, state, total, "
                              "worker) VALUES (?,?,?,?,?,?)",
-                             (agent.id, kind, label[:300], "queued", total, _worker()))
+                             (agent.id, kind, redact_secrets(label)[:300], "queued", total,
+                              _worker()))
         return self.get(int(cur.lastrowid or 0))
 
     def _update(self, job_id: int, **values: Any) -> None:
+        """Write job columns. Every text a job stores passes here, so this is where URLs lose
+        their passwords and tokens: the label, progress, error and report all show them."""
+        for name in ("current", "error", "label"):
+            if name in values:
+                values[name] = redact_secrets(str(values[name]))
         if "items" in values:
-            values["report_json"] = json.dumps(values.pop("items"), ensure_ascii=False)
+            values["report_json"] = json.dumps(_redacted(values.pop("items")),
+                                               ensure_ascii=False)
         columns = [f"{name} = ?" for name in values]
         if values.get("state") in ("done", "failed"):
             columns.append("finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
@@ -177,19 +218,62 @@ class ImportJobs:
         except DoppelError as exc:
             self._update(job_id, state="failed", error=str(exc))
         except Exception as exc:
-            log.exception("import #%d failed", job_id)
+            # The traceback's last line quotes the exception, which may quote a URL.
+            log.error("import #%d failed\n%s", job_id,
+                      redact_secrets("".join(traceback.format_exception(exc))))
             self._update(job_id, state="failed",
                          error=f"the import stopped unexpectedly ({type(exc).__name__})")
 
-    def _run_files(self, job_id: int, agent: Agent,
-                   files: builtins.list[tuple[str, bytes]]) -> None:
+    def _run_files(self, job_id: int, agent: Agent, files: Sequence[Upload],
+                   stop: threading.Event | None) -> None:
         items: builtins.list[dict[str, Any]] = []
-        for n, (name, data) in enumerate(files):
-            self._update(job_id, current=name, done=n)
-            for report in self.ingestor.ingest_upload(agent, name, data):
-                items.append(_report_json(report))
-            self._update(job_id, items=items)
+        n = 0
+        try:
+            for n, (name, content) in enumerate(files):
+                why = self._stopped(stop)
+                if why:
+                    self._interrupted(job_id, files, n, items, why)
+                    return
+                self._update(job_id, current=name, done=n)
+                data = self._read(name, content)
+                reports = ([data] if isinstance(data, FileReport)
+                           else self.ingestor.ingest_upload(agent, name, data))
+                items.extend(_report_json(report) for report in reports)
+                self._update(job_id, items=items, done=n + 1)
+        except BaseException as exc:
+            # The process is being stopped (or a file could not even be read): the file in
+            # progress was not written (one transaction), so the report says what was.
+            self._interrupted(job_id, files, n, items,
+                              f"the import was interrupted ({type(exc).__name__})")
+            raise
         self._update(job_id, state="done", done=len(files), current="", items=items)
+
+    def _stopped(self, stop: threading.Event | None) -> str:
+        if stop is not None and stop.is_set():
+            return "the connection closed before the upload was finished"
+        if self._closing.is_set():
+            return "the server stopped"
+        return ""
+
+    def _interrupted(self, job_id: int, files: Sequence[Upload], n: int,
+                     items: builtins.list[dict[str, Any]], why: str) -> None:
+        """End a file import that stopped before file `n`: those left are reported too."""
+        reason = f"not imported: {why}"
+        items = items + [_report_json(FileReport(name, "skipped", reason=reason))
+                         for name, _ in files[n:]]
+        self._update(job_id, state="failed", current="", done=n, items=items,
+                     error=f"{why}, after {n} of {len(files)} files; what was imported is "
+                     "kept (listed below): send the rest again (unchanged files are skipped)")
+
+    def _read(self, name: str, content: bytes | BinaryIO) -> bytes | FileReport:
+        """The file's bytes, or why not. A file is read only up to its limit: an export zip
+        may be as large as the whole upload, any other file as large as max_file_bytes."""
+        limit = (self.settings.max_upload_bytes if is_archive(name)
+                 else self.settings.max_file_bytes)
+        data = content if isinstance(content, bytes) else content.read(limit + 1)
+        if len(data) > limit:
+            return FileReport(name, "skipped", reason=f"too large (the limit is {limit} bytes)")
+        return data
 
     def _run_url(self, job_id: int, agent: Agent, url: str) -> None:
         from doppel.knowledge.crawl import crawl
@@ -208,38 +292,96 @@ class ImportJobs:
         if not pages:
             reason = result.skipped[0][1] if result.skipped else "no pages found"
             self._update(job_id, state="failed", current="", items=items,
-                         error=f"nothing could be imported from {url}: {reason}")
+                         error=f"nothing could be imported from {_label(url)}: {reason}")
             return
         self._update(job_id, state="done", done=len(pages), current="", items=items)
 
     def close(self) -> None:
+        self._closing.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+# --- which process runs a job -------------------------------------------------------------------
+# A job names its worker as 'host:pid:start', start saying when that process began. A pid alone
+# is not enough: after a restart the pid may belong to another process, and a job checked by
+# pid alone would stay 'running' for ever.
+
 def _worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_token(os.getpid()) or ''}"
+
+
+def _start_token(pid: int) -> str | None:
+    """When process `pid` started: field 22 of /proc/<pid>/stat (clock ticks since boot) and the
+    boot's id, which tells two boots apart. None where /proc cannot say (not Linux, hidepid):
+    the pid alone decides there, as before."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # Field 2, the command name, is in parentheses and may itself hold spaces or ')'.
+    fields = stat[stat.rfind(")") + 1:].split()
+    if len(fields) < 20 or not fields[19].isdigit():
+        return None
+    return f"{fields[19]}@{_boot_id()}"
+
+
+@cache
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _alive(worker: str) -> bool:
     """Whether the process that took a job still runs (on this machine; a job of another
     machine is assumed alive: there is no way to ask it from here)."""
-    host, _, pid = worker.rpartition(":")
+    host, _, rest = worker.partition(":")
+    pid, _, token = rest.partition(":")  # jobs written before the start token: 'host:pid'
     if host != socket.gethostname() or not pid.isdigit():
         return host != socket.gethostname() and bool(host)
     if int(pid) == os.getpid():
         return False  # this process is starting: nothing of it runs yet
     try:
         os.kill(int(pid), 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
-        return True
+        pass  # alive, and another user's
+    if token:
+        now = _start_token(int(pid))
+        if now is not None and now != token:
+            return False  # the pid now belongs to a process that started later
     return True
+
+
+def _with_scheme(url: str) -> str:
+    """'bakery.example' as typed, with the https:// the crawl would give it: a URL with its
+    scheme is one whose user info the redaction can find."""
+    url = url.strip()
+    return url if "://" in url else "https://" + url
 
 
 def _label(url: str) -> str:
     """What the job page shows: never a password or a token from the URL."""
-    return redact_url(url) if "://" in url else url
+    return redact_secrets(url)
+
+
+def _redacted(value: Any) -> Any:
+    """Every string in a report (sources, reasons, lines, items left out), redacted."""
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def _files_label(files: Sequence[Upload]) -> str:
+    if not files:
+        return "nothing"
+    return files[0][0] if len(files) == 1 else f"{len(files)} files"
 
 
 def _job(row: Any) -> ImportJob:

@@ -4,9 +4,10 @@ Bad input never stops the run and never leaves half-written state: each file is 
 and embedded first, then written in one transaction that replaces the document's previous
 chunks (and FAQ answers). A file whose content is unchanged (same SHA-256) is left alone.
 
-A .zip (an uploaded export, or one on disk) is checked whole first (archive.py) and then each
-of its entries is ingested as '<zip name>/<path inside>'. Every report says per item what was
-taken and what was left out, and why.
+A .zip (an uploaded export, or one on disk) is checked whole first (archive.py); each of its
+entries is read as '<zip name>/<path inside>', and all of them are written in one transaction:
+an export interrupted half-way (the server stopping, the client leaving) is imported whole or
+not at all. Every report says per item what was taken and what was left out, and why.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from doppel.agents.repo import Agent
 from doppel.config import Settings
 from doppel.errors import IngestError
-from doppel.knowledge.chunking import chunk_document
+from doppel.knowledge.chunking import Chunk, chunk_document
 from doppel.knowledge.archive import expand, is_archive
 from doppel.knowledge.index import KnowledgeIndex
-from doppel.knowledge.loaders import Loader, loader_for
+from doppel.knowledge.loaders import LoadedDocument, Loader, loader_for
 from doppel.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,27 @@ class IngestReport:
         return (f"{self.count('added')} added, {self.count('updated')} updated, "
                 f"{self.count('unchanged')} unchanged, {self.count('skipped')} skipped; "
                 f"{self.chunks} chunks written")
+
+
+@dataclass
+class _Prepared:
+    """A file read, chunked and embedded: everything but the write, which is one transaction."""
+
+    source: str
+    loader: Loader
+    digest: str
+    existing: int | None  # the document's id when it replaces an earlier version
+    doc: LoadedDocument
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    faq_vectors: np.ndarray
+    flags: list[list[list[float]]] | None
+
+    def report(self) -> FileReport:
+        flagged = sum(1 for f in self.flags or [] if f)
+        return FileReport(self.source, "updated" if self.existing is not None else "added",
+                          len(self.chunks), flagged=flagged, items=self.doc.items,
+                          skipped_items=self.doc.skipped)
 
 
 def reasons(skipped: list[tuple[str, str]]) -> str:
@@ -147,7 +172,16 @@ class Ingestor:
         except IngestError as exc:
             return [FileReport(name, "skipped", reason=str(exc))]
         files = strip_saved_site(files)
-        reports = [self.ingest_bytes(agent, content, source) for source, content in files]
+        read = [self._prepare_safely(agent, content, source, None) for source, content in files]
+        ready = [p for p in read if isinstance(p, _Prepared)]
+        try:
+            self._write(agent, ready)
+        except Exception as exc:  # e.g. the disk is full: nothing of the archive was written
+            log.exception("writing %s failed", name)
+            reason = f"could not be saved ({type(exc).__name__}); nothing of {name} was imported"
+            read = [FileReport(p.source, "skipped", reason=reason)
+                    if isinstance(p, _Prepared) else p for p in read]
+        reports = [p.report() if isinstance(p, _Prepared) else p for p in read]
         reports += [FileReport(source, "skipped", reason=why) for source, why in skipped]
         return reports
 
@@ -178,8 +212,23 @@ class Ingestor:
         column mapping); the content is then read again even if unchanged, since the same bytes
         read another way give other chunks.
         """
+        prepared = self._prepare_safely(agent, data, source, loader)
+        if not isinstance(prepared, _Prepared):
+            return prepared
         try:
-            return self._ingest_bytes(agent, data, source, loader)
+            self._write(agent, [prepared])
+        except Exception as exc:  # a database failure must not stop the other files
+            log.exception("writing %s failed", source)
+            return FileReport(source, "skipped", reason=f"could not be saved "
+                              f"({type(exc).__name__}: {str(exc)[:120]})")
+        return prepared.report()
+
+    def _prepare_safely(self, agent: Agent, data: bytes, source: str,
+                        forced: Loader | None) -> _Prepared | FileReport:
+        """The file ready to write, or why not; never raises for bad input (a BaseException,
+        the process being stopped, still goes through: nothing has been written yet)."""
+        try:
+            return self._prepare(agent, data, source, forced)
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
         except RecursionError:
@@ -190,8 +239,8 @@ class Ingestor:
                               reason=f"could not be processed ({type(exc).__name__}: "
                               f"{str(exc)[:120]})")
 
-    def _ingest_bytes(self, agent: Agent, data: bytes, source: str,
-                      forced: Loader | None) -> FileReport:
+    def _prepare(self, agent: Agent, data: bytes, source: str,
+                 forced: Loader | None) -> _Prepared | FileReport:
         try:
             if len(data) > self.settings.max_file_bytes:
                 raise IngestError(f"too large ({_mb(len(data))})")
@@ -218,27 +267,41 @@ class Ingestor:
             flags = self.scan([c.text for c in chunks]) if self.scan else None
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
+        return _Prepared(source, loader, digest,
+                         int(existing["id"]) if existing is not None else None, doc, chunks,
+                         vectors, faq_vectors, flags)
+
+    def _write(self, agent: Agent, files: list[_Prepared]) -> None:
+        """Write prepared files in one transaction: all of them or, on any error, none."""
+        if not files:
+            return
         with self.db.transaction() as tx:
-            if existing is not None:
-                document_id = int(existing["id"])
-                self.index.delete_document(tx, document_id)
-                tx.execute("UPDATE documents SET loader = ?, sha256 = ?, title = ?, n_chunks = ?, "
-                           "ingested_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                           (loader.name, digest, doc.title, len(chunks), document_id))
-            else:
-                cur = tx.execute("INSERT INTO documents(agent_id, source, loader, sha256, title, "
-                                 "n_chunks) VALUES (?,?,?,?,?,?)",
-                                 (agent.id, source, loader.name, digest, doc.title, len(chunks)))
-                document_id = int(cur.lastrowid or 0)
-            self.index.insert_chunks(tx, agent.id, document_id, chunks, vectors, flags)
-            self.index.insert_faq(tx, agent.id, document_id, doc.faq, faq_vectors)
+            for file in files:
+                self._write_one(tx, agent, file)
             self.index.bump_version(tx, agent.id)
-        flagged = sum(1 for f in flags or [] if f)
-        if flagged:
-            log.warning("%s: %d passage(s) hold instructions addressed to AI assistants",
-                        source, flagged)
-        return FileReport(source, "updated" if existing is not None else "added", len(chunks),
-                          flagged=flagged, items=doc.items, skipped_items=doc.skipped)
+        for file in files:
+            flagged = file.report().flagged
+            if flagged:
+                log.warning("%s: %d passage(s) hold instructions addressed to AI assistants",
+                            file.source, flagged)
+
+    def _write_one(self, tx: sqlite3.Connection, agent: Agent, file: _Prepared) -> None:
+        if file.existing is not None:
+            document_id = file.existing
+            self.index.delete_document(tx, document_id)
+            tx.execute("UPDATE documents SET loader = ?, sha256 = ?, title = ?, n_chunks = ?, "
+                       "ingested_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                       (file.loader.name, file.digest, file.doc.title, len(file.chunks),
+                        document_id))
+        else:
+            cur = tx.execute("INSERT INTO documents(agent_id, source, loader, sha256, title, "
+                             "n_chunks) VALUES (?,?,?,?,?,?)",
+                             (agent.id, file.source, file.loader.name, file.digest,
+                              file.doc.title, len(file.chunks)))
+            document_id = int(cur.lastrowid or 0)
+        self.index.insert_chunks(tx, agent.id, document_id, file.chunks, file.vectors,
+                                 file.flags)
+        self.index.insert_faq(tx, agent.id, document_id, file.doc.faq, file.faq_vectors)
 
     def remove(self, agent: Agent, source: str) -> bool:
         row = self.db.connect().execute(

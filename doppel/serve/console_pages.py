@@ -9,25 +9,36 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import FormData
 
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
 from doppel.errors import ValidationError
+from doppel.safety.policy import CustomCategory
 from doppel.serve.console import (
     ConsoleError,
+    FormError,
     _agent,
     _app,
     _form,
-    _lines,
     _session,
-    _text,
     _to,
+    email_field,
+    field,
+    field_lines,
+    flag,
+    message,
+    phone_field,
     render,
     router,
+    typed,
+    web_field,
 )
 
 PAGE = 50
+MAX_PAGE = 1_000_000  # conversations pages: past it the offset is no page anyone reads
+MAX_ID = 2 ** 63 - 1  # SQLite's largest integer
 MAX_PARAPHRASES = 50
 
 # --- settings -----------------------------------------------------------------------------------
@@ -35,43 +46,81 @@ MAX_PARAPHRASES = 50
 
 @router.get("/agents/{slug}/settings", response_class=HTMLResponse)
 def settings_page(slug: str, request: Request, error: str = "", saved: int = 0) -> Response:
+    return _settings(request, slug, error=error, saved=bool(saved))
+
+
+def _settings(request: Request, slug: str, *, error: str = "", saved: bool = False,
+              typed_values: dict[str, str] | None = None) -> Response:
     session = _session(request)
     agent = _agent(request, session, slug)
     return render(request, "settings.html", 422 if error else 200, session=session,
-                  agent=agent, tab="settings", error=error, saved=bool(saved),
-                  base=str(request.base_url).rstrip("/"))
+                  agent=agent, tab="settings", error=error, saved=saved,
+                  typed=typed_values or {}, base=str(request.base_url).rstrip("/"))
 
 
 @router.post("/agents/{slug}/settings")
 async def save_settings(slug: str, request: Request) -> Response:
     session, form = await _form(request)
     agent = _agent(request, session, slug)
-    data = agent.spec.model_dump()
-    data.update(name=_text(form, "name", 120), persona=_text(form, "persona"),
-                greeting=_text(form, "greeting", 500), rules=_lines(form, "rules"),
-                public=form.get("public") == "1")
-    data["contact"] = {k: _text(form, f"contact_{k}", 300)
-                       for k in ("name", "email", "phone", "url", "hours")}
-    data["shields"] |= {"competitors": _lines(form, "competitors"),
-                        "forbidden_topics": _lines(form, "forbidden_topics")}
-    rule_name = _text(form, "rule_name", 60)
-    if rule_name:
-        # An owner rule with examples: a description alone catches little (see the README's
-        # shield evaluation), so the form asks for a few example messages too.
-        data["shields"]["custom"] = [c for c in data["shields"]["custom"]
-                                     if c["name"] != rule_name] + [{
-            "name": rule_name, "description": _text(form, "rule_description", 500),
-            "examples": _lines(form, "rule_examples"), "keywords": _lines(form, "rule_keywords"),
-            "reply": _text(form, "rule_reply", 500)}]
-    drop = _text(form, "drop_rule", 60)
-    if drop:
-        data["shields"]["custom"] = [c for c in data["shields"]["custom"] if c["name"] != drop]
     try:
-        spec = AgentSpec.parse(data)
+        spec = AgentSpec.parse(_settings_from_form(agent, form))
     except ValidationError as exc:
-        return settings_page(slug, request, error=str(exc))
+        return _settings(request, slug, error=message(exc), typed_values=typed(form))
     _app(request).agents.update(spec)
     return _to(f"/console/agents/{slug}/settings?saved=1")
+
+
+def _settings_from_form(agent: Agent, form: FormData) -> dict[str, Any]:
+    """The spec as the settings form changes it; FormError for a field's bad value."""
+    data = agent.spec.model_dump()
+    data.update(name=field(form, "name", "Name", 120, required=True),
+                persona=field(form, "persona", "Character", 4000),
+                greeting=field(form, "greeting", "Greeting", 500),
+                rules=field_lines(form, "rules", "Rules", each=500),
+                public=flag(form, "public", "Published"))
+    data["contact"] = {"name": field(form, "contact_name", "Contact name", 120),
+                       "email": email_field(form, "contact_email", "E-mail"),
+                       "phone": phone_field(form, "contact_phone", "Phone"),
+                       "url": web_field(form, "contact_url", "Website"),
+                       "hours": field(form, "contact_hours", "When someone answers", 200)}
+    data["shields"] |= {
+        "competitors": field_lines(form, "competitors", "Competitors"),
+        "forbidden_topics": field_lines(form, "forbidden_topics", "Topics it stays away from")}
+    custom = data["shields"]["custom"]
+    rule = _owner_rule(form)
+    if rule is not None:
+        custom = [c for c in custom if c["name"] != rule["name"]] + [rule]
+    drop = field(form, "drop_rule", "Your own rules", 60)
+    if drop:
+        if drop not in [c["name"] for c in custom]:
+            raise FormError("Your own rules", f"there is no rule called “{drop}”")
+        custom = [c for c in custom if c["name"] != drop]
+    data["shields"]["custom"] = custom
+    return data
+
+
+def _owner_rule(form: FormData) -> dict[str, Any] | None:
+    """The rule added in 'Add a rule', if any. A description alone catches little (see the
+    README's shield evaluation), so the form asks for a few example messages too."""
+    parts = {"description": field(form, "rule_description", "What is off-limits", 500),
+             "examples": field_lines(form, "rule_examples", "Example messages", each=500,
+                                     most=50),
+             "keywords": field_lines(form, "rule_keywords", "Keywords"),
+             "reply": field(form, "rule_reply", "What it says instead", 500)}
+    name = field(form, "rule_name", "Short name", 60)
+    if not name:
+        if any(parts.values()):
+            raise FormError("Short name", "give the new rule a short name, e.g. "
+                            "no-medical-advice")
+        return None
+    if not parts["description"]:
+        raise FormError("What is off-limits", "say what the rule keeps the agent from, e.g. "
+                        "“Giving medical advice”")
+    try:
+        return CustomCategory(name=name, **parts).model_dump()
+    except PydanticValidationError as exc:
+        problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise FormError("Short name", problem) from None
 
 
 # --- conversations ------------------------------------------------------------------------------
@@ -81,7 +130,7 @@ def conversations_page(slug: str, request: Request, q: str = "", page: int = 1) 
     session = _session(request)
     agent = _agent(request, session, slug)
     app = _app(request)
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     q = q.strip()[:200]
     rows: list[Any] = (
         app.insights.search_conversations(agent.id, q, PAGE, (page - 1) * PAGE) if q
@@ -95,7 +144,7 @@ def conversation_page(slug: str, conversation_id: int, request: Request) -> Resp
     session = _session(request)
     agent = _agent(request, session, slug)
     turns = _app(request).conversations.turns(agent.id, conversation_id=conversation_id,
-                                              limit=1000)
+                                              limit=1000) if 0 < conversation_id <= MAX_ID else []
     if not turns:
         raise ConsoleError(404, f"There is no conversation #{conversation_id}.")
     return render(request, "conversation.html", session=session, agent=agent,
@@ -106,35 +155,65 @@ def conversation_page(slug: str, conversation_id: int, request: Request) -> Resp
 
 @router.get("/agents/{slug}/inbox", response_class=HTMLResponse)
 async def inbox_page(slug: str, request: Request, answered: int = 0) -> Response:
+    return await _inbox(request, slug, answered=answered)
+
+
+async def _inbox(request: Request, slug: str, *, answered: int = 0, error: str = "",
+                 typed_values: dict[str, str] | None = None) -> Response:
+    """The inbox; with an error, shown on the question's own form with the answer typed."""
     session = _session(request)
     agent = _agent(request, session, slug)
     groups = await _run(_app(request).insights.inbox, agent.id)
-    return render(request, "inbox.html", session=session, agent=agent, tab="inbox",
-                  groups=groups[:100], total=len(groups), answered=answered)
+    values = typed_values or {}
+    here = bool(error) and values.get("question") in [g.question for g in groups[:100]]
+    return render(request, "inbox.html", 422 if error else 200, session=session, agent=agent,
+                  tab="inbox", groups=groups[:100], total=len(groups), answered=answered,
+                  error=error, typed=values if here else {}, error_on_group=here)
 
 
 @router.post("/agents/{slug}/inbox/answer")
 async def inbox_answer(slug: str, request: Request) -> Response:
     session, form = await _form(request)
     agent = _agent(request, session, slug)
-    question, answer = _text(form, "question", 2000), _text(form, "answer", 8000)
-    if not question or not answer:
-        raise ConsoleError(422, "Write an answer before sending it.")
-    # The paraphrases the owner left ticked are approved with the same answer.
-    also = [v.strip()[:2000] for v in form.getlist("also") if isinstance(v, str) and v.strip()]
-    if len(also) > MAX_PARAPHRASES:
-        raise ConsoleError(422, f"Tick at most {MAX_PARAPHRASES} similar questions at once.")
+    try:
+        question = field(form, "question", "Question", 2000, required=True)
+        answer = field(form, "answer", "Your answer", 8000)
+        if not answer:
+            raise FormError("Your answer", "Write an answer before sending it.")
+        also = _paraphrases(form)
+    except ValidationError as exc:
+        return await _inbox(request, slug, error=message(exc), typed_values=typed(form))
     added = await _run(_app(request).insights.answer_group, agent.id, question, answer, also)
     return _to(f"/console/agents/{slug}/inbox?answered={len(added)}")
+
+
+def _paraphrases(form: FormData) -> list[str]:
+    """The similar questions the owner left ticked: approved with the same answer."""
+    label = "Similar questions"
+    values = form.getlist("also")
+    if len(values) > MAX_PARAPHRASES:
+        raise FormError(label, f"tick at most {MAX_PARAPHRASES} at once")
+    also = []
+    for value in values:
+        if not isinstance(value, str):
+            raise FormError(label, "expected text, not a file")
+        value = value.strip()
+        if len(value) > 2000:
+            raise FormError(label, f"at most 2000 characters each (one has {len(value)})")
+        if value:
+            also.append(value)
+    return also
 
 
 @router.post("/agents/{slug}/inbox/dismiss")
 async def inbox_dismiss(slug: str, request: Request) -> Response:
     session, form = await _form(request)
     agent = _agent(request, session, slug)
-    question = _text(form, "question", 2000)
-    if question:
-        await _run(_app(request).insights.dismiss, agent.id, question)
+    try:
+        question = field(form, "question", "Question", 2000, required=True)
+    except ValidationError as exc:
+        return await _inbox(request, slug, error=message(exc))
+    await _run(_app(request).insights.dismiss, agent.id, question)
     return _to(f"/console/agents/{slug}/inbox")
 
 
@@ -171,39 +250,41 @@ async def analytics_page(slug: str, request: Request, days: int = 30) -> Respons
 
 # --- the voice profile form ---------------------------------------------------------------------
 
-def voice_from_form(agent: Agent, form: FormData) -> dict[str, Any]:
-    """The edited voice profile: every field of the profile is a form field of the same name
-    (lists one item per line; examples as 'question => reply' lines)."""
-    from doppel.agents.persona import VoiceProfile
+# The voice profile's fields the form edits, with their labels; the measured numbers (posts,
+# rates, formality) are not the owner's to type and keep their values.
+VOICE_FIELDS = {"description": "In a few words", "greetings": "Greetings",
+                "sign_offs": "Sign-offs", "phrases": "Phrases you use", "topics": "Topics",
+                "values": "What you stand for", "emojis": "Emoji",
+                "examples": "Example replies"}
 
-    current = agent.spec.voice.model_dump() if agent.spec.voice else {}
-    out: dict[str, Any] = {}
-    for name, field in VoiceProfile.model_fields.items():
+
+def voice_from_form(agent: Agent, form: FormData) -> dict[str, Any]:
+    """The edited voice profile: each edited field is a form field of the same name (lists
+    one item per line; examples as 'question => reply' lines); FormError for a bad value."""
+    out = agent.spec.voice.model_dump() if agent.spec.voice else {}
+    for name, label in VOICE_FIELDS.items():
         if name not in form:
-            if name in current:
-                out[name] = current[name]
             continue
-        annotation = str(field.annotation)
-        if name == "examples":
-            out[name] = _examples_from_lines(_lines(form, name), current.get(name) or [])
-        elif annotation.startswith("list"):
-            out[name] = _lines(form, name)
+        if name == "description":
+            out[name] = field(form, name, label, 4000)
+        elif name == "examples":
+            out[name] = _examples(field_lines(form, name, label, each=4010, most=50), label)
         else:
-            out[name] = _text(form, name)
+            out[name] = field_lines(form, name, label, most=50)
     return out
 
 
-def _examples_from_lines(lines: list[str], current: list[Any]) -> list[Any]:
+def _examples(lines: list[str], label: str) -> list[dict[str, str]]:
     examples = []
     for line in lines:
         question, sep, reply = line.partition("=>")
-        if not sep:
-            raise ValidationError(f"example {line[:40]!r}: write 'question => reply'")
-        if current and isinstance(current[0], dict):
-            keys = list(current[0])
-            examples.append({keys[0]: question.strip(), keys[1]: reply.strip()})
-        else:
-            examples.append({"question": question.strip(), "reply": reply.strip()})
+        if not sep or not question.strip() or not reply.strip():
+            raise FormError(label, f"write “{line[:40]}” as 'question => reply'")
+        for part in (question.strip(), reply.strip()):
+            if len(part) > 2000:
+                raise FormError(label, f"a question or reply at most 2000 characters (one "
+                                f"has {len(part)})")
+        examples.append({"question": question.strip(), "reply": reply.strip()})
     return examples
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -19,7 +20,6 @@ from doppel.agents.insights import GROUP_THRESHOLD, Insights
 from doppel.agents.repo import Agent
 from doppel.agents.persona import check_examples
 from doppel.agents.spec import AgentSpec
-from doppel.knowledge.archive import is_archive
 from doppel.serve.auth import Principal, owned_agent, principal, require_admin
 from doppel.serve.errors import APIError
 from doppel.service import Doppel
@@ -91,29 +91,39 @@ def delete_agent(slug: str, request: Request, who: Principal = Depends(principal
 @router.post("/agents/{slug}/files")
 async def upload_files(slug: str, request: Request, files: list[UploadFile],
                        who: Principal = Depends(principal)) -> dict[str, Any]:
-    """Ingest uploaded files; a per-file report, bad files skipped with their reason."""
+    """Ingest uploaded files; a per-file report, bad files skipped with their reason.
+
+    The upload is recorded as an import job (`job`; GET /imports/{id}): should the client go
+    away or the server stop half-way, the job says which files were imported and which not.
+    A .zip (a social-media export, a saved site) gives one report per entry."""
     app = _app(request)
     agent = owned_agent(app, who, slug)
     if len(files) > MAX_FILES_PER_UPLOAD:
         raise APIError(413, f"at most {MAX_FILES_PER_UPLOAD} files per upload")
-    reports = []
-    for upload in files:
-        name = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
-        # An export zip holds many files (and photos, which are skipped): it may be as large as
-        # the whole upload; every file inside is held to max_file_bytes by the ingestor.
-        limit = (app.settings.max_upload_bytes if is_archive(name)
-                 else app.settings.max_file_bytes)
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            reports.append({"source": name, "status": "skipped", "chunks": 0,
-                            "reason": f"too large (the limit is {limit} bytes)"})
-            continue
-        # A .zip (a social-media export, a saved site) gives one report per entry.
-        for entry in await asyncio.to_thread(app.ingestor.ingest_upload, agent, name, data):
-            reports.append(asdict(entry))
+    # The files stay in their spool files until the worker thread reads each in turn.
+    named = [(_file_name(u), u.file) for u in files]
+    stop = threading.Event()
+    work = asyncio.ensure_future(asyncio.to_thread(app.imports.run_upload, agent, named, stop))
+    try:
+        while not work.done():
+            await asyncio.wait({work}, timeout=0.2)
+            if not work.done() and await request.is_disconnected():
+                # Nobody reads the answer: stop after the file in progress (it is written
+                # whole or not at all); the job records what was and was not imported.
+                stop.set()
+        job = work.result()
+    except asyncio.CancelledError:
+        stop.set()  # the server is stopping: the worker thread still writes the record
+        raise
+    reports = [{k: v for k, v in item.items() if k != "line"} for item in job.items]
     return {"files": reports,
             "summary": {s: sum(r["status"] == s for r in reports)
-                        for s in ("added", "updated", "unchanged", "skipped")}}
+                        for s in ("added", "updated", "unchanged", "skipped")},
+            "job": {"id": job.id, "state": job.state, "error": job.error}}
+
+
+def _file_name(upload: UploadFile) -> str:
+    return (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
 
 
 @router.get("/agents/{slug}/documents")
