@@ -17,7 +17,7 @@ from doppel.agents.runtime import AgentRuntime
 from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
 from doppel.distill.students import StudentRepo
-from doppel.errors import DoppelError
+from doppel.errors import DoppelError, ValidationError
 from doppel.knowledge.imports import ImportJobs
 from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
 from doppel.knowledge.ingest import Ingestor
@@ -27,6 +27,7 @@ from doppel.models.queue import FairQueue, QueuedBackend
 from doppel.owners import OwnerRepo
 from doppel.safety import Shields
 from doppel.safety.injection import scan_texts
+from doppel.safety.policy import GUARD_HELP
 from doppel.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class Doppel:
         self.settings = settings or Settings()
         self.settings.ensure_home()
         self.db = Database(self.settings.db_path)
-        self.agents = AgentRepo(self.db)
+        self.agents = AgentRepo(self.db, validate=self._check_spec)
         self.conversations = ConversationRepo(self.db)
         self.owners = OwnerRepo(self.db)
         # Set by the server: every generation then goes through a fair, bounded queue.
@@ -48,6 +49,16 @@ class Doppel:
         self._backends: dict[str, ChatBackend] = {}
         # Student adapters offered to the backend: slug -> ((file, mtime), accepted).
         self._adapters: dict[str, tuple[tuple[str, int], bool]] = {}
+
+    def _check_spec(self, spec: AgentSpec) -> None:
+        """What a spec may name must exist on this server: its Llama Guard endpoint is one the
+        operator offers (the owner never gives a URL or a secret's name)."""
+        name = spec.shields.guard_endpoint()
+        offered = self.settings.llamaguard_endpoints
+        if name is not None and name not in offered:
+            names = ", ".join(sorted(offered)) or "none configured"
+            raise ValidationError(f"shields.llamaguard: no Llama Guard server named {name!r} "
+                                  f"on this server (offered: {names}). {GUARD_HELP}")
 
     @property
     def embedder(self) -> Embedder:

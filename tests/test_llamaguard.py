@@ -16,7 +16,8 @@ from doppel.config import Settings
 from doppel.safety.base import ShieldContext, ShieldReport, ShieldUnavailable, Stage, Verdict
 from doppel.safety.llamaguard import LlamaGuardShield, build_prompt, parse_reply
 from doppel.safety.pipeline import Shields
-from doppel.safety.policy import CustomCategory, LlamaGuardEndpoint, ShieldPolicy
+from doppel.config import GuardEndpoint
+from doppel.safety.policy import CustomCategory, LlamaGuardChoice, ShieldPolicy
 from doppel.testing import FakeEmbedder, FakeLlamaGuardServer
 
 RULES = {"S1": ["stab", "kill him"], "S9": ["nerve agent"], "politics": ["vote for"],
@@ -68,16 +69,24 @@ def guard() -> Iterator[FakeLlamaGuardServer]:
         yield srv
 
 
+# The operator's endpoints (DOPPEL_LLAMAGUARD_ENDPOINTS), as tests register them.
+ENDPOINTS: dict[str, GuardEndpoint] = {}
+
+
 def policy(base_url: str, **kw: Any) -> ShieldPolicy:
-    endpoint = {k: kw.pop(k) for k in ("api", "api_key_env", "timeout_s", "model") if k in kw}
+    """An agent policy picking an operator endpoint at `base_url` (registered under a name)."""
+    endpoint = GuardEndpoint(base_url=base_url, **{
+        k: kw.pop(k) for k in ("api", "api_key_env", "timeout_s", "model") if k in kw})
+    name = f"e{len(ENDPOINTS)}"
+    ENDPOINTS[name] = endpoint
     return ShieldPolicy(input=["llamaguard"], output=["llamaguard"],
-                        llamaguard=LlamaGuardEndpoint(base_url=base_url, **endpoint), **kw)
+                        llamaguard=LlamaGuardChoice(endpoint=name), **kw)
 
 
 def check(pol: ShieldPolicy, text: str, *, stage: Stage = "input", question: str = "",
           history: Sequence[tuple[str, str]] = (),
           shield: LlamaGuardShield | None = None) -> Verdict:
-    shield = shield or LlamaGuardShield()
+    shield = shield or LlamaGuardShield(ENDPOINTS)
     ctx = ShieldContext(stage, text, pol, history=history, question=question)
 
     async def go() -> Verdict:
@@ -236,46 +245,62 @@ def test_chat_api_input_with_history_and_exclusion(guard: FakeLlamaGuardServer) 
 
 # --- credentials and failures -------------------------------------------------------------------
 
-def test_api_key_header(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_header(monkeypatch: pytest.MonkeyPatch,
+                        caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("DOPPEL_TEST_LG_KEY", "sk-secret-123")
     with FakeLlamaGuardServer(RULES, api_key="sk-secret-123") as srv:
         verdict = check(policy(srv.base_url, api_key_env="DOPPEL_TEST_LG_KEY"), "stab")
         assert verdict.categories == ["S1"]
         assert srv.headers[-1]["Authorization"] == "Bearer sk-secret-123"
         monkeypatch.delenv("DOPPEL_TEST_LG_KEY")
-        with pytest.raises(ShieldUnavailable, match="answered 401") as info:
+        with pytest.raises(ShieldUnavailable, match="did not answer") as info:
             check(policy(srv.base_url, api_key_env="DOPPEL_TEST_LG_KEY"), "stab")
         assert "Authorization" not in srv.headers[-1]
-        assert "sk-secret" not in str(info.value)
+        assert "sk-secret" not in str(info.value) + caplog.text
+        assert "answered 401" in caplog.text  # the operator's log says what happened
 
 
 def test_no_endpoint_configured() -> None:
-    with pytest.raises(ShieldUnavailable, match="no llamaguard endpoint configured"):
-        check(ShieldPolicy(), "hello")
+    with pytest.raises(ShieldUnavailable, match="no Llama Guard server named 'nowhere'"):
+        check(ShieldPolicy(input=["llamaguard"], llamaguard={"endpoint": "nowhere"}), "hello")
 
 
-def test_server_down() -> None:
-    with pytest.raises(ShieldUnavailable, match="cannot reach Llama Guard"):
-        check(policy(f"http://127.0.0.1:{free_port()}/v1"), "hello")
+# Every failure reads the same to whoever sees the verdict (the owner, in the stored turn): a
+# closed port, an error status, a timeout and a garbled reply are told apart only in the log.
+def test_server_down(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    with pytest.raises(ShieldUnavailable, match="did not answer") as info:
+        check(policy(f"http://127.0.0.1:{port}/v1"), "hello")
+    assert "127.0.0.1" not in str(info.value) and "ConnectError" not in str(info.value)
+    assert f"127.0.0.1:{port}" in caplog.text and "ConnectError" in caplog.text
 
 
-def test_server_error() -> None:
+def test_server_error(caplog: pytest.LogCaptureFixture) -> None:
     with FakeLlamaGuardServer(fail_status=500) as srv:
-        with pytest.raises(ShieldUnavailable, match="answered 500"):
+        with pytest.raises(ShieldUnavailable, match="did not answer") as info:
             check(policy(srv.base_url), "hello")
+    assert "500" not in str(info.value) and "answered 500" in caplog.text
 
 
-def test_timeout() -> None:
+def test_timeout(caplog: pytest.LogCaptureFixture) -> None:
     with FakeLlamaGuardServer(RULES, delay_s=1.0) as srv:
-        with pytest.raises(ShieldUnavailable, match="timed out after 0.2 s"):
+        with pytest.raises(ShieldUnavailable, match="did not answer"):
             check(policy(srv.base_url, timeout_s=0.2), "hello")
+    assert "timed out after 0.2 s" in caplog.text
+
+
+def test_an_upstream_reply_is_never_repeated(caplog: pytest.LogCaptureFixture) -> None:
+    with FakeLlamaGuardServer(reply="INTERNAL-secret-banner v1.2") as srv:
+        with pytest.raises(ShieldUnavailable) as info:
+            check(policy(srv.base_url), "hello")
+    assert "INTERNAL" not in str(info.value) and "INTERNAL" in caplog.text
 
 
 # The first loop's client is left open, as in the CLI: its sockets warn when collected.
 @pytest.mark.filterwarnings("ignore::ResourceWarning",
                             "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_one_shield_serves_several_event_loops(guard: FakeLlamaGuardServer) -> None:
-    shield = LlamaGuardShield()
+    shield = LlamaGuardShield(ENDPOINTS)
     pol = policy(guard.base_url)
     ctx = ShieldContext("input", "stab", pol)
     assert asyncio.run(shield.check(ctx)).categories == ["S1"]
@@ -295,7 +320,7 @@ def test_fake_rejects_prompts_not_in_the_format(guard: FakeLlamaGuardServer) -> 
 # --- through the pipeline -----------------------------------------------------------------------
 
 def run_pipeline(tmp_path: Path, pol: ShieldPolicy, text: str) -> Verdict:
-    shields = Shields(Settings(home=tmp_path), FakeEmbedder())
+    shields = Shields(Settings(home=tmp_path, llamaguard_endpoints=ENDPOINTS), FakeEmbedder())
     ctx = shields.input_context(pol, text)
 
     async def go() -> ShieldReport:
@@ -320,7 +345,7 @@ def test_pipeline_fails_open(tmp_path: Path) -> None:
         verdict = run_pipeline(tmp_path, policy(srv.base_url, on_error="open"), "stab")
     assert verdict.action == "allow"
     assert verdict.error is not None and "ShieldUnavailable" in verdict.error
-    assert "answered 500" in verdict.error
+    assert "did not answer" in verdict.error and "500" not in verdict.error
 
 
 def test_pipeline_fails_closed(tmp_path: Path) -> None:
@@ -328,4 +353,4 @@ def test_pipeline_fails_closed(tmp_path: Path) -> None:
         verdict = run_pipeline(tmp_path, policy(srv.base_url, on_error="closed", timeout_s=0.2),
                                "hello")
     assert (verdict.action, verdict.categories) == ("block", ["shield_error"])
-    assert verdict.error is not None and "timed out" in verdict.error
+    assert verdict.error is not None and "did not answer" in verdict.error

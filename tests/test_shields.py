@@ -291,7 +291,9 @@ def test_policy_errors_are_clear() -> None:
     for bad, message in [({"input": ["nope"]}, "unknown shield 'nope'"),
                          ({"exclude": ["S99"]}, "unknown hazard categories"),
                          ({"output": ["jailguard"]}, "does not run on output"),
-                         ({"input": ["llamaguard"]}, "needs `llamaguard"),
+                         ({"llamaguard": {"base_url": "http://127.0.0.1:9/v1"}},
+                          "cannot be set on an agent"),
+                         ({"llamaguard": {"api_key_env": "HOME"}}, "cannot be set on an agent"),
                          ({"thresholds": {"S1": 2}}, "must be in (0, 1]")]:
         with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")
                            .replace("`", "`")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from doppel.agents.spec import AgentSpec
@@ -25,10 +26,15 @@ class Agent:
 
 
 class AgentRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database,
+                 validate: Callable[[AgentSpec], None] | None = None) -> None:
         self.db = db
+        # Checks that need the server's configuration (the operator's Llama Guard endpoints),
+        # run before anything is written; they raise ValidationError.
+        self.validate = validate or (lambda spec: None)
 
     def create(self, spec: AgentSpec, owner_id: int | None = None) -> Agent:
+        self.validate(spec)
         try:
             with self.db.transaction() as tx:
                 tx.execute("INSERT INTO agents(slug, spec_json, owner_id) VALUES (?, ?, ?)",
@@ -38,6 +44,7 @@ class AgentRepo:
         return self.get(spec.slug)
 
     def update(self, spec: AgentSpec) -> Agent:
+        self.validate(spec)
         with self.db.transaction() as tx:
             cur = tx.execute("UPDATE agents SET spec_json = ?, updated_at = "
                              "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE slug = ?",
@@ -95,6 +102,8 @@ class AgentRepo:
 
 
 def _agent(row: sqlite3.Row) -> Agent:
-    return Agent(row["id"], AgentSpec.model_validate_json(row["spec_json"]),
+    # "stored": a spec saved by an older doppel loads even where today's rules refuse a field.
+    return Agent(row["id"], AgentSpec.model_validate_json(row["spec_json"],
+                                                          context={"stored": True}),
                  row["knowledge_version"], row["created_at"], row["updated_at"],
                  row["owner_id"])

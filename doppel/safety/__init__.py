@@ -12,11 +12,11 @@ from doppel.safety.hazard import HazardShield, TopicsShield
 from doppel.safety.injection import InjectionShield, JailguardShield, LeakageShield
 from doppel.safety.pii import PiiShield
 from doppel.safety.pipeline import Shields, refusal, rewritten
-from doppel.safety.policy import CustomCategory, LlamaGuardEndpoint, ShieldPolicy
+from doppel.safety.policy import CustomCategory, LlamaGuardChoice, ShieldPolicy
 from doppel.safety.taxonomy import HAZARDS
 
 __all__ = [
-    "HAZARDS", "SHIELDS", "CustomCategory", "LlamaGuardEndpoint", "Shield", "ShieldContext",
+    "HAZARDS", "SHIELDS", "CustomCategory", "LlamaGuardChoice", "Shield", "ShieldContext",
     "ShieldFactory", "ShieldPolicy", "ShieldReport", "ShieldServices", "ShieldUnavailable",
     "Shields", "SyncShield", "Verdict", "refusal", "rewritten",
 ]
@@ -25,7 +25,7 @@ __all__ = [
 def _llamaguard(services: ShieldServices) -> Shield:
     from doppel.safety.llamaguard import LlamaGuardShield
 
-    return LlamaGuardShield()
+    return LlamaGuardShield(services.settings.llamaguard_endpoints)
 
 
 _IN, _OUT, _BOTH = frozenset({"input"}), frozenset({"output"}), frozenset({"input", "output"})
@@ -45,6 +45,7 @@ for _factory in (
     ShieldFactory("leakage", lambda s: LeakageShield(), _OUT,
                   "blocks answers that recite the agent's instructions"),
     ShieldFactory("llamaguard", _llamaguard, _BOTH,
-                  "Llama Guard 3 on any OpenAI-compatible endpoint (policy.llamaguard)"),
+                  "Llama Guard 3 on the operator's OpenAI-compatible server the agent picks "
+                  "(DOPPEL_LLAMAGUARD_ENDPOINTS, policy.llamaguard.endpoint)"),
 ):
     SHIELDS.register(_factory)

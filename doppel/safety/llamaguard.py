@@ -1,6 +1,8 @@
 """Llama Guard 3 on any OpenAI-compatible server (vLLM, llama.cpp's server, Ollama, a provider).
 
-The endpoint is the agent's own (``shields: {llamaguard: {base_url: ...}}``). With api
+The servers are the operator's (DOPPEL_LLAMAGUARD_ENDPOINTS, by name); an agent picks one
+(``shields: {llamaguard: {endpoint: NAME}}``, default "default") and never gives a URL or the
+name of a secret: the server sends its own key to that URL. With api
 "completions" doppel writes the model card's prompt itself: excluded hazards are left out of the
 list and the owner's categories are added as S15, S16... With api "chat" the server's chat
 template writes it; the stock Llama Guard 3 template always lists S1..S14 and nothing else, so
@@ -8,21 +10,25 @@ exclusions are then applied to the answer and the owner's categories are not see
 
 The model answers ``safe`` or ``unsafe`` and, on a second line, the violated codes (``S1,S10``).
 A server that cannot answer, or answers anything else, raises ShieldUnavailable: the policy's
-on_error then lets the turn through or refuses it.
+on_error then lets the turn through or refuses it. What went wrong (the host, the connection
+error, the reply) is logged for the operator; the verdict says only that the server failed,
+so neither the owner nor a chat client learns the operator's hosts or can scan ports with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from doppel.config import GuardEndpoint
 from doppel.safety.base import ShieldContext, ShieldUnavailable, Verdict
-from doppel.safety.policy import LlamaGuardEndpoint, ShieldPolicy
+from doppel.safety.policy import ShieldPolicy
 from doppel.safety.taxonomy import CODES, category_name
 
 # The names Llama Guard 3 was trained with (its chat template, Meta's reference code): shorter
@@ -39,6 +45,7 @@ _ONE_B = re.compile(r"(?<![\d.])1b\b", re.IGNORECASE)
 _CODE = re.compile(r"^S\d+$")
 
 Turn = tuple[str, str]  # ("User" | "Agent", text)
+log = logging.getLogger(__name__)
 
 
 def category_lines(policy: ShieldPolicy, model: str) -> tuple[list[str], dict[str, str]]:
@@ -99,15 +106,20 @@ def parse_reply(text: str) -> tuple[bool, list[str]]:
         codes = [c.upper() for c in re.split(r"[,\s]+", lines[1]) if c] if len(lines) > 1 else []
         if all(_CODE.match(c) for c in codes):
             return True, list(dict.fromkeys(codes))
-    raise ShieldUnavailable(f"unparseable Llama Guard reply: {text.strip()[:80]!r}")
+    # The reply itself stays out of the message: it is the upstream's text, and the message
+    # reaches the stored turn. The caller logs it for the operator.
+    raise ShieldUnavailable("unparseable Llama Guard reply")
 
 
 class LlamaGuardShield:
-    """Asks the agent's Llama Guard 3 endpoint about the message (input) or answer (output)."""
+    """Asks the operator's Llama Guard 3 server that the agent picked about the message (input)
+    or the answer (output)."""
 
     name = "llamaguard"
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, endpoints: Mapping[str, GuardEndpoint],
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._endpoints = endpoints
         self._transport = transport
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
@@ -124,9 +136,10 @@ class LlamaGuardShield:
         return self._http
 
     async def check(self, ctx: ShieldContext) -> Verdict:
-        endpoint = ctx.policy.llamaguard
+        name = ctx.policy.guard_endpoint() or "default"
+        endpoint = self._endpoints.get(name)
         if endpoint is None:
-            raise ShieldUnavailable("no llamaguard endpoint configured")
+            raise ShieldUnavailable(f"no Llama Guard server named {name!r} is configured")
         role, turns = conversation(ctx)
         custom: dict[str, str] = {}  # S15... -> the owner's category, where the prompt has them
         body: dict[str, Any] = {"model": endpoint.model, "max_tokens": MAX_TOKENS,
@@ -137,7 +150,12 @@ class LlamaGuardShield:
         else:
             body["messages"] = [{"role": "user" if who == "User" else "assistant",
                                  "content": text} for who, text in turns]
-        unsafe, codes = parse_reply(await self._ask(endpoint, body))
+        reply = await self._ask(name, endpoint, body)
+        try:
+            unsafe, codes = parse_reply(reply)
+        except ShieldUnavailable:
+            log.warning("Llama Guard server %r: unparseable reply %r", name, reply[:200])
+            raise
         # Excluded codes are dropped here too: a chat template lists them all.
         labels = [custom.get(c, c) for c in codes if c not in ctx.policy.exclude]
         if not unsafe or (codes and not labels):
@@ -146,28 +164,37 @@ class LlamaGuardShield:
         return Verdict(self.name, "block", labels, {label: 1.0 for label in labels},
                        f"Llama Guard: unsafe ({named})" if labels else "Llama Guard: unsafe")
 
-    async def _ask(self, endpoint: LlamaGuardEndpoint, body: dict[str, Any]) -> str:
+    async def _ask(self, name: str, endpoint: GuardEndpoint, body: dict[str, Any]) -> str:
+        """The model's reply text. Every failure is one message, the same whatever happened
+        (a scan of ports through it learns nothing); the details go to the operator's log."""
         path = "/completions" if endpoint.api == "completions" else "/chat/completions"
         key = os.environ.get(endpoint.api_key_env, "") if endpoint.api_key_env else ""
         headers = {"Authorization": f"Bearer {key}"} if key else {}  # never logged nor echoed
+        failed = ShieldUnavailable(f"the Llama Guard server {name!r} did not answer")
         try:
             response = await self._client.post(endpoint.base_url.rstrip("/") + path, json=body,
                                                headers=headers, timeout=endpoint.timeout_s)
         except httpx.TimeoutException as exc:
-            reason = f"Llama Guard timed out after {endpoint.timeout_s:g} s"
-            raise ShieldUnavailable(reason) from exc
+            log.warning("Llama Guard server %r (%s) timed out after %g s", name,
+                        endpoint.base_url, endpoint.timeout_s)
+            raise failed from exc
         except httpx.HTTPError as exc:
-            raise ShieldUnavailable(f"cannot reach Llama Guard at {endpoint.base_url}: "
-                                    f"{type(exc).__name__}") from exc
+            log.warning("Llama Guard server %r (%s) unreachable: %s", name, endpoint.base_url,
+                        type(exc).__name__)
+            raise failed from exc
         if response.status_code >= 400:
-            raise ShieldUnavailable(f"Llama Guard server answered {response.status_code}")
+            log.warning("Llama Guard server %r (%s) answered %d", name, endpoint.base_url,
+                        response.status_code)
+            raise failed
         try:
             choice = response.json()["choices"][0]
             text = choice["text"] if endpoint.api == "completions" else choice["message"]["content"]
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise ShieldUnavailable("malformed reply from the Llama Guard server") from exc
+            log.warning("Llama Guard server %r (%s): malformed reply", name, endpoint.base_url)
+            raise failed from exc
         if not isinstance(text, str):
-            raise ShieldUnavailable("malformed reply from the Llama Guard server")
+            log.warning("Llama Guard server %r (%s): malformed reply", name, endpoint.base_url)
+            raise failed
         return text
 
     async def aclose(self) -> None:

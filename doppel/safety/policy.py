@@ -7,16 +7,32 @@ gets the default shield set.
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from doppel.safety.taxonomy import CODES
 
 DEFAULT_INPUT = ["hazard", "injection", "jailguard", "topics"]
 DEFAULT_OUTPUT = ["pii", "brand", "leakage", "topics"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+log = logging.getLogger(__name__)
+# What an agent's llamaguard block once held. The server called that URL with the key named by
+# that environment variable: any owner could send the server's secrets anywhere. Now only the
+# operator names servers (DOPPEL_LLAMAGUARD_ENDPOINTS) and an agent picks one by name.
+_OPERATOR_ONLY = ("base_url", "api_key_env", "model", "api", "timeout_s")
+GUARD_HELP = ("Llama Guard servers are configured by the server's operator "
+              "(DOPPEL_LLAMAGUARD_ENDPOINTS); an agent picks one by name: "
+              "`llamaguard: {endpoint: NAME}` (default: the one named 'default')")
 
 
 class CustomCategory(BaseModel):
@@ -41,19 +57,28 @@ class CustomCategory(BaseModel):
         return value
 
 
-class LlamaGuardEndpoint(BaseModel):
-    """Any OpenAI-compatible server hosting Llama Guard 3 (vLLM, Ollama, a provider)."""
+class LlamaGuardChoice(BaseModel):
+    """Which of the operator's Llama Guard servers the agent's llamaguard shield asks."""
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1")
-    model: str = "meta-llama/Llama-Guard-3-8B"
-    api: Literal["completions", "chat"] = Field(
-        "completions", description="completions: doppel writes the model card's prompt; "
-        "chat: the server's chat template does (excluded and custom categories then need "
-        "a template that accepts them).")
-    api_key_env: str = Field("", description="Environment variable holding the API key.")
-    timeout_s: float = Field(5.0, gt=0, le=60)
+    endpoint: str = Field("default", min_length=1, max_length=64,
+                          description="A name from DOPPEL_LLAMAGUARD_ENDPOINTS.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_owner_urls(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict):
+            return data
+        legacy = [k for k in _OPERATOR_ONLY if k in data]
+        if not legacy:
+            return data
+        if (info.context or {}).get("stored"):
+            # An agent saved before this change still loads; its URL is never called again.
+            log.warning("ignoring the owner-set Llama Guard %s of a stored agent: %s",
+                        "/".join(legacy), GUARD_HELP)
+            return {k: v for k, v in data.items() if k not in _OPERATOR_ONLY}
+        raise ValueError(f"{', '.join(legacy)} cannot be set on an agent. {GUARD_HELP}")
 
 
 class ShieldPolicy(BaseModel):
@@ -75,7 +100,9 @@ class ShieldPolicy(BaseModel):
     competitors: list[str] = Field(default_factory=list,
                                    description="Never praised or recommended.")
     redact_logs: bool = Field(True, description="Redact private data from stored turns.")
-    llamaguard: LlamaGuardEndpoint | None = None
+    llamaguard: LlamaGuardChoice | None = Field(
+        None, description="The operator's Llama Guard server this agent's llamaguard shield "
+        "asks; none: the one named 'default'.")
     on_error: Literal["open", "closed"] = Field(
         "open", description="A shield that fails: let the turn through (open) or refuse it "
         "(closed). Either way it is logged and counted.")
@@ -111,9 +138,13 @@ class ShieldPolicy(BaseModel):
                                      f"(known: {', '.join(SHIELDS.names())})")
                 if stage not in SHIELDS.get(name).stages:
                     raise ValueError(f"shield {name!r} does not run on {stage}")
-        if "llamaguard" in [*self.input, *self.output] and self.llamaguard is None:
-            raise ValueError("the llamaguard shield needs `llamaguard: {base_url: ...}`")
         return self
+
+    def guard_endpoint(self) -> str | None:
+        """The operator endpoint the llamaguard shield uses, or None when it is not on."""
+        if "llamaguard" not in [*self.input, *self.output]:
+            return None
+        return self.llamaguard.endpoint if self.llamaguard else "default"
 
     def active(self, stage: str) -> list[str]:
         """The shields of a stage that have something to do for this policy."""
