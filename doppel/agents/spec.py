@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import httpx
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 from pydantic import ValidationError as PydanticValidationError
 
 from doppel.agents.persona import VoiceProfile
@@ -17,6 +19,24 @@ from doppel.errors import ValidationError
 from doppel.safety.policy import ShieldPolicy
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def _check_public(url: str) -> None:
+    from doppel.net import FetchError, address_refusal, parse_ip_host
+
+    try:
+        parsed = httpx.URL(url)
+        ip = parse_ip_host(parsed.host)
+    except (httpx.InvalidURL, FetchError):
+        raise ValueError("give a web address such as https://bakery.example") from None
+    if parsed.userinfo:
+        raise ValueError("a web address must not hold a user name or password")
+    host = parsed.host.rstrip(".").lower()
+    reason = address_refusal(ip) if ip is not None else (
+        "this machine's own name" if host == "localhost" or host.endswith(".localhost")
+        else None)
+    if reason:
+        raise ValueError(f"give a public web address ({parsed.host} is {reason})")
 
 
 class Contact(BaseModel):
@@ -32,15 +52,19 @@ class Contact(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _web_address(cls, value: str) -> str:
-        """Only a web address: it becomes a link on the public chat page, where a
-        `javascript:` URL would run in the console's origin."""
+    def _web_address(cls, value: str, info: ValidationInfo) -> str:
+        """Only a public web address: it becomes a link on the public chat page, where a
+        `javascript:` URL would run in the console's origin. doppel never fetches it, but a
+        link to 127.0.0.1 or 169.254.169.254 sends a customer's browser into its own network,
+        and a password in it would be shown to everyone."""
         value = value.strip()
-        if not value or re.match(r"^https?://[^\s/]+\.[^\s]+$", value, re.I):
-            return value
-        if re.match(r"^[\w-]+(\.[\w-]+)+(/\S*)?$", value):
-            return "https://" + value  # "bakery.example" as owners write it
-        raise ValueError("give a web address such as https://bakery.example")
+        if value and not re.match(r"^https?://[^\s/]+\.[^\s]+$", value, re.I):
+            if not re.match(r"^[\w-]+(\.[\w-]+)+(/\S*)?$", value):
+                raise ValueError("give a web address such as https://bakery.example")
+            value = "https://" + value  # "bakery.example" as owners write it
+        if value and not (info.context or {}).get("stored"):
+            _check_public(value)
+        return value
 
     def summary(self) -> str:
         parts = [p for p in (self.phone, self.email, self.url) if p]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from doppel.safety.base import (
     SHIELDS, Shield, ShieldContext, ShieldFactory, ShieldReport, ShieldServices,
-    ShieldUnavailable, SyncShield, Verdict)
+    ShieldUnavailable, SyncShield, Verdict, public_shields)
 from doppel.safety.brand import BrandShield
 from doppel.safety.hazard import HazardShield, TopicsShield
 from doppel.safety.injection import InjectionShield, JailguardShield, LeakageShield
@@ -18,7 +18,7 @@ from doppel.safety.taxonomy import HAZARDS
 __all__ = [
     "HAZARDS", "SHIELDS", "CustomCategory", "LlamaGuardChoice", "Shield", "ShieldContext",
     "ShieldFactory", "ShieldPolicy", "ShieldReport", "ShieldServices", "ShieldUnavailable",
-    "Shields", "SyncShield", "Verdict", "refusal", "rewritten",
+    "Shields", "SyncShield", "Verdict", "public_shields", "refusal", "rewritten",
 ]
 
 

@@ -88,6 +88,31 @@ class ShieldReport:
                 "verdicts": [v.to_dict() for v in self.verdicts]}
 
 
+def public_shields(record: dict[str, Any]) -> dict[str, Any]:
+    """What a chat client may see of a turn's shields: per stage, the action and categories.
+
+    The stored record keeps every detector's scores, reasons and errors for the owner; a client
+    that saw them could tune a prompt until each score sits under its threshold, and an error
+    could carry an upstream's reply or host. Withheld private lines are not mentioned at all.
+    """
+    out: dict[str, Any] = {}
+    for stage in ("input", "output"):
+        reports = record.get(stage)
+        if not reports:
+            continue
+        if isinstance(reports, dict):
+            reports = [reports]
+        worst: Action = "allow"
+        categories: dict[str, None] = {}
+        for r in reports:
+            action = r.get("action", "allow")
+            if _RANK.get(action, 0) > _RANK[worst]:
+                worst = action
+            categories.update(dict.fromkeys(str(c) for c in r.get("categories") or []))
+        out[stage] = {"action": worst, "categories": list(categories)}
+    return out
+
+
 @dataclass
 class ShieldContext:
     """What a shield may look at. `embedding()` is computed once per text and shared between

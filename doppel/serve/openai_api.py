@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from doppel.agents.runtime import Citation, TurnEvent, TurnResult
 from doppel.models.base import GenerationParams
+from doppel.safety import public_shields
 from doppel.serve.auth import Principal, chat_agent, principal, visible_agents
 from doppel.serve.errors import APIError
 from doppel.serve.limits import address_bucket
@@ -285,4 +286,4 @@ def _finish(result: TurnResult) -> str:
 
 def _extra(result: TurnResult) -> dict[str, Any]:
     return {"turn_id": result.id, "path": result.path, "thread": result.thread,
-            "timings_ms": result.timings, "shields": result.shields}
+            "timings_ms": result.timings, "shields": public_shields(result.shields)}
