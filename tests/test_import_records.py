@@ -176,7 +176,7 @@ def test_api_upload_with_a_failing_loader_is_recorded_as_a_job(
     assert [f["status"] for f in body["files"]] == ["added", "added", "skipped", "added"]
     assert "RuntimeError" in body["files"][2]["reason"]
     assert set(body["files"][0]) == {"source", "status", "chunks", "reason", "flagged", "items",
-                                     "skipped_items"}  # the report's shape is unchanged
+                                     "skipped_items", "private"}  # + the private count
     job = _poll(server, server_app, int(body["job"]["id"]))
     assert job["state"] == "done" and job["kind"] == "files"
     assert [i["source"] for i in job["items"]] == ["a.md", "b.md", "boom.md", "d.md"]  # type: ignore

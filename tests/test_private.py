@@ -158,3 +158,33 @@ def test_the_owner_sees_private_lines_masked_after_an_import(private_app: Doppel
     assert not any(secret in repr(found) for secret in SECRETS)
     # a private line is never listed as a fact the agent states
     assert not any("4471" in f.line for f in [*found.prices, *found.hours, *found.contacts])
+
+
+def test_the_console_warns_at_import_and_lists_private_lines_masked(
+        private_app: Doppel, private_server: str) -> None:
+    """An owner uploading a staff note by mistake is told at import, and the review lists the
+    lines the agent keeps private with their values hidden; the owner API's facts too."""
+    import httpx
+
+    from .test_console import _csrf, sign_in, wait_job
+
+    owner_id = private_app.agents.get("bakery").owner_id
+    assert owner_id is not None
+    _, key = private_app.owners.create_key(owner_id, ["admin"])
+    client = sign_in(private_server, key)
+    token = _csrf(client.get("/console/agents/bakery/import").text)
+    r = client.post("/console/agents/bakery/files", data={"csrf": token}, files=[(
+        "files", ("shift-notes.md", b"# Shifts\n\nThe back door code is 9931.\n"
+                                    b"Wifi password: on the receipt for staff only.\n"
+                                    b"Open 7am to 6pm daily.\n", "text/markdown"))])
+    page = wait_job(client, str(r.url))
+    assert "2 line(s) look private" in page, page[-3000:]
+    review = client.get("/console/agents/bakery/review").text
+    assert "Lines the agent keeps private" in review
+    assert "The back door code is ••••••" in review and "9931" not in review
+    assert "Wifi password" in review  # withheld by the owner's rule, not as a secret
+    assert not any(secret in review for secret in SECRETS)
+    facts = httpx.get(f"{private_server}/api/agents/bakery/facts", timeout=30,
+                      headers={"Authorization": f"Bearer {key}"}).json()
+    assert any("Wifi password" in f["line"] for f in facts["private"])
+    assert "9931" not in str(facts) and not any(s in str(facts) for s in SECRETS)

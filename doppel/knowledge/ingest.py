@@ -31,6 +31,7 @@ from doppel.knowledge.chunking import Chunk, chunk_document
 from doppel.knowledge.archive import expand, is_archive
 from doppel.knowledge.index import KnowledgeIndex
 from doppel.knowledge.loaders import LoadedDocument, Loader, loader_for
+from doppel.safety.private import rule_subjects, withhold
 from doppel.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class FileReport:
     # (item, reason); plain lists and numbers, so `dataclasses.asdict` gives JSON
     items: int = 0
     skipped_items: list[tuple[str, str]] = field(default_factory=list)
+    # lines that look like secrets (a password, a door code, a key) or that the owner's rules
+    # forbid: kept, never said to a customer, listed masked in the review's facts
+    private: int = 0
 
     def line(self) -> str:
         if self.status == "skipped":
@@ -67,6 +71,10 @@ class FileReport:
         if self.flagged:
             detail += (f"; warning: {self.flagged} passage(s) contain instructions addressed "
                        "to AI assistants, which the agent will ignore")
+        if self.private:
+            detail += (f"; warning: {self.private} line(s) look private (a password, a code, a "
+                       "key, or a subject your rules forbid): the agent will not say them; "
+                       "check them under Review")
         return f"{self.status} {self.source}{detail}"
 
 
@@ -100,12 +108,13 @@ class _Prepared:
     vectors: np.ndarray
     faq_vectors: np.ndarray
     flags: list[list[list[float]]] | None
+    private: int = 0
 
     def report(self) -> FileReport:
         flagged = sum(1 for f in self.flags or [] if f)
         return FileReport(self.source, "updated" if self.existing is not None else "added",
                           len(self.chunks), flagged=flagged, items=self.doc.items,
-                          skipped_items=self.doc.skipped)
+                          skipped_items=self.doc.skipped, private=self.private)
 
 
 def reasons(skipped: list[tuple[str, str]]) -> str:
@@ -267,9 +276,11 @@ class Ingestor:
             flags = self.scan([c.text for c in chunks]) if self.scan else None
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
+        subjects = rule_subjects(agent.spec.rules)
+        private = sum(len(withhold(c.text, subjects)[1]) for c in chunks)
         return _Prepared(source, loader, digest,
                          int(existing["id"]) if existing is not None else None, doc, chunks,
-                         vectors, faq_vectors, flags)
+                         vectors, faq_vectors, flags, private)
 
     def _write(self, agent: Agent, files: list[_Prepared]) -> None:
         """Write prepared files in one transaction: all of them or, on any error, none."""

@@ -180,11 +180,13 @@ def get_import(slug: str, job_id: int, request: Request,
 
 @router.get("/agents/{slug}/facts")
 def get_facts(slug: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    """Prices, opening hours and contacts found in the agent's content, for review."""
+    """Prices, opening hours and contacts found in the agent's content, for review, and the
+    lines the agent keeps private (masked)."""
     from doppel.knowledge.facts import facts_found
 
     app = _app(request)
-    return asdict(facts_found(app.db, owned_agent(app, who, slug).id))
+    agent = owned_agent(app, who, slug)
+    return asdict(facts_found(app.db, agent.id, rules=agent.spec.rules))
 
 
 @router.post("/agents/{slug}/voice")
