@@ -322,3 +322,36 @@ def test_clients_get_actions_and_categories_never_scores(
                      timeout=30).json()["turns"][-1]
     verdict = turn["shields"]["input"]["verdicts"][0]
     assert verdict["shield"] == "llamaguard" and verdict["scores"] == {"S1": 1.0}
+
+
+def test_a_failing_model_backend_tells_neither_client_nor_owner_its_host(
+        served: tuple[str, Doppel], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from doppel.errors import BackendError
+
+    base, app = served
+    detail = "http://10.0.0.7:8000/v1 answered 500: INTERNAL-UPSTREAM trace"
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise BackendError(detail)
+
+    def broken_stream(*args: Any, **kwargs: Any) -> Any:
+        raise BackendError(detail)
+
+    backend = app.backend_for(app.agents.get("bikes").spec)
+    monkeypatch.setattr(backend, "chat", broken)
+    monkeypatch.setattr(backend, "stream", broken_stream)
+    r = _chat(base, app, "Do you have inner tubes?")
+    streamed = httpx.post(f"{base}/v1/chat/completions", headers=_bob(app), timeout=30, json={
+        "model": "bikes", "stream": True,
+        "messages": [{"role": "user", "content": "Do you have inner tubes?"}]})
+    client = sign_in(base, app.keys["bob"])  # type: ignore[attr-defined]
+    token = _csrf_of(client.get("/console/agents/bikes/review").text)
+    tried = client.post("/console/agents/bikes/try", data={"csrf": token, "q": "Inner tubes?"})
+    for text in (r.text, streamed.text, tried.text):
+        assert "10.0.0.7" not in text and "INTERNAL-UPSTREAM" not in text
+    assert "10.0.0.7" in caplog.text  # the operator's log has it
+
+
+def _csrf_of(page: str) -> str:
+    return page.split('name="csrf" value="')[1].split('"')[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import re
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -26,7 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec, slugify
-from doppel.errors import DoppelError, NotFoundError, ValidationError
+from doppel.errors import (BackendError, ContextOverflowError, DoppelError, NotFoundError,
+                           ValidationError)
 from doppel.knowledge.facts import facts_found
 from doppel.net import redact_secrets
 from doppel.serve.auth import auth_failed, auth_retry_after
@@ -42,6 +44,8 @@ from doppel.serve.sessions import (
 )
 from doppel.serve.web import templates
 from doppel.service import Doppel
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates.env.filters["path_label"] = lambda path: PATH_LABELS.get(path, path)
@@ -530,9 +534,18 @@ def _review(request: Request, slug: str, status: int = 200, trial: dict[str, Any
     agent = _agent(request, session, slug)
     app = _app(request)
     return render(request, "review.html", status, session=session, agent=agent, tab="review",
-                  facts=facts_found(app.db, agent.id), stats=app.agents.stats(agent),
+                  facts=facts_found(app.db, agent.id, rules=agent.spec.rules), stats=app.agents.stats(agent),
                   trial=trial, voice_error=voice_error, voice_typed=voice_typed or {},
                   publish_error=publish_error)
+
+
+def _trouble(request: Request, exc: Exception) -> str:
+    """What the owner is told of a failure: a model backend's error names the operator's hosts
+    and carries the upstream's reply, so it goes to the log and the owner gets a plain line."""
+    if isinstance(exc, BackendError) and not isinstance(exc, ContextOverflowError):
+        log.error("model backend error on %s: %s", request.url.path, exc)
+        return "The model is unavailable right now; try again in a minute."
+    return str(exc)
 
 
 @router.post("/agents/{slug}/try")
@@ -550,7 +563,8 @@ async def try_agent(slug: str, request: Request) -> Response:
         result = await _app(request).runtime.turn(agent, question,
                                                   thread=f"console:{session.owner.id}")
     except DoppelError as exc:
-        return _review(request, slug, 422, trial={"error": str(exc), "question": question})
+        return _review(request, slug, 422, trial={"error": _trouble(request, exc),
+                                                  "question": question})
     return _review(request, slug, trial={"question": question, "result": result})
 
 
@@ -568,7 +582,7 @@ async def derive_voice(slug: str, request: Request) -> Response:
             texts, agent.spec.kind, backend=app.drafting_backend(agent.spec),
             embedder=app.embedder)
     except (ValueError, DoppelError) as exc:
-        return _review(request, slug, 422, voice_error=str(exc))
+        return _review(request, slug, 422, voice_error=_trouble(request, exc))
     # re-read: a settings save may have landed while the voice was measured
     app.agents.update(app.agents.get(slug).spec.model_copy(update={"voice": voice}))
     return _to(f"/console/agents/{slug}/review#voice")
