@@ -3,6 +3,11 @@ CPU check would choose on any CPU (an AMX Sapphire Rapids included)."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -45,6 +50,55 @@ def test_the_installed_build_is_doppels_portable_one() -> None:
     # What the build really uses matches what its flavor asks for, nothing more.
     if build.flavor == "x86-64-avx2":
         assert build.features.get("AVX2") == "1" and "AVX512" not in build.features
+
+
+# AMX's instructions (Intel SDM vol. 2, "AMX"): none may be in the machine code at all, so
+# the build cannot run an AMX path on any CPU, whatever ggml's runtime checks decide.
+_AMX_MNEMONICS = re.compile(r"\b(ldtilecfg|sttilecfg|tileloadd|tileloaddt1|tilestored|"
+                            r"tilezero|tilerelease|tdpbssd|tdpbsud|tdpbusd|tdpbuud|tdpbf16ps|"
+                            r"tdpfp16ps)\b")
+
+
+@pytest.mark.skipif(shutil.which("objdump") is None, reason="objdump (binutils) not installed")
+def test_the_installed_libraries_hold_no_amx_instruction() -> None:
+    """What the AMX machine would run, read from the machine code: the check that holds on this
+    CPU as on a Sapphire Rapids, where the crash was (this build was never run on one)."""
+    import llama_cpp
+
+    libs = sorted((Path(llama_cpp.__file__).parent / "lib").glob("libggml*.so"))
+    assert libs, "no ggml libraries found beside llama_cpp"
+    build = installed_build()
+    for lib in libs:
+        code = _disassemble(lib)
+        assert code.count("\n") > 1000, f"{lib.name}: no code disassembled"
+        found = sorted(set(_AMX_MNEMONICS.findall(code)))
+        assert not found, f"{lib.name} holds AMX instructions: {found}"
+        if build.flavor == "x86-64-avx2":  # nor any AVX-512 (zmm registers)
+            assert "%zmm" not in code, f"{lib.name} holds AVX-512 code in an AVX2 build"
+
+
+def _disassemble(lib: Path) -> str:
+    return subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(lib)], check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("objdump") is None or shutil.which("gcc") is None,
+                    reason="objdump or gcc not installed")
+def test_the_amx_scan_finds_amx_code(tmp_path: Path) -> None:
+    """The scan above can fail: a library compiled with AMX tile code is caught."""
+    source = tmp_path / "amx.c"
+    source.write_text("#include <immintrin.h>\n"
+                      "void f(const void *a, void *c, const void *cfg) {\n"
+                      "  _tile_loadconfig(cfg); _tile_loadd(1, a, 64); _tile_loadd(2, a, 64);\n"
+                      "  _tile_zero(0); _tile_dpbssd(0, 1, 2); _tile_stored(0, c, 64);\n"
+                      "  _tile_release(); }\n")
+    lib = tmp_path / "libamx.so"
+    built = subprocess.run(["gcc", "-O2", "-mamx-tile", "-mamx-int8", "-shared", "-fPIC",
+                            str(source), "-o", str(lib)], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"this gcc cannot compile AMX code: {built.stderr[-200:]}")
+    assert {"ldtilecfg", "tileloadd", "tdpbssd", "tilestored"} <= set(
+        _AMX_MNEMONICS.findall(_disassemble(lib)))
 
 
 @pytest.mark.parametrize("flags", [SAPPHIRE_RAPIDS, ZEN4, HASWELL, OLD, frozenset()],
