@@ -14,6 +14,7 @@ Three ASGI middlewares, outermost first:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable
@@ -144,16 +145,23 @@ def allowed_hosts(settings: Settings) -> frozenset[str] | None:
     Ports are not compared: a rebinding attack changes the name, and the port is whatever the
     attacker's page already uses.
     """
-    listed = {host_name(h) for h in settings.allowed_hosts.split(",") if h.strip()}
+    return _allowed_hosts(settings.allowed_hosts, settings.host, settings.public_url)
+
+
+@functools.lru_cache(maxsize=16)
+def _allowed_hosts(listed_spec: str, host: str, public_url: str) -> frozenset[str] | None:
+    # Cached on the three settings it reads: asked on every request, and the settings may
+    # still change at run time (tests, `doppel serve` binding another address).
+    listed = {host_name(h) for h in listed_spec.split(",") if h.strip()}
     if listed:
         return frozenset(listed - {""})
-    bound = host_name(f"[{settings.host}]" if ":" in settings.host else settings.host)
+    bound = host_name(f"[{host}]" if ":" in host else host)
     if bound in _ALL_INTERFACES:
         return None  # reached by whatever names the network gives it: nothing to hold on to
     names = {bound}
     if _is_loopback(bound):
         names |= _LOOPBACK_NAMES
-    public = urlsplit(settings.public_url.strip()).hostname if settings.public_url else None
+    public = urlsplit(public_url.strip()).hostname if public_url else None
     if public:
         names.add(public.rstrip("."))
     return frozenset(names)
@@ -168,7 +176,6 @@ class HostCheckMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            # Read per request: cheap, and a test or an operator may change the settings.
             allowed = allowed_hosts(self.settings)
             host = _headers(scope).get("host")
             # No Host at all (HTTP/1.0) is no browser: rebinding needs one to send the name.
