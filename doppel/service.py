@@ -25,6 +25,7 @@ from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
 from doppel.models.queue import FairQueue, QueuedBackend
 from doppel.owners import OwnerRepo
+from doppel.plugins import load_plugins
 from doppel.safety import Shields
 from doppel.safety.injection import scan_texts
 from doppel.safety.policy import GUARD_HELP
@@ -38,6 +39,8 @@ class Doppel:
                  embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings()
         self.settings.ensure_home()
+        # Installed packages' loaders, shields and backends, read once per process.
+        load_plugins()
         self.db = Database(self.settings.db_path)
         self.agents = AgentRepo(self.db, validate=self._check_spec)
         self.conversations = ConversationRepo(self.db)

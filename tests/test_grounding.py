@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from doppel.agents.grounding import Evidence, check, extract_facts
+from doppel.agents.grounding import Evidence, check
+from doppel.language.facts import extract_facts
 
 EVIDENCE = Evidence([
     "Day: Monday; Hours: Closed",

@@ -318,7 +318,7 @@ class Insights:
         """Per row: would the runtime answer it from an approved answer now? The runtime's
         rule, batched: the most similar approved question, at approved_threshold or above,
         asking about the same specifics (KnowledgeIndex.match_approved + same_particulars)."""
-        from doppel.agents.grounding import same_particulars
+        from doppel.language.facts import same_particulars
 
         rows = self.db.connect().execute(
             "SELECT question, embedding FROM approved_answers WHERE agent_id = ? ORDER BY id",

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from doppel.agents.grounding import Evidence, check, content_words
+from doppel.agents.grounding import Evidence, check
+from doppel.language.words import content_words
 from doppel.errors import ValidationError
 from doppel.models.base import ChatBackend, ChatMessage, Embedder, GenerationParams
 from doppel.store.db import Database

@@ -39,7 +39,8 @@ import numpy as np
 import yaml
 
 from doppel.agents.conversations import ConversationRepo
-from doppel.agents.grounding import WEEKDAYS, Evidence, check, extract_facts, same_particulars
+from doppel.agents.grounding import Evidence, check
+from doppel.language.facts import WEEKDAYS, extract_facts, same_particulars
 from doppel.agents.prompt import build_prompt, estimate_tokens, instructions
 from doppel.agents.repo import Agent
 from doppel.agents.runtime import AgentRuntime, dont_know, spec_texts

@@ -30,7 +30,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from doppel.agents.grounding import Evidence, check, extract_facts
+from doppel.agents.grounding import Evidence, check
+from doppel.language.facts import extract_facts
 
 CHECKED = ("money", "number", "time", "weekday", "date", "phone", "email", "url")
 # Out of scope, declining is right whether it says "I don't know" or "I can't help with that"

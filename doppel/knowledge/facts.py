@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from doppel.agents.grounding import extract_facts
+from doppel.language.facts import extract_facts
 from doppel.safety.private import mask, private_line, rule_subjects
 from doppel.store.db import Database
 

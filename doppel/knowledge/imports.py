@@ -35,7 +35,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from doppel.agents.repo import Agent
+from doppel.knowledge.owner import KnowledgeOwner
 from doppel.config import Settings
 from doppel.errors import DoppelError, NotFoundError, ValidationError
 from doppel.knowledge.archive import is_archive
@@ -116,12 +116,12 @@ class ImportJobs:
         return len(dead)
 
     # --- starting -------------------------------------------------------------------------------
-    def start_files(self, agent: Agent, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
+    def start_files(self, agent: KnowledgeOwner, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
         job = self._create(agent, "files", _files_label(files), len(files))
         self._pool.submit(self._guard, job.id, self._run_files, job.id, agent, files, None)
         return job
 
-    def run_upload(self, agent: Agent, files: Sequence[Upload],
+    def run_upload(self, agent: KnowledgeOwner, files: Sequence[Upload],
                    stop: threading.Event | None = None) -> ImportJob:
         """A synchronous upload (the owner API), in the caller's thread, recorded as a job.
 
@@ -133,19 +133,19 @@ class ImportJobs:
         self._guard(job.id, self._run_files, job.id, agent, files, stop)
         return self.get(job.id)
 
-    def start_url(self, agent: Agent, url: str) -> ImportJob:
+    def start_url(self, agent: KnowledgeOwner, url: str) -> ImportJob:
         url = _with_scheme(url)
         job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages)
         self._pool.submit(self._guard, job.id, self._run_url, job.id, agent, url)
         return job
 
-    def run_files(self, agent: Agent, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
+    def run_files(self, agent: KnowledgeOwner, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
         """The same import, in the caller's thread (the CLI)."""
         job = self._create(agent, "files", _files_label(files), len(files))
         self._guard(job.id, self._run_files, job.id, agent, files, None)
         return self.get(job.id)
 
-    def run_url(self, agent: Agent, url: str) -> ImportJob:
+    def run_url(self, agent: KnowledgeOwner, url: str) -> ImportJob:
         url = _with_scheme(url)
         job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages)
         self._guard(job.id, self._run_url, job.id, agent, url)
@@ -179,7 +179,7 @@ class ImportJobs:
             time.sleep(0.05)
 
     # --- running --------------------------------------------------------------------------------
-    def _create(self, agent: Agent, kind: str, label: str, total: int, *,
+    def _create(self, agent: KnowledgeOwner, kind: str, label: str, total: int, *,
                 queue: bool = True) -> ImportJob:
         with self.db.transaction() as tx:
             # Uploads wait in memory until their turn: one agent may not pile them up.
@@ -224,7 +224,7 @@ class ImportJobs:
             self._update(job_id, state="failed",
                          error=f"the import stopped unexpectedly ({type(exc).__name__})")
 
-    def _run_files(self, job_id: int, agent: Agent, files: Sequence[Upload],
+    def _run_files(self, job_id: int, agent: KnowledgeOwner, files: Sequence[Upload],
                    stop: threading.Event | None) -> None:
         items: builtins.list[dict[str, Any]] = []
         n = 0
@@ -275,7 +275,7 @@ class ImportJobs:
             return FileReport(name, "skipped", reason=f"too large (the limit is {limit} bytes)")
         return data
 
-    def _run_url(self, job_id: int, agent: Agent, url: str) -> None:
+    def _run_url(self, job_id: int, agent: KnowledgeOwner, url: str) -> None:
         from doppel.knowledge.crawl import crawl
 
         def progress(page_url: str, done: int, limit: int) -> None:

@@ -24,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 
-from doppel.agents.repo import Agent
+from doppel.knowledge.owner import KnowledgeOwner
 from doppel.config import Settings
 from doppel.errors import IngestError
 from doppel.knowledge.chunking import Chunk, chunk_document
@@ -150,7 +150,7 @@ class Ingestor:
         # Finds text addressed to AI assistants in each chunk (indirect prompt injection).
         self.scan = scan
 
-    def ingest(self, agent: Agent, paths: Iterable[Path],
+    def ingest(self, agent: KnowledgeOwner, paths: Iterable[Path],
                progress: Callable[[FileReport], None] | None = None) -> IngestReport:
         report = IngestReport()
         for file, source in collect_files(paths):
@@ -160,7 +160,7 @@ class Ingestor:
                     progress(entry)
         return report
 
-    def ingest_path(self, agent: Agent, file: Path, source: str) -> list[FileReport]:
+    def ingest_path(self, agent: KnowledgeOwner, file: Path, source: str) -> list[FileReport]:
         """One file on disk: a .zip is expanded (read in place, never whole into memory)."""
         if not is_archive(source):
             return [self.ingest_file(agent, file, source)]
@@ -168,14 +168,14 @@ class Ingestor:
             return [FileReport(source, "skipped", reason="no such file")]
         return self._ingest_archive(agent, source, file)
 
-    def ingest_upload(self, agent: Agent, name: str, data: bytes) -> list[FileReport]:
+    def ingest_upload(self, agent: KnowledgeOwner, name: str, data: bytes) -> list[FileReport]:
         """An uploaded file: a .zip gives one report per entry (or one skipped report for the
         zip, with nothing imported, when the archive is refused); any other file one report."""
         if is_archive(name):
             return self._ingest_archive(agent, name, data)
         return [self.ingest_bytes(agent, data, name)]
 
-    def _ingest_archive(self, agent: Agent, name: str, data: bytes | Path) -> list[FileReport]:
+    def _ingest_archive(self, agent: KnowledgeOwner, name: str, data: bytes | Path) -> list[FileReport]:
         try:
             files, skipped = expand(name, data, self.settings)
         except IngestError as exc:
@@ -194,13 +194,13 @@ class Ingestor:
         reports += [FileReport(source, "skipped", reason=why) for source, why in skipped]
         return reports
 
-    def ingest_file(self, agent: Agent, file: Path, source: str) -> FileReport:
+    def ingest_file(self, agent: KnowledgeOwner, file: Path, source: str) -> FileReport:
         try:
             return self._ingest_file(agent, file, source)
         except IngestError as exc:
             return FileReport(source, "skipped", reason=str(exc))
 
-    def _ingest_file(self, agent: Agent, file: Path, source: str) -> FileReport:
+    def _ingest_file(self, agent: KnowledgeOwner, file: Path, source: str) -> FileReport:
         if not file.exists():
             raise IngestError("no such file")
         try:
@@ -213,7 +213,7 @@ class Ingestor:
             raise IngestError(f"unreadable ({exc.strerror or type(exc).__name__})") from None
         return self.ingest_bytes(agent, data, source)
 
-    def ingest_bytes(self, agent: Agent, data: bytes, source: str,
+    def ingest_bytes(self, agent: KnowledgeOwner, data: bytes, source: str,
                      loader: Loader | None = None) -> FileReport:
         """Ingest one file's content under the given source name; never raises for bad input.
 
@@ -232,7 +232,7 @@ class Ingestor:
                               f"({type(exc).__name__}: {str(exc)[:120]})")
         return prepared.report()
 
-    def _prepare_safely(self, agent: Agent, data: bytes, source: str,
+    def _prepare_safely(self, agent: KnowledgeOwner, data: bytes, source: str,
                         forced: Loader | None) -> _Prepared | FileReport:
         """The file ready to write, or why not; never raises for bad input (a BaseException,
         the process being stopped, still goes through: nothing has been written yet)."""
@@ -248,7 +248,7 @@ class Ingestor:
                               reason=f"could not be processed ({type(exc).__name__}: "
                               f"{str(exc)[:120]})")
 
-    def _prepare(self, agent: Agent, data: bytes, source: str,
+    def _prepare(self, agent: KnowledgeOwner, data: bytes, source: str,
                  forced: Loader | None) -> _Prepared | FileReport:
         try:
             if len(data) > self.settings.max_file_bytes:
@@ -282,7 +282,7 @@ class Ingestor:
                          int(existing["id"]) if existing is not None else None, doc, chunks,
                          vectors, faq_vectors, flags, private)
 
-    def _write(self, agent: Agent, files: list[_Prepared]) -> None:
+    def _write(self, agent: KnowledgeOwner, files: list[_Prepared]) -> None:
         """Write prepared files in one transaction: all of them or, on any error, none."""
         if not files:
             return
@@ -296,7 +296,7 @@ class Ingestor:
                 log.warning("%s: %d passage(s) hold instructions addressed to AI assistants",
                             file.source, flagged)
 
-    def _write_one(self, tx: sqlite3.Connection, agent: Agent, file: _Prepared) -> None:
+    def _write_one(self, tx: sqlite3.Connection, agent: KnowledgeOwner, file: _Prepared) -> None:
         if file.existing is not None:
             document_id = file.existing
             self.index.delete_document(tx, document_id)
@@ -314,7 +314,7 @@ class Ingestor:
                                  file.flags)
         self.index.insert_faq(tx, agent.id, document_id, file.doc.faq, file.faq_vectors)
 
-    def remove(self, agent: Agent, source: str) -> bool:
+    def remove(self, agent: KnowledgeOwner, source: str) -> bool:
         row = self.db.connect().execute(
             "SELECT id FROM documents WHERE agent_id = ? AND source = ?",
             (agent.id, source)).fetchone()

@@ -126,4 +126,6 @@ class BackendFactory:
     tags: list[str] = field(default_factory=list)
 
 
-BACKENDS: Registry[BackendFactory] = Registry("chat backend")
+# Third-party backends: a `BackendFactory` in the `doppel.backends` entry-point group.
+BACKENDS: Registry[BackendFactory] = Registry(
+    "chat backend", group="doppel.backends", accepts=lambda obj: isinstance(obj, BackendFactory))

@@ -7,7 +7,9 @@ Shields are registered by name in `SHIELDS` as factories, built-ins exactly like
     from doppel.safety import SHIELDS, ShieldFactory
     SHIELDS.register(ShieldFactory("no-emoji", lambda services: NoEmoji(), {"output"}))
 
-and an agent's policy lists the names it runs (``shields: {input: [...], output: [...]}``).
+and an agent's policy lists the names it runs (``shields: {input: [...], output: [...]}``). An
+installed package adds its shields through the `doppel.shields` entry-point group
+(doppel/registry.py).
 """
 
 from __future__ import annotations
@@ -191,4 +193,6 @@ class ShieldFactory:
     description: str = ""
 
 
-SHIELDS: Registry[ShieldFactory] = Registry("shield")
+# Third-party shields: a `ShieldFactory` in the `doppel.shields` entry-point group.
+SHIELDS: Registry[ShieldFactory] = Registry(
+    "shield", group="doppel.shields", accepts=lambda obj: isinstance(obj, ShieldFactory))

@@ -18,8 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 from doppel.errors import IngestError
-from doppel.knowledge.loaders import (
-    LOADERS,
+from doppel.knowledge.loaders.base import (
     LoadedDocument,
     Section,
     csv_header,
@@ -338,7 +337,3 @@ def load_catalog(data: bytes, filename: str,
             _strip_html(get(mapping.description)), extra,
             f"SKU: {get(mapping.sku)}" if get(mapping.sku) else "", get(mapping.url)))
     return _document(f"{file_title(filename)} (product catalog)", records, skipped)
-
-
-for _loader in (ShopifyLoader(), WooCommerceLoader(), CatalogLoader()):
-    LOADERS.register(_loader)

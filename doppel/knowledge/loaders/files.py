@@ -1,153 +1,26 @@
-"""Loaders turn an owner's files into sections of text with headings and offsets.
-
-A loader is the extension point for new sources: implement `Loader` and register it in LOADERS.
-The built-ins (Markdown, plain text, HTML, PDF, CSV, FAQ in JSON/YAML) register the same way, and
-so do the importers for owners' exports (social.py: Instagram, Facebook, X, captions, posts;
-catalog.py: Shopify, WooCommerce, product catalogs).
-
-Exports share suffixes with ordinary files (an Instagram `posts_1.json` is no FAQ, a Shopify
-export is no plain CSV), so a loader may also implement `Sniffer`: `loader_for(name, data)` asks
-every sniffer first and falls back to the first loader whose suffix matches.
-
-A loader returns `Section`s: a heading path ("Menu > Breads"), the text, and the text's offset
-in the document's extracted text (for citations), plus `units`: the pieces the chunker must
-never split (a paragraph, a list item, a table row, a CSV record, a FAQ entry).
-"""
+"""The built-in loaders for ordinary files: Markdown, plain text, HTML, PDF, CSV and FAQs in
+JSON or YAML."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import yaml
 
 from doppel.errors import IngestError
-from doppel.registry import Registry
+from doppel.knowledge.loaders.base import (
+    FAQEntry,
+    LoadedDocument,
+    Section,
+    decode_text,
+    file_title,
+    read_csv,
+)
 
-
-@dataclass
-class Section:
-    heading: str
-    units: list[str]
-    offset: int = 0
-    # True for records (CSV rows, FAQ entries): each unit becomes its own chunk.
-    records: bool = False
-
-
-@dataclass
-class FAQEntry:
-    question: str
-    answer: str
-
-
-@dataclass
-class LoadedDocument:
-    title: str
-    sections: list[Section]
-    faq: list[FAQEntry] = field(default_factory=list)
-    # Items a loader left out, each (label, reason): ("post 3 (2024-05-03)", "no text
-    # (media only)"). The ingestor reports them, so an owner sees what was not taken and why.
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def items(self) -> int:
-        """Items taken: the records (rows, entries, posts, products) across the sections."""
-        return sum(len(s.units) for s in self.sections if s.records)
-
-
-@runtime_checkable
-class Loader(Protocol):
-    """Reads one kind of file. `load` raises IngestError with a one-line reason on bad input."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def suffixes(self) -> tuple[str, ...]: ...
-
-    def load(self, data: bytes, filename: str) -> LoadedDocument: ...
-
-
-@runtime_checkable
-class Sniffer(Protocol):
-    """A loader that can claim a file by its path or first bytes, whatever its suffix.
-
-    `head` is the file's first SNIFF_BYTES bytes, or b"" when only the name is known; a sniffer
-    must then decide from the path alone (or decline). Sniffers are asked in registration order,
-    before any suffix match, so they must claim only what is unmistakably theirs.
-    """
-
-    def sniff(self, filename: str, head: bytes) -> bool: ...
-
-
-LOADERS: Registry[Loader] = Registry("loader")
-
-SNIFF_BYTES = 64 * 1024
-
-
-def loader_for(filename: str, data: bytes | None = None) -> Loader | None:
-    """The loader that claims the file by path or content, else the first by suffix."""
-    head = data[:SNIFF_BYTES] if data else b""
-    for loader in LOADERS:
-        if isinstance(loader, Sniffer) and loader.sniff(filename, head):
-            return loader
-    lower = filename.lower()
-    for loader in LOADERS:
-        if loader.suffixes and lower.endswith(tuple(loader.suffixes)):
-            return loader
-    return None
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-def decode_text(data: bytes, filename: str) -> str:
-    """UTF-8 (with or without BOM), else a clear error. NUL bytes mean a binary file."""
-    if b"\x00" in data[:8192]:
-        raise IngestError("binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise IngestError("not UTF-8 text") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def read_csv(text: str, filename: str) -> list[list[str]]:
-    """Rows of a CSV/TSV whose delimiter is sniffed; rows with no value at all are dropped."""
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096],
-                                                                      delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel_tab if filename.lower().endswith(".tsv") else csv.excel
-    try:
-        return [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
-    except csv.Error as exc:  # a field over the csv module's limit, a stray NUL
-        raise IngestError(f"unreadable CSV ({exc})") from None
-
-
-def csv_header(head: bytes, filename: str) -> list[str]:
-    """The header row of a CSV from its first bytes, lower-cased ([] when it is no CSV)."""
-    if not filename.lower().endswith((".csv", ".tsv")) or not head:
-        return []
-    text = head.decode("utf-8-sig", errors="replace")
-    first = text.split("\n", 1)[0]  # a header never spans lines; sniff on it alone
-    try:
-        rows = read_csv(first, filename)
-    except IngestError:
-        return []
-    return [h.strip().lower() for h in rows[0]] if rows else []
-
-
-def file_title(filename: str) -> str:
-    """A title from a file name: 'spring-menu_2024.md' -> 'spring menu 2024'."""
-    return Path(filename).stem.replace("-", " ").replace("_", " ").strip()
+__all__ = ["CSVLoader", "FAQLoader", "HTMLLoader", "MarkdownLoader", "PDFLoader", "TextLoader"]
 
 
 def _paragraph_units(text: str) -> list[str]:
@@ -214,7 +87,7 @@ class MarkdownLoader:
     def load(self, data: bytes, filename: str) -> LoadedDocument:
         text = decode_text(data, filename)
         text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)  # front matter
-        title = Path(filename).stem.replace("-", " ").replace("_", " ").strip()
+        title = file_title(filename)
         path: list[tuple[int, str]] = []
         sections: list[Section] = []
         body: list[str] = []
@@ -254,7 +127,7 @@ class TextLoader:
         units = _paragraph_units(text)
         if not units:
             raise IngestError("no text found")
-        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        title = file_title(filename)
         return LoadedDocument(title, [Section(title, units, 0)])
 
 
@@ -340,7 +213,7 @@ class PDFLoader:
             raise
         except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
             raise IngestError(f"unreadable PDF ({type(exc).__name__})") from None
-        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        title = file_title(filename)
         meta_title = reader.metadata.get("/Title") if reader.metadata else None
         if isinstance(meta_title, str) and meta_title.strip():
             title = meta_title.strip()
@@ -370,7 +243,7 @@ class CSVLoader:
             raise IngestError("a CSV needs a header row and at least one record")
         header = [h.strip() for h in rows[0]]
         records = [_record(header, row) for row in rows[1:]]
-        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        title = file_title(filename)
         return LoadedDocument(title, [Section(title, [r for r in records if r], 0, records=True)])
 
 
@@ -394,7 +267,7 @@ class FAQLoader:
         entries = self._entries(doc)
         if not entries:
             raise IngestError("no question/answer entries found")
-        title = Path(filename).stem.replace("-", " ").replace("_", " ")
+        title = file_title(filename)
         units = [f"Q: {e.question}\nA: {e.answer}" for e in entries]
         return LoadedDocument(title, [Section(title, units, 0, records=True)], faq=entries)
 
@@ -419,14 +292,3 @@ class FAQLoader:
             if isinstance(q, str) and isinstance(a, (str, int, float)) and q.strip():
                 out.append(FAQEntry(q.strip(), str(a).strip()))
         return out
-
-
-_BUILT_IN: tuple[Loader, ...] = (MarkdownLoader(), TextLoader(), HTMLLoader(), PDFLoader(),
-                                 CSVLoader(), FAQLoader())
-for _loader in _BUILT_IN:
-    LOADERS.register(_loader)
-
-# The export importers register themselves on import, through LOADERS like any plugin; importing
-# them here makes them present wherever loaders are used. (Placed last: they import this module.)
-import doppel.knowledge.catalog as _catalog  # noqa: E402,F401
-import doppel.knowledge.social as _social  # noqa: E402,F401

@@ -19,8 +19,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from doppel.errors import IngestError
-from doppel.knowledge.loaders import (
-    LOADERS,
+from doppel.knowledge.loaders.catalog import is_catalog_header
+from doppel.knowledge.loaders.base import (
     LoadedDocument,
     Section,
     csv_header,
@@ -500,9 +500,6 @@ class PostsLoader:
                         and re.search(rf'"({keys})"\s*:\s*"', text, re.IGNORECASE)
                         and not re.search(r'"(question|q)"\s*:', text))
         # A product CSV may have a text-like column too: it belongs to the catalog loaders.
-        # (Imported here: catalog.py and this module each register on import, in either order.)
-        from doppel.knowledge.catalog import is_catalog_header
-
         header = csv_header(head, filename)
         return any(c in header for c in TEXT_COLUMNS) and not is_catalog_header(header)
 
@@ -546,9 +543,3 @@ def _date(value: object) -> str:
     text = str(value).strip()
     m = re.match(r"\d{4}-\d{2}-\d{2}", text)
     return m.group(0) if m else text
-
-
-# Registration order is sniffing order: the Meta and X exports are recognised before the
-# generic posts loader, which would otherwise claim a your_posts_1.json by its "post" key.
-for _loader in (InstagramLoader(), FacebookLoader(), XLoader(), CaptionsLoader(), PostsLoader()):
-    LOADERS.register(_loader)

@@ -1,0 +1,22 @@
+"""Third-party loaders, shields and chat backends, found through entry points.
+
+`load_plugins` reads the `doppel.loaders`, `doppel.shields` and `doppel.backends` groups once per
+process; `Doppel` calls it when its services start, so the CLI, the server and the tests see the
+same set. See doppel/registry.py for how a package declares one.
+"""
+
+from __future__ import annotations
+
+from doppel.knowledge.loaders import LOADERS
+from doppel.models.base import BACKENDS
+from doppel.registry import Registry
+from doppel.safety.base import SHIELDS
+
+__all__ = ["REGISTRIES", "load_plugins"]
+
+REGISTRIES: tuple[Registry[object], ...] = (LOADERS, SHIELDS, BACKENDS)  # type: ignore[assignment]
+
+
+def load_plugins() -> dict[str, list[str]]:
+    """Register every installed plug-in; the names each registry gained, by registry kind."""
+    return {registry.kind: registry.discover() for registry in REGISTRIES}
