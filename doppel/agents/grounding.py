@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 from doppel.language.facts import WORD, Fact, expand_dates, expand_weekdays, extract_facts
 from doppel.language.facts import same_particulars  # noqa: F401  # TEMP until runtime.py imports it from language
-from doppel.language.words import NEGATORS, POLAR_WORDS, content_words
+from doppel.language.words import NEGATORS, POLAR_WORDS, content_words, sentences
 
 @dataclass
 class GroundingVerdict:
@@ -72,9 +72,7 @@ class _Clause:
 def _clauses(text: str) -> list[_Clause]:
     """Sentences, with polarity decided per segment when the segment carries its own verb."""
     out = []
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
-        if not sentence.strip():
-            continue
+    for sentence in sentences(text):
         whole = _polarity(sentence)
         sentence_polar = _has_polar_word(sentence)
         for segment in re.split(r"[;,]|\bbut\b|—", sentence):
@@ -175,9 +173,7 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
     question_words = {w.lower() for w in WORD.findall(question)}
     anchors_q = content_words(question)
     verdict = GroundingVerdict(True)
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", draft):
-        if not sentence.strip():
-            continue
+    for sentence in sentences(draft):
         facts = extract_facts(sentence)
         anchors = {w for w in content_words(sentence) | anchors_q if not w[0].isdigit()}
         verdict.facts_checked += len(facts)

@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from doppel.agents.grounding import Evidence, check
-from doppel.language.words import content_words
+from doppel.language.words import FUNCTION_WORDS, content_words
 from doppel.errors import ValidationError
 from doppel.models.base import ChatBackend, ChatMessage, Embedder, GenerationParams
 from doppel.store.db import Database
@@ -107,20 +107,8 @@ _WRAPPED = re.compile(r"(?<=[\w,;])\n(?=[a-z])")  # a line break inside a senten
 _NOT_PROSE = re.compile(r"^\W*[-*•|#>\d]|\|\s|\(\S+\.(?:md|html?|pdf|csv|ya?ml|json|txt)\)|"
                         r"^[A-Z][\w'’&-]*(?: [A-Z][\w'’&-]*)*(?: ?[:—–]| -)\s")
 
-# Function words (English and a few neighbours, for mixed-language accounts): never a topic,
-# never the first or last word of a phrase.
-_STOP = frozenset("""a about above after again all also am an and any are aren't as at be because
-been before being below between both but by can can't cannot could couldn't did didn't do does
-doesn't doing don't down during each few for from further had has have having he her here hers
-him his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's me more most my
-no nor not of off on once only or other our ours out over own same she should so some such than
-that that's the their theirs them then there there's these they this those through to too under
-until up very was wasn't we we'd we'll we're we've were what what's when where which while who
-whom why will with won't would you you'd you'll you're you've your yours yet
-el la los las lo que de del y es en un una por para con mi mis su sus muy pero se al
-le les et est des pour avec je nous vous mais très c'est qui dans ce sur pas ne au aux du
-der die das und ist ich wir nicht mit ein eine für auf zu sehr den dem sie es
-il gli e è per che non sono io noi o os as um uma com não eu nós""".split())
+# Function words: never a topic, never the first or last word of a phrase.
+_STOP = FUNCTION_WORDS
 # A built-in background of everyday words: a word must be neither a function word nor one of
 # these to be a topic. This is TF-IDF with a two-valued IDF (0 for the background, 1 for the
 # rest), which needs no corpus and keeps topics deterministic.
@@ -692,14 +680,12 @@ def check_examples(db: Database, agent_id: int, spec: AgentSpec) -> None:
 
     Saved sample replies count as the owner's own words when answers are fact-checked, so an
     edited reply must not bring in, say, last year's price."""
-    from doppel.agents.runtime import spec_texts  # the runtime imports the prompt, which us
-
     if spec.voice is None or not spec.voice.examples:
         return
     rows = db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
                                 (agent_id,)).fetchall()
     evidence = Evidence([r[0] for r in rows] + texts_for_voice(db, agent_id, spec.kind)
-                        + spec_texts(spec.model_copy(update={"voice": None})))
+                        + spec.model_copy(update={"voice": None}).evidence_texts())
     for example in spec.voice.examples:
         verdict = check(example.reply, evidence)
         if not verdict.grounded:

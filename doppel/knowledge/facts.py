@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 from doppel.language.facts import extract_facts
+from doppel.language.words import sentences
 from doppel.safety.private import mask, private_line, rule_subjects
 from doppel.store.db import Database
 
 _HOURS_WORDS = re.compile(r"\b(open|opens|opening|close|closes|closed|hours|daily|weekdays?|"
                           r"weekends?)\b", re.I)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|;\s+")
 
 
 @dataclass
@@ -43,7 +43,9 @@ class FactsFound:
 
 
 def _lines(text: str) -> list[str]:
-    return [ln.strip() for ln in _SENTENCE.split(text) if ln and ln.strip()]
+    # A price list's "Croissant $4; Latte $5" is two lines to review, not one.
+    return [part.strip() for line in sentences(text) for part in re.split(r";\s+", line)
+            if part.strip()]
 
 
 def facts_found(db: Database, agent_id: int, limit: int = 30,

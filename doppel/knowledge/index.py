@@ -23,16 +23,14 @@ import numpy as np
 
 from doppel.knowledge.chunking import Chunk
 from doppel.knowledge.loaders import FAQEntry
+from doppel.language.words import COURTESIES, FUNCTION_WORDS
 from doppel.models.base import Embedder
 from doppel.store.db import Database
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
 
 # Words too common to help BM25 find a passage (questions are full of them).
-_STOPWORDS = frozenset("""a about an and any are as at be been but by can could do does did for
-from had has have how i if in into is it its me my no not of on or our please so than that the
-their them then there these they this to us was we what when where which who why will with would
-you your yours hi hello hey thanks thank""".split())
+_STOPWORDS = FUNCTION_WORDS | COURTESIES
 
 
 @dataclass

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from doppel.language.words import FUNCTION_WORDS, SENTENCE_BREAK
+
 __all__ = ["PrivateLine", "Subject", "rule_subjects", "private_line", "withhold", "asks_about",
            "mask"]
 
@@ -54,11 +56,10 @@ _RULE = re.compile(
 _SUBJECT_END = re.compile(r"\s+(?:to|with|unless|except|until|or\s+else|even|if|when|because|"
                           r"outside|over|by|in\s+(?:chat|messages|answers))\b.*$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = {"the", "a", "an", "our", "my", "any", "of", "and", "or", "for", "about", "its", "their",
-         "your", "this", "that", "these", "those", "customers", "anyone", "people", "information",
-         "info", "details", "detail", "anything", "things", "thing", "other", "could", "would",
-         "should", "be", "is", "are", "that", "it", "them", "how", "what", "who", "we", "us"}
-_UNIT = re.compile(r"\n+|(?<=[.!?])\s+")
+# A rule's subject words, without function words and the vague nouns rules are full of ("never
+# share any information about other customers" is about *customers*).
+_STOP = FUNCTION_WORDS | {"customers", "anyone", "people", "information", "info", "details",
+                          "detail", "anything", "things", "thing"}
 
 
 def _words(text: str) -> set[str]:
@@ -152,7 +153,7 @@ def withhold(text: str, subjects: Sequence[Subject] = (), *,
     withheld: list[PrivateLine] = []
     kept: list[str] = []
     last = 0
-    for match in _UNIT.finditer(text + "\n"):
+    for match in SENTENCE_BREAK.finditer(text + "\n"):
         unit = text[last:match.start()]
         separator = match.group(0)
         last = match.end()
