@@ -122,6 +122,16 @@ class AgentSpec(BaseModel):
             raise ValueError("must not be empty")
         return value.strip()
 
+    def evidence_texts(self) -> list[str]:
+        """The parts of the spec that count as evidence for grounding: the owner's own words."""
+        c = self.contact
+        # The voice profile's greetings, sign-offs and sample replies are the owner's own words
+        # (reviewed in the console): a draft that copies the sample reply is not inventing.
+        voice = ([*self.voice.greetings, *self.voice.sign_offs,
+                  *(e.reply for e in self.voice.examples)] if self.voice else [])
+        return [self.name, self.persona, self.greeting, *self.goals, *self.rules,
+                c.name, c.email, c.phone, c.url, c.hours, *voice]
+
     # --- YAML -----------------------------------------------------------------------------
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(exclude_defaults=False), sort_keys=False,
