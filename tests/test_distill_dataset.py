@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from doppel.agents.grounding import Evidence, check
-from doppel.agents.runtime import dont_know, spec_texts
+from doppel.agents.steps import dont_know
 from doppel.agents.spec import AgentSpec, Contact
 from doppel.config import Settings
 from doppel.demo import DEMO_SLUG, build_demo
@@ -113,7 +113,7 @@ def test_grounding_holds_for_every_knowledge_example(demo: Doppel, dataset: Data
         if not e.provenance.chunk_ids:
             continue
         used = [chunks[c] for c in e.provenance.chunk_ids]
-        evidence = Evidence([t for c in used for t in c] + spec_texts(spec))
+        evidence = Evidence([t for c in used for t in c] + spec.evidence_texts())
         assert check(e.answer, evidence, e.question).grounded, e
 
 
@@ -200,7 +200,7 @@ def test_real_pipeline_teaches_no_invented_fact(model_settings: Settings, demo_s
     assert len(knowledge) >= 3
     for e in knowledge:
         evidence = Evidence([t for c in e.provenance.chunk_ids for t in chunks[c]]
-                            + spec_texts(agent.spec))
+                            + agent.spec.evidence_texts())
         assert check(e.answer, evidence, e.question).grounded, e
     assert app.db.connect().execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 0
     app.close()

@@ -24,7 +24,7 @@ from doppel.agents.insights import (
     turn_latency_ms,
 )
 from doppel.agents.repo import Agent
-from doppel.agents.runtime import TurnResult
+from doppel.agents.turn import TurnResult
 from doppel.agents.spec import AgentSpec, Contact
 from doppel.config import Settings
 from doppel.safety import ShieldPolicy

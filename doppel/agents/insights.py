@@ -41,7 +41,7 @@ GROUP_THRESHOLD = 0.8
 MAX_TURNS = 10_000        # most recent turns a grouping looks at (bounds embedding + O(n*k))
 EMBED_CACHE = 10_000      # question vectors kept in memory (384 float32 = 1.5 KB each)
 _SPACE = re.compile(r"\s+")
-# Sequential laps of the runtime's clock (doppel.agents.runtime._Clock.lap): their sum is the
+# Sequential laps of the runtime's clock (doppel.agents.turn.Clock.lap): their sum is the
 # turn's time up to the final database write. ttft/first_visible/shields_wait are not laps.
 _LAPS = ("embed_ms", "approved_ms", "retrieve_ms", "prompt_ms", "generate_ms", "grounding_ms",
          "shields_output_ms")

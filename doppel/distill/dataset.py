@@ -43,7 +43,8 @@ from doppel.agents.grounding import Evidence, check
 from doppel.language.facts import WEEKDAYS, extract_facts, same_particulars
 from doppel.agents.prompt import build_prompt, estimate_tokens, instructions
 from doppel.agents.repo import Agent
-from doppel.agents.runtime import AgentRuntime, dont_know, spec_texts
+from doppel.agents.runtime import AgentRuntime
+from doppel.agents.steps import dont_know
 from doppel.agents.prompt import student_system_prompt
 from doppel.agents.spec import AgentSpec
 from doppel.errors import ValidationError
@@ -507,7 +508,7 @@ async def _build(app: Doppel, agent: Agent, seed: int, teacher_llm: ChatBackend 
         ids = list(dict.fromkeys([q.chunk.id, *got.chunk_ids]))
         used = [by_id[c] for c in ids if c in by_id]
         evidence = Evidence([c.text for c in used] + [c.heading for c in used]
-                            + [c.source for c in used] + spec_texts(spec))
+                            + [c.source for c in used] + spec.evidence_texts())
         verdict = check(got.text, evidence, q.text)
         # A generated answer with no checkable fact teaches nothing and may still be wrong
         # (the 135M teacher says "No, I don't." about an item on the menu): dropped.

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from doppel.agents.grounding import Evidence
 from doppel.agents.repo import Agent
-from doppel.agents.runtime import spec_texts
 from doppel.distill.dataset import Dataset, Example, build_dataset, load_jsonl, save_jsonl
 from doppel.distill.dataset import student_system_prompt
 from doppel.distill.evaluate import (
@@ -191,4 +190,4 @@ def _content(app: Doppel, agent: Agent) -> Evidence:
     """Everything the agent may state: all its passages and its spec."""
     rows = app.db.connect().execute("SELECT text FROM chunks WHERE agent_id = ?",
                                     (agent.id,)).fetchall()
-    return Evidence([r[0] for r in rows] + spec_texts(agent.spec))
+    return Evidence([r[0] for r in rows] + agent.spec.evidence_texts())

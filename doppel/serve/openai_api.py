@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from doppel.agents.runtime import Citation, TurnEvent, TurnResult
+from doppel.agents.turn import Citation, TurnEvent, TurnResult
 from doppel.models.base import GenerationParams
 from doppel.safety import public_shields
 from doppel.serve.auth import Principal, chat_agent, principal, visible_agents
