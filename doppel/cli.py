@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from doppel.agents.runtime import TurnResult
+from doppel.agents.turn import TurnResult
 from doppel.agents.spec import SLUG, AgentSpec, slugify
 from doppel.config import Settings, describe_settings
 from doppel.errors import ConfigError, DoppelError
