@@ -1,12 +1,19 @@
-"""`Doppel`: the services of one data directory, wired from Settings.
+"""`Doppel`: the services of one data directory, wired from Settings, and the use cases the
+CLI, the owner API and the console share.
 
-The CLI, the (coming) HTTP server and the tests all build one of these. Models load lazily: a
-command that lists agents never loads the chat model or the embedder.
+The CLI, the HTTP server and the tests all build one of these. Models load lazily: a command
+that lists agents never loads the chat model or the embedder. What an owner does to an agent
+(ingest files, list documents, derive or save a voice, update a spec) is one method here, so the
+three front ends apply the same rules: none of them runs SQL or re-implements a check.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 from functools import cached_property
 
 from doppel.agents.conversations import ConversationRepo
@@ -14,13 +21,16 @@ from doppel.agents.insights import Insights
 from doppel.agents.repo import AgentRepo
 from doppel.agents.repo import Agent
 from doppel.agents.runtime import AgentRuntime
+from doppel.agents.profile import VoiceProfile
 from doppel.agents.spec import AgentSpec
+from doppel.agents.voice import clean, derive_voice_async
 from doppel.config import Settings
 from doppel.distill.students import StudentRepo
+from doppel.agents.grounding import Evidence, check
 from doppel.errors import DoppelError, ValidationError
 from doppel.knowledge.imports import ImportJobs
 from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
-from doppel.knowledge.ingest import Ingestor
+from doppel.knowledge.ingest import FileReport, IngestReport, Ingestor
 from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
 from doppel.models.queue import FairQueue, QueuedBackend
@@ -32,6 +42,10 @@ from doppel.safety.policy import GUARD_HELP
 from doppel.store.db import Database
 
 log = logging.getLogger(__name__)
+
+# Loaders whose chunks are a creator's own posts: the voice is measured on these when any exist.
+SOCIAL_LOADERS = ("instagram", "facebook", "x", "captions", "posts")
+_FAQ_ANSWER = re.compile(r"^Q:.*?\nA:\s*(.*)$", re.S)
 
 
 class Doppel:
@@ -172,6 +186,76 @@ class Doppel:
     @cached_property
     def answers(self) -> ApprovedAnswers:
         return ApprovedAnswers(self.index)
+
+    # --- use cases: the same rules for the CLI, the owner API and the console ----------------
+
+    def ingest(self, agent: Agent, paths: Iterable[Path],
+               progress: Callable[[FileReport], None] | None = None) -> IngestReport:
+        """Files, folders (a saved site among them) and .zip exports into the agent's
+        knowledge; the paths given are remembered as the agent's sources, for `ingest` without
+        paths to re-read them."""
+        paths = list(paths)
+        report = self.ingestor.ingest(agent, paths, progress=progress)
+        new = [str(p.resolve()) for p in paths if str(p.resolve()) not in agent.spec.sources]
+        if new:
+            current = self.agents.get(agent.slug)  # re-read: the spec may have changed since
+            self.agents.update(current.spec.model_copy(
+                update={"sources": current.spec.sources + new}))
+        return report
+
+    def documents(self, agent: Agent) -> list[dict[str, Any]]:
+        return self.ingestor.documents(agent.id)
+
+    def passage(self, agent: Agent, chunk_id: int) -> dict[str, Any] | None:
+        return self.index.passage(agent.id, chunk_id)
+
+    def voice_texts(self, agent_id: int, kind: str) -> list[str]:
+        """The texts an agent's voice is measured on: a creator's social posts (one chunk each)
+        when any were ingested, else everything; a business's pages and FAQ answers. CSV
+        records (price lists, catalogues) say nothing about tone and are left out."""
+        rows = [(t, loader) for t, loader in self.index.texts(agent_id) if loader != "csv"]
+        if kind == "creator" and any(loader in SOCIAL_LOADERS for _, loader in rows):
+            rows = [(t, loader) for t, loader in rows if loader in SOCIAL_LOADERS]
+        out = []
+        for text, _ in rows:
+            faq = _FAQ_ANSWER.match(text.strip())
+            text = clean(faq.group(1) if faq else text)
+            if text:
+                out.append(text)
+        return list(dict.fromkeys(out))
+
+    async def derive_voice(self, agent: Agent) -> VoiceProfile:
+        """Measure the agent's voice from its content and save it into its spec (ValueError
+        or ValidationError when there is too little text)."""
+        voice = await derive_voice_async(
+            self.voice_texts(agent.id, agent.spec.kind), agent.spec.kind,
+            backend=self.drafting_backend(agent.spec), embedder=self.embedder)
+        # re-read: a settings save may have landed while the voice was measured
+        self.agents.update(self.agents.get(agent.slug).spec.model_copy(update={"voice": voice}))
+        return voice
+
+    def check_examples(self, agent_id: int, spec: AgentSpec) -> None:
+        """Refuse sample replies that state a fact the agent's content does not
+        (ValidationError). Saved sample replies count as the owner's own words when answers
+        are fact-checked, so an edited reply must not bring in, say, last year's price."""
+        if spec.voice is None or not spec.voice.examples:
+            return
+        evidence = Evidence([t for t, _ in self.index.texts(agent_id)]
+                            + self.voice_texts(agent_id, spec.kind)
+                            + spec.model_copy(update={"voice": None}).evidence_texts())
+        for example in spec.voice.examples:
+            verdict = check(example.reply, evidence)
+            if not verdict.grounded:
+                what = ", ".join(verdict.unsupported + verdict.contradictions)
+                raise ValidationError(f"the sample reply “{example.reply[:80]}” states {what}, "
+                                      "which your content does not: change the reply or the "
+                                      "file")
+
+    def update_spec(self, current: Agent, spec: AgentSpec) -> Agent:
+        """Save an edited spec; edited sample replies are fact-checked first."""
+        if spec.voice != current.spec.voice:
+            self.check_examples(current.id, spec)
+        return self.agents.update(spec)
 
     def close(self) -> None:
         if "imports" in self.__dict__:

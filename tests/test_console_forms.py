@@ -15,7 +15,7 @@ from urllib.parse import quote, quote_from_bytes
 import httpx
 import pytest
 
-from doppel.agents.persona import VoiceProfile
+from doppel.agents.profile import VoiceProfile
 from doppel.service import Doppel
 from tests.test_console import _csrf, sign_in
 

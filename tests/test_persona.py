@@ -15,13 +15,8 @@ import numpy as np
 import pytest
 
 from doppel.agents.grounding import Evidence, check
-from doppel.agents.persona import (
-    VoiceExample,
-    VoiceProfile,
-    derive_voice,
-    example_problems,
-    texts_for_voice,
-)
+from doppel.agents.profile import VoiceExample, VoiceProfile
+from doppel.agents.voice import derive_voice, example_problems
 from doppel.agents.prompt import VOICE_TOKENS, build_prompt, estimate_tokens, instructions, \
     voice_section
 from doppel.agents.spec import AgentSpec
@@ -72,7 +67,7 @@ CREATOR = [
     "Saturday!",
 ]
 
-# A bakery's site text and FAQ (as texts_for_voice returns them: FAQ answers only).
+# A bakery's site text and FAQ (as Doppel.voice_texts returns them: FAQ answers only).
 BUSINESS_FAQ = [
     ("Do you offer gluten-free bread?", "We offer a gluten-free loaf on Fridays and Saturdays. "
      "Please note that our kitchen handles wheat flour, so we cannot guarantee the absence of "
@@ -308,18 +303,18 @@ def test_texts_for_voice(app: Doppel, tmp_path: Path) -> None:
     (folder / "prices.csv").write_text("item,price\nCountry Sourdough,9.00\n")
     shop = app.agents.create(AgentSpec(slug="shop", name="Shop"))
     app.ingestor.ingest(shop, [folder])
-    texts = texts_for_voice(app.db, shop.id, "business")
+    texts = app.voice_texts(shop.id, "business")
     assert all(a in texts for _, a in BUSINESS_FAQ[:3])  # answers only, for the tone
     assert not any("Q:" in t or "9.00" in t for t in texts)  # no questions, no price list
     assert any("family-run bakery" in t for t in texts)
-    assert texts_for_voice(app.db, shop.id, "creator") == texts  # no posts: everything
+    assert app.voice_texts(shop.id, "creator") == texts  # no posts: everything
 
     mia = app.agents.create(AgentSpec(slug="mia", name="Mia", kind="creator"))
     app.ingestor.ingest(mia, [folder])
     _add_document(app, mia.id, "posts.json", "instagram", CREATOR[:12])
     _add_document(app, mia.id, "tweets.js", "x", ["2024-06-01: (reply to @sam) hey fam! "
                                                    "Thank you, see you Saturday!"])
-    texts = texts_for_voice(app.db, mia.id, "creator")
+    texts = app.voice_texts(mia.id, "creator")
     assert len(texts) == 13 and texts[0].startswith("hey fam! 🥐 Fresh out of the oven")
     assert texts[-1] == "hey fam! Thank you, see you Saturday!"
     assert derive_voice(texts, "creator").greetings[0] == "hey fam"

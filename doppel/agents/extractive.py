@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 from doppel.knowledge.index import Passage
-from doppel.language.words import content_words
+from doppel.language.words import SENTENCE_BREAK, content_words, sentences
 
 __all__ = ["QUOTE_UNIT", "extractive_answer"]
 
 # Units a quote is screened in: lines, and sentences within them (separators kept).
-QUOTE_UNIT = re.compile(r"(\n+|(?<=[.!?])\s+)")
+QUOTE_UNIT = re.compile(f"({SENTENCE_BREAK.pattern})")
 
 
 def extractive_answer(question: str, passages: list[Passage], max_chars: int = 360) -> str:
@@ -23,7 +23,7 @@ def extractive_answer(question: str, passages: list[Passage], max_chars: int = 3
         return "Sorry, I couldn't find that in my information."
     passage = passages[0]
     wanted = content_words(question)
-    units = [u.strip() for u in re.split(r"\n+|(?<=[.!?])\s+", passage.text) if u.strip()]
+    units = sentences(passage.text)
     scored = sorted(range(len(units)), key=lambda i: (-len(content_words(units[i]) & wanted), i))
     chosen: list[int] = []
     size = 0

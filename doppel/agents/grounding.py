@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 from doppel.language.facts import WORD, Fact, expand_dates, expand_weekdays, extract_facts
-from doppel.language.facts import same_particulars  # noqa: F401  # TEMP until runtime.py imports it from language
 from doppel.language.words import NEGATORS, POLAR_WORDS, content_words, sentences
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from doppel.agents.persona import VoiceProfile
+from doppel.agents.profile import VoiceProfile
 from doppel.agents.spec import AgentSpec
 from doppel.knowledge.index import Passage
 from doppel.models.base import ChatBackend, ChatMessage, count_message_tokens
@@ -163,6 +163,7 @@ def student_system_prompt(spec: AgentSpec) -> str:
     if spec.voice is not None:
         lines.append(f"Tone: {spec.voice.tone()}.")
     elif spec.persona:
+        # Not language.words.sentences: this prompt is what trained students were trained on.
         first = re.split(r"(?<=[.!?])\s", spec.persona.strip(), maxsplit=1)[0]
         lines.append(" ".join(first.split()[:30]))
     c = spec.contact

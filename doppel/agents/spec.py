@@ -14,7 +14,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_valida
                       model_validator)
 from pydantic import ValidationError as PydanticValidationError
 
-from doppel.agents.persona import VoiceProfile
+from doppel.agents.profile import VoiceProfile
 from doppel.errors import ValidationError
 from doppel.safety.policy import ShieldPolicy
 

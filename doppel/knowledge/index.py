@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -226,6 +227,22 @@ class KnowledgeIndex:
             chosen.append(term)
             total += counts[term]
         return chosen
+
+    def passage(self, agent_id: int, chunk_id: int) -> dict[str, Any] | None:
+        """One of the agent's chunks as a citation shows it (heading, text, offsets, source,
+        title), or None when it is not the agent's."""
+        row = self.db.connect().execute(
+            "SELECT c.heading, c.text, c.start_offset, c.end_offset, d.source, d.title "
+            "FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE c.id = ? AND c.agent_id = ?", (chunk_id, agent_id)).fetchone()
+        return dict(row) if row is not None else None
+
+    def texts(self, agent_id: int) -> list[tuple[str, str]]:
+        """Every chunk of the agent as (text, loader), in document and reading order."""
+        rows = self.db.connect().execute(
+            "SELECT c.text, d.loader FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE c.agent_id = ? ORDER BY d.id, c.ord", (agent_id,)).fetchall()
+        return [(str(r["text"]), str(r["loader"])) for r in rows]
 
     def match_approved(self, agent_id: int, query_vector: np.ndarray) -> ApprovedMatch | None:
         """The approved answer whose question is most similar to the query."""

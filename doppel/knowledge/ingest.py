@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -152,13 +152,31 @@ class Ingestor:
 
     def ingest(self, agent: KnowledgeOwner, paths: Iterable[Path],
                progress: Callable[[FileReport], None] | None = None) -> IngestReport:
+        """Files, folders and .zip exports on disk; `progress` sees each file's report as it is
+        done. A folder of saved web pages is read as a site: blocks repeated on most of its
+        pages are cut (`strip_saved_site`), as in a zip of them or a crawl."""
+        files = collect_files(paths)
+        pages = [(source, file.read_bytes()) for file, source in files
+                 if source.lower().endswith((".html", ".htm")) and file.is_file()
+                 and file.stat().st_size <= self.settings.max_file_bytes]
+        saved_site = dict(strip_saved_site(pages)) if len(pages) >= 3 else {}
         report = IngestReport()
-        for file, source in collect_files(paths):
-            for entry in self.ingest_path(agent, file, source):
+        for file, source in files:
+            entries = ([self.ingest_bytes(agent, saved_site[source], source)]
+                       if source in saved_site else self.ingest_path(agent, file, source))
+            for entry in entries:  # a .zip: many
                 report.files.append(entry)
                 if progress:
                     progress(entry)
         return report
+
+    def documents(self, agent_id: int) -> list[dict[str, Any]]:
+        """The agent's documents, by source: source, loader, title, n_chunks, sha256,
+        ingested_at."""
+        rows = self.db.connect().execute(
+            "SELECT source, loader, title, n_chunks, sha256, ingested_at FROM documents "
+            "WHERE agent_id = ? ORDER BY source", (agent_id,)).fetchall()
+        return [dict(r) for r in rows]
 
     def ingest_path(self, agent: KnowledgeOwner, file: Path, source: str) -> list[FileReport]:
         """One file on disk: a .zip is expanded (read in place, never whole into memory)."""

@@ -12,7 +12,7 @@ __all__ = ["COURTESIES", "FUNCTION_WORDS", "NEGATORS", "POLAR_WORDS", "SENTENCE_
            "content_words", "sentences", "stem"]
 
 # Sentence ends, and line breaks: a price list's lines are sentences of their own.
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 def sentences(text: str) -> list[str]:

@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field
 
 from doppel.agents.insights import GROUP_THRESHOLD, Insights
 from doppel.agents.repo import Agent
-from doppel.agents.persona import check_examples
 from doppel.agents.spec import AgentSpec
 from doppel.serve.auth import Principal, owned_agent, principal, require_admin
 from doppel.serve.errors import APIError
@@ -73,9 +72,7 @@ def update_agent(slug: str, spec: AgentSpec, request: Request,
     if spec.slug != slug:
         raise APIError(422, "the slug cannot change (create a new agent instead)", param="slug")
     spec = spec.model_copy(update={"sources": current.spec.sources})
-    if spec.voice != current.spec.voice:
-        check_examples(app.db, current.id, spec)  # sample replies become evidence
-    return _agent_json(app, app.agents.update(spec))
+    return _agent_json(app, app.update_spec(current, spec))
 
 
 @router.delete("/agents/{slug}", status_code=204)
@@ -131,10 +128,7 @@ def list_documents(slug: str, request: Request,
                    who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    rows = app.db.connect().execute(
-        "SELECT source, loader, title, n_chunks, sha256, ingested_at FROM documents "
-        "WHERE agent_id = ? ORDER BY source", (agent.id,)).fetchall()
-    return {"data": [dict(r) for r in rows]}
+    return {"data": app.documents(agent)}
 
 
 @router.delete("/agents/{slug}/documents/{source:path}", status_code=204)
@@ -194,20 +188,12 @@ async def derive_voice(slug: str, request: Request,
                        who: Principal = Depends(principal)) -> dict[str, Any]:
     """Measure the agent's voice from its content and save it into the spec (edit it with
     PUT /api/agents/{slug})."""
-    from doppel.agents.persona import derive_voice_async
-    from doppel.agents.persona import texts_for_voice
-
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    texts = texts_for_voice(app.db, agent.id, agent.spec.kind)
     try:
-        voice = await derive_voice_async(
-            texts, agent.spec.kind, backend=app.drafting_backend(agent.spec),
-            embedder=app.embedder)
+        voice = await app.derive_voice(agent)
     except ValueError as exc:
         raise APIError(422, str(exc)) from None
-    # re-read: a settings save may have landed while the voice was measured
-    app.agents.update(app.agents.get(slug).spec.model_copy(update={"voice": voice}))
     return voice.model_dump()
 
 

@@ -43,14 +43,11 @@ def chat_page(slug: str, request: Request, embed: int = 0) -> Response:
 def passage_page(slug: str, chunk_id: int, request: Request) -> Response:
     agent = _public_agent(request, slug)
     app: Doppel = request.app.state.doppel
-    row = app.db.connect().execute(
-        "SELECT c.heading, c.text, c.start_offset, c.end_offset, d.source, d.title FROM chunks c "
-        "JOIN documents d ON d.id = c.document_id WHERE c.id = ? AND c.agent_id = ?",
-        (chunk_id, agent.id)).fetchone()
-    if row is None:
+    passage = app.passage(agent, chunk_id)
+    if passage is None:
         raise NotFoundError(f"no passage #{chunk_id} for {slug!r}")
     return templates.TemplateResponse(request, "passage.html", {
-        "agent": agent.spec, "passage": dict(row)})
+        "agent": agent.spec, "passage": passage})
 
 
 _WIDGET = (WEB / "static" / "widget.js").read_text(encoding="utf-8")

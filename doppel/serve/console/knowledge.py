@@ -44,9 +44,7 @@ def _import_page(request: Request, session: Session, agent: Agent, wizard: bool,
                  error: str = "", status: int = 400, url: str = "") -> Response:
     """The knowledge page; with an error, the message and the address typed (no password)."""
     app = service(request)
-    documents = app.db.connect().execute(
-        "SELECT source, loader, title, n_chunks, ingested_at FROM documents WHERE agent_id = ? "
-        "ORDER BY source", (agent.id,)).fetchall()
+    documents = app.documents(agent)
     return render(request, "import.html", status if error else 200, session=session,
                   agent=agent, tab="knowledge", wizard=wizard, error=error, accept=ACCEPT,
                   documents=documents, jobs=request.app.state.imports.list(agent.id, 5),

@@ -73,30 +73,20 @@ async def try_agent(request: Request, form: Posted, agent: OwnedAgent,
 @router.post("/agents/{slug}/voice/derive")
 async def derive_voice(request: Request, form: Posted, agent: OwnedAgent,
                        session: SignedIn) -> Response:
-    app = service(request)
-    from doppel.agents.persona import derive_voice_async, texts_for_voice
-
-    texts = texts_for_voice(app.db, agent.id, agent.spec.kind)
     try:
-        voice = await derive_voice_async(
-            texts, agent.spec.kind, backend=app.drafting_backend(agent.spec),
-            embedder=app.embedder)
+        await service(request).derive_voice(agent)
     except (ValueError, DoppelError) as exc:
         return _review(request, session, agent, 422, voice_error=trouble(request, exc))
-    # re-read: a settings save may have landed while the voice was measured
-    app.agents.update(app.agents.get(agent.slug).spec.model_copy(update={"voice": voice}))
     return redirect(f"/console/agents/{agent.slug}/review#voice")
 
 
 @router.post("/agents/{slug}/voice")
 async def save_voice(request: Request, form: Posted, agent: OwnedAgent,
                      session: SignedIn) -> Response:
-    from doppel.agents.persona import check_examples
-
     try:
         voice = voice_from_form(agent, form)
         spec = AgentSpec.parse(agent.spec.model_dump() | {"voice": voice})
-        await asyncio.to_thread(check_examples, service(request).db, agent.id, spec)
+        await asyncio.to_thread(service(request).check_examples, agent.id, spec)
     except ValidationError as exc:
         return _review(request, session, agent, 422, voice_error=message(exc),
                        voice_typed=typed(form))
