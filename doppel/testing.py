@@ -136,6 +136,31 @@ class _LocalHTTPServer:
         self._httpd.server_close()
 
 
+class _JSONHandler(BaseHTTPRequestHandler):
+    """What the fake servers' handlers share: HTTP/1.1, no access log, JSON replies and bodies."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # keep test output clean
+        pass
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        body: dict[str, Any] = json.loads(self.rfile.read(length) or b"{}")
+        return body
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+            self.close_connection = True
+
+
 class FakeOpenAIServer(_LocalHTTPServer):
     """An OpenAI-style chat-completions server on 127.0.0.1, in a background thread.
 
@@ -152,23 +177,9 @@ class FakeOpenAIServer(_LocalHTTPServer):
         self.headers: list[dict[str, str]] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                pass
-
-            def _json(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(_JSONHandler):
             def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = self._body()
                 server.requests.append(body)
                 server.headers.append(dict(self.headers))
                 expected = f"Bearer {server.api_key}"
@@ -313,30 +324,13 @@ class FakeLlamaGuardServer(_LocalHTTPServer):
         self.prompts: list[str] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                pass
-
-            def _json(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    self.close_connection = True
-
+        class Handler(_JSONHandler):
             def _error(self, status: int, message: str) -> None:
                 self._json(status, {"error": {"message": message,
                                               "type": "invalid_request_error"}})
 
             def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = self._body()
                 server.requests.append(body)
                 server.headers.append(dict(self.headers))
                 if server.api_key and self.headers.get("Authorization") != \
@@ -483,12 +477,7 @@ class FakeWebsite(_LocalHTTPServer):
         self.headers: list[dict[str, str]] = []
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                pass
-
+        class Handler(_JSONHandler):
             def do_GET(self) -> None:  # noqa: N802
                 site.requests.append(self.path)
                 site.headers.append(dict(self.headers))
