@@ -447,6 +447,47 @@ def owners_key(ctx: click.Context, owner: str, scopes: tuple[str, ...],
     click.echo(f"key #{key.id} ({', '.join(key.scopes)}): {secret}")
 
 
+@owners.command("invite")
+@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="How long the link works (default DOPPEL_CONSOLE_INVITE_DAYS, 7).")
+@click.pass_context
+@handle_errors
+def owners_invite(ctx: click.Context, days: float | None) -> None:
+    """Print a one-time link that creates one owner account in the console."""
+    app = _app(ctx)
+    days = days or app.settings.console_invite_days
+    token = app.owners.create_invite(days)
+    click.echo(f"{_console_base(app.settings)}/console/invite/{token}")
+    click.echo(f"(works once, for {days:g} days; only a hash of it is stored)", err=True)
+
+
+def _console_base(settings: Settings) -> str:
+    """Where browsers reach the server: DOPPEL_PUBLIC_URL, else the address it is bound to
+    (loopback when it listens on all interfaces)."""
+    if settings.public_url.strip():
+        return settings.public_url.strip().rstrip("/")
+    host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+@owners.command("password")
+@click.argument("owner")
+@click.password_option("--password", prompt="New password",
+                       help="Read from a prompt (hidden, asked twice) when not given.")
+@click.pass_context
+@handle_errors
+def owners_password(ctx: click.Context, owner: str, password: str) -> None:
+    """Set OWNER's console password (no current password needed); ends their sessions."""
+    app = _app(ctx)
+    record = app.owners.find(owner)
+    if record is None:
+        _fail(f"no owner named {owner!r} (see `doppel owners list`)")
+        return
+    app.owners.set_password(record.id, password, check_current=False)
+    app.owners.end_console_sessions(record.id)
+    click.echo(f"password set for {record.name}; their console sessions were ended")
+
+
 @agents.command("assign")
 @click.argument("agent")
 @click.argument("owner")

@@ -157,6 +157,13 @@ class Settings(BaseSettings):
     # --- console ------------------------------------------------------------------------------
     console_session_hours: float = Field(
         12.0, gt=0, description="How long an owner stays signed in to the console.")
+    console_signups: bool = Field(
+        False, description="Anyone who reaches the console may create an owner account (name "
+        "and password) at /console/signup. Off: only the first account of a fresh install, "
+        "and the people the operator invites with `doppel owners invite`.")
+    console_invite_days: float = Field(
+        7.0, gt=0, description="How long a `doppel owners invite` link stays valid (days); "
+        "each link creates one account.")
 
     # --- server -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `doppel serve` binds to (loopback "

@@ -37,7 +37,10 @@ AGENT_ROUTES = [r for r in CONSOLE_ROUTES if "{slug}" in r[1]]
 ACCOUNT_ROUTES = {
     ("GET", "/console"), ("GET", "/console/login"), ("POST", "/console/login"),
     ("POST", "/console/logout"), ("GET", "/console/agents"), ("GET", "/console/new"),
-    ("POST", "/console/new"),
+    ("POST", "/console/new"), ("GET", "/console/setup"), ("POST", "/console/setup"),
+    ("GET", "/console/signup"), ("POST", "/console/signup"), ("GET", "/console/invite/{token}"),
+    ("POST", "/console/invite/{token}"), ("GET", "/console/account"),
+    ("POST", "/console/account/password"),
 }
 
 # A form for each route that changes something: what an intruder would send. A POST route

@@ -1,7 +1,9 @@
-"""Console sessions: an owner signs in with an admin key and gets a session cookie.
+"""Console sessions: an owner signs in with a name and password, or an admin key, and gets a
+session cookie.
 
 The cookie holds a random token; only its SHA-256 is stored, next to the session's CSRF token
-and the key it was opened with, so revoking that key (or deleting the owner) ends the session.
+and the key it was opened with, if any, so revoking that key (or deleting the owner) ends the
+session; changing the password ends the owner's other sessions.
 Every state-changing console request must carry the session's CSRF token (a hidden form field
 or the ``X-CSRF-Token`` header) — the synchronizer-token pattern — and, when the browser sends
 an ``Origin``, come from this server's own origin. The cookie is HttpOnly and SameSite=Lax, so
@@ -17,7 +19,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from doppel.owners import ApiKey, Owner, OwnerRepo
 from doppel.store.db import Database
@@ -32,7 +34,7 @@ CSRF_HEADER = "x-csrf-token"
 class Session:
     id: int
     owner: Owner
-    key: ApiKey
+    key: ApiKey | None  # None: opened with the owner's password
     csrf: str
 
     def csrf_ok(self, token: str | None) -> bool:
@@ -50,7 +52,7 @@ def _hash(token: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -74,6 +76,15 @@ class SessionStore:
         owner, key = found
         if not key.may_admin():
             return None
+        opened = self._open(owner, key)
+        self.owners.touch_if_stale(key)
+        return opened
+
+    def open_for(self, owner: Owner) -> tuple[str, Session]:
+        """A new session for an owner whose password was checked (no key behind it)."""
+        return self._open(owner, None)
+
+    def _open(self, owner: Owner, key: ApiKey | None) -> tuple[str, Session]:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = _now()
         with self.db.transaction() as tx:
@@ -82,8 +93,8 @@ class SessionStore:
             cur = tx.execute(
                 "INSERT INTO console_sessions(token_hash, owner_id, key_id, csrf, expires_at) "
                 "VALUES (?,?,?,?,?)",
-                (_hash(token), owner.id, key.id, csrf, _iso(now + self.lifetime)))
-        self.owners.touch_if_stale(key)
+                (_hash(token), owner.id, key.id if key else None, csrf,
+                 _iso(now + self.lifetime)))
         return token, Session(int(cur.lastrowid or 0), owner, key, csrf)
 
     def get(self, token: str | None) -> Session | None:
@@ -92,15 +103,23 @@ class SessionStore:
             return None
         row = self.db.connect().execute(
             "SELECT s.id, s.owner_id, s.key_id, s.csrf, s.expires_at, k.revoked_at "
-            "FROM console_sessions s JOIN api_keys k ON k.id = s.key_id "
+            "FROM console_sessions s LEFT JOIN api_keys k ON k.id = s.key_id "
             "WHERE s.token_hash = ?", (_hash(token),)).fetchone()
         if row is None or row["revoked_at"] is not None or row["expires_at"] < _iso(_now()):
             return None
         owner = self.owners.get(int(row["owner_id"]))
+        if row["key_id"] is None:
+            return Session(int(row["id"]), owner, None, str(row["csrf"]))
         key = next((k for k in self.owners.list_keys(owner.id) if k.id == row["key_id"]), None)
         if key is None or not key.may_admin():
             return None
         return Session(int(row["id"]), owner, key, str(row["csrf"]))
+
+    def close_others(self, session: Session) -> None:
+        """End every other session of the session's owner (after a password change)."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM console_sessions WHERE owner_id = ? AND id != ?",
+                       (session.owner.id, session.id))
 
     def close(self, token: str | None) -> None:
         if token:

@@ -7,7 +7,7 @@ a CSRF token on every form (see `sessions.py`).
 
 One router module per tab of an agent's page, plus the account pages:
 
-    account     sign in, sign out
+    account     sign in and out, the first account, sign-ups, invitations, passwords
     agents      the agent list, the new-agent wizard, an agent's overview
     knowledge   documents, uploads, website imports and their jobs
     review      facts found, the voice profile, the test chat, publishing
@@ -30,6 +30,7 @@ from fastapi.responses import Response
 
 from doppel.serve.console import account, agents, inbox, insights, knowledge, review, settings
 from doppel.serve.console.deps import ConsoleError, SignInRequired, redirect, render
+from doppel.serve.limits import FailureThrottle
 from doppel.serve.sessions import SessionStore
 from doppel.service import Doppel
 
@@ -45,6 +46,9 @@ def install(app: FastAPI) -> None:
     service: Doppel = app.state.doppel
     app.state.sessions = SessionStore(service.db, service.owners,
                                       service.settings.console_session_hours)
+    # Failed password sign-ins per account name; per address they count in auth_failures.
+    setattr(app.state, account.NAME_FAILURES,
+            FailureThrottle(service.settings.auth_failures_per_minute))
     for router in ROUTERS:
         app.include_router(router)
 
