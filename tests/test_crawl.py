@@ -22,7 +22,8 @@ import pytest
 
 from doppel.config import Settings
 from doppel.errors import ConfigError, IngestError
-from doppel.knowledge.crawl import (Page, Robots, crawl, parse_sitemap, source_name,
+from doppel.knowledge.robots import Robots, parse_sitemap
+from doppel.knowledge.crawl import (Page, crawl, source_name,
                                     strip_repeated_blocks)
 from doppel.knowledge.loaders import HTMLLoader, loader_for
 from doppel.net import (USER_AGENT, AddressPolicy, FetchError, SafeFetcher, address_refusal,
