@@ -19,6 +19,10 @@ approved / generated / extractive), the answer is grounded in the example's chun
 output shields let it through; near-duplicate questions are removed (normalised text, and
 embedding cosine >= 0.95 within a chunk). Split: a seeded ~20 % of chunks is held out with
 every question mined from them, so held-out questions test generalisation, not recall.
+
+This module is over 600 lines on purpose: mining, answering, filtering and splitting are one
+pipeline meant to be read top to bottom (as nanoGPT's train.py is), and each stage's rule refers
+to the provenance the stage before it recorded.
 """
 
 from __future__ import annotations
