@@ -270,7 +270,8 @@ def export(ctx: click.Context, agent: str, out: Path) -> None:
     click.echo(f"exported {agent} to {result.path} ({result.bytes / 1024 / 1024:.0f} MB: "
                f"{result.passages} passages, {result.approved_answers} approved answers"
                f"{', its student adapter' if result.adapter else ''})")
-    click.echo(f"run it: pip install doppel && python {result.path / 'run.py'}")
+    click.echo(f"install it there with `sh install.sh` (doppel from wheels/{result.wheel}), "
+               f"then run `python3 run.py`: see {result.path / 'README.txt'}")
 
 
 @main.group()
