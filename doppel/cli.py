@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 import click
 
 from doppel.agents.turn import TurnResult
+from doppel.agents.repo import Agent
 from doppel.agents.spec import SLUG, AgentSpec, slugify
 from doppel.config import Settings, describe_settings
 from doppel.errors import ConfigError, DoppelError
-from doppel.knowledge.ingest import FileReport, IngestReport, collect_files, strip_saved_site
+from doppel.knowledge.ingest import FileReport, IngestReport
 from doppel.service import Doppel
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -146,7 +147,7 @@ def create(ctx: click.Context, name: str, source: Path, kind: str | None) -> Non
     app = _app(ctx)
     agent = app.agents.create(AgentSpec.parse(data))
     click.echo(f"created agent {agent.slug} ({agent.spec.name})")
-    report = _ingest_with_progress(app, agent.slug, [source])
+    report = _ingest_with_progress(app, agent, [source])
     click.echo(report.summary())
     click.echo(f"talk to it: doppel chat {agent.slug}")
 
@@ -181,40 +182,18 @@ def ingest(ctx: click.Context, agent: str, paths: tuple[Path, ...]) -> None:
     targets = list(paths) or [Path(p) for p in record.spec.sources]
     if not targets:
         _fail(f"give the files or folders to ingest: doppel ingest {agent} PATH...")
-    report = _ingest_with_progress(app, agent, targets)
-    new_sources = [str(p.resolve()) for p in paths if str(p.resolve()) not in record.spec.sources]
-    if new_sources:
-        spec = record.spec.model_copy(update={"sources": record.spec.sources + new_sources})
-        app.agents.update(spec)
+    report = _ingest_with_progress(app, record, targets)
     click.echo(report.summary())
     if report.count("skipped") == len(report.files) and report.files:
         sys.exit(1)
 
 
-def _ingest_with_progress(app: Doppel, slug: str, paths: list[Path]) -> IngestReport:
-    agent = app.agents.get(slug)
-    files = collect_files(paths)
-    report = IngestReport()
-    lines: list[FileReport] = []
-    # Saved web pages are read together, so blocks repeated on most of them are cut.
-    pages = [(source, file.read_bytes()) for file, source in files
-             if source.lower().endswith((".html", ".htm")) and file.is_file()
-             and file.stat().st_size <= app.settings.max_file_bytes]
-    saved_site = dict(strip_saved_site(pages)) if len(pages) >= 3 else {}
-    with click.progressbar(files, label="ingesting", file=sys.stderr,
-                           item_show_func=lambda f: f[1] if f else "") as bar:
-        for file, source in bar:
-            if source in saved_site:
-                entry = app.ingestor.ingest_bytes(agent, saved_site[source], source)
-                report.files.append(entry)
-                lines.append(entry)
-                continue
-            for entry in app.ingestor.ingest_path(agent, file, source):  # a .zip: many
-                report.files.append(entry)
-                lines.append(entry)
-    for entry in lines:
+def _ingest_with_progress(app: Doppel, agent: Agent, paths: list[Path]) -> IngestReport:
+    """Ingest (paths new to the agent become its sources), a line per file as it is done."""
+    def show(entry: FileReport) -> None:
         click.echo(("  " if entry.status != "skipped" else "! ") + entry.line())
-    return report
+
+    return app.ingest(agent, paths, progress=show)
 
 
 @main.command()
