@@ -60,8 +60,12 @@ bench: models
 	$(PY) benchmarks/shields.py
 	$(PY) benchmarks/imports.py
 
+# Style and import order (ruff), types (mypy), and the layer contracts in pyproject.toml
+# (import-linter: knowledge never imports agents, nothing imports the layers above it).
 lint: setup
+	$(VENV)/bin/ruff check doppel tests benchmarks
 	$(PY) -m mypy doppel
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -152,7 +152,7 @@ def main() -> None:
     # What a switch costs the next turn: its prompt is evaluated in full (cold) instead of
     # reusing the cached prefix (warm). One-token answers isolate the prompt's time.
     cold_ms, warm_ms = [], []
-    for i in range(max(4, args.rounds // 4)):
+    for _ in range(max(4, args.rounds // 4)):
         name = cycle[i % 2]
         started = time.perf_counter()
         chat(name, 1)  # the previous round ran the other adapter: a switch
@@ -167,7 +167,7 @@ def main() -> None:
     # --- speed: the same prompt with and without the adapter, interleaved -------------------
     backend.register_adapter("a", adapter)
     speeds: dict[str, list[float]] = {"base": [], "adapter": []}
-    for i in range(max(4, args.rounds // 4)):
+    for _ in range(max(4, args.rounds // 4)):
         for label, name in (("base", None), ("adapter", "a")):
             chat(name, 1)  # switch and cache the prompt: generation alone is timed below
             started = time.perf_counter()

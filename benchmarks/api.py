@@ -90,7 +90,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         env = os.environ | {
             "DOPPEL_RATE_PER_KEY_PER_MINUTE": "100000000",
             "DOPPEL_RATE_PER_USER_PER_MINUTE": "100000000",
@@ -158,7 +158,7 @@ done = function(summary, latency, requests)
     summary.duration, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     summary.errors.status))
 end
-""" % QUESTION
+""" % QUESTION  # noqa: E501  # the Lua body is one line
 
 
 def load_wrk(base: str, clients: int, seconds: float) -> dict[str, float]:
@@ -166,8 +166,8 @@ def load_wrk(base: str, clients: int, seconds: float) -> dict[str, float]:
     the server needs, which a Python client on a 2-core machine cannot say of itself."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(WRK_SCRIPT)
-    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "-s", f.name,
-                          f"{base}/v1/chat/completions"], capture_output=True, text=True,
+    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "-s",
+                          f.name, f"{base}/v1/chat/completions"], capture_output=True, text=True,
                          check=True).stdout
     os.unlink(f.name)
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
@@ -204,10 +204,10 @@ def model_comparison(n_questions: int) -> dict[str, object]:
     import yaml
 
     from doppel.agents.prompt import build_prompt, instructions
-    from doppel.models.base import ChatMessage
     from doppel.agents.runtime import spec_texts  # noqa: F401  (same evidence as the server)
     from doppel.config import Settings
     from doppel.demo import EXAMPLES, build_demo
+    from doppel.models.base import ChatMessage
     from doppel.models.embedded import EmbeddedBackend
     from doppel.models.prepare import model_paths
     from doppel.service import Doppel

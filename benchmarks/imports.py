@@ -122,7 +122,7 @@ def main() -> None:
         conversation = app.conversations.get_or_create(agent.id, "bench")
         topics = ["gift cards", "gluten free bread", "parking", "dog friendly", "catering",
                   "wedding cakes", "vegan options", "delivery", "wifi", "birthday parties"]
-        for i in range(args.questions):
+        for _ in range(args.questions):
             q = f"{rng.choice(['Do you have', 'Is there', 'What about', 'Any'])} " \
                 f"{rng.choice(topics)} {rng.choice(['today', 'this week', 'at all', ''])}?"
             app.conversations.record(conversation_id=conversation, agent_id=agent.id,

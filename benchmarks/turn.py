@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from doppel.agents.prompt import instructions  # noqa: E402
 from doppel.config import Settings  # noqa: E402
-from doppel.demo import EXAMPLES, build_demo, DEMO_SLUG  # noqa: E402
+from doppel.demo import DEMO_SLUG, EXAMPLES, build_demo  # noqa: E402
 from doppel.models.base import ChatMessage, GenerationParams, StreamChunk  # noqa: E402
 from doppel.models.embedded import EmbeddedBackend, shared_embedded_backend  # noqa: E402
 from doppel.models.prepare import model_paths  # noqa: E402
@@ -123,7 +122,7 @@ def main() -> None:
                 start = time.perf_counter()
                 first = None
                 n = 0
-                for part in llama.create_completion(
+                for _part in llama.create_completion(
                         prompt=tokens, max_tokens=result.completion_tokens,
                         temperature=params.temperature, top_p=params.top_p, top_k=40,
                         min_p=0.05, repeat_penalty=params.repeat_penalty, seed=params.seed,
@@ -155,8 +154,9 @@ def main() -> None:
     summary["doppel_model_turns_ms"] = round(doppel_ms, 1)
     summary["direct_llama_ms"] = round(direct_ms, 1)
     summary["overhead_ratio"] = round(overhead, 4)
-    summary["direct_ttft_ms"] = {"p50": round(pct([r["direct_ttft_ms"] for r in generated], .5), 2),
-                                 "p95": round(pct([r["direct_ttft_ms"] for r in generated], .95), 2)}
+    direct_ttft = [r["direct_ttft_ms"] for r in generated]
+    summary["direct_ttft_ms"] = {"p50": round(pct(direct_ttft, .5), 2),
+                                 "p95": round(pct(direct_ttft, .95), 2)}
     summary["answers_with_expected_fact"] = sum(bool(r["hit"]) for r in rows)
     summary["passage_budget_tokens"] = settings.prompt_passage_tokens
     summary["prompt_tokens_p50"] = pct([float(r["prompt_tokens"]) for r in generated], 0.5)

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 import click
 
-from doppel.agents.turn import TurnResult
 from doppel.agents.repo import Agent
 from doppel.agents.spec import SLUG, AgentSpec, slugify
+from doppel.agents.turn import TurnResult
 from doppel.config import Settings, describe_settings
 from doppel.errors import ConfigError, DoppelError
 from doppel.knowledge.ingest import FileReport, IngestReport
@@ -68,9 +68,8 @@ def main(ctx: click.Context) -> None:
 @handle_errors
 def init(ctx: click.Context, quiet: bool) -> None:
     """Prepare the data directory and the embedded models (once; fast afterwards)."""
-    from doppel.models.prepare import is_prepared, prepare_models
-
     from doppel.models.llamabuild import installed_build
+    from doppel.models.prepare import is_prepared, prepare_models
 
     settings: Settings = ctx.obj.get("settings") or Settings()
     was_ready = is_prepared(settings)
@@ -211,7 +210,7 @@ def _ingest_with_progress(app: Doppel, agent: Agent, paths: list[Path]) -> Inges
 def distill(ctx: click.Context, agent: str, fresh: bool, seed: int, epochs: int,
             per_passage: int, switch: bool | None, force: bool) -> None:
     """Teach AGENT's knowledge and voice to a small student (a LoRA adapter on the base)."""
-    from doppel.distill.students import StudentRepo
+    from doppel.agents.students import StudentRepo
 
     app = _app(ctx)
     record = app.agents.get(agent)

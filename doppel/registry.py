@@ -45,7 +45,7 @@ class Registry(Generic[T]):
         self._discovered: list[str] | None = None
 
     def register(self, item: T, name: str | None = None, *, replace: bool = False) -> T:
-        key = name or getattr(item, "name")
+        key = name or getattr(item, "name")  # noqa: B009  # T is any object with a name
         if key in self._items and not replace:
             raise ValueError(f"{self.kind} {key!r} is already registered")
         self._items[key] = item

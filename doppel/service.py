@@ -12,25 +12,24 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-from functools import cached_property
 
 from doppel.agents.conversations import ConversationRepo
+from doppel.agents.grounding import Evidence, check
 from doppel.agents.insights import Insights
-from doppel.agents.repo import AgentRepo
-from doppel.agents.repo import Agent
-from doppel.agents.runtime import AgentRuntime
 from doppel.agents.profile import VoiceProfile
+from doppel.agents.repo import Agent, AgentRepo
+from doppel.agents.runtime import AgentRuntime
 from doppel.agents.spec import AgentSpec
+from doppel.agents.students import StudentRepo
 from doppel.agents.voice import clean, derive_voice_async
 from doppel.config import Settings
-from doppel.distill.students import StudentRepo
-from doppel.agents.grounding import Evidence, check
 from doppel.errors import DoppelError, ValidationError
 from doppel.knowledge.imports import ImportJobs
 from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
-from doppel.knowledge.ingest import FileReport, IngestReport, Ingestor
+from doppel.knowledge.ingest import FileReport, Ingestor, IngestReport
 from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
 from doppel.models.queue import FairQueue, QueuedBackend

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import Self
-
 import asyncio
 import hashlib
 import json
@@ -20,7 +18,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 

@@ -161,7 +161,7 @@ def test_a_stream_closed_midway_stops_generating(server_app: Doppel,
     assert len(fake_backend.calls) == 1
 
 
-# --- 3. key guessing --------------------------------------------------------------------------------
+# --- 3. key guessing ---------------------------------------------------------------------------
 
 def test_bad_api_keys_are_throttled_per_address_and_logged_without_the_key(
         server_app: Doppel, caplog: pytest.LogCaptureFixture) -> None:

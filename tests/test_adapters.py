@@ -19,7 +19,12 @@ import pytest
 
 from doppel.config import Settings
 from doppel.distill.gguf import (
-    TOOLS_DIR, ConversionError, _is_complete, _installed_version, to_gguf_lora)
+    TOOLS_DIR,
+    ConversionError,
+    _installed_version,
+    _is_complete,
+    to_gguf_lora,
+)
 from doppel.errors import BackendError
 from doppel.models.base import ChatMessage, ChatResult, GenerationParams, StreamChunk
 from doppel.models.embedded import EmbeddedBackend, check_lora_file

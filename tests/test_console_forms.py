@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_from_bytes
 
-import httpx
 import pytest
 
 from doppel.agents.profile import VoiceProfile

@@ -22,12 +22,17 @@ import pytest
 
 from doppel.config import Settings
 from doppel.errors import ConfigError, IngestError
-from doppel.knowledge.robots import Robots, parse_sitemap
-from doppel.knowledge.crawl import (Page, crawl, source_name,
-                                    strip_repeated_blocks)
+from doppel.knowledge.crawl import Page, crawl, source_name, strip_repeated_blocks
 from doppel.knowledge.loaders import HTMLLoader, loader_for
-from doppel.net import (USER_AGENT, AddressPolicy, FetchError, SafeFetcher, address_refusal,
-                        redact_url)
+from doppel.knowledge.robots import Robots, parse_sitemap
+from doppel.net import (
+    USER_AGENT,
+    AddressPolicy,
+    FetchError,
+    SafeFetcher,
+    address_refusal,
+    redact_url,
+)
 from doppel.testing import FakeWebsite, SitePage
 
 
@@ -452,7 +457,7 @@ def bakery_routes() -> dict[str, str | bytes | SitePage]:
 @pytest.fixture
 def bakery() -> Iterator[FakeWebsite]:
     with FakeWebsite(bakery_routes()) as server:
-        for path, route in server.routes.items():  # sitemaps name absolute URLs
+        for _path, route in server.routes.items():  # sitemaps name absolute URLs
             if isinstance(route, SitePage) and isinstance(route.body, str):
                 route.body = route.body.replace("{base}", server.base_url)
         yield server

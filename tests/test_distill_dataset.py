@@ -12,13 +12,19 @@ import pytest
 import yaml
 
 from doppel.agents.grounding import Evidence, check
-from doppel.agents.steps import dont_know
 from doppel.agents.spec import AgentSpec, Contact
+from doppel.agents.steps import dont_know
 from doppel.config import Settings
 from doppel.demo import DEMO_SLUG, build_demo
 from doppel.distill.dataset import (
-    Dataset, build_dataset, load_jsonl, mine_questions, paraphrases, save_jsonl,
-    student_system_prompt)
+    Dataset,
+    build_dataset,
+    load_jsonl,
+    mine_questions,
+    paraphrases,
+    save_jsonl,
+    student_system_prompt,
+)
 from doppel.errors import ValidationError
 from doppel.safety.pipeline import SELF_HARM_REPLY
 from doppel.service import Doppel

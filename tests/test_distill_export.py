@@ -85,7 +85,8 @@ def _install_into_new_env(wheel: Path, where: Path) -> Path:
                     "--no-deps", "--disable-pip-version-check", str(wheel)],
                    check=True, capture_output=True)
     out = subprocess.run([str(python), "-c",
-                          "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True, capture_output=True, text=True)
+                          "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         check=True, capture_output=True, text=True)
     return Path(out.stdout.strip())
 
 
@@ -115,8 +116,8 @@ def test_installed_distribution_is_repacked_from_its_record(tmp_path: Path) -> N
             "assert source_checkout() is None, doppel.__file__\n"
             "print(doppel_wheel(Path(sys.argv[1])))\n")
     env = {**os.environ, "PYTHONPATH": str(site)}
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b")], check=False, cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b")], check=False,
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     repacked = Path(run.stdout.strip())
     assert repacked.name == original.name
@@ -189,8 +190,8 @@ def test_exported_folder_installs_and_runs_in_a_fresh_venv(demo_snapshot: Path,
                PYTHON=getattr(sys, "_base_executable", sys.executable))
     _llama_wheelhouse(tmp_path, env)
     started = time.monotonic()
-    install = subprocess.run(["sh", "install.sh"], check=False, cwd=out, env=env, capture_output=True,
-                             text=True, timeout=1200)
+    install = subprocess.run(["sh", "install.sh"], check=False, cwd=out, env=env,
+                             capture_output=True, text=True, timeout=1200)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     installed = time.monotonic() - started
     python = out / ".venv" / "bin" / "python"
@@ -205,4 +206,5 @@ def test_exported_folder_installs_and_runs_in_a_fresh_venv(demo_snapshot: Path,
                             timeout=300)
     assert answer.returncode == 0, answer.stderr
     assert "Parrots are welcome on the patio." in answer.stdout
-    print(f"install.sh {installed:.1f} s, first answer {time.monotonic() - started - installed:.1f} s")
+    answered = time.monotonic() - started - installed
+    print(f"install.sh {installed:.1f} s, first answer {answered:.1f} s")

@@ -21,7 +21,12 @@ pytest.importorskip("peft")
 
 from doppel.config import Settings  # noqa: E402
 from doppel.distill.train import (  # noqa: E402
-    StepInfo, TrainConfig, encode_examples, generate, load_adapter_model, train,
+    StepInfo,
+    TrainConfig,
+    encode_examples,
+    generate,
+    load_adapter_model,
+    train,
 )
 from doppel.errors import ValidationError  # noqa: E402
 from tests.conftest import shared_models_dir  # noqa: E402

@@ -18,9 +18,9 @@ from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
 from doppel.errors import IngestError
 from doppel.knowledge.archive import expand
-from doppel.knowledge.loaders.catalog import CatalogLoader, CatalogMapping, load_catalog
 from doppel.knowledge.ingest import FileReport
 from doppel.knowledge.loaders import LoadedDocument, loader_for
+from doppel.knowledge.loaders.catalog import CatalogLoader, CatalogMapping, load_catalog
 from doppel.knowledge.loaders.social import caption_paragraphs, fix_mojibake
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend, FakeEmbedder

@@ -24,8 +24,8 @@ from doppel.agents.insights import (
     turn_latency_ms,
 )
 from doppel.agents.repo import Agent
-from doppel.agents.turn import TurnResult
 from doppel.agents.spec import AgentSpec, Contact
+from doppel.agents.turn import TurnResult
 from doppel.config import Settings
 from doppel.safety import ShieldPolicy
 from doppel.safety.policy import CustomCategory

@@ -74,7 +74,7 @@ def test_a_cancelled_waiter_gives_its_place_back() -> None:
 
 def test_rate_limiter_refills_over_time_and_says_when_to_retry() -> None:
     limiter = RateLimiter(per_minute=60)  # one a second, bursts of 60
-    for i in range(60):
+    for _i in range(60):
         limiter.check("k", now=100.0)
     with pytest.raises(APIError) as limited:
         limiter.check("k", now=100.0)

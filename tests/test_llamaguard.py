@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 
-from doppel.config import Settings
+from doppel.config import GuardEndpoint, Settings
 from doppel.safety.base import ShieldContext, ShieldReport, ShieldUnavailable, Stage, Verdict
 from doppel.safety.llamaguard import LlamaGuardShield, build_prompt, parse_reply
 from doppel.safety.pipeline import Shields
-from doppel.config import GuardEndpoint
 from doppel.safety.policy import CustomCategory, LlamaGuardChoice, ShieldPolicy
 from doppel.testing import FakeEmbedder, FakeLlamaGuardServer
 

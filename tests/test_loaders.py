@@ -144,7 +144,7 @@ def test_markdown_table_in_the_bakery_example_keeps_every_row() -> None:
 # --- plain text ---------------------------------------------------------------------------------
 
 def test_text_loader_paragraphs_and_items() -> None:
-    data = "Hello world.\r\n\r\nSecond para\r\ncontinues here.\n\n- a\n- b\n\n\n".encode()
+    data = b"Hello world.\r\n\r\nSecond para\r\ncontinues here.\n\n- a\n- b\n\n\n"
     doc = TextLoader().load(data, "shop_notes.txt")
     assert doc.title == "shop notes"
     assert len(doc.sections) == 1 and doc.sections[0].offset == 0

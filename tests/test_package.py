@@ -248,7 +248,8 @@ print("server ok")
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 300,
          ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, check=False, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
     assert proc.returncode == 0, f"{cmd[:3]}...\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     return proc
 

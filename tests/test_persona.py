@@ -16,10 +16,15 @@ import pytest
 
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.profile import VoiceExample, VoiceProfile
-from doppel.agents.voice import derive_voice, example_problems
-from doppel.agents.prompt import VOICE_TOKENS, build_prompt, estimate_tokens, instructions, \
-    voice_section
+from doppel.agents.prompt import (
+    VOICE_TOKENS,
+    build_prompt,
+    estimate_tokens,
+    instructions,
+    voice_section,
+)
 from doppel.agents.spec import AgentSpec
+from doppel.agents.voice import derive_voice, example_problems
 from doppel.config import Settings
 from doppel.errors import ValidationError
 from doppel.models.base import ChatMessage, ChatResult, GenerationParams

@@ -106,7 +106,8 @@ def test_a_plugin_never_replaces_a_built_in(tmp_path, monkeypatch, caplog):
     (tmp_path / "doppel_plugin_clash.py").write_text(
         "class Md:\n    name = 'markdown'\n    suffixes = ('.md',)\n"
         "    def load(self, data, filename):\n        raise AssertionError('replaced')\n")
-    _distribution(tmp_path, "doppel_plugin_clash", "[doppel.loaders]\nmd = doppel_plugin_clash:Md\n")
+    _distribution(tmp_path, "doppel_plugin_clash",
+                  "[doppel.loaders]\nmd = doppel_plugin_clash:Md\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     _fresh(LOADERS, monkeypatch)
     builtin = LOADERS.get("markdown")

@@ -42,9 +42,9 @@ def bakery(settings: Settings, embedder: Embedder) -> Iterator[tuple[Doppel, Fak
         contact=Contact(email="hello@corner.example", phone="(503) 555-0142"),
         shields=ShieldPolicy(competitors=["Rival Bakery"])))
     app.ingestor.ingest_bytes(agent, (
-        "# Bread\nThe Country Sourdough costs $9.00 and is baked every morning.\n\n"
-        "# Hours\nWe are open Tuesday to Sunday, 7 am to 5 pm. Closed Mondays.\n\n"
-        "# Neighbours\nRival Bakery is two blocks away on Main Street.\n").encode(), "menu.md")
+        b"# Bread\nThe Country Sourdough costs $9.00 and is baked every morning.\n\n"
+        b"# Hours\nWe are open Tuesday to Sunday, 7 am to 5 pm. Closed Mondays.\n\n"
+        b"# Neighbours\nRival Bakery is two blocks away on Main Street.\n"), "menu.md")
     yield app, backend
     app.close()
 

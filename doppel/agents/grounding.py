@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from doppel.language.facts import WORD, Fact, expand_dates, expand_weekdays, extract_facts
 from doppel.language.words import NEGATORS, POLAR_WORDS, content_words, sentences
 
+
 @dataclass
 class GroundingVerdict:
     grounded: bool
@@ -36,7 +37,7 @@ class GroundingVerdict:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
-    def merge(self, other: "GroundingVerdict") -> "GroundingVerdict":
+    def merge(self, other: GroundingVerdict) -> GroundingVerdict:
         return GroundingVerdict(self.grounded and other.grounded,
                                 self.facts_checked + other.facts_checked,
                                 self.unsupported + other.unsupported,

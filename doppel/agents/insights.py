@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -539,9 +539,9 @@ def _hits(shields: dict[str, Any]) -> list[ShieldHit]:
 def _window(days: int, utc_offset_minutes: int, today: date | None) -> tuple[str, str]:
     """[since, until) in stored-timestamp form (UTC ISO) for the last `days` local days."""
     offset = timedelta(minutes=utc_offset_minutes)
-    today = today or (datetime.now(timezone.utc) + offset).date()
-    start = datetime.combine(today - timedelta(days=days - 1), time.min, timezone.utc) - offset
-    end = datetime.combine(today + timedelta(days=1), time.min, timezone.utc) - offset
+    today = today or (datetime.now(UTC) + offset).date()
+    start = datetime.combine(today - timedelta(days=days - 1), time.min, UTC) - offset
+    end = datetime.combine(today + timedelta(days=1), time.min, UTC) - offset
     return _stamp(start), _stamp(end)
 
 

@@ -10,8 +10,7 @@ from typing import Literal
 
 import httpx
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from doppel.agents.profile import VoiceProfile
@@ -91,7 +90,7 @@ class AgentSpec(BaseModel):
                                   description="Input and output shields and the owner's rules.")
 
     @model_validator(mode="after")
-    def _valid_unicode(self) -> "AgentSpec":
+    def _valid_unicode(self) -> AgentSpec:
         try:
             self.model_dump_json()
         except Exception:
@@ -138,7 +137,7 @@ class AgentSpec(BaseModel):
                               allow_unicode=True, width=100)
 
     @classmethod
-    def from_yaml(cls, text: str) -> "AgentSpec":
+    def from_yaml(cls, text: str) -> AgentSpec:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -148,7 +147,7 @@ class AgentSpec(BaseModel):
         return cls.parse(data)
 
     @classmethod
-    def parse(cls, data: dict[str, object]) -> "AgentSpec":
+    def parse(cls, data: dict[str, object]) -> AgentSpec:
         try:
             return cls.model_validate(data)
         except PydanticValidationError as exc:

@@ -44,14 +44,12 @@ import yaml
 
 from doppel.agents.conversations import ConversationRepo
 from doppel.agents.grounding import Evidence, check
-from doppel.language.facts import WEEKDAYS, extract_facts, same_particulars
-from doppel.agents.prompt import build_prompt, estimate_tokens, instructions
+from doppel.agents.prompt import build_prompt, estimate_tokens, instructions, student_system_prompt
 from doppel.agents.repo import Agent
 from doppel.agents.runtime import AgentRuntime
 from doppel.agents.steps import dont_know
-from doppel.agents.prompt import student_system_prompt
-from doppel.agents.spec import AgentSpec
 from doppel.errors import ValidationError
+from doppel.language.facts import WEEKDAYS, extract_facts, same_particulars
 from doppel.models.base import ChatBackend, ChatMessage, GenerationParams, count_message_tokens
 from doppel.safety import ShieldReport, refusal
 from doppel.safety.base import Verdict

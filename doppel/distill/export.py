@@ -198,7 +198,7 @@ def _database(app: Doppel, agent: Agent, target: Path) -> tuple[int, int]:
 def _adapter(app: Doppel, agent: Agent, home: Path) -> bool:
     """The agent's active student, when it has one: its adapter and report, at the same place
     relative to the data directory (the database stores them relative to it)."""
-    from doppel.distill.students import StudentRepo
+    from doppel.agents.students import StudentRepo
 
     student = StudentRepo(app.db, app.settings.home).active(agent.id)
     if student is None or not student.adapter_gguf.is_file():

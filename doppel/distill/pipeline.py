@@ -20,8 +20,15 @@ from pathlib import Path
 
 from doppel.agents.grounding import Evidence
 from doppel.agents.repo import Agent
-from doppel.distill.dataset import Dataset, Example, build_dataset, load_jsonl, save_jsonl
-from doppel.distill.dataset import student_system_prompt
+from doppel.agents.students import Student, StudentRepo
+from doppel.distill.dataset import (
+    Dataset,
+    Example,
+    build_dataset,
+    load_jsonl,
+    save_jsonl,
+    student_system_prompt,
+)
 from doppel.distill.evaluate import (
     HeldOut,
     Report,
@@ -30,11 +37,10 @@ from doppel.distill.evaluate import (
     evaluate,
     write_report,
 )
-from doppel.distill.students import Student, StudentRepo
 from doppel.distill.student import prepare_student
 from doppel.errors import BackendError, ConfigError
-from doppel.models.embedded import EmbeddedBackend
 from doppel.models.base import ChatMessage, GenerationParams
+from doppel.models.embedded import EmbeddedBackend
 from doppel.service import Doppel
 
 

@@ -46,8 +46,16 @@ import httpx
 
 from doppel.config import Settings
 from doppel.knowledge.robots import Robots, parse_sitemap
-from doppel.net import (PAGE_TYPES, ROBOTS_TOKEN, SITEMAP_TYPES, Fetcher, FetchError,
-                        FetchResult, SafeFetcher, redact_secrets)
+from doppel.net import (
+    PAGE_TYPES,
+    ROBOTS_TOKEN,
+    SITEMAP_TYPES,
+    Fetcher,
+    FetchError,
+    FetchResult,
+    SafeFetcher,
+    redact_secrets,
+)
 
 __all__ = ["Page", "CrawlResult", "crawl", "strip_repeated_blocks", "source_name", "Progress"]
 

@@ -21,7 +21,6 @@ parameters of a URL: every write goes through `_update`, which redacts them.
 from __future__ import annotations
 
 import builtins
-
 import json
 import logging
 import os
@@ -35,11 +34,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from doppel.knowledge.owner import KnowledgeOwner
 from doppel.config import Settings
 from doppel.errors import DoppelError, NotFoundError, ValidationError
 from doppel.knowledge.archive import is_archive
 from doppel.knowledge.ingest import FileReport, Ingestor
+from doppel.knowledge.owner import KnowledgeOwner
 from doppel.net import redact_secrets
 from doppel.store.db import Database
 
@@ -116,7 +115,8 @@ class ImportJobs:
         return len(dead)
 
     # --- starting -------------------------------------------------------------------------------
-    def start_files(self, agent: KnowledgeOwner, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
+    def start_files(self, agent: KnowledgeOwner,
+                    files: builtins.list[tuple[str, bytes]]) -> ImportJob:
         job = self._create(agent, "files", _files_label(files), len(files))
         self._pool.submit(self._guard, job.id, self._run_files, job.id, agent, files, None)
         return job
@@ -139,7 +139,8 @@ class ImportJobs:
         self._pool.submit(self._guard, job.id, self._run_url, job.id, agent, url)
         return job
 
-    def run_files(self, agent: KnowledgeOwner, files: builtins.list[tuple[str, bytes]]) -> ImportJob:
+    def run_files(self, agent: KnowledgeOwner,
+                  files: builtins.list[tuple[str, bytes]]) -> ImportJob:
         """The same import, in the caller's thread (the CLI)."""
         job = self._create(agent, "files", _files_label(files), len(files))
         self._guard(job.id, self._run_files, job.id, agent, files, None)

@@ -24,13 +24,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from doppel.knowledge.owner import KnowledgeOwner
 from doppel.config import Settings
 from doppel.errors import IngestError
-from doppel.knowledge.chunking import Chunk, chunk_document
 from doppel.knowledge.archive import expand, is_archive
+from doppel.knowledge.chunking import Chunk, chunk_document
 from doppel.knowledge.index import KnowledgeIndex
 from doppel.knowledge.loaders import LoadedDocument, Loader, loader_for
+from doppel.knowledge.owner import KnowledgeOwner
 from doppel.safety.private import rule_subjects, withhold
 from doppel.store.db import Database
 
@@ -193,7 +193,8 @@ class Ingestor:
             return self._ingest_archive(agent, name, data)
         return [self.ingest_bytes(agent, data, name)]
 
-    def _ingest_archive(self, agent: KnowledgeOwner, name: str, data: bytes | Path) -> list[FileReport]:
+    def _ingest_archive(self, agent: KnowledgeOwner, name: str,
+                        data: bytes | Path) -> list[FileReport]:
         try:
             files, skipped = expand(name, data, self.settings)
         except IngestError as exc:

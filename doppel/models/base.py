@@ -121,7 +121,7 @@ class BackendFactory:
     """Registry entry: builds a backend from Settings."""
 
     name: str
-    create: Callable[["Settings"], ChatBackend]
+    create: Callable[[Settings], ChatBackend]
     description: str = ""
     tags: list[str] = field(default_factory=list)
 

@@ -172,7 +172,8 @@ def build_wheel(wheelhouse: Path, flavor: Flavor, python: str) -> Path:
 
 
 def _site_packages(python: str) -> Path:
-    out = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    out = subprocess.run([python, "-c", purelib],
                          check=True, capture_output=True, text=True)
     return Path(out.stdout.strip())
 

@@ -5,8 +5,17 @@ in documents), private data and the owner's own rules. See pipeline.py for how t
 from __future__ import annotations
 
 from doppel.safety.base import (
-    SHIELDS, Shield, ShieldContext, ShieldFactory, ShieldReport, ShieldServices,
-    ShieldUnavailable, SyncShield, Verdict, public_shields)
+    SHIELDS,
+    Shield,
+    ShieldContext,
+    ShieldFactory,
+    ShieldReport,
+    ShieldServices,
+    ShieldUnavailable,
+    SyncShield,
+    Verdict,
+    public_shields,
+)
 from doppel.safety.brand import BrandShield
 from doppel.safety.hazard import HazardShield, TopicsShield
 from doppel.safety.injection import InjectionShield, JailguardShield, LeakageShield

@@ -109,7 +109,7 @@ class SoftmaxClassifier:
     @classmethod
     def train(cls, x: np.ndarray, y: list[str], labels: tuple[str, ...], *, l2: float = 1e-3,
               epochs: int = 400, lr: float = 0.05, seed: int = 0, scale: float = 10.0,
-              meta: dict[str, Any] | None = None) -> "SoftmaxClassifier":
+              meta: dict[str, Any] | None = None) -> SoftmaxClassifier:
         rng = np.random.default_rng(seed)
         index = {label: i for i, label in enumerate(labels)}
         target = np.array([index[label] for label in y])
@@ -157,7 +157,7 @@ class SoftmaxClassifier:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "SoftmaxClassifier":
+    def load(cls, path: Path) -> SoftmaxClassifier:
         with np.load(path, allow_pickle=False) as data:
             return cls(data["weights"], data["bias"], tuple(str(s) for s in data["labels"]),
                        json.loads(str(data["meta"])))

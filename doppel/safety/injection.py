@@ -22,8 +22,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from doppel.models.base import Embedder
 from doppel.safety.base import ShieldContext, ShieldUnavailable, SyncShield, Verdict
 
@@ -235,7 +233,7 @@ def neutralise(text: str, flags: Sequence[Sequence[float]]) -> str:
     if not flags:
         return text
     out, last = [], 0
-    for start, end, _ in sorted((list(f) for f in flags)):
+    for start, end, _ in sorted(list(f) for f in flags):
         s, e = int(start), int(end)
         out.append(text[last:s])
         out.append("[removed: text addressed to AI assistants]")

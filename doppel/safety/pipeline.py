@@ -26,7 +26,15 @@ import numpy as np
 from doppel.config import Settings
 from doppel.models.base import Embedder
 from doppel.safety.base import (
-    SHIELDS, Shield, ShieldContext, ShieldReport, ShieldServices, Stage, SyncShield, Verdict)
+    SHIELDS,
+    Shield,
+    ShieldContext,
+    ShieldReport,
+    ShieldServices,
+    Stage,
+    SyncShield,
+    Verdict,
+)
 from doppel.safety.pii import redact
 from doppel.safety.policy import ShieldPolicy
 

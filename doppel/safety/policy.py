@@ -128,7 +128,7 @@ class ShieldPolicy(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _known_shields(self) -> "ShieldPolicy":
+    def _known_shields(self) -> ShieldPolicy:
         from doppel.safety.base import SHIELDS
 
         for stage, names in (("input", self.input), ("output", self.output)):

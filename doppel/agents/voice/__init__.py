@@ -19,8 +19,14 @@ from collections.abc import Sequence
 from doppel.agents.grounding import Evidence
 from doppel.agents.profile import Kind, VoiceExample, VoiceProfile
 from doppel.agents.voice.measure import MIN_POSTS, clean, measure_profile, posts_of
-from doppel.agents.voice.samples import (Pick, draft_prompt, dress, example_problems,
-                                          pick_examples, tidy)
+from doppel.agents.voice.samples import (
+    Pick,
+    draft_prompt,
+    dress,
+    example_problems,
+    pick_examples,
+    tidy,
+)
 from doppel.models.base import ChatBackend, Embedder, GenerationParams
 
 __all__ = ["MAX_TEXTS", "MIN_POSTS", "VoiceExample", "VoiceProfile", "clean", "derive_voice",

@@ -24,12 +24,11 @@ from doppel.agents.voice.vocabulary import (
     FORMAL,
     GREETING,
     HASHTAG,
-    I,
     LANG_NAMES,
     LANG_WORDS,
     MENTION,
-    NOTE,
     NOT_PROSE,
+    NOTE,
     SEGMENT,
     SLANG,
     STOP,
@@ -40,6 +39,7 @@ from doppel.agents.voice.vocabulary import (
     WE,
     WORD,
     WRAPPED,
+    I,
 )
 from doppel.errors import ValidationError
 from doppel.language.words import SENTENCE_BREAK

@@ -12,9 +12,9 @@ import numpy as np
 
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.profile import Kind, VoiceProfile
-from doppel.language.words import content_words
 from doppel.agents.voice.measure import Post, is_prose, lower, post_key, singular
 from doppel.agents.voice.vocabulary import EMOJI, TOKEN
+from doppel.language.words import content_words
 from doppel.models.base import ChatMessage, Embedder
 
 __all__ = ["MAX_EXAMPLES", "MIN_EXAMPLES", "Pick", "draft_prompt", "dress", "example_problems",

@@ -76,7 +76,7 @@ LANGS = {
 LANG_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
                "pt": "Portuguese"}
 LANG_WORDS = {code: frozenset(words.split()) for code, words in LANGS.items()}
-I = frozenset("i me my mine myself i'm i've i'll i'd".split())
+I = frozenset("i me my mine myself i'm i've i'll i'd".split())  # noqa: E741  # "I", as in "we"
 WE = frozenset("we us our ours ourselves we're we've we'll we'd".split())
 
 # Stated values: explicit statements first, then always/never claims, then value words.

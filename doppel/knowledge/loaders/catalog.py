@@ -326,7 +326,7 @@ def load_catalog(data: bytes, filename: str,
             continue
 
         def get(column: str | None) -> str:
-            return row.get(column, "") if column else ""
+            return row.get(column, "") if column else ""  # noqa: B023  # called in this loop only
 
         price = get(mapping.price)
         extra = "; ".join(f"{h}: {row[h]}" for h in header

@@ -19,7 +19,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from doppel.errors import IngestError
-from doppel.knowledge.loaders.catalog import is_catalog_header
 from doppel.knowledge.loaders.base import (
     LoadedDocument,
     Section,
@@ -28,6 +27,7 @@ from doppel.knowledge.loaders.base import (
     file_title,
     read_csv,
 )
+from doppel.knowledge.loaders.catalog import is_catalog_header
 
 __all__ = ["InstagramLoader", "FacebookLoader", "XLoader", "CaptionsLoader", "PostsLoader",
            "fix_mojibake", "caption_paragraphs", "TEXT_COLUMNS", "DATE_COLUMNS"]
