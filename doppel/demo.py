@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from doppel.cli import _ingest_with_progress, main
+from doppel.cli import ingest_with_progress, main
 from doppel.config import Settings
 from doppel.service import Doppel
 
@@ -29,7 +29,7 @@ def build_demo(app: Doppel, folder: Path = EXAMPLES) -> None:
         main(["create", DEMO_SLUG, "--from", str(folder)], obj={"app": app},
              standalone_mode=False)
     else:
-        report = _ingest_with_progress(app, app.agents.get(DEMO_SLUG), [folder])
+        report = ingest_with_progress(app, app.agents.get(DEMO_SLUG), [folder])
         click.echo(f"demo agent {DEMO_SLUG}: {report.summary()}")
 
 

@@ -1,55 +1,31 @@
-"""The `doppel` command line: thin commands that parse, call a service and print.
+"""The `doppel` command line: thin commands that parse, call a `Doppel` method and print.
 
-Every error a user can cause ends as one line on stderr and a non-zero exit code.
+Every error a user can cause ends as one line on stderr and a non-zero exit code (base.py).
+The set-up, agent, chat, serving and evaluation commands are here; the operator's
+administration (`doppel agents`, `answers`, `owners`) is in admin.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from doppel.agents.repo import Agent
 from doppel.agents.spec import SLUG, AgentSpec, slugify
 from doppel.agents.turn import TurnResult
+from doppel.cli.admin import agents, answers, owners
+from doppel.cli.base import fail, handle_errors, service_of
 from doppel.config import Settings, describe_settings
 from doppel.errors import ConfigError, DoppelError
 from doppel.knowledge.ingest import FileReport, IngestReport
 from doppel.service import Doppel
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def handle_errors(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DoppelError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            click.echo("", err=True)
-            sys.exit(130)
-    return wrapper  # type: ignore[return-value]
-
-
-def _app(ctx: click.Context) -> Doppel:
-    obj = ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = Doppel(obj.get("settings") or Settings())
-    app: Doppel = obj["app"]
-    return app
+__all__ = ["ingest_with_progress", "main"]
 
 
 @click.group()
@@ -81,7 +57,7 @@ def init(ctx: click.Context, quiet: bool) -> None:
                           "CPU; rebuild it portably with `make llama` "
                           f"(llama.cpp reports: {build.summary()})")
     paths = prepare_models(settings, log=(lambda m: None) if quiet else click.echo)
-    app = _app(ctx)
+    app = service_of(ctx)
     if not (quiet and was_ready):
         click.echo(f"data directory: {settings.home}")
         click.echo(f"database:       {app.db.path} (schema v{app.db.schema_version()})")
@@ -129,7 +105,7 @@ def config_cmd() -> None:
 def create(ctx: click.Context, name: str, source: Path, kind: str | None) -> None:
     """Create an agent NAME from a folder of the owner's files."""
     if not source.exists():
-        _fail(f"{source} does not exist")
+        fail(f"{source} does not exist")
     data: dict[str, Any] = {}
     spec_file = source / "agent.yaml" if source.is_dir() else None
     if spec_file and spec_file.is_file():
@@ -143,10 +119,10 @@ def create(ctx: click.Context, name: str, source: Path, kind: str | None) -> Non
     if kind:
         data["kind"] = kind
     data["sources"] = [str(source.resolve())]
-    app = _app(ctx)
+    app = service_of(ctx)
     agent = app.agents.create(AgentSpec.parse(data))
     click.echo(f"created agent {agent.slug} ({agent.spec.name})")
-    report = _ingest_with_progress(app, agent, [source])
+    report = ingest_with_progress(app, agent, [source])
     click.echo(report.summary())
     click.echo(f"talk to it: doppel chat {agent.slug}")
 
@@ -162,7 +138,7 @@ def ingest(ctx: click.Context, agent: str, paths: tuple[Path, ...]) -> None:
     PATHS may be files, folders, .zip exports (Instagram, Facebook, X, a saved site) or a
     website's address (https://...), which is crawled politely within the crawl limits.
     """
-    app = _app(ctx)
+    app = service_of(ctx)
     record = app.agents.get(agent)
     urls = [str(p) for p in paths if re.match(r"^https?:/", str(p))]
     if urls:
@@ -173,21 +149,21 @@ def ingest(ctx: click.Context, agent: str, paths: tuple[Path, ...]) -> None:
             for item in job.items:
                 click.echo(("  " if item["status"] != "skipped" else "! ") + item["line"])
             if job.state == "failed":
-                _fail(job.error)
+                fail(job.error)
             click.echo(f"{url}: {job.count('added') + job.count('updated')} pages imported, "
                        f"{job.count('unchanged')} unchanged, {job.count('skipped')} skipped")
         if not paths:
             return
     targets = list(paths) or [Path(p) for p in record.spec.sources]
     if not targets:
-        _fail(f"give the files or folders to ingest: doppel ingest {agent} PATH...")
-    report = _ingest_with_progress(app, record, targets)
+        fail(f"give the files or folders to ingest: doppel ingest {agent} PATH...")
+    report = ingest_with_progress(app, record, targets)
     click.echo(report.summary())
     if report.count("skipped") == len(report.files) and report.files:
         sys.exit(1)
 
 
-def _ingest_with_progress(app: Doppel, agent: Agent, paths: list[Path]) -> IngestReport:
+def ingest_with_progress(app: Doppel, agent: Agent, paths: list[Path]) -> IngestReport:
     """Ingest (paths new to the agent become its sources), a line per file as it is done."""
     def show(entry: FileReport) -> None:
         click.echo(("  " if entry.status != "skipped" else "! ") + entry.line())
@@ -212,7 +188,7 @@ def distill(ctx: click.Context, agent: str, fresh: bool, seed: int, epochs: int,
     """Teach AGENT's knowledge and voice to a small student (a LoRA adapter on the base)."""
     from doppel.agents.students import StudentRepo
 
-    app = _app(ctx)
+    app = service_of(ctx)
     record = app.agents.get(agent)
     students = StudentRepo(app.db, app.settings.home)
     if switch is not None:
@@ -243,244 +219,13 @@ def export(ctx: click.Context, agent: str, out: Path) -> None:
     """Write AGENT as a folder that runs offline elsewhere: its knowledge, models, runner."""
     from doppel.distill.export import export_agent
 
-    app = _app(ctx)
+    app = service_of(ctx)
     result = export_agent(app, app.agents.get(agent), out)
     click.echo(f"exported {agent} to {result.path} ({result.bytes / 1024 / 1024:.0f} MB: "
                f"{result.passages} passages, {result.approved_answers} approved answers"
                f"{', its student adapter' if result.adapter else ''})")
     click.echo(f"install it there with `sh install.sh` (doppel from wheels/{result.wheel}), "
                f"then run `python3 run.py`: see {result.path / 'README.txt'}")
-
-
-@main.group()
-def agents() -> None:
-    """List, show, export, import and delete agents."""
-
-
-@agents.command("list")
-@click.pass_context
-@handle_errors
-def agents_list(ctx: click.Context) -> None:
-    app = _app(ctx)
-    rows = app.agents.list()
-    if not rows:
-        click.echo("no agents yet: doppel create NAME --from FOLDER")
-    for a in rows:
-        stats = app.agents.stats(a)
-        click.echo(f"{a.slug:24} {a.spec.kind:9} {stats['documents']:3} docs "
-                   f"{stats['chunks']:5} chunks  {a.spec.name}")
-
-
-@agents.command("show")
-@click.argument("agent")
-@click.pass_context
-@handle_errors
-def agents_show(ctx: click.Context, agent: str) -> None:
-    app = _app(ctx)
-    a = app.agents.get(agent)
-    click.echo(a.spec.to_yaml().rstrip())
-    stats = app.agents.stats(a)
-    click.echo("# " + ", ".join(f"{k}: {v}" for k, v in stats.items()))
-
-
-@agents.command("export")
-@click.argument("agent")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
-@click.pass_context
-@handle_errors
-def agents_export(ctx: click.Context, agent: str, output: Path | None) -> None:
-    text = _app(ctx).agents.get(agent).spec.to_yaml()
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}")
-    else:
-        click.echo(text, nl=False)
-
-
-@agents.command("import")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--replace", is_flag=True, help="Overwrite an existing agent with this slug.")
-@click.pass_context
-@handle_errors
-def agents_import(ctx: click.Context, file: Path, replace: bool) -> None:
-    if not file.is_file():
-        _fail(f"{file} is not a file")
-    spec = AgentSpec.from_yaml(file.read_text(encoding="utf-8"))
-    app = _app(ctx)
-    if app.agents.find(spec.slug) and replace:
-        app.agents.update(spec)
-        click.echo(f"updated agent {spec.slug}")
-    else:
-        app.agents.create(spec)
-        click.echo(f"imported agent {spec.slug}")
-
-
-@agents.command("delete")
-@click.argument("agent")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_context
-@handle_errors
-def agents_delete(ctx: click.Context, agent: str, yes: bool) -> None:
-    app = _app(ctx)
-    app.agents.get(agent)
-    if not yes:
-        click.confirm(f"delete {agent} with all its knowledge and conversations?", abort=True)
-    app.agents.delete(agent)
-    click.echo(f"deleted agent {agent}")
-
-
-# --- approved answers -----------------------------------------------------------------------------
-
-@main.group()
-def answers() -> None:
-    """Owner-approved answers, used word for word when a question matches."""
-
-
-@answers.command("add")
-@click.argument("agent")
-@click.option("-q", "--question", prompt=True, help="The question customers ask.")
-@click.option("-a", "--answer", prompt=True, help="The approved answer.")
-@click.pass_context
-@handle_errors
-def answers_add(ctx: click.Context, agent: str, question: str, answer: str) -> None:
-    app = _app(ctx)
-    a = app.agents.get(agent)
-    answer_id = app.answers.add(a.id, question, answer)
-    click.echo(f"added approved answer #{answer_id}")
-
-
-@answers.command("list")
-@click.argument("agent")
-@click.pass_context
-@handle_errors
-def answers_list(ctx: click.Context, agent: str) -> None:
-    app = _app(ctx)
-    for row in app.answers.list(app.agents.get(agent).id):
-        click.echo(f"#{row['id']:<4} [{row['source']}] {row['question']}\n      {row['answer']}")
-
-
-@answers.command("delete")
-@click.argument("agent")
-@click.argument("answer_id", type=int)
-@click.pass_context
-@handle_errors
-def answers_delete(ctx: click.Context, agent: str, answer_id: int) -> None:
-    app = _app(ctx)
-    if not app.answers.delete(app.agents.get(agent).id, answer_id):
-        _fail(f"no owner-approved answer #{answer_id} for {agent} (FAQ entries change with "
-              f"their file)")
-    click.echo(f"deleted approved answer #{answer_id}")
-
-
-# --- owners, keys and the server -----------------------------------------------------------------
-
-@main.group()
-def owners() -> None:
-    """Owners and their API keys (for `doppel serve`)."""
-
-
-@owners.command("create")
-@click.argument("name")
-@click.pass_context
-@handle_errors
-def owners_create(ctx: click.Context, name: str) -> None:
-    """Create an owner and print its first admin key (shown once)."""
-    app = _app(ctx)
-    owner = app.owners.create(name)
-    _, secret = app.owners.create_key(owner.id, ["admin"], label="created by the CLI")
-    click.echo(f"created owner #{owner.id} {owner.name}")
-    click.echo(f"admin key (shown once, keep it safe): {secret}")
-
-
-@owners.command("list")
-@click.pass_context
-@handle_errors
-def owners_list(ctx: click.Context) -> None:
-    app = _app(ctx)
-    for owner in app.owners.list():
-        agents = ", ".join(a.slug for a in app.agents.list(owner.id)) or "no agents"
-        click.echo(f"#{owner.id:<4} {owner.name:24} {agents}")
-
-
-@owners.command("key")
-@click.argument("owner")
-@click.option("--scope", "scopes", multiple=True, type=click.Choice(["admin", "chat"]),
-              default=["chat"], show_default=True)
-@click.option("--agent", "agents", multiple=True, help="Limit a chat key to these agents.")
-@click.option("--label", default="")
-@click.pass_context
-@handle_errors
-def owners_key(ctx: click.Context, owner: str, scopes: tuple[str, ...],
-               agents: tuple[str, ...], label: str) -> None:
-    """Create another API key for OWNER (shown once)."""
-    app = _app(ctx)
-    record = app.owners.find(owner)
-    if record is None:
-        _fail(f"no owner named {owner!r} (see `doppel owners list`)")
-        return
-    for slug in agents:
-        if app.agents.get(slug).owner_id != record.id:
-            _fail(f"agent {slug!r} does not belong to {owner}")
-    key, secret = app.owners.create_key(record.id, list(scopes), agents=list(agents) or None,
-                                        label=label)
-    click.echo(f"key #{key.id} ({', '.join(key.scopes)}): {secret}")
-
-
-@owners.command("invite")
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="How long the link works (default DOPPEL_CONSOLE_INVITE_DAYS, 7).")
-@click.pass_context
-@handle_errors
-def owners_invite(ctx: click.Context, days: float | None) -> None:
-    """Print a one-time link that creates one owner account in the console."""
-    app = _app(ctx)
-    days = days or app.settings.console_invite_days
-    token = app.owners.create_invite(days)
-    click.echo(f"{_console_base(app.settings)}/console/invite/{token}")
-    click.echo(f"(works once, for {days:g} days; only a hash of it is stored)", err=True)
-
-
-def _console_base(settings: Settings) -> str:
-    """Where browsers reach the server: DOPPEL_PUBLIC_URL, else the address it is bound to
-    (loopback when it listens on all interfaces)."""
-    if settings.public_url.strip():
-        return settings.public_url.strip().rstrip("/")
-    host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
-    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
-
-
-@owners.command("password")
-@click.argument("owner")
-@click.password_option("--password", prompt="New password",
-                       help="Read from a prompt (hidden, asked twice) when not given.")
-@click.pass_context
-@handle_errors
-def owners_password(ctx: click.Context, owner: str, password: str) -> None:
-    """Set OWNER's console password (no current password needed); ends their sessions."""
-    app = _app(ctx)
-    record = app.owners.find(owner)
-    if record is None:
-        _fail(f"no owner named {owner!r} (see `doppel owners list`)")
-        return
-    app.owners.set_password(record.id, password, check_current=False)
-    app.owners.end_console_sessions(record.id)
-    click.echo(f"password set for {record.name}; their console sessions were ended")
-
-
-@agents.command("assign")
-@click.argument("agent")
-@click.argument("owner")
-@click.pass_context
-@handle_errors
-def agents_assign(ctx: click.Context, agent: str, owner: str) -> None:
-    """Give AGENT to OWNER (who then manages it through the API)."""
-    app = _app(ctx)
-    record = app.owners.find(owner)
-    if record is None:
-        _fail(f"no owner named {owner!r} (see `doppel owners list`)")
-        return
-    app.agents.set_owner(agent, record.id)
-    click.echo(f"{agent} now belongs to {owner}")
 
 
 @main.command()
@@ -499,13 +244,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
 
     from doppel.serve import create_app
 
-    app = _app(ctx)
+    app = service_of(ctx)
     host = host or app.settings.host
     port = port or app.settings.port
     # The app checks Host against the address it really listens on (DOPPEL_ALLOWED_HOSTS).
     app.settings.host, app.settings.port = host, port
     if workers > 1 and app.settings.chat_backend == "embedded":
-        _fail("--workers > 1 needs a remote model backend (DOPPEL_CHAT_BACKEND=openai): the "
+        fail("--workers > 1 needs a remote model backend (DOPPEL_CHAT_BACKEND=openai): the "
               "embedded model already uses every core for one generation at a time")
     public = [a.slug for a in app.agents.list() if a.spec.public]
     click.echo(f"doppel on http://{host}:{port}  (API: http://{host}:{port}/v1)")
@@ -534,7 +279,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
 @handle_errors
 def chat(ctx: click.Context, agent: str, message: str | None, thread: str, verbose: bool) -> None:
     """Talk to AGENT (interactive, or one question with -m)."""
-    app = _app(ctx)
+    app = service_of(ctx)
     record = app.agents.get(agent)
     if message is not None:
         asyncio.run(_ask(app, record.slug, message, thread, verbose))
@@ -615,7 +360,7 @@ def eval_safety(ctx: click.Context, agent: str | None, set_path: Path | None, as
     from doppel.safety.evaluate import DEFAULT_SET, evaluate, format_report
     from doppel.safety.policy import ShieldPolicy
 
-    app = _app(ctx)
+    app = service_of(ctx)
     policy, name = ShieldPolicy(), ""
     if agent:
         found = app.agents.get(agent)
@@ -625,3 +370,7 @@ def eval_safety(ctx: click.Context, agent: str | None, set_path: Path | None, as
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(format_report(report, verbose))
+
+
+for _group in (agents, answers, owners):
+    main.add_command(_group)
