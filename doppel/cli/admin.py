@@ -10,8 +10,18 @@ import click
 from doppel.agents.spec import AgentSpec
 from doppel.cli.base import fail, handle_errors, service_of
 from doppel.config import Settings
+from doppel.owners import Owner
+from doppel.service import Doppel
 
 __all__ = ["agents", "answers", "owners"]
+
+
+def _owner(app: Doppel, name: str) -> Owner:
+    """The owner called `name`, or a one-line error."""
+    record = app.owners.find(name)
+    if record is None:
+        fail(f"no owner named {name!r} (see `doppel owners list`)")
+    return record
 
 
 @click.group()
@@ -176,10 +186,7 @@ def owners_key(ctx: click.Context, owner: str, scopes: tuple[str, ...],
                agents: tuple[str, ...], label: str) -> None:
     """Create another API key for OWNER (shown once)."""
     app = service_of(ctx)
-    record = app.owners.find(owner)
-    if record is None:
-        fail(f"no owner named {owner!r} (see `doppel owners list`)")
-        return
+    record = _owner(app, owner)
     for slug in agents:
         if app.agents.get(slug).owner_id != record.id:
             fail(f"agent {slug!r} does not belong to {owner}")
@@ -220,10 +227,7 @@ def _console_base(settings: Settings) -> str:
 def owners_password(ctx: click.Context, owner: str, password: str) -> None:
     """Set OWNER's console password (no current password needed); ends their sessions."""
     app = service_of(ctx)
-    record = app.owners.find(owner)
-    if record is None:
-        fail(f"no owner named {owner!r} (see `doppel owners list`)")
-        return
+    record = _owner(app, owner)
     app.owners.set_password(record.id, password, check_current=False)
     app.owners.end_console_sessions(record.id)
     click.echo(f"password set for {record.name}; their console sessions were ended")
@@ -237,9 +241,6 @@ def owners_password(ctx: click.Context, owner: str, password: str) -> None:
 def agents_assign(ctx: click.Context, agent: str, owner: str) -> None:
     """Give AGENT to OWNER (who then manages it through the API)."""
     app = service_of(ctx)
-    record = app.owners.find(owner)
-    if record is None:
-        fail(f"no owner named {owner!r} (see `doppel owners list`)")
-        return
+    record = _owner(app, owner)
     app.agents.set_owner(agent, record.id)
     click.echo(f"{agent} now belongs to {owner}")
