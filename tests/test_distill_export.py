@@ -101,7 +101,7 @@ def test_wheel_of_an_editable_install_is_built_from_its_checkout(tmp_path: Path)
     # what runs here, uncommitted work included
     assert (zipfile.ZipFile(wheel).read("doppel/distill/export.py")
             == (root / "doppel" / "distill" / "export.py").read_bytes())
-    assert "doppel/web/templates/chat.html" in names and "doppel/cli.py" in names
+    assert "doppel/web/templates/chat.html" in names and "doppel/cli/__init__.py" in names
 
 
 def test_installed_distribution_is_repacked_from_its_record(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_installed_distribution_is_repacked_from_its_record(tmp_path: Path) -> N
 
     # a file changed after installation is not shipped as if it were the release
     dist = next(iter(importlib.metadata.distributions(name="doppel", path=[str(site)])))
-    with open(site / "doppel" / "cli.py", "a") as f:
+    with open(site / "doppel" / "cli" / "__init__.py", "a") as f:
         f.write("# edited\n")
     with pytest.raises(ConfigError, match="differs from what was installed"):
         repack_distribution(dist, tmp_path / "c")
