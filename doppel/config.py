@@ -96,12 +96,18 @@ class Settings(BaseSettings):
         "Follow-up questions always use the previous question for retrieval.")
     require_verified_facts: bool = Field(
         True, description="A generated answer must state at least one fact verified against "
-        "the agent's content; otherwise the turn quotes the best passage instead.")
+        "the agent's content; otherwise the turn answers with the sentence that does.")
+    compose_answers: bool = Field(
+        True, description="Answer prices, the day's hours, contacts and clear yes/no questions "
+        "from the fact bound to what was asked, without the model (the first sentence shows at "
+        "once). Off: the model drafts every answer, and a composed one stands only when the "
+        "draft fails the grounding check.")
     min_relevance: float = Field(
         0.40,
-        description="Minimum cosine similarity of the best passage for the agent to answer; "
-        "below it the turn takes the don't-know path. On the demo's eval set (MiniLM) "
-        "answerable questions scored 0.47-0.77, out-of-scope ones 0.09-0.32.",
+        description="Cosine similarity of the best passage above which the agent tries to "
+        "answer; below it the turn says it does not know unless the passages carry the "
+        "question's own words (a heading, a name) or a composed answer was found. On the demo's "
+        "eval set (MiniLM) answerable questions scored 0.47-0.77, out-of-scope ones 0.09-0.32.",
     )
     approved_threshold: float = Field(
         0.86,

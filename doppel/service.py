@@ -22,11 +22,12 @@ from doppel.agents.insights import Insights
 from doppel.agents.profile import VoiceProfile
 from doppel.agents.repo import Agent, AgentRepo
 from doppel.agents.runtime import AgentRuntime
-from doppel.agents.spec import AgentSpec
+from doppel.agents.spec import AgentSpec, Contact
 from doppel.agents.students import StudentRepo
 from doppel.agents.voice import clean, derive_voice_async
 from doppel.config import Settings
 from doppel.errors import DoppelError, ValidationError
+from doppel.knowledge.facts import found_contact
 from doppel.knowledge.imports import ImportJobs
 from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
 from doppel.knowledge.ingest import FileReport, Ingestor, IngestReport
@@ -196,11 +197,45 @@ class Doppel:
         paths = list(paths)
         report = self.ingestor.ingest(agent, paths, progress=progress)
         new = [str(p.resolve()) for p in paths if str(p.resolve()) not in agent.spec.sources]
+        current = self.agents.get(agent.slug)  # re-read: the spec may have changed since
+        update: dict[str, Any] = {}
         if new:
-            current = self.agents.get(agent.slug)  # re-read: the spec may have changed since
-            self.agents.update(current.spec.model_copy(
-                update={"sources": current.spec.sources + new}))
+            update["sources"] = current.spec.sources + new
+        contact = self.fill_contact(current)
+        if contact is not None:
+            update["contact"] = contact
+            report.contact = {k: v for k, v in contact.model_dump().items()
+                              if v and k in ("phone", "email", "address")}
+        if update:
+            self.agents.update(current.spec.model_copy(update=update))
         return report
+
+    def fill_contact(self, agent: Agent) -> Contact | None:
+        """The agent's contact card filled from its content (phone, e-mail, street address)
+        when the owner gave none of them; None when there is nothing to fill. An agent that
+        does not know an answer offers these, so they must be the business's own: reviews
+        and flagged passages never count (doppel.knowledge.facts.found_contact)."""
+        c = agent.spec.contact
+        if c.phone or c.email or c.address:
+            return None
+        found = found_contact(self.db, agent.id)
+        if not found:
+            return None
+        return c.model_copy(update={k: v for k, v in found.items()
+                                    if k in ("phone", "email", "address")})
+
+    def create_agent(self, spec: AgentSpec, paths: Iterable[Path] = (),
+                     owner_id: int | None = None,
+                     progress: Callable[[FileReport], None] | None = None
+                     ) -> tuple[Agent, IngestReport | None]:
+        """A new agent from the owner's files: created, its content ingested, its contact
+        card filled from the content when the owner gave none."""
+        agent = self.agents.create(spec, owner_id)
+        paths = list(paths)
+        if not paths:
+            return agent, None
+        report = self.ingest(agent, paths, progress=progress)
+        return self.agents.get(agent.slug), report
 
     def documents(self, agent: Agent) -> list[dict[str, Any]]:
         return self.ingestor.documents(agent.id)

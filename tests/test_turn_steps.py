@@ -31,8 +31,8 @@ from doppel.models.base import ChatMessage, GenerationParams, StreamChunk
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend
 
-ORDER = ["greeting", "look_up", "screen", "withhold", "approved", "dont_know", "generate",
-         "fallback"]
+ORDER = ["greeting", "look_up", "screen", "withhold", "approved", "compose", "dont_know",
+         "generate", "fallback"]
 FAQ = """
 - question: Do you have wifi?
   answer: Yes, free wifi for customers; the password is on your receipt.
@@ -49,6 +49,7 @@ def agent(app: Doppel, tmp_path: Path) -> Agent:
     (folder / "prices.csv").write_text(PRICES)
     (folder / "notes.md").write_text(NOTES)
     app.settings.min_relevance = 0.08  # the fake embedder's cosine is plain word overlap
+    app.settings.compose_answers = False  # the draft's path; composed answers: test_compose.py
     record = app.agents.create(AgentSpec(
         slug="bakery", name="Corner Bakery", greeting="Hi! Ask me anything.",
         contact=Contact(name="the Corner Bakery team", phone="(503) 555-0100")))

@@ -23,6 +23,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+from doppel.language.bound import (
+    Unit,
+    WordWeights,
+    claim_words,
+    holiday_dates,
+    parse_units,
+    subject_score,
+    unit_days,
+)
 from doppel.language.facts import WORD, Fact, expand_dates, expand_weekdays, extract_facts
 from doppel.language.words import NEGATORS, POLAR_WORDS, content_words, sentences
 
@@ -80,7 +89,8 @@ def _clauses(text: str) -> list[_Clause]:
                 continue
             facts = extract_facts(segment, names=False)
             days = {f.value for f in facts if f.kind == "weekday"} | expand_weekdays(segment)
-            dates = {f.value for f in facts if f.kind == "date"} | expand_dates(segment)
+            dates = ({f.value for f in facts if f.kind == "date"} | expand_dates(segment)
+                     | holiday_dates(segment))
             own = _has_polar_word(segment)
             polarity = _polarity(segment) if own else whole
             out.append(_Clause(segment.strip(), own or sentence_polar, polarity, days, dates,
@@ -143,6 +153,28 @@ class Evidence:
         self.lines = [line for p in parsed for line in p.lines]
         self.words: set[str] = set().union(*(p.words for p in parsed))
         self.clauses = [c for p in parsed for c in p.clauses]
+        self.units: list[Unit] = [u for t in dict.fromkeys(self.texts) for u in parse_units(t)]
+        self.structured = [u for u in self.units if u.structured]
+        self.weights = WordWeights(self.units)
+
+    def bound(self, fact: Fact, claim: frozenset[str]) -> bool | None:
+        """Is the value stated by the row, label or product the claim is about?
+
+        True when the unit whose subject `claim` names best states this value (in the column
+        the claim names, if it names one); False when that unit states another value of the
+        kind ("$28" for the e-bike, whose full day is $55); None when no table row, label or
+        product is about the claim's subject (prose decides, by the anchored rule)."""
+        kinds = {"money": ("money",), "number": ("money", "number"),
+                 "time": ("time",)}.get(fact.kind)
+        if kinds is None or not self.structured:
+            return None
+        scored = [(subject_score(u, claim, self.weights), u) for u in self.structured
+                  if u.values(kinds)]
+        best = max((score for score, _ in scored), default=0.0)
+        if best <= 0:
+            return None
+        top = [u for score, u in scored if score >= best - 1e-9]
+        return any(_states(u, fact, claim, kinds) for u in top)
 
     def supports(self, fact: Fact, anchors: set[str]) -> bool:
         kind, value = fact.kind, fact.value
@@ -166,12 +198,59 @@ class Evidence:
         return (kind, value) in self.values
 
 
+def _unit_values(text: str) -> set[tuple[str, str]]:
+    values: set[tuple[str, str]] = set()
+    for f in extract_facts(text, names=False):
+        _add_value(values, f)
+    return values
+
+
+def _holds(text: str, fact: Fact, money_column: bool = False) -> bool:
+    values = _unit_values(text)
+    if fact.kind == "number" or (fact.kind == "money" and money_column):
+        # "price: 9.00" states $9.00: a plain number in a price column is an amount
+        return any((k, fact.value) in values for k in ("number", "hour", "day", "money"))
+    return (fact.kind, fact.value) in values
+
+
+def _states(unit: Unit, fact: Fact, claim: frozenset[str], kinds: tuple[str, ...]) -> bool:
+    """The unit states the value, in the column the claim names when it names one of the
+    unit's columns ("a full day" picks "Full day: $28" over "Half day: $18")."""
+    cells = [c for c in unit.cells if c.kinds() & set(kinds)]
+    if not cells:
+        return _holds(unit.text, fact)
+    overlap = [len(claim_words(c.header) & claim) for c in cells]
+    best = max(overlap)
+    chosen = [c for c, o in zip(cells, overlap) if o == best] if best > 0 else cells
+    return any(_holds(c.value, fact, "money" in c.kinds()) for c in chosen) or (
+        best == 0 and _holds(unit.text, fact))
+
+
+# A clause with no other content words than these says only *whether* (or *until when*).
+_WHEN_WORDS = frozenset({"toda", "tonight", "tomorrow", "then", "hour", "till", "until", "still",
+                         "right", "now", "usual", "regular", "normal"})
+_CLAUSE_BREAK = re.compile(r"[;,]|\b(?:but|while|whereas|and)\b|—")
+
+
+def _claim(sentence: str, fact: Fact, question_claim: frozenset[str],
+           evidence: Evidence) -> frozenset[str]:
+    """What the part of the sentence stating `fact` is about; the question's words join in
+    when that part names no subject the evidence knows ("It's $28 for a full day")."""
+    clause = next((part for part in _CLAUSE_BREAK.split(sentence) if part and fact.text in part),
+                  sentence)
+    own = claim_words(clause)
+    if any(subject_score(u, own, evidence.weights) > 0 for u in evidence.structured):
+        return own
+    return own | question_claim
+
+
 # --- the check ----------------------------------------------------------------------------------
 
 def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdict:
     """Is every fact in the draft supported, and no clause a flipped negation of the evidence?"""
     question_words = {w.lower() for w in WORD.findall(question)}
     anchors_q = content_words(question)
+    question_claim = claim_words(question)
     verdict = GroundingVerdict(True)
     for sentence in sentences(draft):
         facts = extract_facts(sentence)
@@ -180,20 +259,35 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
         for fact in facts:
             if fact.kind == "name" and fact.value in question_words:
                 continue  # echoing the user's own words ("Hi Sam")
-            if not evidence.supports(fact, anchors):
+            supported = evidence.supports(fact, anchors)
+            if supported and fact.kind in ("money", "number", "time"):
+                # Present is not enough: bound to the subject the claim is about.
+                bound = evidence.bound(fact, _claim(sentence, fact, question_claim, evidence))
+                if bound is False:
+                    verdict.grounded = False
+                    verdict.unsupported.append(f"{fact} (not the value of what was asked)")
+                    continue
+            if not supported:
                 verdict.grounded = False
                 verdict.unsupported.append(str(fact))
-        contradiction = _contradiction(sentence, evidence)
+        contradiction = _contradiction(sentence, evidence, question)
         if contradiction:
             verdict.grounded = False
             verdict.contradictions.append(contradiction)
     return verdict
 
 
-def _contradiction(sentence: str, evidence: Evidence) -> str | None:
+def _contradiction(sentence: str, evidence: Evidence, question: str = "") -> str | None:
+    asked_days, asked_dates = unit_days(question) if question else (frozenset(), frozenset())
     for clause in _clauses(sentence):
-        if not clause.polar:
+        if not clause.polar or re.fullmatch(r"\W*(yes|no|nope|yep|sorry|sure)\W*", clause.text,
+                                            re.I):
             continue
+        if not clause.days and not clause.dates and (asked_days or asked_dates):
+            # "Yes, we're open" answers the question's day: checked against that day's rule.
+            if not {w for w in clause.words if not w[0].isdigit()} - _WHEN_WORDS:
+                clause = _Clause(clause.text, True, clause.polarity, set(asked_days),
+                                 set(asked_dates), clause.words)
         if clause.dates:
             related = [c for c in evidence.clauses if clause.dates & c.dates]
         elif clause.days:

@@ -144,8 +144,8 @@ class AgentRuntime:
     async def _record(self, turn: Turn, answer: Answer) -> TurnResult:
         """Store the turn (private data of third parties redacted) and return its result."""
         agent, message, draft, passages = turn.agent, turn.message, answer.draft, answer.passages
-        citations = [Citation(i + 1, p.chunk_id, p.source, p.heading, p.start, p.end, p.text)
-                     for i, p in enumerate(passages)]
+        citations = [Citation(i + 1, p.chunk_id, p.source, p.heading, p.start, p.end, p.text,
+                              p.title) for i, p in enumerate(passages)]
         stored_passages = [{"chunk_id": p.chunk_id, "source": p.source, "heading": p.heading,
                             "start": p.start, "end": p.end, "score": round(p.score, 5),
                             "similarity": round(p.similarity, 4)} for p in passages]

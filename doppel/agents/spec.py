@@ -48,6 +48,7 @@ class Contact(BaseModel):
     phone: str = ""
     url: str = ""
     hours: str = ""
+    address: str = ""
 
     @field_validator("url")
     @classmethod
@@ -129,7 +130,7 @@ class AgentSpec(BaseModel):
         voice = ([*self.voice.greetings, *self.voice.sign_offs,
                   *(e.reply for e in self.voice.examples)] if self.voice else [])
         return [self.name, self.persona, self.greeting, *self.goals, *self.rules,
-                c.name, c.email, c.phone, c.url, c.hours, *voice]
+                c.name, c.email, c.phone, c.url, c.hours, c.address, *voice]
 
     # --- YAML -----------------------------------------------------------------------------
     def to_yaml(self) -> str:

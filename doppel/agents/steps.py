@@ -4,9 +4,11 @@ Paths a turn can take (recorded with it):
 - ``approved``:   the question closely matches an FAQ entry or an owner-approved answer,
                   which is returned verbatim (or it is small talk: the owner's greeting); no
                   generation.
+- ``composed``:   a price, the hours of a day, a contact or a clear yes/no, answered from the
+                  fact bound to what was asked (doppel.agents.compose); no generation.
 - ``generated``:  the model's draft passed the grounding check.
 - ``extractive``: the draft stated something the agent's content does not support; the user
-                  gets a quote of the best passage, with its citation, instead.
+                  gets the one sentence of the content that answers, with its citation.
 - ``dont_know``:  nothing relevant was retrieved, or what was asked is private (a password in
                   a staff note, a subject the owner's rules forbid); the agent says so and
                   offers a human.
@@ -33,7 +35,7 @@ import time
 from collections.abc import AsyncGenerator
 from typing import cast
 
-from doppel.agents.extractive import QUOTE_UNIT, extractive_answer
+from doppel.agents.compose import Composed, compose
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, build_student_prompt, instructions
 from doppel.agents.spec import AgentSpec
@@ -46,8 +48,8 @@ from doppel.safety.injection import neutralise
 from doppel.safety.pii import published
 from doppel.safety.private import PrivateLine, Subject, asks_about, private_line, withhold
 
-__all__ = ["STEPS", "Approved", "DontKnow", "Fallback", "Generate", "Greeting", "LookUp",
-           "Screen", "Withhold", "dont_know"]
+__all__ = ["STEPS", "Approved", "Compose", "DontKnow", "Fallback", "Generate", "Greeting",
+           "LookUp", "Screen", "Withhold", "dont_know", "lexically_relevant"]
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+|\n+")
 # Nothing but greeting words: no question.
@@ -101,6 +103,7 @@ class LookUp:
         if (previous and len(message.split()) <= _FOLLOW_UP_WORDS
                 and _FOLLOW_UP.search(message)):
             turn.query = f"{previous}\n{message}"
+            turn.previous = previous
         # Embedding, the approved-answer match and retrieval run in one worker thread: the
         # embedder releases the GIL, and one hop instead of three saves ~0.2 ms a turn.
         approved, turn.passages = await asyncio.to_thread(self._look_up, turn)
@@ -184,11 +187,75 @@ class DontKnow:
             return turn.reply(dont_know(spec, private=True), "dont_know",
                               {"private": sorted({w.reason for w in turn.withheld})})
         best = turn.best_similarity
-        if best < min_relevance:
+        if best < min_relevance and not lexically_relevant(turn.query, turn.passages):
             return turn.reply(dont_know(spec), "dont_know", {
                 "best_similarity": round(best, 4), "min_relevance": min_relevance},
                 turn.passages)
         return PASS_ON
+
+
+def lexically_relevant(question: str, passages: list[Passage]) -> bool:
+    """The passages carry the question's distinctive words: a heading ("Find us",
+    "Payment") or the text names what was asked, whatever the cosine says. Cosine alone
+    was tuned on one bakery and missed phones, addresses and deposits on unseen content."""
+    from doppel.language.bound import WordWeights, claim_words, parse_units
+
+    words = claim_words(question) - _QUESTION_NOISE
+    if not words or not passages:
+        return False
+    units = [u for p in passages for u in parse_units(p.text, p.heading)]
+    weights = WordWeights(units)
+    total = sum(weights(w) for w in words)
+    for p in passages:
+        have = claim_words(p.heading + " " + p.title + " " + p.text)
+        if sum(weights(w) for w in words & have) >= 0.6 * total:
+            return True
+    return False
+
+
+# Words in nearly every customer question: they make nothing relevant.
+_QUESTION_NOISE = frozenset({"need", "want", "anyth", "someth", "kind", "thing", "way",
+                             "tell", "question", "ask", "wonder", "guy", "folk", "place"})
+
+
+class Compose:
+    """A price, the day's hours, a contact or a clear yes/no from the bound facts, without the
+    model (doppel.agents.compose): the first sentence is shown at once."""
+
+    name = "compose"
+
+    async def run(self, turn: Turn) -> Outcome:
+        if not turn.runtime.settings.compose_answers or (
+                not turn.passages and turn.agent.spec.contact.summary() == ""):
+            return PASS_ON
+        composed = compose(turn.message, turn.passages, turn.agent.spec,
+                           previous=turn.previous)
+        if composed is None:
+            return PASS_ON
+        text = await _screened(turn, composed)
+        if text is None:
+            return PASS_ON
+        turn.clock.marks.setdefault("first_visible_ms", turn.clock.since_start())
+        return turn.reply(text, "composed", {"composed": composed.kind,
+                                             "best_similarity": round(turn.best_similarity, 4)},
+                          composed.passages)
+
+
+async def _screened(turn: Turn, composed: Composed) -> str | None:
+    """The composed text after the output shields, as a generated answer would pass them (a
+    third party's e-mail redacted); None when they block it."""
+    if turn.shields is None:
+        return composed.text
+    spec = turn.agent.spec
+    owner = published(spec.evidence_texts(), [p.text for p in composed.passages])
+    report = await turn.shields.check_output(
+        spec.shields, composed.text, question=turn.message, evidence=owner,
+        instructions=instructions(spec), agent_name=spec.name)
+    if report.action != "allow":
+        turn.reports["output"] = [{"composed": True} | report.to_dict()]
+    if report.blocked:
+        return None
+    return rewritten(report, composed.text)
 
 
 class _Gate:
@@ -357,44 +424,22 @@ class Fallback:
             return PASS_ON  # nothing was generated: nothing to fall back from
         spoken = "".join(draft.shown).strip()
         path: AnswerPath = "extractive"
-        quote = await _screened_quote(turn, draft, draft.prompt.passages or turn.passages)
-        if quote is None:  # every line of it was blocked by an output shield
+        passages = turn.passages or draft.prompt.passages
+        composed = compose(turn.message, passages, turn.agent.spec, previous=turn.previous,
+                           sentence_ok=True)
+        quote = await _screened(turn, composed) if composed is not None else None
+        cited = composed.passages if composed is not None and quote is not None else []
+        if quote is None:  # nothing answers it, or an output shield blocked it
             path, quote = "dont_know", dont_know(turn.agent.spec)
         if draft.output_reports:
-            turn.reports["output"] = draft.output_reports
-        tail = ("\n\n" if spoken else "") + quote
+            turn.reports.setdefault("output", []).extend(draft.output_reports)
+        tail = (" " if spoken else "") + quote
         turn.say(tail)
         return Answer(("".join(draft.shown) + tail).strip(), path,
-                      draft.grounding(turn.best_similarity), draft.prompt.passages, draft.text,
-                      draft.prompt_tokens, draft.completion_tokens, draft.model)
-
-
-async def _screened_quote(turn: Turn, draft: Draft, passages: list[Passage]) -> str | None:
-    """The extractive quote after the output shields, line by line, as a generated answer
-    would pass them: a third party's e-mail is redacted, a competitor's praise or a recited
-    instruction is left out. None when nothing of it may be shown."""
-    shields = turn.shields
-    if shields is None or not passages:
-        return extractive_answer(turn.message, passages)
-    spec = turn.agent.spec
-    shown: list[Passage] = []
-    for passage in passages[:1]:  # the quote comes from the best passage
-        kept: list[str] = []
-        for unit in QUOTE_UNIT.split(passage.text):
-            if not unit.strip():
-                kept.append(unit)
-                continue
-            report = await shields.check_output(
-                spec.shields, unit, question=turn.message, evidence=draft.owner_published,
-                instructions=draft.instructions, agent_name=spec.name)
-            if report.action != "allow":
-                draft.output_reports.append({"quote": True} | report.to_dict())
-            if not report.blocked:
-                kept.append(rewritten(report, unit))
-        text = "".join(kept).strip()
-        if text:
-            shown.append(dataclasses.replace(passage, text=text))
-    return extractive_answer(turn.message, shown) if shown else None
+                      draft.grounding(turn.best_similarity) | (
+                          {"composed": composed.kind} if cited and composed else {}),
+                      cited, draft.text, draft.prompt_tokens, draft.completion_tokens,
+                      draft.model)
 
 
 def _withhold_private(passages: list[Passage], subjects: list[Subject]
@@ -414,5 +459,5 @@ def _withhold_private(passages: list[Passage], subjects: list[Subject]
 
 
 # The order is the behaviour: see doppel.agents.turn for what each step does and how to add one.
-STEPS: tuple[Step, ...] = (Greeting(), LookUp(), Screen(), Withhold(), Approved(), DontKnow(),
-                           Generate(), Fallback())
+STEPS: tuple[Step, ...] = (Greeting(), LookUp(), Screen(), Withhold(), Approved(), Compose(),
+                           DontKnow(), Generate(), Fallback())

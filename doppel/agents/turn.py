@@ -20,10 +20,13 @@ The built-in steps (doppel.agents.steps.STEPS), in the order they run:
     screen     the input shields' verdict: a blocked message is refused in the agent's voice
     withhold   text planted for AI assistants neutralised, private lines withheld
     approved   an owner-approved answer or FAQ entry, verbatim
-    dont_know  what was asked is private, or nothing relevant was found
+    compose    a price, the day's hours, a contact or a clear yes/no from the fact bound to
+               what was asked, without the model (doppel.agents.compose)
+    dont_know  what was asked is private, or nothing relevant was found (by meaning or words)
     generate   the model's draft, sentence by sentence through the grounding gate and the
                output shields, streamed as each sentence passes; answers when it all passed
-    fallback   an extractive quote of the best passage after a draft that failed the gate
+    fallback   after a draft that failed the gate: the composed answer, or the one sentence of
+               the content that answers, or an honest don't-know
 
 The input shields start when the turn opens and run concurrently with the steps before
 `screen` (the look-up overlaps them). Text reaches the user only through `Turn.say`, which
@@ -64,7 +67,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from doppel.agents.grounding import GroundingVerdict
 from doppel.agents.prompt import BuiltPrompt
 from doppel.agents.repo import Agent
-from doppel.knowledge.index import ApprovedMatch, Passage
+from doppel.knowledge.index import ApprovedMatch, Passage, citation_label
 from doppel.models.base import ChatBackend, GenerationParams
 from doppel.safety import ShieldReport, Shields
 from doppel.safety.base import ShieldContext
@@ -78,9 +81,9 @@ __all__ = [
     "Outcome", "PassOn", "Step", "Turn", "TurnEvent", "TurnResult", "insert_step",
 ]
 
-AnswerPath = Literal["approved", "generated", "extractive", "dont_know", "refused"]
+AnswerPath = Literal["approved", "composed", "generated", "extractive", "dont_know", "refused"]
 # How a handed-off turn is stored until the turns table has a path of its own for it (the
-# CHECK constraint on turns.path allows only the five above): the agent did not answer it, so
+# CHECK constraint on turns.path allows only the six above): the agent did not answer it, so
 # it lands in the owner's inbox of unanswered questions; grounding["handoff"] says why.
 HANDOFF_PATH: AnswerPath = "dont_know"
 
@@ -94,9 +97,11 @@ class Citation:
     start: int
     end: int
     text: str
+    title: str = ""
 
     def label(self) -> str:
-        return f"[{self.number}] {self.source}" + (f" › {self.heading}" if self.heading else "")
+        """'[1] Rentals › Prices': the document's title and heading, never a file path."""
+        return f"[{self.number}] {citation_label(self.source, self.title, self.heading)}"
 
 
 @dataclass
@@ -247,6 +252,7 @@ class Turn:
     subjects: list[Subject] = field(default_factory=list)  # what the owner's rules forbid
     # Set by look_up, narrowed by withhold:
     query: str = ""
+    previous: str | None = None             # the question a short follow-up leans on
     approved: ApprovedMatch | None = None
     passages: list[Passage] = field(default_factory=list)
     withheld: list[PrivateLine] = field(default_factory=list)

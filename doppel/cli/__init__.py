@@ -122,6 +122,7 @@ def create(ctx: click.Context, name: str, source: Path, kind: str | None) -> Non
     app = service_of(ctx)
     agent = app.agents.create(AgentSpec.parse(data))
     click.echo(f"created agent {agent.slug} ({agent.spec.name})")
+    # Ingesting fills an empty contact card from the content (the summary says what it found).
     report = ingest_with_progress(app, agent, [source])
     click.echo(report.summary())
     click.echo(f"talk to it: doppel chat {agent.slug}")
@@ -163,12 +164,13 @@ def ingest(ctx: click.Context, agent: str, paths: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+def _show_file(entry: FileReport) -> None:
+    click.echo(("  " if entry.status != "skipped" else "! ") + entry.line())
+
+
 def ingest_with_progress(app: Doppel, agent: Agent, paths: list[Path]) -> IngestReport:
     """Ingest (paths new to the agent become its sources), a line per file as it is done."""
-    def show(entry: FileReport) -> None:
-        click.echo(("  " if entry.status != "skipped" else "! ") + entry.line())
-
-    return app.ingest(agent, paths, progress=show)
+    return app.ingest(agent, paths, progress=_show_file)
 
 
 @main.command()
@@ -370,6 +372,61 @@ def eval_safety(ctx: click.Context, agent: str | None, set_path: Path | None, as
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(format_report(report, verbose))
+
+
+@eval_group.command("answers")
+@click.argument("agent", required=False)
+@click.option("--suite", "suite", type=click.Path(path_type=Path), default=None,
+              help="A folder of evaluation agents (eval.yaml beside content/), or one eval.yaml:"
+              " each is created from its content as an owner would and asked its questions.")
+@click.option("--set", "set_path", type=click.Path(path_type=Path), default=None,
+              help="With AGENT: the questions (an eval.yaml) to put to that existing agent.")
+@click.option("--split", type=click.Choice(["dev", "heldout"]), default=None,
+              help="Only the agents of this split.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
+              help="Also write every reply and verdict to this JSON file.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each question's verdict as it goes.")
+@click.pass_context
+@handle_errors
+def eval_answers(ctx: click.Context, agent: str | None, suite: Path | None,
+                 set_path: Path | None, split: str | None, json_out: Path | None,
+                 verbose: bool) -> None:
+    """Put every question of an evaluation suite through real turns and print, per agent:
+    right answers, wrong facts shown, natural replies, honest don't-knows, over-refusals and
+    the answer paths."""
+    import json
+
+    from doppel.evaluation.answers import Case, format_table, load_suite, run_agent, run_existing
+
+    if (agent is None) == (suite is None):
+        fail("give an AGENT with --set FILE, or --suite DIR")
+    if agent is not None and set_path is None:
+        fail("with an AGENT, give its questions: --set eval.yaml")
+    app = service_of(ctx)
+
+    def show(case: Case) -> None:
+        if verbose:
+            mark = ("ok " if case.right or case.honest else "WRONG" if case.wrong_fact else
+                    "REFUSED" if case.refused else "-  ")
+            click.echo(f"  {mark:7} {case.id:6} {case.path:10} {case.question[:60]!r} -> "
+                       f"{case.answer[:140]!r}", err=True)
+
+    if agent is not None:
+        assert set_path is not None
+        reports = [run_existing(app, app.agents.get(agent), load_suite(set_path)[0], show)]
+    else:
+        assert suite is not None
+        evals = [e for e in load_suite(suite) if split is None or e.split == split]
+        if not evals:
+            fail(f"no evaluation agent of split {split!r} under {suite}")
+        reports = []
+        for ev in evals:
+            click.echo(f"{ev.name} ({ev.split}): {len(ev.questions)} questions", err=True)
+            reports.append(run_agent(app, ev, show))
+    click.echo(format_table(reports))
+    if json_out is not None:
+        json_out.write_text(json.dumps([r.to_dict() for r in reports], indent=1),
+                            encoding="utf-8")
 
 
 for _group in (agents, answers, owners):

@@ -89,3 +89,61 @@ def facts_found(db: Database, agent_id: int, limit: int = 30,
                 add(found.hours, FoundFact("hours", " – ".join(times), short, row["source"]),
                     short.lower())
     return found
+
+
+# --- the contact card, from the content ---------------------------------------------------------
+
+# Sections written by third parties: a customer's phone number in a review is not the shop's.
+THIRD_PARTY = re.compile(r"\b(reviews?|testimonials?|what (our )?(customers|clients|guests|"
+                         r"students|patients|people) (say|said)|guestbook|comments?|"
+                         r"kind words|feedback)\b", re.I)
+_CONTACT_HEADING = re.compile(r"\b(contact|find us|visit|location|locations|address|get in "
+                              r"touch|reach us|where|directions|about)\b", re.I)
+_STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}?\b(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|"
+                     r"Lane|Ln\.?|Boulevard|Blvd\.?|Way|Drive|Dr\.?|Place|Pl\.?|Square|Court|"
+                     r"Ct\.?|Highway|Hwy\.?|Parkway|Pkwy\.?|Terrace|Row)\b"
+                     r"(?:[,\s]+(?:(?:Suite|Unit|Ste\.?|#)\s*\w+[,\s]+)?[A-Z][\w .'-]{1,30}?"
+                     r"(?:,\s*[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?(?=[.;\n]|$|\s[-–(]|,\s[a-z])")
+
+
+def found_contact(db: Database, agent_id: int) -> dict[str, str]:
+    """The phone, e-mail and street address the owner's content gives for the business,
+    for an agent whose owner filled in none: `doppel create` and the console fill the contact
+    card from it (shown for review). A value counts once per document; labelled lines
+    ("Phone: …") and contact sections ("Find us") weigh more; reviews and testimonials, and
+    passages flagged as instructions to an AI, never count."""
+    rows = db.connect().execute(
+        "SELECT c.text, c.heading, c.flags_json, d.source, d.loader FROM chunks c "
+        "JOIN documents d ON d.id = c.document_id WHERE c.agent_id = ? ORDER BY d.id, c.ord",
+        (agent_id,)).fetchall()
+    votes: dict[str, dict[str, float]] = {"phone": {}, "email": {}, "address": {}}
+    shown: dict[tuple[str, str], str] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for row in rows:
+        heading, text = str(row["heading"]), str(row["text"])
+        if THIRD_PARTY.search(heading) or row["flags_json"] not in ("[]", "", None):
+            continue
+        weight_base = 2.0 if _CONTACT_HEADING.search(heading) else 1.0
+        for line in text.split("\n"):
+            if THIRD_PARTY.search(line[:40]) or private_line(line, []) is not None:
+                continue
+            labelled = bool(re.match(r"\s*(phone|tel|telephone|call|e-?mail|address|"
+                                     r"find us|visit us|location)\b", line, re.I))
+            weight = weight_base + (2.0 if labelled else 0.0)
+            found = [(f.kind, f.value, f.text) for f in extract_facts(line, names=False)
+                     if f.kind in ("phone", "email")]
+            found += [("address", m.group(0).strip().lower(), m.group(0).strip().rstrip(","))
+                      for m in _STREET.finditer(line)]
+            for kind, value, text_ in found:
+                key = (kind, value, str(row["source"]))
+                if key in seen:
+                    continue
+                seen.add(key)
+                votes[kind][value] = votes[kind].get(value, 0.0) + weight
+                shown.setdefault((kind, value), text_)
+    out: dict[str, str] = {}
+    for kind, counts in votes.items():
+        if counts:
+            value = max(counts, key=lambda v: counts[v])
+            out[kind] = shown[(kind, value)]
+    return out

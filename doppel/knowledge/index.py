@@ -47,10 +47,12 @@ class Passage:
     # [start, end, score] spans that read as instructions to an AI (found at ingest time);
     # cut out before the passage reaches a prompt
     flags: list[list[float]] = field(default_factory=list)
+    title: str = ""     # the document's title (a page's <title>, a file's first heading)
 
     def citation(self) -> str:
-        where = f" › {self.heading}" if self.heading else ""
-        return f"{self.source}{where}"
+        """What a customer sees of where an answer comes from: the document's title and the
+        section's heading, never a file-system path."""
+        return citation_label(self.source, self.title, self.heading)
 
 
 @dataclass
@@ -87,6 +89,19 @@ def fts_query(text: str) -> str | None:
     """A safe FTS5 query: the question's content words, OR-ed, each quoted."""
     words = query_terms(text)
     return " OR ".join(f'"{w}"' for w in words) if words else None
+
+
+def citation_label(source: str, title: str, heading: str) -> str:
+    """'Rentals › Prices' from a document's title and a section's heading; a file name only
+    as the last resort, without its folders or suffix ('posts 1', not
+    'instagram/your_instagram_activity/content/posts_1.json')."""
+    name = title.strip() or re.sub(r"[_-]+", " ", re.sub(r"\.[A-Za-z0-9]{1,5}$", "",
+                                                         source.rstrip("/").rsplit("/", 1)[-1]))
+    heading = heading.strip()
+    if not heading or heading.lower() == name.lower() or heading.lower().startswith(
+            name.lower() + " >"):
+        return heading or name
+    return f"{name} › {heading}"
 
 
 def to_blob(vector: np.ndarray) -> bytes:
@@ -185,13 +200,14 @@ class KnowledgeIndex:
         marks = ",".join("?" * len(best))
         rows = conn.execute(
             f"SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, c.flags_json, "
-            f"d.source "
+            f"d.source, d.title "
             f"FROM chunks c JOIN documents d ON d.id = c.document_id "
             f"WHERE c.agent_id = ? AND c.id IN ({marks})", (agent_id, *best)).fetchall()
         by_id = {r["id"]: r for r in rows}
         return [Passage(cid, by_id[cid]["source"], by_id[cid]["heading"], by_id[cid]["text"],
                         by_id[cid]["start_offset"], by_id[cid]["end_offset"], ranks[cid],
-                        similarity.get(cid, 0.0), json.loads(by_id[cid]["flags_json"]))
+                        similarity.get(cid, 0.0), json.loads(by_id[cid]["flags_json"]),
+                        by_id[cid]["title"] or "")
                 for cid in best if cid in by_id]
 
     def _selective_terms(self, conn: sqlite3.Connection, agent_id: int, version: int,

@@ -81,6 +81,9 @@ class FileReport:
 @dataclass
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
+    # The contact details found in the content and filled into an empty contact card, for the
+    # owner to review ("phone": "(503) 555-0142").
+    contact: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -90,9 +93,12 @@ class IngestReport:
         return sum(f.chunks for f in self.files if f.status in ("added", "updated"))
 
     def summary(self) -> str:
+        found = "; ".join(f"{k} {v}" for k, v in self.contact.items())
         return (f"{self.count('added')} added, {self.count('updated')} updated, "
                 f"{self.count('unchanged')} unchanged, {self.count('skipped')} skipped; "
-                f"{self.chunks} chunks written")
+                f"{self.chunks} chunks written"
+                + (f"\ncontact found in your content (check it in the agent's settings): "
+                   f"{found}" if found else ""))
 
 
 @dataclass

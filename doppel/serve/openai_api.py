@@ -276,7 +276,8 @@ def _usage(result: TurnResult) -> dict[str, int]:
 
 def _citation(c: Citation) -> dict[str, Any]:
     return {"number": c.number, "chunk_id": c.chunk_id, "source": c.source, "heading": c.heading,
-            "start": c.start, "end": c.end, "text": c.text}
+            "title": c.title, "label": c.label().split("] ", 1)[-1], "start": c.start,
+            "end": c.end, "text": c.text}
 
 
 def _finish(result: TurnResult) -> str:

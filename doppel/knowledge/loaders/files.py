@@ -145,6 +145,9 @@ class HTMLLoader:
         soup = BeautifulSoup(decode_text(data, filename), "html.parser")
         title_tag = soup.find("title")
         title = title_tag.get_text(" ", strip=True) if title_tag else Path(filename).stem
+        # A footer's address, phone and e-mail are often the only place a page states them:
+        # kept as a "Contact" section (its links, legal lines and menus are not).
+        contact = _footer_contact(soup)
         for tag in soup(self._DROP):
             tag.decompose()
         root = soup.find("main") or soup.find("article") or soup.body or soup
@@ -189,9 +192,34 @@ class HTMLLoader:
                 units.append(text)
                 offset += len(text) + 1
         flush()
+        if contact and not any(line in u for s in sections for u in s.units for line in contact):
+            sections.append(Section("Contact", contact, offset))
         if not sections:
             raise IngestError("no text found in the page")
         return LoadedDocument(title, sections)
+
+
+_CONTACT_LINE = re.compile(
+    r"@[\w-]+\.|\+?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\b\d{3}[\s.-]\d{4}\b|"
+    r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}\b(street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|way|"
+    r"drive|dr|place|pl|square|court|highway|hwy|parkway)\b|\b(open|hours|mon|tue|wed|thu|fri|"
+    r"sat|sun)\w*\b.*\d", re.I)
+
+
+def _footer_contact(soup: object) -> list[str]:
+    """The footer's lines that state an address, a phone, an e-mail or hours."""
+    lines: list[str] = []
+    for footer in soup.find_all(["footer", "address"]):  # type: ignore[attr-defined]
+        if footer.find_parent(["footer", "address"]):
+            continue
+        blocks = footer.find_all(["p", "li", "dd", "td", "div"]) or [footer]
+        texts = [b.get_text(" ", strip=True) for b in blocks
+                 if not b.find(["p", "li", "dd", "td", "div"])]
+        for text in texts or footer.get_text("\n", strip=True).split("\n"):
+            text = re.sub(r"\s+", " ", text).strip(" ·|•")
+            if text and len(text) <= 200 and _CONTACT_LINE.search(text) and text not in lines:
+                lines.append(text)
+    return lines[:12]
 
 
 class PDFLoader:

@@ -38,7 +38,7 @@
       a.target = "_blank";
       a.rel = "noopener";
       a.className = "cite";
-      a.textContent = "[" + c.number + "] " + c.source + (c.heading ? " › " + c.heading : "");
+      a.textContent = "[" + c.number + "] " + (c.label || c.heading || "source");
       box.appendChild(a);
     });
     div.appendChild(box);

@@ -1,0 +1,486 @@
+"""Composed answers: a reply a person would write, built from the facts bound to their subject.
+
+The embedded model is a phraser, not a source of facts (MODELS.md), and a quote of a passage is
+not a reply. For the questions every customer asks — a price, the hours on a day, a holiday,
+how to reach the owner, whether a policy allows something — the answer is one row, label or
+sentence of the owner's content, and saying it needs no model at all:
+
+- **price**: the row whose subject the question names (doppel.language.bound), in the column
+  it names ("a full day"), with what the row says it includes or takes;
+- **hours**: the rule for the day asked about; a date or holiday's exception before the weekly
+  rule; "closed" as a plain no; the week's hours when no day is named;
+- **contact**: the phone, e-mail, address or parking line from the content (or the agent's
+  contact card);
+- **yes/no and prose**: the one sentence of the content that carries the question's words,
+  lightly framed ("No — …" when it says no), never the whole passage.
+
+`compose` returns None when nothing in the passages answers with confidence; the turn then
+asks the model, and falls back to `compose(..., sentence_ok=True)` when the draft fails the
+gate. Every composed answer names where it comes from with numbered markers ("[1]"), which
+the turn's citations label with the document's title, never a file path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from doppel.agents.spec import AgentSpec
+from doppel.knowledge.index import Passage
+from doppel.language.bound import (
+    Unit,
+    WordWeights,
+    claim_words,
+    parse_units,
+    subject_score,
+    unit_days,
+)
+from doppel.language.facts import WEEKDAYS, extract_facts
+from doppel.language.words import stem
+
+__all__ = ["Ask", "Composed", "analyse", "compose"]
+
+_PRICE = re.compile(r"\b(how much|cost|costs|costing|price|prices|pricing|priced|fee|fees|"
+                    r"charge|charges|rate|rates|expensive|cheap|cheapest|pay|quote)\b|\$|€|£",
+                    re.I)
+_HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|hours|what time|"
+                    r"until when|till when|how late|how early)\b", re.I)
+_PHONE = re.compile(r"\b(phone|call|ring|telephone|number|text you|whatsapp)\b", re.I)
+_EMAIL = re.compile(r"\b(e-?mail|mail you|write to)\b", re.I)
+_ADDRESS = re.compile(r"\b(address|where are you|where is|located|location|find you|directions|"
+                      r"get there|get to you|located|situated)\b", re.I)
+_PARKING = re.compile(r"\b(park|parking|car park|parking lot)\b", re.I)
+_DURATION = re.compile(r"\b(how long|duration|take)\b", re.I)
+_YES_NO = re.compile(r"^\W*(do|does|did|can|could|is|are|was|will|would|may|might|have|has|"
+                     r"should|shall|am|any)\b", re.I)
+_TIME_QUESTION = re.compile(r"\b(when|date|dates|released?|out yet|come out|comes out|coming|"
+                            r"next|upcoming|tour|show|launch|drop|drops|how long ago|year)\b",
+                            re.I)
+_POST_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}):\s*")
+_FUTURE = re.compile(r"\b(will|coming|comes out|drops?|is out on|out on|launch(es|ing)?|"
+                     r"pre-?order|next (week|month|year)|soon|upcoming|on sale)\b", re.I)
+_STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}\b(street|st\.?|avenue|ave\.?|road|rd\.?|"
+                     r"lane|ln\.?|boulevard|blvd\.?|way|drive|dr\.?|place|pl\.?|square|sq\.?|"
+                     r"court|ct\.?|highway|hwy\.?|parkway|pkwy\.?|terrace|row)\b", re.I)
+_HOURS_CONTEXT = re.compile(r"\b(hours?|open|opening|closed?|closing|schedule|holidays?)\b", re.I)
+_INCLUDES = re.compile(r"\b(notes?|includes?|included|inclusions?|what'?s included|details|"
+                       r"description)\b", re.I)
+_DURATION_HEADER = re.compile(r"\b(duration|length|time|minutes|mins?|hours?)\b", re.I)
+_GENERIC_HEADERS = re.compile(r"^(price|prices|cost|rate|fee|amount|variant price|price[_ ]?"
+                              r"(usd|eur|gbp)?|usd|eur|gbp|\$)$", re.I)
+_CLOSED = re.compile(r"^\W*closed\b", re.I)
+# Question words that say what kind of answer is wanted, not what it is about.
+_ASK_WORDS = frozenset(stem(w) for w in """price cost fee charge rate pay much expensive cheap
+hour hours time open close closing opening today tomorrow phone call number email mail address
+located location find park parking long take quote offer offers available anything need""".split())
+
+
+@dataclass
+class Ask:
+    """What a question asks for and about."""
+
+    text: str
+    intent: str                   # price | hours | phone | email | address | parking | other
+    yes_no: bool
+    words: frozenset[str]         # claim words (doppel.language.bound)
+    days: frozenset[str]
+    dates: frozenset[str]
+    duration: bool = False
+    about_time: bool = False
+    currency: str = ""            # the symbol the content writes prices with, if one
+
+
+@dataclass
+class Composed:
+    text: str
+    kind: str                     # price | hours | contact | sentence
+    passages: list[Passage] = field(default_factory=list)
+
+
+def analyse(message: str, previous: str | None = None, today: dt.date | None = None) -> Ask:
+    """The ask of `message`; a short follow-up ("and on Sunday?", "how long does it take?")
+    keeps the previous question's intent and subject, with its own days and words on top."""
+    today = today or dt.date.today()
+    text = message
+    days, dates = unit_days(message)
+    if re.search(r"\btoday\b|\bright now\b|\bnow\b|\btonight\b", message, re.I):
+        days = days | {WEEKDAYS[today.weekday()]}
+    if re.search(r"\btomorrow\b", message, re.I):
+        days = days | {WEEKDAYS[(today.weekday() + 1) % 7]}
+    intent = _intent(message)
+    words = claim_words(message)
+    if previous:
+        prev = analyse(previous, None, today)
+        if intent == "other" or (_DURATION.search(message) and prev.intent == "price"):
+            intent = prev.intent if not _DURATION.search(message) else "price"
+        if not days and not dates:
+            days, dates = prev.days, prev.dates
+        words = words | (prev.words - prev.days - prev.dates)
+        text = f"{previous} {message}"
+    return Ask(text, intent, bool(_YES_NO.match(message)), frozenset(words - _ASK_WORDS),
+               frozenset(days), frozenset(dates), bool(_DURATION.search(message)),
+               bool(_TIME_QUESTION.search(message)))
+
+
+def _intent(message: str) -> str:
+    if _PARKING.search(message):
+        return "parking"
+    if _EMAIL.search(message):
+        return "email"
+    if _PHONE.search(message) and not _PRICE.search(message):
+        return "phone"
+    if _ADDRESS.search(message):
+        return "address"
+    if _PRICE.search(message):
+        return "price"
+    if _HOURS.search(message):
+        return "hours"
+    return "other"
+
+
+# --- the composer ---------------------------------------------------------------------------
+
+@dataclass
+class _Found:
+    unit: Unit
+    passage: Passage
+    rank: int
+
+
+def compose(message: str, passages: list[Passage], spec: AgentSpec, *,
+            previous: str | None = None, today: dt.date | None = None,
+            sentence_ok: bool = False) -> Composed | None:
+    """A reply from the bound facts of `passages`, or None when they do not answer it.
+
+    Price, hours and contact answers come from a table row, a label or the contact card.
+    With `sentence_ok`, prose questions get the one sentence that answers them (the fallback
+    after a draft that failed the gate); without it only clear yes/no answers do."""
+    ask = analyse(message, previous, today)
+    found = [_Found(u, p, i) for i, p in enumerate(passages)
+             for u in parse_units(p.text, p.heading)]
+    symbols = re.findall(r"[$€£]", " ".join(p.text for p in passages))
+    if symbols:
+        ask.currency = max(set(symbols), key=symbols.count)
+    weights = WordWeights([f.unit for f in found])
+    composed: Composed | None = None
+    if ask.intent == "price":
+        composed = _price(ask, found, weights)
+    elif ask.intent == "hours":
+        composed = _hours(ask, found, spec)
+    elif ask.intent in ("phone", "email", "address", "parking"):
+        composed = _contact(ask, found, spec, weights)
+    if composed is None and (sentence_ok or ask.yes_no) and ask.intent != "hours":
+        composed = _sentence(ask, found, weights, spec, today or dt.date.today(),
+                             yes_no_only=not sentence_ok)
+    return composed
+
+
+def _marked(text: str, used: list[Passage], all_used: list[Passage]) -> str:
+    marks = "".join(f"[{all_used.index(p) + 1}]" for p in used if p in all_used)
+    return f"{text} {marks}" if marks else text
+
+
+def _finish(kind: str, parts: list[tuple[str, Passage | None]]) -> Composed:
+    cited: list[Passage] = []
+    for _, p in parts:
+        if p is not None and p not in cited:
+            cited.append(p)
+    text = " ".join(_marked(t, [p] if p else [], cited) for t, p in parts)
+    return Composed(text, kind, cited)
+
+
+# price ---------------------------------------------------------------------------------------
+
+def _price(ask: Ask, found: list[_Found], weights: WordWeights) -> Composed | None:
+    priced = [f for f in found if f.unit.structured and f.unit.cells_with("money")]
+    if not priced or not ask.words:
+        return _prose_with(ask, found, weights, "money")
+    scored = [(subject_score(f.unit, ask.words, weights), f) for f in priced]
+    best = max(s for s, _ in scored)
+    if best <= 0:
+        return _prose_with(ask, found, weights, "money")
+    top = [f for s, f in scored if s >= best - 1e-9]
+    # The same row found twice (a CSV record and a table) is one answer.
+    unique: list[_Found] = []
+    for f in top:
+        if all(f.unit.text != g.unit.text for g in unique):
+            unique.append(f)
+    if len(unique) > 3:
+        return None  # the question names no row well enough to pick one
+    return _finish("price", [(_price_sentence(f.unit, ask), f.passage) for f in unique])
+
+
+def _article(subject: str) -> str:
+    subject = subject.strip()
+    if not subject or subject[0].isdigit() or subject.isupper():
+        return subject
+    if subject.lower().startswith(("the ", "a ", "an ", "our ")):
+        return subject[0].lower() + subject[1:]
+    return "the " + subject
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _price_sentence(unit: Unit, ask: Ask) -> str:
+    money = unit.cells_with("money")
+    overlap = [len(claim_words(c.header) & ask.words) for c in money]
+    best = max(overlap, default=0)
+    chosen = [c for c, o in zip(money, overlap) if o == best] if best else money
+    subject = unit.subject or (unit.cells[0].value if unit.cells else "it")
+    what = _article(subject)
+    priced = [(c.header, _money_only(c.value, c.header, ask.currency)) for c in chosen]
+    if len(priced) == 1 or all(_GENERIC_HEADERS.match(h.strip()) or not h for h, _ in priced):
+        header, value = priced[0]
+        extra = ("" if not header or _GENERIC_HEADERS.match(header.strip())
+                 or unit.kind == "label" or header == subject else f" for {_lower(header)}")
+        sentence = f"{_cap(what)} is {value}{extra}"
+    else:
+        sentence = (f"{_cap(what)} is " + _and([f"{v} for {_lower(h)}" if h else v
+                                                for h, v in priced]))
+    notes = _notes(unit, ask)
+    return sentence + (f" ({notes})" if notes else "") + "."
+
+
+def _money_only(value: str, header: str, currency: str) -> str:
+    """The cell's amount as a customer reads it: "9.00" under "price_usd" is "$9.00"."""
+    value = value.strip().rstrip(".")
+    if re.fullmatch(r"\d[\d,]*(\.\d{1,2})?", value):
+        symbol = ("$" if re.search(r"usd|\$|dollar", header, re.I) else
+                  "€" if re.search(r"eur|€", header, re.I) else
+                  "£" if re.search(r"gbp|£|pound", header, re.I) else currency)
+        return symbol + value
+    return value
+
+
+def _lower(header: str) -> str:
+    return header if header.isupper() and len(header) <= 4 else header[:1].lower() + header[1:]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _notes(unit: Unit, ask: Ask) -> str:
+    """What a row says the price includes or how long it takes, briefly."""
+    out = []
+    for c in unit.cells:
+        if c.value == unit.subject or "money" in c.kinds():
+            continue
+        if _DURATION_HEADER.search(c.header) and re.fullmatch(r"[\d.–-]+", c.value.strip()):
+            unit_word = re.search(r"\((\w+)\)", c.header)
+            out.append(f"{c.value.strip()} {unit_word.group(1) if unit_word else 'min'}")
+        elif _DURATION_HEADER.search(c.header) and len(c.value) <= 30:
+            out.append(c.value.strip())
+        elif _INCLUDES.search(c.header) and len(c.value) <= 100:
+            out.append(c.value.strip().rstrip("."))
+    return "; ".join(out[:2])
+
+
+def _prose_with(ask: Ask, found: list[_Found], weights: WordWeights,
+                kind: str) -> Composed | None:
+    """A sentence that states a value of `kind` about the question's subject."""
+    best: tuple[float, _Found] | None = None
+    for f in found:
+        if f.unit.kind not in ("prose", "qa") or not any(
+                x.kind == kind for x in extract_facts(f.unit.text, names=False)):
+            continue
+        cover = _coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
+        if cover >= 0.6 and (best is None or cover > best[0]):
+            best = (cover, f)
+    if best is None:
+        return None
+    f = best[1]
+    return _finish("price", [(_clean_sentence(f.unit.text), f.passage)])
+
+
+# hours ---------------------------------------------------------------------------------------
+
+def _hours_units(found: list[_Found]) -> list[_Found]:
+    out = []
+    for f in found:
+        u = f.unit
+        if not u.structured or not (u.days or u.dates):
+            continue
+        value = " ".join(c.value for c in u.cells if c.value != u.subject)
+        has_time = any(x.kind == "time" for x in extract_facts(value, names=False))
+        closed = bool(_CLOSED.search(value)) or (u.polarity < 0 and not has_time)
+        if not (has_time or closed):
+            continue
+        # A class timetable has times on days too: only lines that are about opening hours.
+        plain_day = u.kind == "label" and not (u.subject_words - u.days - u.dates - {
+            stem("hours"), "hour", stem("open"), stem("regular")})
+        if plain_day or _HOURS_CONTEXT.search(u.heading) or _HOURS_CONTEXT.search(u.subject) \
+                or _HOURS_CONTEXT.search(f.passage.heading):
+            out.append(f)
+    return out
+
+
+def _hours_value(u: Unit) -> tuple[str, bool]:
+    value = "; ".join(c.value for c in u.cells if c.value != u.subject).strip().rstrip(".")
+    closed = bool(_CLOSED.search(value)) or (u.polarity < 0 and not any(
+        x.kind == "time" for x in extract_facts(value, names=False)))
+    return value, closed
+
+
+def _hours(ask: Ask, found: list[_Found], spec: AgentSpec) -> Composed | None:
+    units = _hours_units(found)
+    if not units:
+        return None
+    if ask.dates:
+        hits = [f for f in units if f.unit.dates & ask.dates]
+        if not hits and any(d.startswith("h:") or d in _FIXED_HOLIDAYS for d in ask.dates):
+            hits = [f for f in units if "h:holidays" in f.unit.dates]
+        if not hits:
+            return None  # a date the content does not mention: no weekly rule applies surely
+        return _finish("hours", [_day_sentence(f.unit, ask, f.unit.subject, f.passage)
+                                 for f in hits[:1]])
+    weekly = [f for f in units if not f.unit.dates]
+    if ask.days:
+        day = sorted(ask.days, key=WEEKDAYS.index)[0]
+        hits = [f for f in weekly if day in f.unit.days]
+        if not hits:
+            return None
+        # The narrowest rule for the day: "Saturday" over "Mon–Sat".
+        hits.sort(key=lambda f: (len(f.unit.days), f.rank))
+        return _finish("hours", [_day_sentence(hits[0].unit, ask, day.capitalize(),
+                                               hits[0].passage)])
+    if not weekly:
+        return None
+    seen: list[str] = []
+    parts = []
+    for f in sorted(weekly, key=lambda f: (min(WEEKDAYS.index(d) for d in f.unit.days), f.rank)):
+        value, closed = _hours_value(f.unit)
+        line = f"{f.unit.subject} {'closed' if closed else value}"
+        if line.lower() in seen:
+            continue
+        seen.append(line.lower())
+        parts.append((line, f.passage))
+    if len(parts) > 8:
+        return None
+    cited: list[Passage] = []
+    for _, p in parts:
+        if p not in cited:
+            cited.append(p)
+    marks = "".join(f"[{cited.index(p) + 1}]" for p in cited)
+    text = "Our opening hours: " + "; ".join(t for t, _ in parts) + f". {marks}"
+    return Composed(text.strip(), "hours", cited)
+
+
+_FIXED_HOLIDAYS = frozenset({"12-24", "12-25", "12-26", "12-31", "01-01", "07-04", "10-31",
+                             "02-14", "07-01", "11-11", "06-19"})
+
+
+def _day_sentence(u: Unit, ask: Ask, when: str, passage: Passage
+                  ) -> tuple[str, Passage | None]:
+    value, closed = _hours_value(u)
+    when = when.strip().rstrip(":")
+    on = "on " if not when.lower().startswith(("on ", "the ", "during", "from")) else ""
+    if closed:
+        text = f"{'No, w' if ask.yes_no else 'W'}e're closed {on}{when}."
+    else:
+        detail = value
+        text = f"{'Yes, o' if ask.yes_no else 'O'}n {when} we're open {detail}." if on else \
+            f"{'Yes — ' if ask.yes_no else ''}{_cap(when)} we're open {detail}."
+    return text, passage
+
+
+# contact -------------------------------------------------------------------------------------
+
+def _contact(ask: Ask, found: list[_Found], spec: AgentSpec,
+             weights: WordWeights) -> Composed | None:
+    c = spec.contact
+    kind = ask.intent
+    if kind == "phone":
+        value = c.phone or _first_fact(found, "phone")
+        return Composed(f"You can call us on {value}.", "contact") if value else None
+    if kind == "email":
+        value = c.email or _first_fact(found, "email")
+        return Composed(f"You can e-mail us at {value}.", "contact") if value else None
+    if kind == "address":
+        if c.address:
+            return Composed(f"You'll find us at {c.address}.", "contact")
+        for f in found:
+            if f.unit.kind in ("label", "record") and re.search(
+                    r"address|find us|location|where", f.unit.subject, re.I):
+                value = f.unit.cells[-1].value if f.unit.cells else f.unit.text
+                return _finish("contact", [(f"You'll find us at {value.rstrip('.')}.",
+                                            f.passage)])
+        for f in found:
+            m = _STREET.search(f.unit.text)
+            if m:
+                return _finish("contact", [(_clean_sentence(f.unit.text), f.passage)])
+        return None
+    # parking: the sentence that talks about it
+    best: tuple[float, _Found] | None = None
+    for f in found:
+        if not _PARKING.search(f.unit.text):
+            continue
+        cover = _coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
+        if best is None or cover > best[0]:
+            best = (cover, f)
+    if best is None:
+        return None
+    return _finish("contact", [(_clean_sentence(best[1].unit.text), best[1].passage)])
+
+
+def _first_fact(found: list[_Found], kind: str) -> str:
+    for f in found:
+        for x in extract_facts(f.unit.text, names=False):
+            if x.kind == kind:
+                return x.text
+    return ""
+
+
+# sentences -----------------------------------------------------------------------------------
+
+def _coverage(words: frozenset[str], unit_words: frozenset[str], weights: WordWeights) -> float:
+    """The share of the question's word weight the unit carries."""
+    total = sum(weights(w) for w in words)
+    if not total:
+        return 0.0
+    return sum(weights(w) for w in words & unit_words) / total
+
+
+def _clean_sentence(text: str) -> str:
+    text = re.sub(r"^\s*[-*•]\s+", "", text.strip())
+    text = _POST_DATE.sub("", text)
+    return text if text[-1:] in ".!?…)\"”" else text + "."
+
+
+def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSpec,
+              today: dt.date, *, yes_no_only: bool) -> Composed | None:
+    if not ask.words:
+        return None
+    best: tuple[float, _Found] | None = None
+    for f in found:
+        words = f.unit.words | f.unit.subject_words
+        cover = _coverage(ask.words, words, weights)
+        cover += 0.05 * (1 / (1 + f.rank))  # earlier passages first when it is a tie
+        if best is None or cover > best[0]:
+            best = (cover, f)
+    if best is None or best[0] < (0.6 if yes_no_only else 0.5):
+        return None
+    f = best[1]
+    text = f.unit.text if f.unit.kind != "qa" else f.unit.cells[0].value
+    post_date = _POST_DATE.match(f.unit.text)
+    sentence = _clean_sentence(text)
+    if len(sentence) > 320:
+        return None  # not one answer-bearing sentence: let the model or the don't-know speak
+    if post_date:
+        posted = dt.date(int(post_date.group(1)), int(post_date.group(2)),
+                         int(post_date.group(3)))
+        if ask.about_time or (_FUTURE.search(sentence) and posted < today):
+            # A post's future is not today's: say when it was said.
+            sentence = f"On {posted.strftime('%-d %B %Y')} I posted: “{sentence}”"
+    if ask.yes_no and f.unit.kind != "qa":
+        lead = "No — " if f.unit.polarity < 0 else ""
+        if lead:
+            sentence = lead + sentence[:1].lower() + sentence[1:] if not sentence[:2].isupper() \
+                and not sentence.startswith(("I ", "I'")) else lead + sentence
+    elif yes_no_only:
+        return None
+    return _finish("sentence", [(sentence, f.passage)])
+

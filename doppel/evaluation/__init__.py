@@ -1,0 +1,1 @@
+"""Evaluations of whole agents through real turns (`doppel eval answers`)."""

@@ -1,0 +1,302 @@
+"""Facts bound to their subject: the lines of an owner's content as units that say *what* a
+value belongs to.
+
+"$28" occurring in the evidence does not make it the price of the thing asked about: in a
+rentals table it may be the city bike's full day while the question is about the e-bike. So
+each line of content is parsed into a `Unit`: a table row or CSV record ("Bike: City bike; Half
+day: $18; Full day: $28"), a `Label: value` line ("Saturday: 9am–4pm", "Phone: 555-0142"), a
+catalogue product ("Beeswax pillar — Candles. Sizes: 8 oz $24.00, 12 oz $32.00."), a FAQ pair,
+or a prose sentence. A unit knows its **subject** (the row's name cells, the label, the FAQ's
+question), its **cells** (attribute → value), the weekdays, dates and holidays it is about, and
+its polarity ("We do not accept cheques" is -1).
+
+The grounding check (doppel.agents.grounding) accepts a stated value only when the unit that
+holds it is the one whose subject the claim is about; the composer (doppel.agents.compose)
+answers from the unit that best matches the question. Both score subjects the same way
+(`subject_score`), so what the gate accepts is what the composer would say.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from doppel.language.facts import WEEKDAYS, expand_dates, expand_weekdays, extract_facts
+from doppel.language.words import NEGATORS, content_words, sentences, stem
+
+__all__ = ["Cell", "Unit", "WordWeights", "claim_words", "holiday_dates", "parse_units", "polarity",
+           "subject_score", "unit_days"]
+
+# Columns that name what a row is about (after lower-casing); the first such non-empty cell
+# is the row's subject. Otherwise the row's first cell without a number is.
+_SUBJECT_HEADERS = ("name", "item", "product", "service", "title", "treatment", "class", "type",
+                    "bike", "model", "package", "plan", "day", "days", "date", "holiday",
+                    "description", "option", "course", "programme", "program", "menu item",
+                    "dish", "room", "session", "what", "style", "category", "procedure",
+                    "size", "level", "membership", "pass", "rental", "vehicle", "equipment")
+
+# Holidays a question or an hours page names by name. Fixed ones are dates ("12-25"); movable
+# ones are keys of their own ("h:thanksgiving"): they match each other, never a weekday rule.
+_HOLIDAYS: tuple[tuple[str, str], ...] = (
+    (r"christmas\s+eve|xmas\s+eve", "12-24"),
+    (r"christmas(\s+day)?|xmas(\s+day)?", "12-25"),
+    (r"boxing\s+day|st\.?\s+stephen'?s\s+day", "12-26"),
+    (r"new\s+year'?s\s+eve|nye", "12-31"),
+    (r"new\s+year'?s(\s+day)?", "01-01"),
+    (r"independence\s+day|(the\s+)?(fourth|4th)\s+of\s+july|july\s+4(th)?", "07-04"),
+    (r"halloween", "10-31"),
+    (r"valentine'?s(\s+day)?", "02-14"),
+    (r"canada\s+day", "07-01"),
+    (r"veterans'?\s+day|remembrance\s+day", "11-11"),
+    (r"juneteenth", "06-19"),
+    (r"thanksgiving(\s+day)?", "h:thanksgiving"),
+    (r"black\s+friday", "h:black-friday"),
+    (r"easter(\s+(sunday|monday|weekend))?", "h:easter"),
+    (r"good\s+friday", "h:good-friday"),
+    (r"memorial\s+day", "h:memorial-day"),
+    (r"labou?r\s+day", "h:labor-day"),
+    (r"mlk\s+day|martin\s+luther\s+king(\s+jr\.?)?(\s+day)?", "h:mlk-day"),
+    (r"presidents'?\s+day", "h:presidents-day"),
+    (r"bank\s+holidays?|public\s+holidays?|statutory\s+holidays?|stat\s+holidays?|"
+     r"major\s+holidays|all\s+holidays", "h:holidays"),
+)
+_HOLIDAY_RE = [(re.compile(rf"\b(?:{p})\b", re.I), key) for p, key in _HOLIDAYS]
+
+_RECORD_PART = re.compile(r"^\s*([^:;]{1,48}?):\s+(.+?)\s*$")
+_LABEL_LINE = re.compile(r"^\s*(?:[-*•]\s*)?([A-Za-z][^:\n]{0,40}?)\s*:\s+(\S.*?)\s*$")
+_QA = re.compile(r"^Q:\s*(.+?)\nA:\s*(.+)$", re.S)
+_PRODUCT = re.compile(r"^(?P<name>[^.—\n]{2,80}?) — (?P<category>[^.\n]{1,60})\.\s+(?P<rest>.*)$",
+                      re.S)
+_VARIANT = re.compile(r"([^,:;]*?)\s*([$€£]\s?\d[\d,]*(?:\.\d{1,2})?(?:\s*\([^)]*\))?)")
+_DAY_LEAD = re.compile(
+    r"^\s*(?:[-*•]\s*)?((?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?"
+    r"(?:\s*(?:-|–|—|to|through|thru|&|and|,)\s*)?)+)\s+(?=\d|closed|open|by\b|noon)", re.I)
+_NEGATION_WORDS = NEGATORS - {"closed"} | {"no", "never", "nope"}
+
+
+def holiday_dates(text: str) -> set[str]:
+    """The holidays `text` names, as dates ("12-25") or keys ("h:thanksgiving")."""
+    found: set[str] = set()
+    work = text
+    for pattern, key in _HOLIDAY_RE:
+        for m in pattern.finditer(work):
+            found.add(key)
+            work = work[:m.start()] + " " * (m.end() - m.start()) + work[m.end():]
+    return found
+
+
+def unit_days(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The weekdays (ranges expanded) and the dates and holidays a text is about."""
+    facts = extract_facts(text, names=False)
+    days = {f.value for f in facts if f.kind == "weekday"} | expand_weekdays(text)
+    if re.search(r"\b(daily|every\s*day|7\s+days|seven\s+days)\b", text, re.I):
+        days |= set(WEEKDAYS)
+    if re.search(r"\bweekends?\b", text, re.I):
+        days |= {"saturday", "sunday"}
+    if re.search(r"\bweekdays?\b", text, re.I):
+        days |= set(WEEKDAYS[:5])
+    dates = {f.value for f in facts if f.kind == "date"} | expand_dates(text) | holiday_dates(text)
+    return frozenset(days), frozenset(dates)
+
+
+def polarity(text: str) -> int:
+    """-1 when the text says something is not so ("we do not accept cheques", "closed")."""
+    text = re.sub(r"^\s*(yes|no|nope|yep|sorry)\b[,.!]?", "", text, flags=re.I)
+    tokens = re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower().replace("’", "'"))
+    negations = sum(1 for t in tokens if t in NEGATORS or t.endswith("n't"))
+    return -1 if negations % 2 else 1
+
+
+# Columns whose plain numbers are amounts of money ("price_usd: 9.00").
+_MONEY_HEADER = re.compile(r"price|cost|fee|rate|amount|charge|usd|eur|gbp|cad|aud|[$£€]|"
+                           r"tuition|deposit|total|dollars|pounds|euros", re.I)
+
+
+@dataclass(frozen=True)
+class Cell:
+    header: str   # the column or label ("Full day", "Phone"); "" when the table had none
+    value: str    # as written ("$28", "9am – 4pm")
+
+    def kinds(self) -> set[str]:
+        """The kinds of value the cell states; a plain number under a price column is money."""
+        kinds = {f.kind for f in extract_facts(self.value, names=False)}
+        if "number" in kinds and _MONEY_HEADER.search(self.header):
+            kinds.add("money")
+        return kinds
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One line of content with what it is about."""
+
+    text: str
+    kind: str                   # record | label | product | qa | prose
+    subject: str                # the row's name cells, the label, the question; "" for prose
+    cells: tuple[Cell, ...]
+    subject_words: frozenset[str]  # stems naming the subject, weekdays and holidays included
+    words: frozenset[str]          # every content word of the line
+    days: frozenset[str]
+    dates: frozenset[str]
+    polarity: int
+    heading: str = ""
+
+    @property
+    def structured(self) -> bool:
+        return self.kind in ("record", "label", "product")
+
+    def values(self, kinds: Iterable[str] = ("money", "number", "time")) -> set[str]:
+        """Normalised values of these kinds anywhere in the unit's cells (or text)."""
+        wanted = set(kinds)
+        out: set[str] = set()
+        for c in self.cells or (Cell("", self.text),):
+            money_column = "money" in wanted and "money" in c.kinds()
+            for f in extract_facts(c.value, names=False):
+                if f.kind in wanted or (money_column and f.kind == "number"):
+                    out.add(f.value)
+        return out
+
+    def cells_with(self, kind: str) -> list[Cell]:
+        """The cells that state a value of `kind` (money, time, number, phone, ...)."""
+        return [c for c in self.cells if kind in c.kinds()]
+
+
+# Words that say when or how much, not what: "Christmas Day" is about Christmas, and a
+# question's "full day" names a column, not the row's subject.
+_GENERIC = frozenset(stem(w) for w in """day days week weeks month months hour hours minute
+minutes time times today tomorrow tonight morning afternoon evening night am pm per each
+open opens opening close closes closing closed""".split())
+_DAY_STEMS = frozenset(stem(d) for d in WEEKDAYS) | frozenset(d for d in WEEKDAYS) | frozenset(
+    d[:3] for d in WEEKDAYS) | {"tues", "thur", "thurs", "tue", "thu"}
+_COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b", re.I)
+
+
+def _words(text: str) -> frozenset[str]:
+    words = {w for w in content_words(text) if w not in _DAY_STEMS}
+    words |= {stem(m.group(0).replace("-", "")) for m in _COMPOUND.finditer(text)}
+    return frozenset(words)
+
+
+def claim_words(text: str) -> frozenset[str]:
+    """What a question or a claim is about, comparable with `Unit.subject_words`: its content
+    words (compounds joined: "e-bike" is "ebike"), the weekdays it names (ranges expanded) and
+    its dates and holidays."""
+    days, dates = unit_days(text)
+    return _words(text) | days | dates
+
+
+def _subject_words(subject: str, days: frozenset[str], dates: frozenset[str]) -> frozenset[str]:
+    return (_words(subject) - _GENERIC) | days | dates
+
+
+def _numeric(value: str) -> bool:
+    return any(f.kind in ("money", "number", "time", "phone")
+               for f in extract_facts(value, names=False))
+
+
+def _record(text: str, parts: list[tuple[str, str]], heading: str) -> Unit:
+    cells = tuple(Cell(h.strip(), v.strip()) for h, v in parts)
+    subject_cells = [c for c in cells if c.header.lower().strip() in _SUBJECT_HEADERS
+                     or c.header.lower().split(" ")[0] in _SUBJECT_HEADERS]
+    if not subject_cells:
+        first = next((c for c in cells if not _numeric(c.value)), None)
+        subject_cells = [first] if first else []
+    subject = " ".join(c.value for c in subject_cells[:2])
+    days, dates = unit_days(subject)
+    return Unit(text, "record", subject, cells, _subject_words(subject, days, dates),
+                _words(text), days, dates, polarity(text), heading)
+
+
+def _product(m: re.Match[str], text: str, heading: str) -> Unit:
+    name, rest = m.group("name").strip(), m.group("rest")
+    cells: list[Cell] = []
+    for part in sentences(rest):
+        label, _, values = part.partition(": ")
+        if values and any(f.kind == "money" for f in extract_facts(values, names=False)):
+            for v in _VARIANT.finditer(values):
+                cells.append(Cell(v.group(1).strip(" ,/") or label, v.group(2).strip()))
+        elif values:
+            cells.append(Cell(label.strip(), values.strip()))
+    days, dates = unit_days(name)
+    return Unit(text, "product", name, tuple(cells),
+                _subject_words(name + " " + m.group("category"), days, dates), _words(text),
+                days, dates, polarity(text), heading)
+
+
+def _label(label: str, value: str, text: str, heading: str) -> Unit:
+    days, dates = unit_days(label)
+    if not days and not dates:  # "Hours: Tue–Fri 7am–5pm": the days are in the value
+        days, dates = unit_days(value)
+    return Unit(text, "label", label, (Cell(label, value),), _subject_words(label, days, dates),
+                _words(text), days, dates, polarity(value), heading)
+
+
+def _line_units(line: str, heading: str) -> list[Unit]:
+    parts = [p for p in re.split(r";\s+", line) if p.strip()]
+    matched = [_RECORD_PART.match(p) for p in parts]
+    if len(parts) >= 2 and all(matched):
+        return [_record(line, [(m.group(1), m.group(2)) for m in matched if m], heading)]
+    if " | " in line and line.count(" | ") >= 1:
+        cells = [c.strip() for c in line.split(" | ") if c.strip()]
+        return [_record(line, [("", c) for c in cells], heading)]
+    m = _PRODUCT.match(line)
+    if m and re.search(r"[$€£]", line):
+        return [_product(m, line, heading)]
+    d = _DAY_LEAD.match(line)
+    if d and (_numeric(line[d.end():]) or re.match(r"\s*closed", line[d.end():], re.I)):
+        return [_label(d.group(1).strip(" ,"), line[d.end():].strip(), line, heading)]
+    m2 = _LABEL_LINE.match(line)
+    if m2 and len(m2.group(1).split()) <= 6 and not m2.group(1).lower().startswith("http"):
+        return [_label(m2.group(1).strip(" -*•"), m2.group(2), line, heading)]
+    out = []
+    for sentence in sentences(line):
+        days, dates = unit_days(sentence)
+        out.append(Unit(sentence, "prose", "", (), frozenset(), _words(sentence), days, dates,
+                        polarity(sentence), heading))
+    return out
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse(text: str, heading: str) -> tuple[Unit, ...]:
+    qa = _QA.match(text.strip())
+    if qa:
+        question, answer = qa.group(1).strip(), qa.group(2).strip()
+        days, dates = unit_days(question)
+        unit = Unit(answer, "qa", question, (Cell(question, answer),),
+                    _subject_words(question, days, dates), _words(question + " " + answer),
+                    days, dates, polarity(answer), heading)
+        return (unit,)
+    out: list[Unit] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            out.extend(_line_units(line, heading))
+    return tuple(out)
+
+
+def parse_units(text: str, heading: str = "") -> tuple[Unit, ...]:
+    """The units of one passage (its lines; a FAQ entry is one unit). Cached: passages recur."""
+    return _parse(text, heading)
+
+
+class WordWeights:
+    """Inverse document frequency of subject words over a set of units: a word every row has
+    ("bike" in a bike-rental table) tells rows apart less than one row's own ("e-bike")."""
+
+    def __init__(self, units: Sequence[Unit]) -> None:
+        self.n = max(1, len(units))
+        df: dict[str, int] = {}
+        for u in units:
+            for w in u.subject_words | u.words:
+                df[w] = df.get(w, 0) + 1
+        self.df = df
+
+    def __call__(self, word: str) -> float:
+        return math.log(1 + self.n / (1 + self.df.get(word, 0)))
+
+
+def subject_score(unit: Unit, words: set[str] | frozenset[str], weights: WordWeights) -> float:
+    """How strongly `words` (a claim's or a question's) name this unit's subject."""
+    return sum(weights(w) for w in unit.subject_words & words)
