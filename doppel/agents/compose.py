@@ -63,6 +63,8 @@ _FUTURE = re.compile(r"\b(will|coming|comes out|drops?|is out on|out on|launch(e
 _STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}\b(street|st\.?|avenue|ave\.?|road|rd\.?|"
                      r"lane|ln\.?|boulevard|blvd\.?|way|drive|dr\.?|place|pl\.?|square|sq\.?|"
                      r"court|ct\.?|highway|hwy\.?|parkway|pkwy\.?|terrace|row)\b", re.I)
+_PERSONAL = re.compile(r"\b(home|personal|private)\b|\b(?!(?:What|It|That|Where|Who|Here|There|"
+                       r"Let|How|When|He|She)'s)[A-Z][a-zà-ÿ]+'s\b")
 _HOURS_CONTEXT = re.compile(r"\b(hours?|open|opening|closed?|closing|schedule|holidays?)\b", re.I)
 _INCLUDES = re.compile(r"\b(notes?|includes?|included|inclusions?|what'?s included|details|"
                        r"description)\b", re.I)
@@ -320,6 +322,7 @@ def _hours_units(found: list[_Found]) -> list[_Found]:
 
 def _hours_value(u: Unit) -> tuple[str, bool]:
     value = "; ".join(c.value for c in u.cells if c.value != u.subject).strip().rstrip(".")
+    value = re.sub(r"^(open|opens|opening hours|hours)\b[:\s]*", "", value, flags=re.I)
     closed = bool(_CLOSED.search(value)) or (u.polarity < 0 and not any(
         x.kind == "time" for x in extract_facts(value, names=False)))
     return value, closed
@@ -347,8 +350,8 @@ def _hours(ask: Ask, found: list[_Found], spec: AgentSpec) -> Composed | None:
         hits.sort(key=lambda f: (len(f.unit.days), f.rank))
         return _finish("hours", [_day_sentence(hits[0].unit, ask, day.capitalize(),
                                                hits[0].passage)])
-    if not weekly:
-        return None
+    if not weekly or ask.words - _HOURS_ONLY:
+        return None  # "when do you close for the summer?" is not a question about the week
     seen: list[str] = []
     parts = []
     for f in sorted(weekly, key=lambda f: (min(WEEKDAYS.index(d) for d in f.unit.days), f.rank)):
@@ -369,6 +372,9 @@ def _hours(ask: Ask, found: list[_Found], spec: AgentSpec) -> Composed | None:
     return Composed(text.strip(), "hours", cited)
 
 
+# A question about the week's hours has no other words than these.
+_HOURS_ONLY = frozenset(stem(w) for w in """usual regular normal general opening store shop
+studio office business week weekly schedule""".split())
 _FIXED_HOLIDAYS = frozenset({"12-24", "12-25", "12-26", "12-31", "01-01", "07-04", "10-31",
                              "02-14", "07-01", "11-11", "06-19"})
 
@@ -393,6 +399,8 @@ def _contact(ask: Ask, found: list[_Found], spec: AgentSpec,
              weights: WordWeights) -> Composed | None:
     c = spec.contact
     kind = ask.intent
+    if _PERSONAL.search(ask.text):
+        return None  # a person's own number or home address is not the business's
     if kind == "phone":
         value = c.phone or _first_fact(found, "phone")
         return Composed(f"You can call us on {value}.", "contact") if value else None
@@ -450,20 +458,35 @@ def _clean_sentence(text: str) -> str:
     return text if text[-1:] in ".!?…)\"”" else text + "."
 
 
+def _describe(unit: Unit, ask: Ask) -> str:
+    """A table row or product as a sentence: "The Vegan Blueberry Muffin is $3.75 (vegan)."."""
+    if unit.cells_with("money"):
+        return _price_sentence(unit, ask)
+    parts = [f"{_lower(c.header)} {c.value}" if c.header else c.value
+             for c in unit.cells if c.value != unit.subject][:3]
+    return f"{_cap(_article(unit.subject))}: " + ", ".join(parts) + "."
+
+
 def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSpec,
               today: dt.date, *, yes_no_only: bool) -> Composed | None:
     if not ask.words:
         return None
     best: tuple[float, _Found] | None = None
     for f in found:
-        words = f.unit.words | f.unit.subject_words
+        words = f.unit.words | f.unit.subject_words | claim_words(f.unit.heading)
         cover = _coverage(ask.words, words, weights)
-        cover += 0.05 * (1 / (1 + f.rank))  # earlier passages first when it is a tie
-        if best is None or cover > best[0]:
-            best = (cover, f)
+        if f.unit.kind in ("record", "product") and ask.intent != "price":
+            cover *= 0.7  # a catalogue row rarely answers what is not a price question
+        # How close the passage is in meaning counts too: "can my dog come along" shares one
+        # word with "Dogs are welcome on the patio" but means the same.
+        score = cover + 0.5 * max(0.0, f.passage.similarity - 0.3) + 0.02 / (1 + f.rank)
+        if best is None or score > best[0]:
+            best = (score, f)
     if best is None or best[0] < (0.6 if yes_no_only else 0.5):
         return None
     f = best[1]
+    if f.unit.kind in ("record", "product"):
+        return _finish("sentence", [(_describe(f.unit, ask), f.passage)])
     text = f.unit.text if f.unit.kind != "qa" else f.unit.cells[0].value
     post_date = _POST_DATE.match(f.unit.text)
     sentence = _clean_sentence(text)
@@ -476,11 +499,9 @@ def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSp
             # A post's future is not today's: say when it was said.
             sentence = f"On {posted.strftime('%-d %B %Y')} I posted: “{sentence}”"
     if ask.yes_no and f.unit.kind != "qa":
-        lead = "No — " if f.unit.polarity < 0 else ""
-        if lead:
-            sentence = lead + sentence[:1].lower() + sentence[1:] if not sentence[:2].isupper() \
-                and not sentence.startswith(("I ", "I'")) else lead + sentence
+        if f.unit.polarity < 0 and not sentence.lower().startswith(("no", "sorry")):
+            sentence = "No — " + (sentence[:1].lower() + sentence[1:]
+                                  if not sentence.startswith(("I ", "I'")) else sentence)
     elif yes_no_only:
         return None
     return _finish("sentence", [(sentence, f.passage)])
-

@@ -33,7 +33,7 @@ from doppel.language.bound import (
     unit_days,
 )
 from doppel.language.facts import WORD, Fact, expand_dates, expand_weekdays, extract_facts
-from doppel.language.words import NEGATORS, POLAR_WORDS, content_words, sentences
+from doppel.language.words import NEGATORS, POLAR_WORDS, content_words, sentences, stem
 
 
 @dataclass
@@ -104,6 +104,52 @@ class _ParsedText:
     lines: tuple[tuple[str, frozenset[str], frozenset[str]], ...]  # (line, numbers, words)
     words: frozenset[str]
     clauses: tuple[_Clause, ...]
+    quantities: frozenset[tuple[str, str]]  # ("2", "week"), ("20", "people")
+    statements: tuple[frozenset[str], ...]  # each sentence's content words
+
+
+# A number with its unit: "2 weeks" is not supported by a "2" that counts hours elsewhere.
+_UNITS = (r"(?:weeks?|days?|hours?|hrs?|minutes?|mins?|months?|years?|yrs?|nights?|people|"
+          r"persons?|guests?|kids?|children|adults?|inch(?:es)?|in\b|oz|ounces?|lbs?|pounds?|"
+          r"kg|grams?|g\b|ml|litres?|liters?|miles?|mi\b|km|kilometres?|kilometers?|feet|ft|"
+          r"percent|%|classes|class|sessions?|lessons?|visits?|slices?|servings?|pieces?)")
+_QUANTITY = re.compile(
+    r"(?<![\w.$£€])(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred)"
+    r"(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?(?:\s*|-)(" + _UNITS + r")(?![\w])", re.I)
+_COLUMN_QUANTITY = re.compile(r"\((" + _UNITS + r")\)\s*:\s*(\d+(?:\.\d+)?)\b", re.I)
+_NUMBER_NAMES = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {
+    "fifteen": "15", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
+    "sixty": "60", "ninety": "90", "hundred": "100"}
+
+
+def _unit_key(unit: str) -> str:
+    """'minutes', 'mins' and 'min' are one unit; so are 'people' and 'persons'."""
+    unit = unit.lower()
+    aliases = {"%": "percent", "hrs": "hour", "hr": "hour", "mins": "minute", "min": "minute",
+               "yrs": "year", "yr": "year", "in": "inch", "inches": "inch", "ft": "feet",
+               "mi": "mile", "lbs": "pound", "lb": "pound", "persons": "people",
+               "person": "people", "children": "kid", "liters": "litre", "liter": "litre",
+               "litres": "litre", "classes": "class", "g": "gram", "ounces": "oz",
+               "ounce": "oz"}
+    if unit in aliases:
+        return aliases[unit]
+    return unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
+
+
+def quantities(text: str) -> set[tuple[str, str]]:
+    """The amounts with units a text states; a range states both ends ("20-25 people")."""
+    out: set[tuple[str, str]] = set()
+    for m in _COLUMN_QUANTITY.finditer(text):  # "Duration (min): 45"
+        out.add((f"{float(m.group(2)):g}", _unit_key(m.group(1))))
+    for m in _QUANTITY.finditer(text):
+        unit = _unit_key(m.group(3))
+        for raw in (m.group(1), m.group(2)):
+            if raw:
+                raw = _NUMBER_NAMES.get(raw.lower(), raw)
+                out.add((f"{float(raw):g}", unit))
+    return out
 
 
 @functools.lru_cache(maxsize=8192)
@@ -122,7 +168,9 @@ def _parse(text: str) -> _ParsedText:
     values |= {("date", date) for date in expand_dates(text)}
     words = {w.lower().replace("’", "'") for w in WORD.findall(text)}
     words |= {w.strip("'’-") for w in words}
-    return _ParsedText(frozenset(values), tuple(lines), frozenset(words), tuple(_clauses(text)))
+    statements = tuple(frozenset(content_words(s) - _FILLER) for s in sentences(text))
+    return _ParsedText(frozenset(values), tuple(lines), frozenset(words), tuple(_clauses(text)),
+                       frozenset(quantities(text)), statements)
 
 
 def _add_value(values: set[tuple[str, str]], fact: Fact) -> None:
@@ -153,6 +201,8 @@ class Evidence:
         self.lines = [line for p in parsed for line in p.lines]
         self.words: set[str] = set().union(*(p.words for p in parsed))
         self.clauses = [c for p in parsed for c in p.clauses]
+        self.quantities: set[tuple[str, str]] = set().union(*(p.quantities for p in parsed))
+        self.statements = [w for p in parsed for w in p.statements if w]
         self.units: list[Unit] = [u for t in dict.fromkeys(self.texts) for u in parse_units(t)]
         self.structured = [u for u in self.units if u.structured]
         self.weights = WordWeights(self.units)
@@ -216,6 +266,8 @@ def _holds(text: str, fact: Fact, money_column: bool = False) -> bool:
 def _states(unit: Unit, fact: Fact, claim: frozenset[str], kinds: tuple[str, ...]) -> bool:
     """The unit states the value, in the column the claim names when it names one of the
     unit's columns ("a full day" picks "Full day: $28" over "Half day: $18")."""
+    if fact.kind == "number" and _holds(unit.text, fact):
+        return True  # a count or size that names the row ("the 200 ml diffuser")
     cells = [c for c in unit.cells if c.kinds() & set(kinds)]
     if not cells:
         return _holds(unit.text, fact)
@@ -270,11 +322,35 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
             if not supported:
                 verdict.grounded = False
                 verdict.unsupported.append(str(fact))
+        for number, unit in quantities(sentence) - evidence.quantities:
+            verdict.grounded = False
+            verdict.unsupported.append(f"quantity '{number} {unit}'")
+        claim = content_words(sentence) - _FILLER
+        if (not [f for f in facts if f.kind != "name"] and len(claim) >= 2
+                and not _stated(claim, evidence)):
+            # A claim without a number must still be one the content makes: "we can't bring
+            # the cake" is not in content that says "we deliver custom cakes".
+            verdict.grounded = False
+            verdict.unsupported.append(f"claim '{sentence.strip()[:80]}'")
         contradiction = _contradiction(sentence, evidence, question)
         if contradiction:
             verdict.grounded = False
             verdict.contradictions.append(contradiction)
     return verdict
+
+
+# Words of courtesy and offers of help: they state nothing about the business.
+_FILLER = frozenset(stem(w) for w in """happy glad help helping love lovely great wonderful
+welcome visit come stop drop question questions anything something info information details
+detail more feel free contact reach team assist assistance sure course absolutely definitely
+today soon day hope enjoy thank thanks need want like look looking forward see hear
+know let tell ask answer""".split())
+
+
+def _stated(claim: set[str], evidence: Evidence) -> bool:
+    """Some sentence of the content carries at least half of the claim's words."""
+    need = max(2, -(-len(claim) // 2))
+    return any(len(claim & s) >= min(need, len(claim)) for s in evidence.statements)
 
 
 def _contradiction(sentence: str, evidence: Evidence, question: str = "") -> str | None:

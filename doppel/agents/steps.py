@@ -77,6 +77,14 @@ def dont_know(spec: AgentSpec, *, private: bool = False) -> str:
             f"{'.' if reach else ' I can pass your question on to a person.'}")
 
 
+def _rest_unknown(spec: AgentSpec) -> str:
+    """The end of an answer whose first sentences were checked and the rest was not."""
+    c = spec.contact
+    ways = " or ".join(w for w in (c.phone, c.email) if w)
+    return (f"For anything more, {c.name or f'the {spec.name} team'} can help: {ways}." if ways
+            else "For anything more, I can pass your question on to a person.")
+
+
 class Greeting:
     """Greetings and thanks carry no question: answer in the owner's own words."""
 
@@ -429,7 +437,9 @@ class Fallback:
                            sentence_ok=True)
         quote = await _screened(turn, composed) if composed is not None else None
         cited = composed.passages if composed is not None and quote is not None else []
-        if quote is None:  # nothing answers it, or an output shield blocked it
+        if quote is None and spoken:  # what was shown passed the gate: end it honestly
+            path, quote = "generated", _rest_unknown(turn.agent.spec)
+        elif quote is None:  # nothing answers it, or an output shield blocked it
             path, quote = "dont_know", dont_know(turn.agent.spec)
         if draft.output_reports:
             turn.reports.setdefault("output", []).extend(draft.output_reports)

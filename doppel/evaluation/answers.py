@@ -94,6 +94,7 @@ class Case:
     refused: bool = False
     first_visible_ms: float | None = None
     total_ms: float = 0.0
+    why: str = ""             # the grounding record's gist, for reading a miss
 
 
 @dataclass
@@ -201,7 +202,7 @@ def contains(answer: str, value: str) -> bool:
     a, v = _normal(answer), _normal(value).strip()
     if not v:
         return False
-    start = r"(?<![\w.,:$])" if v[0].isalnum() else ""
+    start = r"(?<![\w.,:])" if v[0].isalnum() else ""
     end = r"(?![\w]|[.,:]\d)" if v[-1].isalnum() else ""
     return re.search(start + re.escape(v) + end, a) is not None
 
@@ -218,6 +219,10 @@ def score(q: Question, result: TurnResult, contact: list[str]) -> Case:
     case = Case(q.id, q.category, " / ".join(q.turns), answer, path,
                 first_visible_ms=result.timings.get("first_visible_ms"),
                 total_ms=result.timings.get("total_ms", 0.0))
+    g = result.grounding
+    case.why = "; ".join(f"{k}={g[k]}" for k in ("composed", "best_similarity", "min_relevance",
+                                                   "unsupported", "contradictions", "private",
+                                                   "refused_by") if g.get(k))[:300]
     case.refused = path == "refused"
     said_dont_know = path == "dont_know" or bool(_DONT_KNOW.search(answer))
     if path not in ("dont_know", "refused"):

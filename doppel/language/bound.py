@@ -68,8 +68,9 @@ _HOLIDAY_RE = [(re.compile(rf"\b(?:{p})\b", re.I), key) for p, key in _HOLIDAYS]
 _RECORD_PART = re.compile(r"^\s*([^:;]{1,48}?):\s+(.+?)\s*$")
 _LABEL_LINE = re.compile(r"^\s*(?:[-*•]\s*)?([A-Za-z][^:\n]{0,40}?)\s*:\s+(\S.*?)\s*$")
 _QA = re.compile(r"^Q:\s*(.+?)\nA:\s*(.+)$", re.S)
-_PRODUCT = re.compile(r"^(?P<name>[^.—\n]{2,80}?) — (?P<category>[^.\n]{1,60})\.\s+(?P<rest>.*)$",
-                      re.S)
+# A catalogue loader's product: "Name — Category. Sizes: 8 oz $24.00, 12 oz $32.00. ..."
+_PRODUCT = re.compile(r"^(?P<name>[^.—\n]{2,80}?) — (?P<category>[^.:\n]{1,40})\.\s+"
+                      r"(?P<rest>[A-Z][^.:\n]{0,40}: .*)$", re.S)
 _VARIANT = re.compile(r"([^,:;]*?)\s*([$€£]\s?\d[\d,]*(?:\.\d{1,2})?(?:\s*\([^)]*\))?)")
 _DAY_LEAD = re.compile(
     r"^\s*(?:[-*•]\s*)?((?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?"
@@ -203,9 +204,11 @@ def _record(text: str, parts: list[tuple[str, str]], heading: str) -> Unit:
     if not subject_cells:
         first = next((c for c in cells if not _numeric(c.value)), None)
         subject_cells = [first] if first else []
-    subject = " ".join(c.value for c in subject_cells[:2])
-    days, dates = unit_days(subject)
-    return Unit(text, "record", subject, cells, _subject_words(subject, days, dates),
+    subject = subject_cells[0].value if subject_cells else ""
+    # Every naming cell tells rows apart ("Latte" + "16 oz"); the first one names the row.
+    naming = " ".join(c.value for c in subject_cells[:3])
+    days, dates = unit_days(naming)
+    return Unit(text, "record", subject, cells, _subject_words(naming, days, dates),
                 _words(text), days, dates, polarity(text), heading)
 
 

@@ -54,11 +54,14 @@ happy help here's know let like many much one ones price prices really sell sell
 
 
 def stem(word: str) -> str:
+    """A crude stem that maps a word's common forms to one key ("cheque", "cheques" and
+    "chequed" are "chequ"; "bike" and "bikes" are "bik")."""
     word = word.lower().replace("’", "'")
     for suffix in ("ies", "ing", "ery", "ed", "es", "s", "y"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) >= 4 else word
 
 
 def content_words(text: str) -> set[str]:

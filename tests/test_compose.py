@@ -1,0 +1,140 @@
+"""Composed answers through real turns: a price row, the day's hours, a holiday, a contact, a
+clear no, a follow-up, all without the model, cited by title; and the contact card filled from
+the content (never from a customer's review)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from doppel.agents.compose import analyse
+from doppel.agents.repo import Agent
+from doppel.agents.spec import AgentSpec
+from doppel.service import Doppel
+from doppel.testing import FakeChatBackend
+
+RENTALS = """<html><head><title>Rentals | Gull Cycles</title></head><body>
+<nav>Home · Rentals · Repairs</nav>
+<main><h1>Bike rentals</h1>
+<table><tr><th>Bike</th><th>Half day</th><th>Full day</th><th>Week</th></tr>
+<tr><td>City bike</td><td>$18</td><td>$28</td><td>$95</td></tr>
+<tr><td>E-bike</td><td>$35</td><td>$55</td><td>$210</td></tr>
+</table>
+<p>Helmets and locks are included with every rental.</p></main>
+<footer><p>Gull Cycles · 14 Harbor Street, Belfast ME</p><p>Call (207) 555-0131 ·
+hello@gullcycles.example</p></footer></body></html>"""
+
+HOURS = """# Opening hours
+
+- Monday: Closed
+- Tue–Fri: 9am – 6pm
+- Saturday: 8am – 5pm
+- Sunday: 10am – 4pm
+
+## Holidays
+
+- Christmas Eve: 9am – 2pm (closes early)
+- Christmas Day: Closed
+"""
+
+POLICIES = """# Policies
+
+## Payment
+We do not accept cheques. Cash and all major cards are welcome.
+
+## Deposits
+Every rental needs a photo ID and a $100 card hold.
+"""
+
+REVIEWS = """# What our customers say
+
+"Great service! Text me anytime, Dana, (207) 555-0199." — Dana R.
+"""
+
+
+@pytest.fixture
+def shop(app: Doppel, tmp_path: Path) -> Agent:
+    folder = tmp_path / "gull"
+    folder.mkdir()
+    (folder / "rentals.html").write_text(RENTALS)
+    (folder / "hours.md").write_text(HOURS)
+    (folder / "policies.md").write_text(POLICIES)
+    (folder / "reviews.md").write_text(REVIEWS)
+    app.settings.min_relevance = 0.08  # the fake embedder's cosine is plain word overlap
+    record = app.agents.create(AgentSpec(slug="gull", name="Gull Cycles"))
+    report = app.ingest(record, [folder])
+    assert report.contact  # found in the content, for the owner to review
+    return app.agents.get("gull")
+
+
+def ask(app: Doppel, agent: Agent, message: str, thread: str = "t"):  # type: ignore[no-untyped-def]
+    return asyncio.run(app.runtime.turn(agent, message, thread))
+
+
+@pytest.mark.parametrize("question,expected,not_expected", [
+    ("How much is a full day on the e-bike?", "$55", ["$28", "$35", "$210"]),
+    ("how much for the city bike for a week", "$95", ["$210", "$28"]),
+    ("What time do you open on Sunday?", "10am", ["8am", "9am"]),
+    ("Are you open on Mondays?", "closed", ["9am"]),
+    ("Are you open on Christmas Eve?", "2pm", ["6pm"]),
+    ("Are you open on Christmas Day?", "closed", ["Yes"]),
+    ("Can I pay by cheque?", "do not accept cheques", ["Yes"]),
+    ("What's your phone number?", "(207) 555-0131", ["0199"]),
+    ("where are you located?", "14 Harbor Street", []),
+])
+def test_composed_answers_need_no_model(app: Doppel, shop: Agent,
+                                        fake_backend: FakeChatBackend, question: str,
+                                        expected: str, not_expected: list[str]) -> None:
+    result = ask(app, shop, question)
+    assert result.path == "composed", result
+    assert expected.lower() in result.answer.lower(), result.answer
+    for wrong in not_expected:
+        assert wrong not in result.answer, result.answer
+    assert fake_backend.calls == []
+    assert "Bike:" not in result.answer and "; " not in result.answer  # no record syntax
+    # a numbered marker per source, labelled by the page's title, never a path
+    for c in result.citations:
+        assert f"[{c.number}]" in result.answer
+        assert ".html" not in c.label() and ".md" not in c.label()
+
+
+def test_a_follow_up_keeps_the_subject_and_takes_its_own_day(app: Doppel, shop: Agent) -> None:
+    first = ask(app, shop, "What time do you open on Saturday?", thread="f")
+    assert "8am" in first.answer
+    second = ask(app, shop, "and on Sunday?", thread="f")
+    assert second.path == "composed" and "10am" in second.answer and "8am" not in second.answer
+
+
+def test_the_contact_card_comes_from_the_business_not_a_review(shop: Agent) -> None:
+    contact = shop.spec.contact
+    assert contact.phone.endswith("555-0131")
+    assert contact.email == "hello@gullcycles.example"
+    assert "Harbor Street" in contact.address
+
+
+def test_an_owners_contact_is_never_overwritten(app: Doppel, tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "rentals.html").write_text(RENTALS)
+    spec = AgentSpec.parse({"slug": "own", "name": "Own", "contact": {"phone": "555-0100"}})
+    agent, report = app.create_agent(spec, [folder])
+    assert agent.spec.contact.phone == "555-0100" and not agent.spec.contact.email
+    assert report is not None and report.contact == {}
+
+
+def test_a_question_about_a_date_the_content_does_not_mention_is_not_answered_from_the_week(
+        app: Doppel, shop: Agent) -> None:
+    result = ask(app, shop, "Are you open on New Year's Day?")
+    assert result.path != "composed"
+
+
+def test_analyse_reads_days_follow_ups_and_today() -> None:
+    saturday = dt.date(2026, 12, 5)
+    ask_ = analyse("are you open today?", today=saturday)
+    assert ask_.intent == "hours" and ask_.days == {"saturday"} and ask_.yes_no
+    follow = analyse("and Sunday?", previous="What time do you open on Saturday?")
+    assert follow.intent == "hours" and follow.days == {"sunday"}
+    assert analyse("How long does it take?", previous="How much is a full service?").duration
