@@ -85,7 +85,10 @@ class Settings(BaseSettings):
         3, ge=1, description="Generation stops after this many sentences (small models ramble).")
 
     # --- retrieval ----------------------------------------------------------------------------
-    retrieval_k: int = Field(3, ge=1, le=20, description="Passages retrieved per turn.")
+    retrieval_k: int = Field(3, ge=1, le=20, description="Passages given to the model per turn.")
+    compose_passages: int = Field(
+        8, ge=1, le=30, description="Passages the composer reads for a bound fact (more than "
+        "the model's prompt holds: reading a row costs microseconds, a prompt token ~2.5 ms).")
     prompt_passage_tokens: int = Field(
         200, ge=64, description="Token budget for retrieved passages in the prompt (each "
         "token costs prompt time: ~2.5 ms on 2 CPU cores with the embedded model)."

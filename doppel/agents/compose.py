@@ -44,13 +44,21 @@ __all__ = ["Ask", "Composed", "analyse", "compose"]
 _PRICE = re.compile(r"\b(how much|cost|costs|costing|price|prices|pricing|priced|fee|fees|"
                     r"charge|charges|rate|rates|expensive|cheap|cheapest|pay|quote)\b|\$|€|£",
                     re.I)
-_HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|hours|what time|"
-                    r"until when|till when|how late|how early)\b", re.I)
-_PHONE = re.compile(r"\b(phone|call|ring|telephone|number|text you|whatsapp)\b", re.I)
+_HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|what time|"
+                    r"until when|till when|how late|how early)\b|\bhours\b(?!['’]| notice| before| "
+                    r"ahead| in advance| prior| of| per| a )", re.I)
+_PHONE = re.compile(r"\b(phone|call you|call us|ring|telephone|text you|whatsapp|(contact|phone|"
+                    r"your|emergency|hours|office) number)\b", re.I)
 _EMAIL = re.compile(r"\b(e-?mail|mail you|write to)\b", re.I)
 _ADDRESS = re.compile(r"\b(address|where are you|where is|located|location|find you|directions|"
                       r"get there|get to you|located|situated)\b", re.I)
 _PARKING = re.compile(r"\b(park|parking|car park|parking lot)\b", re.I)
+# Where a line of content talks about parking ("Lowfold Trade Park" is an address).
+_PARKING_LINE = re.compile(r"\bparking\b|\bcar park\b|\bpark (on|in|at|for|behind|outside|"
+                           r"nearby|free)\b|\bparking lot\b|\bgarage\b", re.I)
+_BIGGEST = re.compile(r"\b(biggest|largest|big|large|bigger|larger|max|maximum|full[- ]size)\b",
+                      re.I)
+_SMALLEST = re.compile(r"\b(smallest|small|smaller|little|mini|tiny|travel)\b", re.I)
 _DURATION = re.compile(r"\b(how long|duration|take)\b", re.I)
 _YES_NO = re.compile(r"^\W*(do|does|did|can|could|is|are|was|will|would|may|might|have|has|"
                      r"should|shall|am|any)\b", re.I)
@@ -208,6 +216,10 @@ def _price(ask: Ask, found: list[_Found], weights: WordWeights) -> Composed | No
     for f in top:
         if all(f.unit.text != g.unit.text for g in unique):
             unique.append(f)
+    # Rows the question names equally well: the best-ranked passage's (retrieval saw the
+    # whole question); rows of one table that tie are listed, at most three.
+    first = min(f.rank for f in unique)
+    unique = [f for f in unique if f.rank == first]
     if len(unique) > 3:
         return None  # the question names no row well enough to pick one
     return _finish("price", [(_price_sentence(f.unit, ask), f.passage) for f in unique])
@@ -231,19 +243,38 @@ def _price_sentence(unit: Unit, ask: Ask) -> str:
     overlap = [len(claim_words(c.header) & ask.words) for c in money]
     best = max(overlap, default=0)
     chosen = [c for c, o in zip(money, overlap) if o == best] if best else money
+    if len(chosen) > 1 and (_BIGGEST.search(ask.text) or _SMALLEST.search(ask.text)):
+        sized = [(c, _size(c.header)) for c in chosen]
+        sized = [(c, n) for c, n in sized if n is not None]
+        if sized:
+            pick = max if _BIGGEST.search(ask.text) else min
+            chosen = [pick(sized, key=lambda x: x[1])[0]]
     subject = unit.subject or (unit.cells[0].value if unit.cells else "it")
     what = _article(subject)
+    # The plain "price" column first; other price columns after it ("member price")
+    chosen.sort(key=lambda c: 0 if _GENERIC_HEADERS.match(c.header.strip()) else 1)
     priced = [(c.header, _money_only(c.value, c.header, ask.currency)) for c in chosen]
-    if len(priced) == 1 or all(_GENERIC_HEADERS.match(h.strip()) or not h for h, _ in priced):
+    named = [(h, v) for h, v in priced
+             if h and not _GENERIC_HEADERS.match(h.strip()) and h != subject
+             and unit.kind != "label"]
+    if len(priced) == 1 or not named:
         header, value = priced[0]
-        extra = ("" if not header or _GENERIC_HEADERS.match(header.strip())
-                 or unit.kind == "label" or header == subject else f" for {_lower(header)}")
+        extra = f" for {_lower(header)}" if (header, value) in named else ""
         sentence = f"{_cap(what)} is {value}{extra}"
+    elif len(named) < len(priced):  # "$189.00 ($151.20 for Smile Club members)"
+        sentence = (f"{_cap(what)} is {priced[0][1]} ("
+                    + _and([f"{v} for {_lower(h)}" for h, v in named]) + ")")
     else:
-        sentence = (f"{_cap(what)} is " + _and([f"{v} for {_lower(h)}" if h else v
-                                                for h, v in priced]))
+        sentence = f"{_cap(what)} is " + _and([f"{v} for {_lower(h)}" for h, v in named])
     notes = _notes(unit, ask)
     return sentence + (f" ({notes})" if notes else "") + "."
+
+
+def _size(header: str) -> float | None:
+    """The size a price column or variant names ("14 oz Amber Jar" -> 14)."""
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(oz|ml|l|g|kg|lb|in|inch|cm|pack|pc|pcs|ct|x)?\b", header,
+                  re.I)
+    return float(m.group(1)) if m else None
 
 
 def _money_only(value: str, header: str, currency: str) -> str:
@@ -402,6 +433,10 @@ def _contact(ask: Ask, found: list[_Found], spec: AgentSpec,
     if _PERSONAL.search(ask.text):
         return None  # a person's own number or home address is not the business's
     if kind == "phone":
+        # "the emergency line", "your WhatsApp": the labelled line for it, when there is one
+        qualified = _qualified(ask, found, weights, "phone")
+        if qualified is not None:
+            return qualified
         value = c.phone or _first_fact(found, "phone")
         return Composed(f"You can call us on {value}.", "contact") if value else None
     if kind == "email":
@@ -424,10 +459,29 @@ def _contact(ask: Ask, found: list[_Found], spec: AgentSpec,
     # parking: the sentence that talks about it
     best: tuple[float, _Found] | None = None
     for f in found:
-        if not _PARKING.search(f.unit.text):
+        if not _PARKING_LINE.search(f.unit.text):
             continue
         cover = _coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
         if best is None or cover > best[0]:
+            best = (cover, f)
+    if best is None:
+        return None
+    return _finish("contact", [(_clean_sentence(best[1].unit.text), best[1].passage)])
+
+
+def _qualified(ask: Ask, found: list[_Found], weights: WordWeights,
+               kind: str) -> Composed | None:
+    """The line with a phone (or e-mail) that the question's own words name: "Emergency
+    line (24/7): 0161 555 0199" for "the out-of-hours emergency number"."""
+    words = ask.words - {stem("number"), stem("phone")}
+    if not words:
+        return None
+    best: tuple[float, _Found] | None = None
+    for f in found:
+        if not any(x.kind == kind for x in extract_facts(f.unit.text, names=False)):
+            continue
+        cover = _coverage(words, f.unit.words | f.unit.subject_words, weights)
+        if cover >= 0.5 and (best is None or cover > best[0]):
             best = (cover, f)
     if best is None:
         return None

@@ -135,7 +135,11 @@ class LookUp:
             approved = None
         if approved is not None and approved.similarity >= s.approved_threshold:
             return approved, []
-        found = index.search(turn.agent.id, query, s.retrieval_k, query_vector=query_vector)
+        # The composer reads more passages than the model's prompt holds: a price row or a
+        # "Find us" paragraph ranked 5th costs nothing to look at, and the prompt's budget
+        # keeps only the first `retrieval_k`.
+        k = max(s.retrieval_k, s.compose_passages if s.compose_answers else 0)
+        found = index.search(turn.agent.id, query, k, query_vector=query_vector)
         clock.lap("retrieve_ms")
         return approved, found
 
@@ -198,7 +202,7 @@ class DontKnow:
         if best < min_relevance and not lexically_relevant(turn.query, turn.passages):
             return turn.reply(dont_know(spec), "dont_know", {
                 "best_similarity": round(best, 4), "min_relevance": min_relevance},
-                turn.passages)
+                turn.passages[:turn.runtime.settings.retrieval_k])
         return PASS_ON
 
 
@@ -393,10 +397,12 @@ class Generate:
         backend = runtime.backend_for(agent.spec)
         student = runtime.student_for(agent) if runtime.student_for is not None else None
         if student is not None:
-            prompt = build_student_prompt(agent.spec, turn.message, turn.passages, backend)
+            prompt = build_student_prompt(agent.spec, turn.message,
+                                          turn.passages[:s.retrieval_k], backend)
         else:
             history = runtime.conversations.history(turn.conversation_id, s.history_turns)
-            prompt = build_prompt(agent.spec, turn.message, turn.passages, history, backend,
+            prompt = build_prompt(agent.spec, turn.message, turn.passages[:s.retrieval_k],
+                                  history, backend,
                                   max_answer_tokens=s.max_answer_tokens,
                                   passage_budget=s.prompt_passage_tokens)
         evidence = Evidence([p.text for p in prompt.passages]

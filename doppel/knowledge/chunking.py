@@ -35,7 +35,12 @@ def chunk_document(doc: LoadedDocument, chunk_chars: int = 600) -> list[Chunk]:
         pos = section.offset
         pieces: list[tuple[str, int]] = []  # (unit text, offset)
         for unit in section.units:
-            for part in _split_long(unit, chunk_chars):
+            parts = _split_long(unit, chunk_chars)
+            for i, part in enumerate(parts):
+                if section.records and i > 0:
+                    # A long record (a product with many variants) split in parts: each part
+                    # says whose it is, so a price in part 2 still has its product.
+                    part = f"{_record_head(unit)} (continued): {part}"
                 pieces.append((part, pos))
                 pos += len(part) + 1
         if section.records:
@@ -57,6 +62,12 @@ def chunk_document(doc: LoadedDocument, chunk_chars: int = 600) -> list[Chunk]:
             start = group[0][1]
             chunks.append(Chunk(len(chunks), section.heading, text, start, start + len(text)))
     return chunks
+
+
+def _record_head(unit: str) -> str:
+    """A record's name: what comes before its first ' — ', ';' or sentence end."""
+    head = re.split(r" — |; |\. |: ", unit, maxsplit=1)[0]
+    return head[:80].strip()
 
 
 def _split_long(unit: str, limit: int) -> list[str]:

@@ -236,7 +236,29 @@ def _label(label: str, value: str, text: str, heading: str) -> Unit:
                 _words(text), days, dates, polarity(value), heading)
 
 
-def _line_units(line: str, heading: str) -> list[Unit]:
+_INLINE_QA = re.compile(r"^(?:\*\*)?Q[:.]\s*(.+?\?)(?:\*\*)?\s+A[:.]\s*(.+)$", re.I)
+_PRODUCT_HEAD = re.compile(r"^(?P<name>[^.—\n]{2,80}?) — (?P<category>[^.:\n]{1,40})\.$")
+_DOT_SEPARATED = re.compile(r"\s+[·•|]\s+")
+
+
+def _qa(question: str, answer: str, heading: str) -> Unit:
+    days, dates = unit_days(question)
+    return Unit(answer, "qa", question, (Cell(question, answer),),
+                _subject_words(question, days, dates), _words(question + " " + answer),
+                days, dates, polarity(answer), heading)
+
+
+def _line_units(line: str, heading: str, product: str = "") -> list[Unit]:
+    qa = _INLINE_QA.match(line)
+    if qa:
+        return [_qa(qa.group(1).strip(), qa.group(2).strip(), heading)]
+    if product:  # "Sizes: 8 oz $24.00, ..." under a product's first line
+        m = _PRODUCT.match(f"{product}. {line}")
+        if m and re.search(r"[$€£]", line):
+            return [_product(m, f"{product}. {line}", heading)]
+    pieces = _DOT_SEPARATED.split(line)
+    if len(pieces) >= 2 and all(_LABEL_LINE.match(p) for p in pieces):
+        return [u for p in pieces for u in _line_units(p, heading)]  # "Reel: $1,100 · Story: $450"
     parts = [p for p in re.split(r";\s+", line) if p.strip()]
     matched = [_RECORD_PART.match(p) for p in parts]
     if len(parts) >= 2 and all(matched):
@@ -265,17 +287,19 @@ def _line_units(line: str, heading: str) -> list[Unit]:
 def _parse(text: str, heading: str) -> tuple[Unit, ...]:
     qa = _QA.match(text.strip())
     if qa:
-        question, answer = qa.group(1).strip(), qa.group(2).strip()
-        days, dates = unit_days(question)
-        unit = Unit(answer, "qa", question, (Cell(question, answer),),
-                    _subject_words(question, days, dates), _words(question + " " + answer),
-                    days, dates, polarity(answer), heading)
-        return (unit,)
+        return (_qa(qa.group(1).strip(), qa.group(2).strip(), heading),)
     out: list[Unit] = []
+    product = ""
     for line in text.split("\n"):
         line = line.strip()
-        if line:
-            out.extend(_line_units(line, heading))
+        if not line:
+            continue
+        head = _PRODUCT_HEAD.match(line)
+        if head:  # a catalogue product's first line: its name heads the lines that follow
+            product = head.group(0).rstrip(".")
+            continue
+        out.extend(_line_units(line, heading, product))
+        product = ""  # the name heads the one line of prices that follows it
     return tuple(out)
 
 
