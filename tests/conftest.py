@@ -103,6 +103,9 @@ def server_app(settings: Settings, fake_backend: FakeChatBackend) -> Iterator[Do
     """A Doppel service on fakes, with two owners ('alice' owns the bakery, 'bob' a bike shop),
     their admin keys in `server_app.keys`, for server tests."""
     settings.min_relevance = 0.08  # the fake embedder's cosine is plain word overlap
+    # Server tests script the model's drafts; composed answers are tested on their own
+    # (test_compose.py, and test_browser.py switches them on).
+    settings.compose_answers = False
     # The shields' classifier needs real sentence vectors: test_shields.py runs them through
     # the server on MiniLM. A bag of hashed words is no basis for judging a message.
     settings.shields = False

@@ -24,7 +24,7 @@ def test_question_gets_a_streamed_answer_with_a_citation(server: str, browser: o
     assert answer.locator("p").inner_text() == (
         "The Almond Croissant is $5.25. Country Sourdough is $9.00.")
     cite = answer.locator(".cites a").first
-    assert "prices.csv" in cite.inner_text()
+    assert cite.inner_text() == "[1] prices"  # the document's title, never a file path
 
     # the citation opens the passage it comes from
     with context.expect_page() as opened:
@@ -37,6 +37,32 @@ def test_question_gets_a_streamed_answer_with_a_citation(server: str, browser: o
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
     context.close()
+
+
+def test_a_composed_answer_a_follow_up_and_a_reload(server: str, server_app: object,
+                                                    browser: object,
+                                                    fake_backend: FakeChatBackend) -> None:
+    server_app.settings.compose_answers = True  # type: ignore[attr-defined]
+    page = browser.new_page()
+    page.goto(f"{server}/a/bakery")
+    page.fill("#q", "How much is the almond croissant?")
+    page.click("form#ask button")
+    page.locator(".msg.bot.done").first.wait_for(timeout=10_000)
+    first = page.locator(".msg.bot.done").first
+    assert "$5.25" in first.locator("p").inner_text()
+    assert first.locator(".cites a").count() == 1
+    page.fill("#q", "and the sourdough?")  # a follow-up: the thread carries the subject
+    page.click("form#ask button")
+    page.locator(".msg.bot.done").nth(1).wait_for(timeout=10_000)
+    assert "9.00" in page.locator(".msg.bot.done").nth(1).locator("p").inner_text()
+    assert fake_backend.calls == []  # composed: no model
+    page.reload()  # the conversation is still there, citations included
+    page.locator(".msg.bot.done").nth(1).wait_for(timeout=10_000)
+    texts = page.locator(".msg").all_inner_texts()
+    assert any("How much is the almond croissant?" in t for t in texts)
+    assert any("9.00" in t for t in texts)
+    assert page.locator(".msg.bot.done .cites a").count() == 2
+    page.close()
 
 
 def test_errors_are_shown_not_swallowed(server: str, browser: object) -> None:

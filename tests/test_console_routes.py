@@ -57,6 +57,11 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/agents/{slug}/inbox/answer"): {"question": "Is everything free?",
                                                       "answer": "Yes, everything."},
     ("POST", "/console/agents/{slug}/inbox/dismiss"): {"question": "Is everything free?"},
+    ("POST", "/console/agents/{slug}/turns/{turn_id}/mark"): {"mark": "wrong"},
+    ("POST", "/console/agents/{slug}/answers"): {"question": "Is everything free?",
+                                                 "answer": "Yes, everything."},
+    ("POST", "/console/agents/{slug}/answers/{answer_id}"): {"question": "Is it free?",
+                                                             "answer": "Yes."},
 }
 FILES = {("POST", "/console/agents/{slug}/files"): [
     ("files", ("intruder.txt", b"Everything is free today.\n", "text/plain"))]}
@@ -84,6 +89,8 @@ def bob(server: str, server_app: Doppel) -> Iterator[httpx.Client]:
     r = httpx.post(f"{server}/v1/chat/completions", trust_env=False, timeout=30, json={
         "model": "bakery", "messages": [{"role": "user", "content": "Almond croissant?"}]})
     assert r.status_code == 200, r.text
+    bakery = server_app.agents.get("bakery")
+    server_app.answers.add(bakery.id, "Do you sell gift cards?", "Yes, at the counter.")
     client = sign_in(server, server_app.keys["bob"])  # type: ignore[attr-defined]
     client.follow_redirects = False
     yield client
@@ -92,8 +99,12 @@ def bob(server: str, server_app: Doppel) -> Iterator[httpx.Client]:
 
 def _request(client: httpx.Client, app: Doppel, method: str, path: str, slug: str,
              csrf: str | None) -> httpx.Response:
-    conversation = app.db.connect().execute("SELECT MAX(id) FROM conversations").fetchone()[0]
-    url = path.format(slug=slug, job_id=1, conversation_id=conversation or 1)
+    db = app.db.connect()
+    conversation = db.execute("SELECT MAX(id) FROM conversations").fetchone()[0]
+    turn = db.execute("SELECT MAX(id) FROM turns").fetchone()[0]
+    answer = db.execute("SELECT MAX(id) FROM approved_answers").fetchone()[0]
+    url = path.format(slug=slug, job_id=1, conversation_id=conversation or 1, turn_id=turn or 1,
+                      answer_id=answer or 1)
     if method == "GET":
         return client.get(url)
     data = FORMS.get((method, path), {}) | ({"csrf": csrf} if csrf is not None else {})

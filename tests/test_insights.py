@@ -50,6 +50,7 @@ def agent(app: Doppel, tmp_path: Path) -> Agent:
     (folder / "faq.yaml").write_text(FAQ)
     (folder / "prices.csv").write_text(PRICES)
     app.settings.min_relevance = 0.08  # the fake embedder's cosine is plain word overlap
+    app.settings.compose_answers = False  # these turns script the model's drafts
     # Only shields that need no trained model: an owner rule matched by keyword, and PII.
     policy = ShieldPolicy(input=["topics"], output=["pii"], custom=[CustomCategory(
         name="politics", description="Politics and elections", keywords=["election"])])
@@ -112,9 +113,11 @@ def test_inbox_groups_paraphrases_and_keeps_unrelated_apart(app: Doppel, agent: 
 def test_an_unverifiable_answer_lands_in_the_inbox_too(app: Doppel, agent: Agent,
                                                         fake_backend: FakeChatBackend) -> None:
     fake_backend.script = ["The Country Sourdough is made with yak butter from Tibet."]
-    assert ask(app, agent, "Is the country sourdough made with butter?", "x").path == "extractive"
+    # the draft failed the gate and no sentence of the content answers: the agent said it
+    # did not know, and the question waits for the owner
+    assert ask(app, agent, "Is the country sourdough made with butter?", "x").path == "dont_know"
     (group,) = Insights.of(app).inbox(agent.id)
-    assert group.paths == {"extractive": 1}
+    assert group.paths == {"dont_know": 1}
 
 
 def test_answering_a_group_empties_it_and_the_agent_uses_the_answer(app: Doppel,
@@ -201,7 +204,8 @@ def test_analytics_zero_filled_days_exact_paths_and_top_questions(
         ("2024-05-10", 2, 3), ("2024-05-11", 0, 0), ("2024-05-12", 3, 3)]
     assert (stats.turns, stats.conversations) == (6, 5)
     assert {p: c.count for p, c in stats.paths.items()} == {
-        "approved": 2, "generated": 1, "extractive": 0, "dont_know": 2, "refused": 1}
+        "approved": 2, "composed": 0, "generated": 1, "extractive": 0, "dont_know": 2,
+        "refused": 1}
     assert stats.paths["approved"].share == round(2 / 6, 4)
     assert stats.refused == 1
     assert stats.shield_categories == {"politics": 1} and stats.shields == {"topics": 1}
@@ -317,7 +321,7 @@ def test_charts_are_well_formed_accessible_and_escaped() -> None:
     root = ET.fromstring(paths_chart({"approved": 5, "generated": 3, "extractive": 0,
                                       "dont_know": 2, "refused": 0}))
     titles = titles_of(root)[1:]
-    assert titles[0] == "Approved answer: 5 turns (50%)"
+    assert titles[0] == "Your approved answer: 5 turns (50%)"
     assert titles[3] == "Didn't know: 2 turns (20%)"
     for empty in (daily_chart([], title="t"), daily_chart([("2024-05-01", 0)], title="t"),
                   hbar_chart([], title="t")):
@@ -424,3 +428,25 @@ def test_question_group_serialises(app: Doppel, agent: Agent) -> None:
     assert set(data) == {"question", "count", "first_seen", "last_seen", "paths",
                          "conversation_ids", "members"}
     assert data["members"][0]["count"] == 2
+
+
+def test_an_answer_marked_wrong_waits_in_the_inbox_and_one_marked_right_leaves_it(
+        app: Doppel, agent: Agent, fake_backend: FakeChatBackend) -> None:
+    fake_backend.script = ["The Country Sourdough costs $9.00."]
+    answered = ask(app, agent, "How much is the country sourdough?", "m")
+    assert answered.path == "generated"
+    insights = Insights.of(app)
+    assert all(g.question != answered.question for g in insights.inbox(agent.id))
+    assert app.conversations.mark(agent.id, answered.id, "wrong")
+    assert [g.question for g in insights.inbox(agent.id)].count(answered.question) == 1
+    # the owner's correction becomes an approved answer, and the question leaves the inbox
+    insights.answer_group(agent.id, answered.question, "A loaf is $9.50 since Monday.")
+    assert all(g.question != answered.question for g in insights.inbox(agent.id))
+    assert ask(app, agent, "How much is the country sourdough?", "m2").answer == (
+        "A loaf is $9.50 since Monday.")
+    # an unanswered question marked right leaves the inbox; marks are per agent
+    unknown = ask(app, agent, "Do you deliver to Brooklyn?", "m3")
+    assert unknown.path == "dont_know"
+    assert app.conversations.mark(agent.id, unknown.id, "right")
+    assert all(g.question != unknown.question for g in insights.inbox(agent.id))
+    assert not app.conversations.mark(agent.id + 999, unknown.id, "wrong")

@@ -27,6 +27,7 @@ class TurnRow:
     model: str
     created_at: str
     shields: dict[str, Any]
+    owner_mark: str = ""  # '', 'right' or 'wrong': the owner's verdict in the console
 
 
 class ConversationRepo:
@@ -111,4 +112,15 @@ class ConversationRepo:
                         r["path"], r["draft"], json.loads(r["grounding_json"]),
                         json.loads(r["passages_json"]), r["prompt_tokens"],
                         r["completion_tokens"], json.loads(r["timings_json"]), r["model"],
-                        r["created_at"], json.loads(r["shields_json"])) for r in reversed(rows)]
+                        r["created_at"], json.loads(r["shields_json"]), r["owner_mark"])
+                for r in reversed(rows)]
+
+    def mark(self, agent_id: int, turn_id: int, mark: str) -> bool:
+        """The owner's verdict on one of the agent's answers ('right', 'wrong' or '' to
+        clear); False when the turn is not the agent's."""
+        if mark not in ("", "right", "wrong"):
+            raise ValueError(f"unknown mark {mark!r}")
+        with self.db.transaction() as tx:
+            cur = tx.execute("UPDATE turns SET owner_mark = ? WHERE id = ? AND agent_id = ?",
+                             (mark, turn_id, agent_id))
+            return cur.rowcount > 0

@@ -32,7 +32,7 @@ __all__ = ["PATHS", "GROUP_THRESHOLD", "Insights", "QuestionGroup", "QuestionCou
            "Analytics", "DayCount", "PathCount", "Latency", "SafetyEvent", "ShieldHit",
            "SafetyPage", "ConversationHit", "group_vectors", "normalise", "turn_latency_ms"]
 
-PATHS = ("approved", "generated", "extractive", "dont_know", "refused")
+PATHS = ("approved", "composed", "generated", "extractive", "dont_know", "refused")
 UNANSWERED = ("dont_know", "extractive")
 # Cosine at which two questions count as the same question. Lower than the approved-answer
 # threshold (0.86): the inbox should gather paraphrases, and answering a group approves every
@@ -253,7 +253,7 @@ class Insights:
         """Unanswered question groups, most asked first. A question leaves the inbox once an
         approved answer would now be used for it, or once the owner dismissed it."""
         since, _ = _window(days, 0, None)
-        questions = self._questions(agent_id, since, UNANSWERED)
+        questions = self._questions(agent_id, since, UNANSWERED, marked_wrong=True)
         dismissed = self.dismissed(agent_id)
         questions = [q for q in questions if q.key not in dismissed]
         vectors = self._embed([q.text for q in questions])
@@ -373,7 +373,7 @@ class Insights:
         top_questions: list[QuestionGroup] = []
         if top > 0 and total:
             # Greetings and refused messages are not questions the owner can act on.
-            questions = self._questions(agent_id, since, ("approved", "generated",
+            questions = self._questions(agent_id, since, ("approved", "composed", "generated",
                                                           "extractive", "dont_know"),
                                         until=until, skip_greetings=True)
             top_questions = _grouped(questions, self._embed([q.text for q in questions]),
@@ -453,12 +453,17 @@ class Insights:
 
     # --- shared ---------------------------------------------------------------------------------
     def _questions(self, agent_id: int, since: str, paths: Sequence[str], *,
-                   until: str | None = None, skip_greetings: bool = False) -> list[_Question]:
+                   until: str | None = None, skip_greetings: bool = False,
+                   marked_wrong: bool = False) -> list[_Question]:
         """Distinct questions of the window's most recent MAX_TURNS turns on `paths`, most
-        asked first (ties: asked earlier first), aggregated over their turns."""
+        asked first (ties: asked earlier first), aggregated over their turns. With
+        `marked_wrong`, answers the owner marked wrong count whatever their path (and an
+        answer marked right never does): the inbox."""
+        in_paths = f"path IN ({','.join('?' * len(paths))})"
+        where = (f"(({in_paths} AND owner_mark != 'right') OR owner_mark = 'wrong')"
+                 if marked_wrong else in_paths)
         sql = (f"SELECT conversation_id, user_message, path, created_at FROM turns "
-               f"WHERE agent_id = ? AND created_at >= ? AND path IN "
-               f"({','.join('?' * len(paths))})")
+               f"WHERE agent_id = ? AND created_at >= ? AND {where}")
         args: list[Any] = [agent_id, since, *paths]
         if until is not None:
             sql += " AND created_at < ?"

@@ -336,6 +336,22 @@ class ApprovedAnswers:
                  "source": f"faq:{r['source']}" if r["source"] else "owner",
                  "created_at": r["created_at"]} for r in rows]
 
+    def update(self, agent_id: int, answer_id: int, question: str, answer: str) -> bool:
+        """Change an owner's approved answer (its question is embedded again); False when it
+        is not one of the agent's own (FAQ entries change with their file)."""
+        question, answer = question.strip(), answer.strip()
+        if not question or not answer:
+            from doppel.errors import ValidationError
+            raise ValidationError("both a question and an answer are needed")
+        vector = self.index.embedder.embed([question])[0]
+        with self.db.transaction() as tx:
+            cur = tx.execute("UPDATE approved_answers SET question = ?, answer = ?, embedding = ? "
+                             "WHERE id = ? AND agent_id = ? AND document_id IS NULL",
+                             (question, answer, to_blob(vector), answer_id, agent_id))
+            if cur.rowcount:
+                KnowledgeIndex.bump_version(tx, agent_id)
+            return cur.rowcount > 0
+
     def delete(self, agent_id: int, answer_id: int) -> bool:
         with self.db.transaction() as tx:
             cur = tx.execute("DELETE FROM approved_answers WHERE id = ? AND agent_id = ? AND "

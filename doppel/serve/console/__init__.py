@@ -11,7 +11,8 @@ One router module per tab of an agent's page, plus the account pages:
     agents      the agent list, the new-agent wizard, an agent's overview
     knowledge   documents, uploads, website imports and their jobs
     review      facts found, the voice profile, the test chat, publishing
-    inbox       the unanswered questions
+    inbox       the unanswered questions (and answers the owner marked wrong)
+    answers     the approved answers: list, add, edit, delete
     insights    conversations, safety events, analytics
     settings    the agent's settings
 
@@ -28,7 +29,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
-from doppel.serve.console import account, agents, inbox, insights, knowledge, review, settings
+from doppel.serve.console import (
+    account,
+    agents,
+    answers,
+    inbox,
+    insights,
+    knowledge,
+    review,
+    settings,
+)
 from doppel.serve.console.deps import ConsoleError, SignInRequired, redirect, render
 from doppel.serve.limits import FailureThrottle
 from doppel.serve.sessions import SessionStore
@@ -37,8 +47,8 @@ from doppel.service import Doppel
 __all__ = ["ROUTERS", "install"]
 
 ROUTERS: tuple[APIRouter, ...] = (account.router, agents.router, knowledge.router,
-                                  review.router, inbox.router, insights.router,
-                                  settings.router)
+                                  review.router, inbox.router, answers.router,
+                                  insights.router, settings.router)
 
 
 def install(app: FastAPI) -> None:

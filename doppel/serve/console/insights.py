@@ -1,19 +1,29 @@
-"""The read-only tabs, from `doppel.agents.insights` (which the owner JSON API serves too):
-Conversations (searchable, each turn with its path and citations), Safety (what the shields
-refused or rewrote) and Analytics (server-rendered SVG charts)."""
+"""The tabs that show what the agent said, from `doppel.agents.insights` (which the owner JSON
+API serves too): Conversations (searchable, each answer with how it was made, its sources, and
+the owner's right/wrong mark), Safety (what the shields refused or rewrote) and Analytics
+(server-rendered SVG charts)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from doppel.serve.console.deps import ConsoleError, OwnedAgent, SignedIn, render, service
+from doppel.serve.console.deps import (
+    ConsoleError,
+    OwnedAgent,
+    Posted,
+    SignedIn,
+    redirect,
+    render,
+    service,
+)
 
 __all__ = ["MAX_ID", "MAX_PAGE", "PAGE", "analytics_page", "conversation_page",
-           "conversations_page", "router", "safety_page"]
+           "conversations_page", "mark_turn", "router", "safety_page"]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -37,14 +47,34 @@ def conversations_page(request: Request, agent: OwnedAgent, session: SignedIn, q
 
 @router.get("/agents/{slug}/conversations/{conversation_id}", response_class=HTMLResponse)
 def conversation_page(conversation_id: int, request: Request, agent: OwnedAgent,
-                      session: SignedIn) -> Response:
+                      session: SignedIn, marked: str = "") -> Response:
     turns = service(request).conversations.turns(
         agent.id, conversation_id=conversation_id, limit=1000) \
         if 0 < conversation_id <= MAX_ID else []
     if not turns:
         raise ConsoleError(404, f"There is no conversation #{conversation_id}.")
     return render(request, "conversation.html", session=session, agent=agent,
-                  tab="conversations", turns=turns, conversation_id=conversation_id)
+                  tab="conversations", turns=turns, conversation_id=conversation_id,
+                  marked=marked if marked in ("right", "wrong", "clear") else "")
+
+
+@router.post("/agents/{slug}/turns/{turn_id}/mark")
+async def mark_turn(turn_id: int, request: Request, form: Posted, agent: OwnedAgent,
+                    session: SignedIn) -> Response:
+    """The owner marks an answer right or wrong; a wrong one waits in the Unanswered tab for
+    the right answer, which becomes an approved answer."""
+    mark = str(form.get("mark") or "")
+    if mark not in ("right", "wrong", "clear"):
+        raise ConsoleError(400, "Choose right or wrong.")
+    app = service(request)
+    if not (0 < turn_id <= MAX_ID) or not await asyncio.to_thread(
+            app.conversations.mark, agent.id, turn_id, "" if mark == "clear" else mark):
+        raise ConsoleError(404, "There is no such answer.")
+    back = str(form.get("back") or "")
+    target = back if re.fullmatch(r"/console/agents/[a-z0-9-]+/conversations/\d+", back) \
+        and back.startswith(f"/console/agents/{agent.slug}/") else \
+        f"/console/agents/{agent.slug}/conversations"
+    return redirect(f"{target}?marked={mark}#t{turn_id}")
 
 
 @router.get("/agents/{slug}/safety", response_class=HTMLResponse)

@@ -7,6 +7,7 @@
   const input = document.getElementById("q");
   const button = form.querySelector("button");
   const slug = log.dataset.agent;
+  const CITED = ["composed", "generated", "extractive"];
 
   // One conversation thread per browser and agent: an unguessable id kept locally.
   const threadKey = "doppel-thread-" + slug;
@@ -15,6 +16,19 @@
     thread = (crypto.randomUUID && crypto.randomUUID()) ||
       String(Date.now()) + Math.random().toString(16).slice(2);
     localStorage.setItem(threadKey, thread);
+  }
+
+  // The transcript is kept beside the thread, so a reload shows the conversation it
+  // continues (the server keeps the thread itself: follow-ups lean on the last question).
+  const transcriptKey = "doppel-transcript-" + slug;
+  const MAX_KEPT = 60;
+  function loadTranscript() {
+    try { return JSON.parse(localStorage.getItem(transcriptKey) || "[]"); } catch (e) { return []; }
+  }
+  function keep(kind, text, citations) {
+    const kept = loadTranscript();
+    kept.push({kind: kind, text: text, citations: citations || []});
+    try { localStorage.setItem(transcriptKey, JSON.stringify(kept.slice(-MAX_KEPT))); } catch (e) { /* full */ }
   }
 
   function bubble(kind, text) {
@@ -44,8 +58,14 @@
     div.appendChild(box);
   }
 
+  loadTranscript().forEach(function (m) {
+    const div = bubble(m.kind, m.text);
+    if (m.kind === "bot") { div.classList.add("done"); showCitations(div, m.citations); }
+  });
+
   async function ask(question) {
     bubble("user", question);
+    keep("user", question);
     const answer = bubble("bot", "");
     const text = answer.querySelector("p");
     answer.classList.add("pending");
@@ -62,6 +82,7 @@
       bubble("error", message);
       return;
     }
+    let citations = [];
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
@@ -82,13 +103,16 @@
           text.textContent += choice.delta.content;
           log.scrollTop = log.scrollHeight;
         }
-        if (chunk.citations && chunk.doppel &&
-            (chunk.doppel.path === "generated" || chunk.doppel.path === "extractive")) {
-          showCitations(answer, chunk.citations);
+        if (chunk.citations && chunk.doppel && CITED.indexOf(chunk.doppel.path) >= 0) {
+          citations = chunk.citations.map(function (c) {
+            return {number: c.number, chunk_id: c.chunk_id, label: c.label, heading: c.heading};
+          });
+          showCitations(answer, citations);
         }
       }
     }
     text.textContent = text.textContent.trim();
+    keep("bot", text.textContent, citations);
     answer.classList.remove("pending");
     answer.classList.add("done");
   }
