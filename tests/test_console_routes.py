@@ -58,6 +58,8 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
                                                       "answer": "Yes, everything."},
     ("POST", "/console/agents/{slug}/inbox/dismiss"): {"question": "Is everything free?"},
     ("POST", "/console/agents/{slug}/turns/{turn_id}/mark"): {"mark": "wrong"},
+    ("POST", "/console/agents/{slug}/facts"): {"line": "item: Almond Croissant; price: 5.25",
+                                               "replacement": "free", "action": "change"},
     ("POST", "/console/agents/{slug}/answers"): {"question": "Is everything free?",
                                                  "answer": "Yes, everything."},
     ("POST", "/console/agents/{slug}/answers/{answer_id}"): {"question": "Is it free?",

@@ -33,6 +33,7 @@ from doppel.agents.turn import (
 )
 from doppel.config import Settings
 from doppel.errors import ValidationError
+from doppel.knowledge.facts import FactOverrides
 from doppel.knowledge.index import KnowledgeIndex
 from doppel.models.base import ChatBackend, GenerationParams
 from doppel.models.queue import CURRENT_AGENT
@@ -63,6 +64,8 @@ class AgentRuntime:
         # prompt (no passages), and the same grounding gate guards every sentence it writes.
         self.student_for = student_for
         self.steps: tuple[Step, ...] = tuple(steps)  # in order; the last must always answer
+        # The owner's changes to lines of their content (the console's facts review).
+        self.fact_overrides = FactOverrides(index.db)
 
     async def turn(self, agent: Agent, message: str, thread: str = "default",
                    params: GenerationParams | None = None) -> TurnResult:

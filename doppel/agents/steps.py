@@ -32,7 +32,7 @@ import asyncio
 import dataclasses
 import re
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import cast
 
 from doppel.agents.compose import Composed, compose
@@ -40,6 +40,7 @@ from doppel.agents.grounding import Evidence, check
 from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, build_student_prompt, instructions
 from doppel.agents.spec import AgentSpec
 from doppel.agents.turn import PASS_ON, Answer, AnswerPath, Draft, Outcome, Step, Turn
+from doppel.knowledge.facts import FactOverrides
 from doppel.knowledge.index import ApprovedMatch, Passage
 from doppel.language.facts import same_particulars
 from doppel.models.base import GenerationParams, StreamChunk
@@ -159,13 +160,19 @@ class Screen:
 
 class Withhold:
     """Text planted in a document for AI assistants, and private lines, never reach the model,
-    the grounding evidence, a quote or a citation."""
+    the grounding evidence, a quote or a citation; lines the owner changed or removed in the
+    facts review are read in the owner's version."""
 
     name = "withhold"
 
     async def run(self, turn: Turn) -> Outcome:
         passages = [dataclasses.replace(p, text=neutralise(p.text, p.flags), flags=[])
                     if p.flags else p for p in turn.passages]
+        changes = await asyncio.to_thread(_owner_changes, turn)
+        if changes:
+            passages = [dataclasses.replace(p, text=FactOverrides.apply_lines(p.text, changes))
+                        for p in passages]
+            passages = [p for p in passages if p.text.strip()]
         turn.passages, turn.withheld = _withhold_private(passages, turn.subjects)
         if turn.withheld:
             turn.reports["private"] = [{"kind": w.kind, "reason": w.reason}
@@ -240,8 +247,9 @@ class Compose:
         if not turn.runtime.settings.compose_answers or (
                 not turn.passages and turn.agent.spec.contact.summary() == ""):
             return PASS_ON
-        composed = compose(turn.message, turn.passages, turn.agent.spec,
-                           previous=turn.previous)
+        composed = await asyncio.to_thread(
+            compose, turn.message, turn.passages, turn.agent.spec, previous=turn.previous,
+            similarity=_similarity(turn))
         if composed is None:
             return PASS_ON
         text = await _screened(turn, composed)
@@ -251,6 +259,20 @@ class Compose:
         return turn.reply(text, "composed", {"composed": composed.kind,
                                              "best_similarity": round(turn.best_similarity, 4)},
                           composed.passages)
+
+
+def _similarity(turn: Turn) -> Callable[[str, Sequence[str]], Sequence[float]]:
+    """Cosine of the question and each candidate sentence, on the turn's embedder (one batch:
+    a few milliseconds for a few dozen short sentences on MiniLM)."""
+    index = turn.runtime.index
+
+    def similarity(question: str, texts: Sequence[str]) -> Sequence[float]:
+        if not texts:
+            return []
+        vectors = index.embedder.embed([question, *texts])
+        return [float(x) for x in vectors[1:] @ vectors[0]]
+
+    return similarity
 
 
 async def _screened(turn: Turn, composed: Composed) -> str | None:
@@ -439,8 +461,9 @@ class Fallback:
         spoken = "".join(draft.shown).strip()
         path: AnswerPath = "extractive"
         passages = turn.passages or draft.prompt.passages
-        composed = compose(turn.message, passages, turn.agent.spec, previous=turn.previous,
-                           sentence_ok=True)
+        composed = await asyncio.to_thread(
+            compose, turn.message, passages, turn.agent.spec, previous=turn.previous,
+            sentence_ok=True, similarity=_similarity(turn))
         quote = await _screened(turn, composed) if composed is not None else None
         cited = composed.passages if composed is not None and quote is not None else []
         if quote is None and spoken:  # what was shown passed the gate: end it honestly
@@ -456,6 +479,12 @@ class Fallback:
                           {"composed": composed.kind} if cited and composed else {}),
                       cited, draft.text, draft.prompt_tokens, draft.completion_tokens,
                       draft.model)
+
+
+def _owner_changes(turn: Turn) -> dict[str, str]:
+    row = turn.runtime.index.db.connect().execute(
+        "SELECT knowledge_version FROM agents WHERE id = ?", (turn.agent.id,)).fetchone()
+    return turn.runtime.fact_overrides.for_agent(turn.agent.id, int(row[0]) if row else -1)
 
 
 def _withhold_private(passages: list[Passage], subjects: list[Subject]

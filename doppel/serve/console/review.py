@@ -1,5 +1,6 @@
-"""The Review & try tab: the facts the agent found, its voice profile (measured, then edited),
-a test chat, and publishing."""
+"""The Review & try tab: the facts the agent found (each with what it belongs to; the owner can
+change or remove a line), its voice profile (measured, then edited), a test chat, and
+publishing."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from starlette.datastructures import FormData
 from doppel.agents.repo import Agent
 from doppel.agents.spec import AgentSpec
 from doppel.errors import BackendError, ContextOverflowError, DoppelError, ValidationError
-from doppel.knowledge.facts import facts_found
+from doppel.knowledge.facts import FactOverrides, facts_found
 from doppel.serve.console.deps import OwnedAgent, Posted, SignedIn, redirect, render, service
 from doppel.serve.console.forms import FormError, field, field_lines, flag, message, typed
 from doppel.serve.sessions import Session
 
-__all__ = ["VOICE_FIELDS", "derive_voice", "publish", "review_page", "router", "save_voice",
+__all__ = ["VOICE_FIELDS", "change_fact", "derive_voice", "publish", "review_page", "router",
+           "save_voice",
            "trouble", "try_agent", "voice_from_form"]
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,14 @@ def review_page(request: Request, agent: OwnedAgent, session: SignedIn) -> Respo
 
 def _review(request: Request, session: Session, agent: Agent, status: int = 200,
             trial: dict[str, Any] | None = None, voice_error: str = "",
-            voice_typed: dict[str, str] | None = None, publish_error: str = "") -> Response:
+            voice_typed: dict[str, str] | None = None, publish_error: str = "",
+            facts_error: str = "") -> Response:
     app = service(request)
     return render(request, "review.html", status, session=session, agent=agent, tab="review",
                   facts=facts_found(app.db, agent.id, rules=agent.spec.rules),
                   stats=app.agents.stats(agent), trial=trial, voice_error=voice_error,
-                  voice_typed=voice_typed or {}, publish_error=publish_error)
+                  voice_typed=voice_typed or {}, publish_error=publish_error,
+                  facts_error=facts_error, fact_done=request.query_params.get("fact", ""))
 
 
 def trouble(request: Request, exc: Exception) -> str:
@@ -49,6 +53,30 @@ def trouble(request: Request, exc: Exception) -> str:
         log.error("model backend error on %s: %s", request.url.path, exc)
         return "The model is unavailable right now; try again in a minute."
     return str(exc)
+
+
+@router.post("/agents/{slug}/facts")
+async def change_fact(request: Request, form: Posted, agent: OwnedAgent,
+                      session: SignedIn) -> Response:
+    """The owner changes a line the agent reads as fact, removes it, or undoes a change."""
+    app = service(request)
+    action = str(form.get("action") or "")
+    try:
+        line = field(form, "line", "Line", 4000, required=True)
+        if action == "change":
+            replacement = field(form, "replacement", "Your version", 4000, required=True)
+        elif action in ("remove", "undo"):
+            replacement = ""
+        else:
+            raise FormError("Facts", "choose change, remove or undo")
+    except ValidationError as exc:
+        return _review(request, session, agent, 422, facts_error=message(exc))
+    overrides = FactOverrides(app.db)
+    if action == "undo":
+        await asyncio.to_thread(overrides.undo, agent.id, line)
+    else:
+        await asyncio.to_thread(overrides.set, agent.id, line, replacement)
+    return redirect(f"/console/agents/{agent.slug}/review?fact={action}#facts")
 
 
 @router.post("/agents/{slug}/try")
