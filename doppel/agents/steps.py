@@ -247,15 +247,16 @@ class Compose:
         if not turn.runtime.settings.compose_answers or (
                 not turn.passages and turn.agent.spec.contact.summary() == ""):
             return PASS_ON
+        started = time.perf_counter()
         composed = await asyncio.to_thread(
             compose, turn.message, turn.passages, turn.agent.spec, previous=turn.previous,
             similarity=_similarity(turn))
+        turn.clock.marks["compose_ms"] = (time.perf_counter() - started) * 1000
         if composed is None:
             return PASS_ON
         text = await _screened(turn, composed)
         if text is None:
             return PASS_ON
-        turn.clock.marks.setdefault("first_visible_ms", turn.clock.since_start())
         return turn.reply(text, "composed", {"composed": composed.kind,
                                              "best_similarity": round(turn.best_similarity, 4)},
                           composed.passages)
@@ -341,9 +342,6 @@ class _Gate:
         out = [*self.held, sentence]
         self.held.clear()
         self.draft.shown.extend(out)
-        marks = self.turn.clock.marks
-        if "first_visible_ms" not in marks:
-            marks["first_visible_ms"] = self.turn.clock.since_start()
         for text in out:
             self.turn.say(text)
 

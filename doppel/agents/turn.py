@@ -283,6 +283,8 @@ class Turn:
             raise RuntimeError("a step tried to show text before the input shields passed "
                                "(await turn.screened() first)")
         self.said.append(text)
+        # What the customer waits for: the first text of the turn, whichever step says it.
+        self.clock.marks.setdefault("first_visible_ms", self.clock.since_start())
         self.outbox.put_nowait(text)
 
     def reply(self, text: str, path: AnswerPath, grounding: dict[str, Any],
