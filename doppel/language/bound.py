@@ -217,6 +217,8 @@ def _product(m: re.Match[str], text: str, heading: str) -> Unit:
     cells: list[Cell] = []
     for part in sentences(rest):
         label, _, values = part.partition(": ")
+        if not values and any(f.kind == "money" for f in extract_facts(part, names=False)):
+            label, values = "", part  # a variant list continued from the record's first part
         if values and any(f.kind == "money" for f in extract_facts(values, names=False)):
             for v in _VARIANT.finditer(values):
                 cells.append(Cell(v.group(1).strip(" ,/") or label, v.group(2).strip()))
@@ -238,6 +240,7 @@ def _label(label: str, value: str, text: str, heading: str) -> Unit:
 
 _INLINE_QA = re.compile(r"^(?:\*\*)?Q[:.]\s*(.+?\?)(?:\*\*)?\s+A[:.]\s*(.+)$", re.I)
 _PRODUCT_HEAD = re.compile(r"^(?P<name>[^.—\n]{2,80}?) — (?P<category>[^.:\n]{1,40})\.$")
+_CONTINUED = re.compile(r"^(.{2,80}?) \(continued\): (.+)$", re.S)
 _DOT_SEPARATED = re.compile(r"\s+[·•|]\s+")
 
 
@@ -252,6 +255,13 @@ def _line_units(line: str, heading: str, product: str = "") -> list[Unit]:
     qa = _INLINE_QA.match(line)
     if qa:
         return [_qa(qa.group(1).strip(), qa.group(2).strip(), heading)]
+    continued = _CONTINUED.match(line)
+    if continued and re.search(r"[$€£]", line):  # a long product record's later part
+        m = _PRODUCT.match(f"{continued.group(1)} — item. {continued.group(2)}")
+        if m is None:
+            m = _PRODUCT.match(f"{continued.group(1)} — item. Prices: {continued.group(2)}")
+        if m is not None:
+            return [_product(m, line, heading)]
     if product:  # "Sizes: 8 oz $24.00, ..." under a product's first line
         m = _PRODUCT.match(f"{product}. {line}")
         if m and re.search(r"[$€£]", line):
