@@ -264,9 +264,10 @@ def test_two_agents_in_one_process_each_answer_with_their_own_student(
     from doppel.service import Doppel
 
     settings = model_settings.model_copy(update={"home": tmp_path / "home", "seed": 3,
-                                                 "min_relevance": 0.0, "shields": False})
+                                                 "min_relevance": 0.0, "shields": False,
+                                                 "compose_answers": False})
     app = Doppel(settings)
-    drafts, models = {}, {}
+    drafts, models, groundings = {}, {}, {}
     corrupt = tmp_path / "corrupt.gguf"
     corrupt.write_bytes(b"GGUF" + bytes(64))
     for slug, gguf in (("bakery", ggufs["bakery"]), ("bikes", ggufs["bikes"]),
@@ -277,7 +278,9 @@ def test_two_agents_in_one_process_each_answer_with_their_own_student(
         app.students.save(agent.id, tmp_path / slug, gguf, {}, passed=True)
         result = asyncio.run(app.runtime.turn(agent, "When are you open?"))
         drafts[slug], models[slug] = result.draft, result.model
-    assert models["bakery"].endswith("+bakery") and models["bikes"].endswith("+bikes")
+        groundings[slug] = result.grounding
+    assert models["bakery"].endswith("+bakery") and models["bikes"].endswith("+bikes"), (
+        drafts, models, groundings)
     assert "+" not in models["broken"]  # refused: the base model answered
     assert drafts["bakery"] != drafts["bikes"]
     app.close()

@@ -311,13 +311,16 @@ class EmbeddedBackend:
                         # 50 ms: waking the event loop for every token costs generation speed.
                         if (n_out == 1 or pending[-1] in ".!?\n:;"
                                 or time.perf_counter() - since > 0.05):
+                            # The adapter on every chunk: a turn that stops generating early
+                            # (a sentence failed the gate) still records who drafted it.
                             put(StreamChunk(pending, prompt_tokens=len(tokens),
-                                            completion_tokens=n_out))
+                                            completion_tokens=n_out, adapter=served))
                             pending, since = "", time.perf_counter()
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
                 if pending:
-                    put(StreamChunk(pending, prompt_tokens=len(tokens), completion_tokens=n_out))
+                    put(StreamChunk(pending, prompt_tokens=len(tokens), completion_tokens=n_out,
+                                    adapter=served))
                 put(StreamChunk("", finish_reason=finish or "stop", prompt_tokens=len(tokens),
                                 completion_tokens=n_out, adapter=served))
             except Exception as exc:  # surfaced to the awaiting coroutine

@@ -138,7 +138,7 @@ class OpenAICompatibleBackend:
                         text = (choice.get("delta") or {}).get("content") or ""
                         if text:
                             n_chunks += 1
-                            yield StreamChunk(text)
+                            yield StreamChunk(text, adapter=self._adapter(params))
                         if choice.get("finish_reason"):
                             finish = choice["finish_reason"]
         except httpx.HTTPError as exc:
