@@ -86,6 +86,9 @@ WRONG = [
     (POLICIES, "Can I pay by cheque?", "Yes, you can pay by cheque."),
     (POLICIES, "Is Rival Salon cheaper?", "Rival Salon is a luxury only the most elite can "
      "afford."),
+    ("Farmers market booth: Saturdays 8am-1pm at Depot Square.", "market booth on saturday?",
+     "The booth is closed to the public on Saturdays."),
+    (POLICIES, "Can I bring my own dye?", "You can bring your own dye for a discount."),
 ]
 
 RIGHT = [

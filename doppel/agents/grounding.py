@@ -105,7 +105,7 @@ class _ParsedText:
     words: frozenset[str]
     clauses: tuple[_Clause, ...]
     quantities: frozenset[tuple[str, str]]  # ("2", "week"), ("20", "people")
-    statements: tuple[frozenset[str], ...]  # each sentence's content words
+    statements: tuple[tuple[frozenset[str], int], ...]  # each sentence's words and polarity
 
 
 # A number with its unit: "2 weeks" is not supported by a "2" that counts hours elsewhere.
@@ -168,7 +168,8 @@ def _parse(text: str) -> _ParsedText:
     values |= {("date", date) for date in expand_dates(text)}
     words = {w.lower().replace("’", "'") for w in WORD.findall(text)}
     words |= {w.strip("'’-") for w in words}
-    statements = tuple(frozenset(content_words(s) - _FILLER) for s in sentences(text))
+    statements = tuple((frozenset(content_words(s) - _FILLER), _polarity(s))
+                       for s in sentences(text))
     return _ParsedText(frozenset(values), tuple(lines), frozenset(words), tuple(_clauses(text)),
                        frozenset(quantities(text)), statements)
 
@@ -194,15 +195,17 @@ def _add_value(values: set[tuple[str, str]], fact: Fact) -> None:
 class Evidence:
     """The trusted texts of one turn, indexed for the checks."""
 
-    def __init__(self, texts: Iterable[str]) -> None:
+    def __init__(self, texts: Iterable[str], name: str = "") -> None:
         self.texts = [t for t in texts if t and t.strip()]
+        # The business's or creator's own name: saying it asserts nothing.
+        self.name_words: set[str] = content_words(name) if name else set()
         parsed = [_parse(t) for t in dict.fromkeys(self.texts)]
         self.values: set[tuple[str, str]] = set().union(*(p.values for p in parsed))
         self.lines = [line for p in parsed for line in p.lines]
         self.words: set[str] = set().union(*(p.words for p in parsed))
         self.clauses = [c for p in parsed for c in p.clauses]
         self.quantities: set[tuple[str, str]] = set().union(*(p.quantities for p in parsed))
-        self.statements = [w for p in parsed for w in p.statements if w]
+        self.statements = [st for p in parsed for st in p.statements if st[0]]
         self.units: list[Unit] = [u for t in dict.fromkeys(self.texts) for u in parse_units(t)]
         self.structured = [u for u in self.units if u.structured]
         self.weights = WordWeights(self.units)
@@ -325,13 +328,23 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
         for number, unit in quantities(sentence) - evidence.quantities:
             verdict.grounded = False
             verdict.unsupported.append(f"quantity '{number} {unit}'")
-        claim = content_words(sentence) - _FILLER
-        if (not [f for f in facts if f.kind != "name"] and len(claim) >= 2
-                and not _stated(claim, evidence)):
-            # A claim without a number must still be one the content makes: "we can't bring
-            # the cake" is not in content that says "we deliver custom cakes".
+        # What the sentence asserts beyond its checked values must be what the content says:
+        # "we can't bring the cake" is not in content that says "we deliver custom cakes";
+        # "the booth is closed to the public" is not in "booth: Saturdays 8-1". The business's
+        # own name is no claim ("The journey to Hollow Pine" is not supported by "Hollow Pine").
+        rest = sentence
+        for fact in facts:  # the checked values, and names, are not words of the claim
+            rest = rest.replace(fact.text, " ")
+        claim = {w for w in content_words(rest) - _FILLER - evidence.name_words
+                 if not w[0].isdigit() and len(w) > 2}
+        stated = _stated(claim, evidence, _polarity(sentence)) if claim else True
+        if stated is None:
             verdict.grounded = False
             verdict.unsupported.append(f"claim '{sentence.strip()[:80]}'")
+        elif stated is False:
+            verdict.grounded = False
+            verdict.contradictions.append(f"'{sentence.strip()[:80]}' says the opposite of "
+                                          "the content")
         contradiction = _contradiction(sentence, evidence, question)
         if contradiction:
             verdict.grounded = False
@@ -340,17 +353,23 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
 
 
 # Words of courtesy and offers of help: they state nothing about the business.
-_FILLER = frozenset(stem(w) for w in """happy glad help helping love lovely great wonderful
+_FILLER = frozenset(stem(w) for w in """open opens opening close closes closing hours hour
+happy glad help helping love lovely great wonderful
 welcome visit come stop drop question questions anything something info information details
 detail more feel free contact reach team assist assistance sure course absolutely definitely
 today soon day hope enjoy thank thanks need want like look looking forward see hear
 know let tell ask answer""".split())
 
 
-def _stated(claim: set[str], evidence: Evidence) -> bool:
-    """Some sentence of the content carries at least half of the claim's words."""
-    need = max(2, -(-len(claim) // 2))
-    return any(len(claim & s) >= min(need, len(claim)) for s in evidence.statements)
+def _stated(claim: set[str], evidence: Evidence, polarity: int) -> bool | None:
+    """True when a sentence of the content carries at least half of the claim's words with
+    the same polarity; False when the only such sentences say the opposite ("you can pay by
+    cheque" against "we do not accept cheques"); None when none carries them."""
+    need = -(-len(claim) // 2)
+    support = [p for words, p in evidence.statements if len(claim & words) >= need]
+    if not support:
+        return None
+    return polarity in support
 
 
 def _contradiction(sentence: str, evidence: Evidence, question: str = "") -> str | None:

@@ -426,7 +426,8 @@ class Generate:
                                   max_answer_tokens=s.max_answer_tokens,
                                   passage_budget=s.prompt_passage_tokens)
         evidence = Evidence([p.text for p in prompt.passages]
-                            + [p.heading for p in prompt.passages] + agent.spec.evidence_texts())
+                            + [p.heading for p in prompt.passages] + agent.spec.evidence_texts(),
+                            name=agent.spec.name)
         draft = turn.draft = Draft(
             prompt, backend, instructions=instructions(agent.spec),
             owner_published=published(agent.spec.evidence_texts(),
