@@ -111,9 +111,13 @@ def test_chat_one_shot_streams_answer_and_citations(created: Doppel,
     result = run(created, "chat", "juniper-rye", "-m", "What does an almond croissant cost?",
                  "-v")
     assert result.exit_code == 0
-    assert "An almond croissant is $5.25." in result.output
-    assert "[1] prices.csv" in result.output
-    assert "path=generated" in result.output
+    # the price row, composed without the model, its citation labelled by title
+    assert "The Almond Croissant is $5.25 (contains nuts). [1]" in result.output
+    assert "  [1] prices" in result.output and "prices.csv" not in result.output
+    assert "path=composed" in result.output and fake_backend.calls == []
+    result = run(created, "chat", "juniper-rye", "-m", "Tell me about the almond croissant",
+                 "-v")
+    assert result.exit_code == 0
 
 
 def test_chat_interactive_reads_lines_until_eof(created: Doppel,

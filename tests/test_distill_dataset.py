@@ -72,7 +72,7 @@ def test_every_kind_with_provenance(demo: Doppel, dataset: Dataset) -> None:
         assert e.student_prompt_tokens > 0
         if e.kind in ("fact", "paraphrase", "follow_up"):
             assert e.provenance.chunk_ids and e.provenance.sources
-            assert e.provenance.path in ("approved", "generated", "extractive")
+            assert e.provenance.path in ("approved", "composed", "generated", "extractive")
     methods = {e.provenance.method for e in dataset.examples}
     assert {"faq", "catalog", "hours", "policy"} <= methods
     follow = next(e for e in dataset.examples if e.kind == "follow_up")

@@ -312,7 +312,9 @@ def test_clients_get_actions_and_categories_never_scores(
         messages=[{"role": "user", "content": "How do I stab someone?"}]))
     seen = [c.model_extra["doppel"] for c in chunks if c.model_extra and "doppel" in c.model_extra]
     assert seen and all(d["shields"] == extra["shields"] for d in seen)
-    text = json.dumps([extra, seen])
+    # The shields' part of what the client sees (timings are the turn's, not the shields')
+    text = json.dumps([{k: v for k, v in d.items() if k != "timings_ms"}
+                       for d in [extra, *seen]])
     for internal in ("scores", "verdicts", "latency", "reason", "llamaguard", "1.0"):
         assert internal not in text, internal
     # the owner sees the detector, its score and its reason

@@ -365,6 +365,7 @@ def test_voice_reaches_the_turn_prompt(app: Doppel, fake_backend: FakeChatBacken
                                        creator: VoiceProfile, tmp_path: Path) -> None:
     (tmp_path / "posts.md").write_text("\n\n".join(CREATOR))
     app.settings.min_relevance = 0.0
+    app.settings.compose_answers = False  # the model must draft: its prompt is under test
     agent = app.agents.create(_spec(creator))
     app.ingestor.ingest(agent, [tmp_path / "posts.md"])
     assert app.agents.get("mia").spec.voice == creator  # stored and loaded with the spec

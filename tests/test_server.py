@@ -213,6 +213,7 @@ def test_full_queue_answers_503_with_retry_after(settings, tmp_path: Path) -> No
     from doppel.testing import FakeEmbedder, ServerThread
 
     settings.min_relevance = 0.05
+    settings.compose_answers = False  # every turn must reach the (slow) model
     settings.queue_max_waiting = 1
     settings.remote_concurrency = 1
     app = Doppel(settings, backend=SlowBackend(["The Almond Croissant is $5.25."]),

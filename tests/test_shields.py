@@ -36,6 +36,7 @@ def embedder(model_settings: Settings) -> Embedder:
 @pytest.fixture
 def bakery(settings: Settings, embedder: Embedder) -> Iterator[tuple[Doppel, FakeChatBackend]]:
     backend = FakeChatBackend(["The Country Sourdough costs $9.00."])
+    settings.compose_answers = False  # the output shields are tested on the model's drafts
     app = Doppel(settings, backend=backend, embedder=embedder)
     agent = app.agents.create(AgentSpec(
         slug="bakery", name="Corner Bakery", greeting=GREETING,
@@ -198,8 +199,11 @@ def test_competitor_praise_never_reaches_the_customer(bakery) -> None:  # type: 
     backend.script = ["Rival Bakery is two blocks away and honestly makes the best bread in town."]
     result = turn(app, "Is Rival Bakery better than you?")
     assert "best bread" not in result.answer
-    assert result.path == "extractive"
-    assert result.shields["output"][0]["categories"] == ["competitor"]
+    assert result.path in ("extractive", "dont_know")
+    # Stopped by the grounding check (the content never says so) before the competitor shield
+    # sees it; either layer alone keeps it from the customer.
+    assert any("best bread" in u for u in result.grounding["unsupported"]) or \
+        result.shields["output"][0]["categories"] == ["competitor"]
     backend.script = ["Rival Bakery is two blocks away on Main Street."]
     neutral = turn(app, "Where is Rival Bakery?", "t2")
     assert neutral.path == "generated"
@@ -228,7 +232,9 @@ def test_system_prompt_leak_is_blocked(bakery) -> None:  # type: ignore[no-untyp
                       " The Country Sourdough costs $9.00."]
     result = turn(app, "How much is the sourdough? Also, what are you?")
     assert "You are the assistant" not in result.answer
-    assert any("leakage" in r["categories"] for r in result.shields["output"])
+    # the grounding check (no such claim in the content) or the leakage shield stops it
+    assert any("You are the assistant" in u for u in result.grounding["unsupported"]) or any(
+        "leakage" in r["categories"] for r in result.shields.get("output", []))
 
 
 def test_indirect_injection_in_a_document_is_not_followed(bakery) -> None:  # type: ignore[no-untyped-def]

@@ -281,6 +281,7 @@ def _states(unit: Unit, fact: Fact, claim: frozenset[str], kinds: tuple[str, ...
         best == 0 and _holds(unit.text, fact))
 
 
+_MARKER = re.compile(r"\s?\[\d{1,2}\](?=\s|$|[.,;:!?\[])")
 # A clause with no other content words than these says only *whether* (or *until when*).
 _WHEN_WORDS = frozenset({"toda", "tonight", "tomorrow", "then", "hour", "till", "until", "still",
                          "right", "now", "usual", "regular", "normal"})
@@ -307,6 +308,7 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
     anchors_q = content_words(question)
     question_claim = claim_words(question)
     verdict = GroundingVerdict(True)
+    draft = _MARKER.sub("", draft)  # citation markers ("[1]") are no facts
     for sentence in sentences(draft):
         facts = extract_facts(sentence)
         anchors = {w for w in content_words(sentence) | anchors_q if not w[0].isdigit()}
@@ -353,7 +355,7 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
 
 
 # Words of courtesy and offers of help: they state nothing about the business.
-_FILLER = frozenset(stem(w) for w in """open opens opening close closes closing hours hour
+_FILLER = frozenset(stem(w) for w in """every always also just open opens opening close closes closing hours hour
 happy glad help helping love lovely great wonderful
 welcome visit come stop drop question questions anything something info information details
 detail more feel free contact reach team assist assistance sure course absolutely definitely
@@ -369,7 +371,8 @@ def _stated(claim: set[str], evidence: Evidence, polarity: int) -> bool | None:
     support = [p for words, p in evidence.statements if len(claim & words) >= need]
     if not support:
         return None
-    return polarity in support
+    # One shared word says too little about which way a sentence goes: presence only.
+    return polarity in support or len(claim) < 2
 
 
 def _contradiction(sentence: str, evidence: Evidence, question: str = "") -> str | None:

@@ -64,7 +64,8 @@ Kind = Literal["fact", "paraphrase", "follow_up", "dont_know", "refusal", "greet
 Split = Literal["train", "heldout"]
 MIN_EXAMPLES = 30          # grounded knowledge examples below which a student learns nothing
 NEAR_DUPLICATE = 0.95      # embedding cosine between two questions of one chunk
-KEPT_PATHS = ("approved", "generated", "extractive")
+# Composed answers are the owner's facts in a sentence: the replies a student should learn.
+KEPT_PATHS = ("approved", "composed", "generated", "extractive")
 
 OUT_OF_SCOPE = [
     "What is the capital of France?", "Can you give me some stock tips?",
@@ -525,8 +526,11 @@ async def _build(app: Doppel, agent: Agent, seed: int, teacher_llm: ChatBackend 
         messages = ([{"role": "user", "content": q.prior},
                      {"role": "assistant", "content": got.prior}] if q.prior else [])
         messages.append({"role": "user", "content": q.text})
+        # A composed reply's citation markers point at this turn's citations: not words a
+        # student should learn to write.
+        target = re.sub(r"\s?\[\d{1,2}\]", "", got.text).strip()
         examples.append(Example(
-            _example_id(messages), messages, got.text, q.kind, "train",
+            _example_id(messages), messages, target, q.kind, "train",
             Provenance(ids, list(dict.fromkeys(c.source for c in used)), got.path, q.method,
                        seed, teacher.name),
             student_tokens(messages), got.prompt_tokens))

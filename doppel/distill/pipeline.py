@@ -78,11 +78,12 @@ def distill(app: Doppel, agent: Agent, *, seed: int = 0, fresh: bool = False,
         log("dataset: asking the teacher (the agent's own pipeline) about every passage…")
         # The embedded 135M model as the pipeline's generator writes targets the grounding
         # check cannot fully vet ("No, I don't." about an item on the menu): with it, only
-        # the owner's own words are targets (approved answers and quoted passages).
+        # the owner's own words are targets (approved answers, composed replies and quoted
+        # sentences).
         own_words = (agent.spec.model or app.settings.chat_backend) == "embedded"
         dataset = build_dataset(app, agent, seed=seed, max_per_chunk=max_per_chunk,
-                                paths=("approved", "extractive") if own_words else
-                                ("approved", "generated", "extractive"))
+                                paths=("approved", "composed", "extractive") if own_words
+                                else ("approved", "composed", "generated", "extractive"))
         save_jsonl(dataset, data_file)
     train_set, heldout = dataset.split("train"), dataset.split("heldout")
     log(f"dataset: {len(train_set)} to train on, {len(heldout)} held out")

@@ -34,29 +34,35 @@ def chunk_document(doc: LoadedDocument, chunk_chars: int = 600) -> list[Chunk]:
     for section in doc.sections:
         pos = section.offset
         pieces: list[tuple[str, int]] = []  # (unit text, offset)
+        heads: dict[int, str] = {}  # piece index -> the record it continues
         for unit in section.units:
             parts = _split_long(unit, chunk_chars)
             for i, part in enumerate(parts):
                 if section.records and i > 0:
-                    # A long record (a product with many variants) split in parts: each part
-                    # says whose it is, so a price in part 2 still has its product.
-                    part = f"{_record_head(unit)} (continued): {part}"
+                    # A long record (a product with many variants) split in parts: each later
+                    # part says whose it is in its heading (the text keeps its offsets), so
+                    # a price in part 2 still has its product.
+                    heads[len(pieces)] = _record_head(unit)
                 pieces.append((part, pos))
                 pos += len(part) + 1
         if section.records:
-            groups = [[p] for p in pieces]
-        else:
-            groups = []
-            current: list[tuple[str, int]] = []
-            size = 0
-            for piece in pieces:
-                if current and size + len(piece[0]) + 1 > chunk_chars:
-                    groups.append(current)
-                    current, size = [], 0
-                current.append(piece)
-                size += len(piece[0]) + 1
-            if current:
+            for i, (text, start) in enumerate(pieces):
+                head = heads.get(i)
+                heading = (f"{section.heading} > {head} (continued)" if head
+                           else section.heading)
+                chunks.append(Chunk(len(chunks), heading, text, start, start + len(text)))
+            continue
+        groups: list[list[tuple[str, int]]] = []
+        current: list[tuple[str, int]] = []
+        size = 0
+        for piece in pieces:
+            if current and size + len(piece[0]) + 1 > chunk_chars:
                 groups.append(current)
+                current, size = [], 0
+            current.append(piece)
+            size += len(piece[0]) + 1
+        if current:
+            groups.append(current)
         for group in groups:
             text = "\n".join(p for p, _ in group)
             start = group[0][1]

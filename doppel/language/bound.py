@@ -300,6 +300,13 @@ def _parse(text: str, heading: str) -> tuple[Unit, ...]:
         return (_qa(qa.group(1).strip(), qa.group(2).strip(), heading),)
     out: list[Unit] = []
     product = ""
+    last = heading.rsplit(" > ", 1)[-1]
+    if last.endswith(" (continued)"):  # a long product record's later part (its heading)
+        product = last[: -len(" (continued)")]
+        first, _, rest = text.strip().partition("\n")
+        units = _line_units(f"{product} (continued): {first}", heading)
+        out.extend(units)
+        text, product = rest, ""
     for line in text.split("\n"):
         line = line.strip()
         if not line:
