@@ -51,7 +51,8 @@ def test_the_chat_page_and_the_widget_run_under_the_policy(server: str, browser:
     frame = page.frame_locator("iframe[title='Chat']")
     frame.locator("#q").fill("How much is an almond croissant?")
     frame.locator("form#ask button").click()
-    frame.locator(".msg.bot.done").wait_for(timeout=10_000)
+    # the frame shows the conversation kept from the page above, then this answer
+    frame.locator(".msg.bot.done").nth(1).wait_for(timeout=10_000)
     assert _violations(page, messages) == []
     context.close()
 

@@ -136,7 +136,10 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
             intent = prev.intent if not _DURATION.search(message) else "price"
         if not days and not dates:
             days, dates = prev.days, prev.dates
-        words = words | (prev.words - prev.days - prev.dates)
+        own = words - _ASK_WORDS - days - dates
+        # "and the sourdough?" names its own subject; "and on Sunday?", "how long does it
+        # take?" keep the previous question's
+        words = words if own else words | (prev.words - prev.days - prev.dates)
         text = f"{previous} {message}"
     return Ask(text, intent, bool(_YES_NO.match(message)), frozenset(words - _ASK_WORDS),
                frozenset(days), frozenset(dates), bool(_DURATION.search(message)),
