@@ -93,7 +93,8 @@ _ASK_WORDS = frozenset(stem(w) for w in """price cost fee charge rate pay much e
 hour hours time open close closing opening today tomorrow phone call number email mail address
 located location find park parking long take quote offer offers available anything need want
 kind type sort get go come thing things way really able possible allowed okay fine happen
-happens usually roughly exactly question wonder know tell guys someone anyone still""".split())
+happens usually roughly exactly question wonder know tell guys someone anyone still heard hear
+told saw seen read think thought wondering curious hoping planning""".split())
 
 
 @dataclass
@@ -193,7 +194,7 @@ def compose(message: str, passages: list[Passage], spec: AgentSpec, *,
         composed = _hours(ask, found, spec)
     elif ask.intent in ("phone", "email", "address", "parking"):
         composed = _contact(ask, found, spec, weights)
-    if composed is None and (sentence_ok or ask.yes_no) and ask.intent != "hours":
+    if composed is None and (sentence_ok or (ask.yes_no and ask.intent != "hours")):
         composed = _sentence(ask, found, weights, spec, today or dt.date.today(),
                              yes_no_only=not sentence_ok, similarity=similarity)
     return composed

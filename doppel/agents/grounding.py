@@ -227,7 +227,14 @@ class Evidence:
         if best <= 0:
             return None
         top = [u for score, u in scored if score >= best - 1e-9]
-        return any(_states(u, fact, claim, kinds) for u in top)
+        if any(_states(u, fact, claim, kinds) for u in top):
+            return True
+        # The content's own sentence with this value ("the ovens start at 4 am"): a row
+        # about something else does not make it wrong.
+        words = {w for w in claim if not w[0].isdigit()}
+        need = max(1, len(words) // 2)
+        return any(u.kind in ("prose", "qa") and _holds(u.text, fact)
+                   and len(words & u.words) >= need for u in self.units) or False
 
     def supports(self, fact: Fact, anchors: set[str]) -> bool:
         kind, value = fact.kind, fact.value
@@ -390,7 +397,13 @@ def _contradiction(sentence: str, evidence: Evidence, question: str = "") -> str
             related = [c for c in evidence.clauses if clause.dates & c.dates]
         elif clause.days:
             # A weekday claim is about the weekly rule: compare with undated evidence first
-            # (a dated clause such as a holiday week is an exception, not the rule).
+            # (a dated clause such as a holiday week is an exception, not the rule). A range
+            # is a claim about each of its days: "open Monday to Friday" is wrong when Monday
+            # alone is closed.
+            for day in sorted(clause.days):
+                on_day = [c for c in evidence.clauses if day in c.days and not c.dates and c.polar]
+                if on_day and all(c.polarity != clause.polarity for c in on_day):
+                    return f"'{clause.text}' contradicts '{on_day[0].text}'"
             related = [c for c in evidence.clauses if clause.days & c.days and not c.dates]
             related = related or [c for c in evidence.clauses if clause.days & c.days]
         elif clause.words:

@@ -425,9 +425,13 @@ class Generate:
                                   history, backend,
                                   max_answer_tokens=s.max_answer_tokens,
                                   passage_budget=s.prompt_passage_tokens)
-        evidence = Evidence([p.text for p in prompt.passages]
-                            + [p.heading for p in prompt.passages] + agent.spec.evidence_texts(),
-                            name=agent.spec.name)
+        # The gate reads every passage retrieved, not only the prompt's: a price or a day's
+        # hours is bound to its row against the whole table, and "closed on Mondays" in the
+        # 5th passage still contradicts "open Monday to Friday".
+        seen = {p.chunk_id for p in prompt.passages}
+        checked = [*prompt.passages, *(p for p in turn.passages if p.chunk_id not in seen)]
+        evidence = Evidence([p.text for p in checked] + [p.heading for p in checked]
+                            + agent.spec.evidence_texts(), name=agent.spec.name)
         draft = turn.draft = Draft(
             prompt, backend, instructions=instructions(agent.spec),
             owner_published=published(agent.spec.evidence_texts(),

@@ -342,5 +342,19 @@ class WordWeights:
 
 
 def subject_score(unit: Unit, words: set[str] | frozenset[str], weights: WordWeights) -> float:
-    """How strongly `words` (a claim's or a question's) name this unit's subject."""
-    return sum(weights(w) for w in unit.subject_words & words)
+    """How strongly `words` (a claim's or a question's) name this unit's subject.
+
+    Weekdays count as one "day" match, shared by the days the unit covers: "Tuesday" names the
+    Tuesday row more than the "Tue–Sat" row, and a dated exception ("closed from Monday,
+    August 4 through Sunday, August 10") is not the weekly rule for a question without a
+    date."""
+    hits = unit.subject_words & words
+    days = [w for w in hits if w in WEEKDAYS]
+    score = sum(weights(w) for w in hits if w not in WEEKDAYS)
+    if days:
+        share = len(days) / max(1, len(unit.days))
+        day = sum(weights(w) for w in days) / len(days) * share
+        if unit.dates and not unit.dates & words:
+            day *= 0.25
+        score += day
+    return score
