@@ -263,8 +263,7 @@ def _price_sentence(unit: Unit, ask: Ask) -> str:
     best = max(overlap, default=0)
     chosen = [c for c, o in zip(money, overlap) if o == best] if best else money
     if len(chosen) > 1 and (_BIGGEST.search(ask.text) or _SMALLEST.search(ask.text)):
-        sized = [(c, _size(c.header)) for c in chosen]
-        sized = [(c, n) for c, n in sized if n is not None]
+        sized = [(c, n) for c in chosen if (n := _size(c.header)) is not None]
         if sized:
             pick = max if _BIGGEST.search(ask.text) else min
             chosen = [pick(sized, key=lambda x: x[1])[0]]
