@@ -319,7 +319,9 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
     for sentence in sentences(draft):
         facts = extract_facts(sentence)
         anchors = {w for w in content_words(sentence) | anchors_q if not w[0].isdigit()}
-        verdict.facts_checked += len(facts)
+        # Names are weak evidence (a capitalised word found anywhere): they do not make an
+        # answer "verified" on their own.
+        verdict.facts_checked += sum(1 for f in facts if f.kind != "name")
         for fact in facts:
             if fact.kind == "name" and fact.value in question_words:
                 continue  # echoing the user's own words ("Hi Sam")
@@ -363,7 +365,7 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
 
 # Words of courtesy and offers of help: they state nothing about the business.
 _FILLER = frozenset(stem(w) for w in """every always also just open opens opening close closes
-closing hours hour happy glad help helping love lovely great wonderful
+closing hours hour start starts starting begin begins end ends finish happy glad help helping love lovely great wonderful
 welcome visit come stop drop question questions anything something info information details
 detail more feel free contact reach team assist assistance sure course absolutely definitely
 today soon day hope enjoy thank thanks need want like look looking forward see hear
