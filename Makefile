@@ -59,6 +59,7 @@ bench: models
 	$(PY) benchmarks/api.py
 	$(PY) benchmarks/shields.py
 	$(PY) benchmarks/imports.py
+	$(PY) benchmarks/answers.py
 
 # Style and import order (ruff), types (mypy), and the layer contracts in pyproject.toml
 # (import-linter: knowledge never imports agents, nothing imports the layers above it).
