@@ -32,7 +32,7 @@ from doppel.service import Doppel
 from doppel.testing import FakeChatBackend
 
 ORDER = ["greeting", "look_up", "screen", "withhold", "approved", "compose", "dont_know",
-         "generate", "fallback"]
+         "sentence", "generate", "fallback"]
 FAQ = """
 - question: Do you have wifi?
   answer: Yes, free wifi for customers; the password is on your receipt.

@@ -23,6 +23,7 @@ The built-in steps (doppel.agents.steps.STEPS), in the order they run:
     compose    a price, the day's hours, a contact or a clear yes/no from the fact bound to
                what was asked, without the model (doppel.agents.compose)
     dont_know  what was asked is private, or nothing relevant was found (by meaning or words)
+    sentence   the one sentence of the content that answers, before the model (compose_answers)
     generate   the model's draft, sentence by sentence through the grounding gate and the
                output shields, streamed as each sentence passes; answers when it all passed
     fallback   after a draft that failed the gate: the composed answer, or the one sentence of
