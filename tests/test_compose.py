@@ -138,3 +138,14 @@ def test_analyse_reads_days_follow_ups_and_today() -> None:
     follow = analyse("and Sunday?", previous="What time do you open on Saturday?")
     assert follow.intent == "hours" and follow.days == {"sunday"}
     assert analyse("How long does it take?", previous="How much is a full service?").duration
+
+
+def test_a_prose_question_gets_the_answering_sentence_before_any_draft(
+        app: Doppel, shop: Agent, fake_backend: FakeChatBackend) -> None:
+    result = ask(app, shop, "What does every rental need?")
+    assert result.path == "extractive", result
+    assert result.answer.startswith("Every rental needs a photo ID and a $100 card hold.")
+    assert fake_backend.calls == []  # no model: the owner's sentence answers
+    # a question nothing in the content answers is not met with a nearby sentence
+    result = ask(app, shop, "Do you sell kayaks?", "k")
+    assert result.path == "dont_know" and "(207) 555-0131" in result.answer
