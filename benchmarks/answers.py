@@ -75,7 +75,54 @@ def main() -> None:
                   f"{pct(values, .95):8.1f}")
     if args.json is not None:
         args.json.write_text(json.dumps([r.to_dict() for r in reports], indent=1))
+    composer_cost(app)
     app.close()
+
+
+def composer_cost(app: Doppel) -> None:
+    """What binding and composing add to a turn: compose() over a turn's 8 passages for the
+    bakery's questions, with the units parsed cold (a passage seen for the first time) and
+    warm (cached, as for a passage retrieved before), and the sentence search (one MiniLM
+    batch over the candidate sentences) on its own."""
+    import time
+
+    import yaml
+
+    from doppel.agents.compose import compose
+    from doppel.demo import DEMO_SLUG, EXAMPLES, build_demo
+    from doppel.language import bound
+
+    if app.agents.find(DEMO_SLUG) is None:
+        import contextlib
+        import io
+        with contextlib.redirect_stdout(io.StringIO()):
+            build_demo(app, EXAMPLES)
+    agent = app.agents.get(DEMO_SLUG)
+    questions = [q["question"] for q in yaml.safe_load(
+        (ROOT / "examples/eval/bakery.yaml").read_text())["answerable"]]
+    embedder = app.index.embedder
+
+    def similarity(question: str, texts: list[str]) -> list[float]:
+        vectors = embedder.embed([question, *texts])
+        return [float(x) for x in vectors[1:] @ vectors[0]]
+
+    cold, warm, search = [], [], []
+    for q in questions:
+        passages = app.index.search(agent.id, q, app.settings.compose_passages)
+        bound._parse.cache_clear()
+        for bucket in (cold, warm):
+            started = time.perf_counter()
+            compose(q, passages, agent.spec)
+            bucket.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        compose(q, passages, agent.spec, sentence_ok=True,
+                similarity=similarity)  # type: ignore[arg-type]
+        search.append((time.perf_counter() - started) * 1000)
+    print("\ncomposer cost per turn, ms (bakery questions, 8 passages each):")
+    for name, values in (("bound facts, units parsed cold", cold),
+                         ("bound facts, units cached", warm),
+                         ("with the sentence search (MiniLM)", search)):
+        print(f"  {name:36} p50 {pct(values, .5):7.2f}  p95 {pct(values, .95):7.2f}")
 
 
 if __name__ == "__main__":
