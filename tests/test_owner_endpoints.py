@@ -332,6 +332,7 @@ def test_a_failing_model_backend_tells_neither_client_nor_owner_its_host(
     from doppel.errors import BackendError
 
     base, app = served
+    app.settings.compose_answers = False  # the turn must reach the (failing) model
     detail = "http://10.0.0.7:8000/v1 answered 500: INTERNAL-UPSTREAM trace"
 
     async def broken(*args: Any, **kwargs: Any) -> Any:

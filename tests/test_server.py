@@ -247,6 +247,7 @@ def test_backend_failures_do_not_leak_internal_details(settings, tmp_path: Path)
         settings.openai_base_url = upstream.base_url
         settings.openai_model = "llama"
         settings.min_relevance = 0.05
+        settings.compose_answers = False  # the turn must reach the (failing) model
         app = Doppel(settings, embedder=FakeEmbedder())
         agent = app.agents.create(AgentSpec(slug="shop", name="Shop", public=True))
         app.ingestor.ingest_bytes(agent, b"item,price\nAlmond Croissant,5.25\n", "prices.csv")
