@@ -365,7 +365,8 @@ def check(draft: str, evidence: Evidence, question: str = "") -> GroundingVerdic
 
 # Words of courtesy and offers of help: they state nothing about the business.
 _FILLER = frozenset(stem(w) for w in """every always also just open opens opening close closes
-closing hours hour start starts starting begin begins end ends finish happy glad help helping love lovely great wonderful
+closing hours hour start starts starting begin begins end ends finish happy glad help helping
+love lovely great wonderful
 welcome visit come stop drop question questions anything something info information details
 detail more feel free contact reach team assist assistance sure course absolutely definitely
 today soon day hope enjoy thank thanks need want like look looking forward see hear
