@@ -264,15 +264,17 @@ class Compose:
 
 
 def _similarity(turn: Turn) -> Callable[[str, Sequence[str]], Sequence[float]]:
-    """Cosine of the question and each candidate sentence, on the turn's embedder (one batch:
-    a few milliseconds for a few dozen short sentences on MiniLM)."""
+    """Cosine of the question and each candidate sentence, on the turn's embedder: the
+    sentences' vectors come from the index's cache (each embedded once per process), the
+    question's is the one retrieval computed when it is the same text."""
     index = turn.runtime.index
 
     def similarity(question: str, texts: Sequence[str]) -> Sequence[float]:
         if not texts:
             return []
-        vectors = index.embedder.embed([question, *texts])
-        return [float(x) for x in vectors[1:] @ vectors[0]]
+        q = (turn.screen_ctx.embedding() if turn.screen_ctx is not None
+             and question == turn.message else index.embed_query(question))
+        return [float(x) for x in index.embed_sentences(texts) @ q]
 
     return similarity
 

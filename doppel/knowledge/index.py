@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,8 @@ class _AgentVectors:
 # weight anyway, so a query keeps its rarest terms up to this many matching rows in total
 # (the vector side still sees the whole question).
 FTS_ROW_BUDGET = 1500
+# Content sentences whose vectors are kept (384 float32 each: 20,000 is ~31 MB).
+SENTENCE_CACHE = 20_000
 
 
 def query_terms(text: str) -> list[str]:
@@ -119,6 +122,7 @@ class KnowledgeIndex:
         self._approved: dict[int, tuple[int, np.ndarray | None,
                                         list[tuple[int, str, str, str]]]] = {}
         self._lock = threading.Lock()
+        self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # --- writing (inside the caller's transaction) ---------------------------------------------
     @staticmethod
@@ -158,6 +162,33 @@ class KnowledgeIndex:
     # --- reading ------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed([text])[0]
+
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of content sentences, each embedded once per process: the composer compares
+        a question with the sentences of the passages it retrieved, and the same passages come
+        back turn after turn (a bounded LRU, SENTENCE_CACHE entries)."""
+        out: list[np.ndarray | None] = []
+        missing: list[str] = []
+        with self._lock:
+            for text in texts:
+                vector = self._sentences.get(text)
+                if vector is not None:
+                    self._sentences.move_to_end(text)
+                else:
+                    missing.append(text)
+                out.append(vector)
+        if missing:
+            fresh = dict(zip(dict.fromkeys(missing),
+                             self.embedder.embed(list(dict.fromkeys(missing))), strict=True))
+            with self._lock:
+                for text, vector in fresh.items():
+                    self._sentences[text] = vector
+                while len(self._sentences) > SENTENCE_CACHE:
+                    self._sentences.popitem(last=False)
+            out = [v if v is not None else fresh[t] for v, t in zip(out, texts, strict=True)]
+        vectors = [v for v in out if v is not None]  # every one is filled by now
+        return (np.stack(vectors) if vectors
+                else np.zeros((0, self.embedder.dim), dtype=np.float32))
 
     def search(self, agent_id: int, query: str, k: int = 4, *,
                query_vector: np.ndarray | None = None, candidates: int = 30) -> list[Passage]:
