@@ -149,3 +149,29 @@ def test_a_prose_question_gets_the_answering_sentence_before_any_draft(
     # a question nothing in the content answers is not met with a nearby sentence
     result = ask(app, shop, "Do you sell kayaks?", "k")
     assert result.path == "dont_know" and "(207) 555-0131" in result.answer
+
+
+def test_sentence_vectors_are_embedded_once_and_bounded(app: Doppel,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    import doppel.knowledge.index as index_module
+
+    index = app.index
+    calls: list[int] = []
+    real = index.embedder.embed
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(index.embedder, "embed", counting)
+    monkeypatch.setattr(index_module, "SENTENCE_CACHE", 3)
+    first = index.embed_sentences(["a b", "c d", "a b"])
+    assert calls == [2]  # the repeated sentence once
+    assert np.allclose(first[0], first[2]) and np.allclose(first[0], real(["a b"])[0])
+    index.embed_sentences(["a b", "e f"])
+    assert calls == [2, 1]  # only the new one
+    index.embed_sentences(["g h"])
+    assert len(index._sentences) == 3  # bounded: the least recent left
+    assert index.embed_sentences([]).shape == (0, index.embedder.dim)
