@@ -87,6 +87,7 @@ _INCLUDES = re.compile(r"\b(notes?|includes?|included|inclusions?|what'?s includ
 _DURATION_HEADER = re.compile(r"\b(duration|length|time|minutes|mins?|hours?)\b", re.I)
 _GENERIC_HEADERS = re.compile(r"^(price|prices|cost|rate|fee|amount|variant price|price[_ ]?"
                               r"(usd|eur|gbp)?|usd|eur|gbp|\$)$", re.I)
+_PRICE_COLUMN = re.compile(r"\b(price|cost|fee|rate|charge|amount)\b", re.I)
 _CLOSED = re.compile(r"^\W*closed\b", re.I)
 # Question words that say what kind of answer is wanted, not what it is about.
 _ASK_WORDS = frozenset(stem(w) for w in """price cost fee charge rate pay much expensive cheap
@@ -235,6 +236,16 @@ def _price(ask: Ask, found: list[_Found], weights: WordWeights) -> Composed | No
     for f in top:
         if all(f.unit.text != g.unit.text for g in unique):
             unique.append(f)
+    # One product split over two chunks is one row: its variants together.
+    merged: dict[str, _Found] = {}
+    for f in unique:
+        if f.unit.kind == "product" and f.unit.subject in merged:
+            g = merged[f.unit.subject]
+            merged[f.unit.subject] = _Found(dataclasses.replace(
+                g.unit, cells=g.unit.cells + f.unit.cells), g.passage, min(g.rank, f.rank))
+        else:
+            merged.setdefault(f.unit.subject if f.unit.kind == "product" else f.unit.text, f)
+    unique = list(merged.values())
     # Rows the question names equally well: the best-ranked passage's (retrieval saw the
     # whole question); rows of one table that tie are listed, at most three.
     first = min(f.rank for f in unique)
@@ -274,7 +285,8 @@ def _price_sentence(unit: Unit, ask: Ask) -> str:
     priced = [(c.header, _money_only(c.value, c.header, ask.currency)) for c in chosen]
     named = [(h, v) for h, v in priced
              if h and not _GENERIC_HEADERS.match(h.strip()) and h != subject
-             and unit.kind != "label"]
+             and unit.kind != "label"
+             and not (len(priced) == 1 and _PRICE_COLUMN.search(h))]
     if len(priced) == 1 or not named:
         header, value = priced[0]
         extra = f" for {_lower(header)}" if (header, value) in named else ""
@@ -316,7 +328,9 @@ def _and(items: list[str]) -> str:
 
 def _notes(unit: Unit, ask: Ask) -> str:
     """What a row says the price includes or how long it takes, briefly."""
-    out = []
+    out: list[str] = []
+    if unit.kind != "record":
+        return ""  # a product's description is prose, not notes on its price
     for c in unit.cells:
         if c.value == unit.subject or "money" in c.kinds():
             continue

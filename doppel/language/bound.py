@@ -32,11 +32,12 @@ __all__ = ["Cell", "Unit", "WordWeights", "claim_words", "holiday_dates", "parse
 
 # Columns that name what a row is about (after lower-casing); the first such non-empty cell
 # is the row's subject. Otherwise the row's first cell without a number is.
-_SUBJECT_HEADERS = ("name", "item", "product", "service", "title", "treatment", "class", "type",
+# In order of preference: a row is named by its item before its category or size.
+_SUBJECT_HEADERS = ("name", "item", "product", "service", "job", "title", "treatment", "class",
                     "bike", "model", "package", "plan", "day", "days", "date", "holiday",
-                    "description", "option", "course", "programme", "program", "menu item",
-                    "dish", "room", "session", "what", "style", "category", "procedure",
-                    "size", "level", "membership", "pass", "rental", "vehicle", "equipment")
+                    "option", "course", "programme", "program", "menu item", "dish", "room",
+                    "session", "what", "style", "procedure", "membership", "pass", "rental",
+                    "vehicle", "equipment", "description", "type", "category", "size", "level")
 
 # Holidays a question or an hours page names by name. Fixed ones are dates ("12-25"); movable
 # ones are keys of their own ("h:thanksgiving"): they match each other, never a weekday rule.
@@ -197,10 +198,20 @@ def _numeric(value: str) -> bool:
                for f in extract_facts(value, names=False))
 
 
+def _subject_rank(header: str) -> int | None:
+    """Where a column stands among the naming columns (None: it names nothing)."""
+    h = header.lower().strip()
+    for key in (h, h.split(" ")[0]):
+        if key in _SUBJECT_HEADERS:
+            return _SUBJECT_HEADERS.index(key)
+    return None
+
+
 def _record(text: str, parts: list[tuple[str, str]], heading: str) -> Unit:
     cells = tuple(Cell(h.strip(), v.strip()) for h, v in parts)
-    subject_cells = [c for c in cells if c.header.lower().strip() in _SUBJECT_HEADERS
-                     or c.header.lower().split(" ")[0] in _SUBJECT_HEADERS]
+    subject_cells = sorted(
+        (c for c in cells if _subject_rank(c.header) is not None),
+        key=lambda c: _subject_rank(c.header) or 0)
     if not subject_cells:
         first = next((c for c in cells if not _numeric(c.value)), None)
         subject_cells = [first] if first else []
@@ -238,7 +249,7 @@ def _label(label: str, value: str, text: str, heading: str) -> Unit:
                 _words(text), days, dates, polarity(value), heading)
 
 
-_INLINE_QA = re.compile(r"^(?:\*\*)?Q[:.]\s*(.+?\?)(?:\*\*)?\s+A[:.]\s*(.+)$", re.I)
+_INLINE_QA = re.compile(r"^(?:\*\*)?Q[:.]\s*(.+?\?)(?:\*\*)?\s+(?:A[:.]\s*)?(\S.+)$", re.I)
 _PRODUCT_HEAD = re.compile(r"^(?P<name>[^.—\n]{2,80}?) — (?P<category>[^.:\n]{1,40})\.$")
 _CONTINUED = re.compile(r"^(.{2,80}?) \(continued\): (.+)$", re.S)
 _DOT_SEPARATED = re.compile(r"\s+[·•|]\s+")
