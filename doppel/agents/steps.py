@@ -248,19 +248,7 @@ class Compose:
         if not turn.runtime.settings.compose_answers or (
                 not turn.passages and turn.agent.spec.contact.summary() == ""):
             return PASS_ON
-        started = time.perf_counter()
-        composed = await asyncio.to_thread(
-            compose, turn.message, turn.passages, turn.agent.spec, previous=turn.previous,
-            similarity=_similarity(turn))
-        turn.clock.marks["compose_ms"] = (time.perf_counter() - started) * 1000
-        if composed is None:
-            return PASS_ON
-        text = await _screened(turn, composed)
-        if text is None:
-            return PASS_ON
-        return turn.reply(text, "composed", {"composed": composed.kind,
-                                             "best_similarity": round(turn.best_similarity, 4)},
-                          composed.passages)
+        return await _answer_composed(turn, "composed", sentence_ok=False)
 
 
 def _similarity(turn: Turn) -> Callable[[str, Sequence[str]], Sequence[float]]:
@@ -291,20 +279,26 @@ class Sentence:
     async def run(self, turn: Turn) -> Outcome:
         if not turn.runtime.settings.compose_answers or not turn.passages:
             return PASS_ON
-        started = time.perf_counter()
-        composed = await asyncio.to_thread(
-            compose, turn.message, turn.passages, turn.agent.spec, previous=turn.previous,
-            sentence_ok=True, similarity=_similarity(turn))
-        turn.clock.marks["compose_ms"] = turn.clock.marks.get("compose_ms", 0.0) + (
-            time.perf_counter() - started) * 1000
-        if composed is None:
-            return PASS_ON
-        text = await _screened(turn, composed)
-        if text is None:
-            return PASS_ON
-        return turn.reply(text, "extractive", {"composed": composed.kind,
-                                               "best_similarity": round(turn.best_similarity, 4)},
-                          composed.passages)
+        return await _answer_composed(turn, "extractive", sentence_ok=True)
+
+
+async def _answer_composed(turn: Turn, path: AnswerPath, *, sentence_ok: bool) -> Outcome:
+    """Compose from the turn's passages (off the event loop: the sentence search embeds) and
+    answer with it once the output shields let it through; pass on otherwise."""
+    started = time.perf_counter()
+    composed = await asyncio.to_thread(
+        compose, turn.message, turn.passages, turn.agent.spec, previous=turn.previous,
+        sentence_ok=sentence_ok, similarity=_similarity(turn))
+    turn.clock.marks["compose_ms"] = turn.clock.marks.get("compose_ms", 0.0) + (
+        time.perf_counter() - started) * 1000
+    if composed is None:
+        return PASS_ON
+    text = await _screened(turn, composed)
+    if text is None:
+        return PASS_ON
+    return turn.reply(text, path, {"composed": composed.kind,
+                                   "best_similarity": round(turn.best_similarity, 4)},
+                      composed.passages)
 
 
 async def _screened(turn: Turn, composed: Composed) -> str | None:
