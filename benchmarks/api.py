@@ -85,6 +85,30 @@ def serve(home: str, port: int, mode: str) -> None:
                 access_log=False)
 
 
+def stream_turn(base: str, question: str, user: str
+                ) -> tuple[float | None, float, dict[str, int], dict[str, object]]:
+    """One streamed turn to the demo agent, client side: (seconds to the first text or None,
+    seconds in all, the usage, doppel's extra fields)."""
+    started = time.perf_counter()
+    first: float | None = None
+    usage: dict[str, int] = {}
+    extra: dict[str, object] = {}
+    with httpx.stream("POST", f"{base}/v1/chat/completions", timeout=120, json={
+            "model": "juniper-rye", "stream": True, "user": user,
+            "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": question}]}) as r:
+        for line in r.iter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            event = json.loads(line[6:])
+            choices = event.get("choices") or []
+            if choices and choices[0]["delta"].get("content") and first is None:
+                first = time.perf_counter() - started
+            usage = event.get("usage") or usage
+            extra = event.get("doppel") or extra
+    return first, time.perf_counter() - started, usage, extra
+
+
 class Server:
     def __init__(self, mode: str, env: dict[str, str] | None = None) -> None:
         self.mode = mode
@@ -225,19 +249,8 @@ def model_comparison(n_questions: int) -> dict[str, object]:
             "model": "juniper-rye", "user": "warm-up",
             "messages": [{"role": "user", "content": "Do you sell birthday candles?"}]})
         for i, q in enumerate(questions):
-            started = time.perf_counter()
-            first, path = None, ""
-            with httpx.stream("POST", f"{server.base}/v1/chat/completions", timeout=120, json={
-                    "model": "juniper-rye", "stream": True, "user": f"s{i}",
-                    "messages": [{"role": "user", "content": q}]}) as r:
-                for line in r.iter_lines():
-                    if not line.startswith("data: ") or line == "data: [DONE]":
-                        continue
-                    event = json.loads(line[6:])
-                    choices = event.get("choices") or []
-                    if choices and choices[0]["delta"].get("content") and first is None:
-                        first = time.perf_counter() - started
-                    path = str((event.get("doppel") or {}).get("path") or path)
+            first, _, _, extra = stream_turn(server.base, q, f"s{i}")
+            path = str(extra.get("path") or "")
             if path not in ("dont_know", "refused") and first is not None:
                 shown.append((path, first))
     # 2. The model through the server against llama-cpp-python: every question drafted by the
@@ -256,24 +269,7 @@ def model_comparison(n_questions: int) -> dict[str, object]:
             "model": "juniper-rye", "user": "warm-up",
             "messages": [{"role": "user", "content": "Do you sell birthday candles?"}]})
         for i, q in enumerate(questions):
-            started = time.perf_counter()
-            first = None
-            usage: dict[str, int] = {}
-            extra: dict[str, object] = {}
-            with httpx.stream("POST", f"{server.base}/v1/chat/completions", timeout=120, json={
-                    "model": "juniper-rye", "stream": True, "user": f"q{i}",
-                    "stream_options": {"include_usage": True},
-                    "messages": [{"role": "user", "content": q}]}) as r:
-                for line in r.iter_lines():
-                    if not line.startswith("data: ") or line == "data: [DONE]":
-                        continue
-                    event = json.loads(line[6:])
-                    choices = event.get("choices") or []
-                    if choices and choices[0]["delta"].get("content") and first is None:
-                        first = time.perf_counter() - started
-                    usage = event.get("usage") or usage
-                    extra = event.get("doppel") or extra
-            total = time.perf_counter() - started
+            first, total, usage, extra = stream_turn(server.base, q, f"q{i}")
             timings = extra.get("timings_ms", {}) if isinstance(extra, dict) else {}
             if extra.get("path") in ("approved", "composed", "dont_know") or not usage.get(
                     "completion_tokens"):

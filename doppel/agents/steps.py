@@ -43,6 +43,7 @@ from doppel.agents.spec import AgentSpec
 from doppel.agents.turn import PASS_ON, Answer, AnswerPath, Draft, Outcome, Step, Turn
 from doppel.knowledge.facts import FactOverrides
 from doppel.knowledge.index import ApprovedMatch, Passage
+from doppel.language.bound import WordWeights, claim_words, parse_units
 from doppel.language.facts import same_particulars
 from doppel.models.base import GenerationParams, StreamChunk
 from doppel.safety import refusal, rewritten
@@ -218,8 +219,6 @@ def lexically_relevant(question: str, passages: list[Passage]) -> bool:
     """The passages carry the question's distinctive words: a heading ("Find us",
     "Payment") or the text names what was asked, whatever the cosine says. Cosine alone
     was tuned on one bakery and missed phones, addresses and deposits on unseen content."""
-    from doppel.language.bound import WordWeights, claim_words, parse_units
-
     words = claim_words(question) - _QUESTION_NOISE
     if not words or not passages:
         return False
