@@ -47,6 +47,13 @@ We do not accept cheques. Cash and all major cards are welcome.
 
 ## Deposits
 Every rental needs a photo ID and a $100 card hold.
+
+## Damage
+Broken a part on the trail? Tell us when you bring the bike back and we fix it at cost.
+
+## Sunset tours
+- When: Friday evenings at 7pm
+- Price: $45 per rider, helmet included
 """
 
 REVIEWS = """# What our customers say
@@ -82,6 +89,8 @@ def ask(app: Doppel, agent: Agent, message: str, thread: str = "t"):  # type: ig
     ("Are you open on Christmas Eve?", "2pm", ["6pm"]),
     ("Are you open on Christmas Day?", "closed", ["Yes"]),
     ("Can I pay by cheque?", "do not accept cheques", ["Yes"]),
+    ("can I pay with a check?", "do not accept cheques", ["Yes"]),
+    ("How much is the sunset tour?", "$45", ["$100", "$55"]),
     ("What's your phone number?", "(207) 555-0131", ["0199"]),
     ("where are you located?", "14 Harbor Street", []),
 ])
@@ -175,3 +184,15 @@ def test_sentence_vectors_are_embedded_once_and_bounded(app: Doppel,
     index.embed_sentences(["g h"])
     assert len(index._sentences) == 3  # bounded: the least recent left
     assert index.embed_sentences([]).shape == (0, index.embedder.dim)
+
+
+def test_a_lead_in_is_read_with_the_sentence_that_answers(app: Doppel, shop: Agent) -> None:
+    result = ask(app, shop, "what happens if I break a part on the trail?")
+    assert result.path == "extractive", result
+    assert "we fix it at cost" in result.answer, result.answer
+
+
+def test_paying_by_a_means_is_not_a_price_question() -> None:
+    assert analyse("Is it ok if I pay by personal cheque?").intent == "other"
+    assert analyse("can I pay with my amex card").intent == "other"
+    assert analyse("how much do I pay for a tune-up?").intent == "price"

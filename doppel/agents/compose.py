@@ -50,7 +50,9 @@ __all__ = ["Ask", "Composed", "Similarity", "analyse", "compose"]
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 
 _PRICE = re.compile(r"\b(how much|cost|costs|costing|price|prices|pricing|priced|fee|fees|"
-                    r"charge|charges|rate|rates|expensive|cheap|cheapest|pay|quote)\b|\$|€|£",
+                    r"charge|charges|rate|rates|expensive|cheap|cheapest|quote)\b|\$|€|£|"
+                    # "pay by cheque", "pay with Amex", "pay cash": how, not how much
+                    r"\bpay\b(?!\s+(by|with|in|using|via|through|cash|card|online|over|at)\b)",
                     re.I)
 _HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|what time|"
                     r"until when|till when|how late|how early)\b|\bhours\b(?!['’]| notice| before| "
@@ -73,6 +75,9 @@ _YES_NO = re.compile(r"^\W*(do|does|did|can|could|is|are|was|will|would|may|migh
 _TIME_QUESTION = re.compile(r"\b(when|date|dates|released?|out yet|come out|comes out|coming|"
                             r"next|upcoming|tour|show|launch|drop|drops|how long ago|year)\b",
                             re.I)
+# A sentence that announces rather than answers: it ends with a colon or dash, or is a short
+# exclamation or a bare list item ("- Candles that have been burned/lit — even once.").
+_LEAD_IN = re.compile(r"[:—–-]\s*\.?$|^.{0,60}!$|^[^.!?]{0,55}\.$")
 _POST_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}):\s*")
 _FUTURE = re.compile(r"\b(will|coming|comes out|drops?|is out on|out on|launch(es|ing)?|"
                      r"pre-?order|next (week|month|year)|soon|upcoming|on sale)\b", re.I)
@@ -653,11 +658,13 @@ def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSp
     if similarity is not None:
         cosines = similarity(ask.text, [_meaning(f.unit) for f in candidates])
     best: tuple[float, _Found] | None = None
+    covers: list[float] = []
     for f, cos in zip(candidates, cosines, strict=True):
         words = f.unit.words | f.unit.subject_words | claim_words(f.unit.heading)
         cover = _coverage(ask.words, words, weights)
         if f.unit.kind in ("record", "product") and ask.intent != "price":
             cover *= 0.7  # a catalogue row rarely answers what is not a price question
+        covers.append(cover)
         if yes_no_only:
             ok = cover >= 0.6 or cos >= STRICT_COSINE
         else:
@@ -675,6 +682,18 @@ def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSp
     text = f.unit.text if f.unit.kind != "qa" else f.unit.cells[0].value
     post_date = _POST_DATE.match(f.unit.text)
     sentence = _clean_sentence(text)
+    # The next sentence of the same passage (a FAQ answer's own line is not "next").
+    i = candidates.index(f) + 1
+    while i < len(candidates) and candidates[i].unit.text.strip() == text.strip():
+        i += 1
+    nxt = candidates[i] if i < len(candidates) else None
+    if (nxt is not None and f.unit.kind in ("prose", "qa") and _LEAD_IN.search(sentence)
+            and nxt.passage is f.passage and nxt.unit.kind == "prose"
+            and (covers[i] > 0 or cosines[i] >= 0.4)
+            and not (nxt.unit.values() - f.unit.values() and ask.intent in ("price", "hours"))):
+        # A lead-in ("Knocked-out adult tooth — this one is time-critical!", "Returns:") is
+        # read with the sentence after it, which says what the customer asked.
+        sentence = f"{sentence} {_clean_sentence(nxt.unit.text)}"
     if len(sentence) > 320:
         return None  # not one answer-bearing sentence: let the model or the don't-know speak
     if post_date:

@@ -25,7 +25,7 @@ import numpy as np
 
 from doppel.knowledge.chunking import Chunk
 from doppel.knowledge.loaders import FAQEntry
-from doppel.language.words import COURTESIES, FUNCTION_WORDS
+from doppel.language.words import COURTESIES, FUNCTION_WORDS, other_spellings
 from doppel.models.base import Embedder
 from doppel.store.db import Database
 
@@ -85,6 +85,7 @@ def query_terms(text: str) -> list[str]:
     """The question's content words, lower-cased, in order, without repeats."""
     words = [w for w in re.findall(r"[\w']+", text.lower()) if w not in _STOPWORDS]
     words = [w.strip("'") for w in words if len(w.strip("'")) > 1 or w.isdigit()]
+    words += [v for w in words for v in sorted(other_spellings(w))]  # "check" finds "cheque"
     return list(dict.fromkeys(w for w in words if w))
 
 

@@ -241,11 +241,23 @@ def _product(m: re.Match[str], text: str, heading: str) -> Unit:
                 days, dates, polarity(text), heading)
 
 
+# Labels that name an attribute, not a thing: "- Price: $55 per person" under the heading
+# "Pour Your Own — Friday Night" is the price of that class.
+_ATTRIBUTE_LABEL = re.compile(r"^(price|prices|cost|costs|fee|fees|rate|rates|tuition|pricing|"
+                              r"investment|when|where|time|times|duration|length|ages?|"
+                              r"cancellations?|refunds?)$", re.I)
+
+
 def _label(label: str, value: str, text: str, heading: str) -> Unit:
     days, dates = unit_days(label)
     if not days and not dates:  # "Hours: Tue–Fri 7am–5pm": the days are in the value
         days, dates = unit_days(value)
-    return Unit(text, "label", label, (Cell(label, value),), _subject_words(label, days, dates),
+    subject, subject_words = label, _subject_words(label, days, dates)
+    topic = heading.rsplit(" > ", 1)[-1].strip()
+    if topic and _ATTRIBUTE_LABEL.match(label.strip()):
+        subject = topic
+        subject_words |= _subject_words(heading, *unit_days(topic))
+    return Unit(text, "label", subject, (Cell(label, value),), subject_words,
                 _words(text), days, dates, polarity(value), heading)
 
 
@@ -368,4 +380,8 @@ def subject_score(unit: Unit, words: set[str] | frozenset[str], weights: WordWei
         if unit.dates and not unit.dates & words:
             day *= 0.25
         score += day
+    # Between rows that name the question's words equally, the one that names nothing else:
+    # a "large latte" is the Latte row's, not the Gingerbread latte's.
+    if score > 0:
+        score -= 0.01 * len(unit.subject_words - words - set(WEEKDAYS) - unit.dates)
     return score

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 
 __all__ = ["COURTESIES", "FUNCTION_WORDS", "NEGATORS", "POLAR_WORDS", "SENTENCE_BREAK", "STOPWORDS",
-           "content_words", "sentences", "stem"]
+           "content_words", "other_spellings", "sentences", "stem"]
 
 # Sentence ends, and line breaks: a price list's lines are sentences of their own.
-SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
+# A numbered list flattened into one line ("… critical! 1. Pick the tooth up …") keeps its
+# numbers with their items: "1." after a space or at the start is no sentence of its own.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])(?<!(?<!\S)\d\.)(?<!(?<!\S)\d\d\.)\s+|\n+")
 
 
 def sentences(text: str) -> list[str]:
@@ -38,8 +40,8 @@ most my no nor not of off on once only or other our ours out over own same she s
 than that that's the their theirs them then there there's these they this those through to too
 under until up very was wasn't we we'd we'll we're we've were what what's when where which while
 who whom why will with won't would you you'd you'll you're you've your yours yet el la los las lo
-que de del y es en un una por para con mi mis su sus muy pero se al le les et est des pour avec je
-nous vous mais très c'est qui dans ce sur pas ne au aux du der die das und ist ich wir nicht mit
+que de del y es en un una por para con mi mis su sus muy pero se al le les et est des avec je
+nous vous mais très c'est qui dans ce sur pas ne au aux du der das und ist ich wir nicht mit
 ein eine für auf zu sehr den dem sie es il gli e è per che non sono io noi o os as um uma com não
 eu nós us""".split())
 
@@ -53,10 +55,45 @@ STOPWORDS = FUNCTION_WORDS | COURTESIES | frozenset("""buy cost costs dollar dol
 happy help here's know let like many much one ones price prices really sell sells""".split())
 
 
+# British and American spellings, and what customers type for short, read as one word: a
+# customer's "cheque" is the policy page's "check", "appt" is "appointment".
+_VARIANTS = {
+    "cheque": "check", "cheques": "checks", "colour": "color", "colours": "colors",
+    "coloured": "colored", "centre": "center", "centres": "centers", "favourite": "favorite",
+    "favourites": "favorites", "jewellery": "jewelry", "licence": "license", "programme": "program",
+    "programmes": "programs", "tyre": "tire", "tyres": "tires", "grey": "gray", "metre": "meter",
+    "metres": "meters", "theatre": "theater", "catalogue": "catalog", "enrol": "enroll",
+    "enrolment": "enrollment", "cancelled": "canceled", "cancelling": "canceling",
+    "travelled": "traveled", "travelling": "traveling", "aluminium": "aluminum",
+    "practise": "practice", "organise": "organize", "organised": "organized",
+    "personalised": "personalized", "personalise": "personalize", "accessorise": "accessorize",
+    "appt": "appointment", "appts": "appointments", "info": "information", "mins": "minutes",
+    "hrs": "hours", "wknd": "weekend", "wkend": "weekend", "xmas": "christmas",
+    "bday": "birthday", "pics": "pictures", "pic": "picture", "photo": "picture",
+    "photos": "pictures", "ppl": "people", "tmrw": "tomorrow", "tmr": "tomorrow",
+    "amt": "amount", "qty": "quantity", "addr": "address", "msg": "message",
+}
+
+
+_OTHER_SPELLINGS: dict[str, set[str]] = {}
+for _a, _b in _VARIANTS.items():
+    _OTHER_SPELLINGS.setdefault(_a, set()).add(_b)
+    _OTHER_SPELLINGS.setdefault(_b, set()).add(_a)
+
+
+def other_spellings(word: str) -> set[str]:
+    """The word's other spellings ("cheque" for "check" and back), for a full-text search
+    that matches words as written."""
+    return set(_OTHER_SPELLINGS.get(word.lower(), ()))
+
+
 def stem(word: str) -> str:
     """A crude stem that maps a word's common forms to one key ("cheque", "cheques" and
-    "chequed" are "chequ"; "bike" and "bikes" are "bik")."""
+    "chequed" are "check"; "bike" and "bikes" are "bik")."""
     word = word.lower().replace("’", "'")
+    word = _VARIANTS.get(word, word)
+    if word.startswith("cheque"):
+        word = "check" + word[6:]
     for suffix in ("ies", "ing", "ery", "ed", "es", "s", "y"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
@@ -64,6 +101,10 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) >= 4 else word
 
 
+_ORDINAL = re.compile(r"(\d)(?:st|nd|rd|th)\b", re.I)
+
+
 def content_words(text: str) -> set[str]:
+    text = _ORDINAL.sub(r"\1", text)  # "the 15th" is 15
     return {stem(w) for w in re.findall(r"[a-zA-Z][a-zA-Z']+|\d+(?:\.\d+)?", text)
             if w.lower() not in STOPWORDS and w.lower() not in POLAR_WORDS}

@@ -3,6 +3,7 @@ JSON or YAML."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -75,7 +76,9 @@ def _inline_markdown(text: str) -> str:
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]+)`", r"\1", text)
-    return text
+    # Markdown passes HTML entities through to the page, which shows "—" for "&mdash;".
+    return re.sub(r"&(#\d{1,6}|#x[0-9a-fA-F]{1,5}|[A-Za-z]{2,10});",
+                  lambda m: html.unescape(m.group(0)), text)
 
 
 # --- built-in loaders ---------------------------------------------------------------------------

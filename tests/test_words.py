@@ -1,0 +1,36 @@
+"""The one sentence splitter and the content words every module compares text by."""
+
+from __future__ import annotations
+
+from doppel.language.words import content_words, sentences
+
+
+def test_spellings_and_shorthand_are_one_word() -> None:
+    assert content_words("Do you take cheques?") & content_words("We accept checks.")
+    assert content_words("what colours") == content_words("what colors")
+    assert content_words("my appt") == content_words("my appointment")
+
+
+def test_ordinals_are_their_numbers() -> None:
+    assert "15" in content_words("open on October 15th?")
+    assert "th" not in content_words("open on October 15th?")
+
+
+def test_a_flattened_numbered_list_keeps_its_numbers_with_their_items() -> None:
+    text = "Knocked-out tooth — act fast! 1. Pick it up by the crown. 2. Rinse it. It costs $5. Then call."
+    assert sentences(text) == ["Knocked-out tooth — act fast!", "1. Pick it up by the crown.",
+                               "2. Rinse it.", "It costs $5.", "Then call."]
+
+
+def test_a_trade_word_is_not_a_foreign_stopword() -> None:
+    assert "pour" in content_words("Pour your own candle")
+
+
+def test_markdown_shows_html_entities_as_the_page_would() -> None:
+    from doppel.knowledge.loaders.files import MarkdownLoader
+
+    doc = MarkdownLoader().load(b"# Hire\n\nBring your own wine &mdash; no corkage &amp; no fee.\n",
+                                "events.md")
+    text = " ".join(u.text if hasattr(u, "text") else str(u) for s in doc.sections
+                    for u in s.units)
+    assert "wine — no corkage & no fee" in text and "&mdash;" not in text
