@@ -17,7 +17,8 @@ def test_ordinals_are_their_numbers() -> None:
 
 
 def test_a_flattened_numbered_list_keeps_its_numbers_with_their_items() -> None:
-    text = "Knocked-out tooth — act fast! 1. Pick it up by the crown. 2. Rinse it. It costs $5. Then call."
+    text = ("Knocked-out tooth — act fast! 1. Pick it up by the crown. 2. Rinse it. "
+            "It costs $5. Then call.")
     assert sentences(text) == ["Knocked-out tooth — act fast!", "1. Pick it up by the crown.",
                                "2. Rinse it.", "It costs $5.", "Then call."]
 

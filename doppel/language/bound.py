@@ -383,5 +383,5 @@ def subject_score(unit: Unit, words: set[str] | frozenset[str], weights: WordWei
     # Between rows that name the question's words equally, the one that names nothing else:
     # a "large latte" is the Latte row's, not the Gingerbread latte's.
     if score > 0:
-        score -= 0.01 * len(unit.subject_words - words - set(WEEKDAYS) - unit.dates)
+        score -= 0.01 * len(_words(unit.subject) - words)
     return score
