@@ -196,3 +196,37 @@ def test_paying_by_a_means_is_not_a_price_question() -> None:
     assert analyse("Is it ok if I pay by personal cheque?").intent == "other"
     assert analyse("can I pay with my amex card").intent == "other"
     assert analyse("how much do I pay for a tune-up?").intent == "price"
+
+
+@pytest.mark.parametrize("question,sentence,expected", [
+    ("how much is the monthly plan for a combi?",
+     "HeatCare plan – £12.50 a month (combi) or £14.50 a month (system/regular). Includes the "
+     "annual service.",
+     "HeatCare plan – £12.50 a month (combi). Includes the annual service."),
+    ("what's your minimum for a first order?",
+     "The minimum opening order is $750; reorders have a $400 minimum.",
+     "The minimum opening order is $750."),
+    ("whats the minimum order for office catering",
+     "Minimum order £120, 48 hours' notice. Coffee flask (serves 10, with cups): £22.",
+     "Minimum order £120, 48 hours' notice."),
+    # no clause stands out: every price stays, each with what it is for
+    ("how much is a loaf", "$9.00 a loaf (about 900 g) or $5.00 for a half loaf.",
+     "$9.00 a loaf (about 900 g) or $5.00 for a half loaf."),
+])
+def test_a_sentence_of_several_prices_keeps_the_one_asked_about(
+        question: str, sentence: str, expected: str) -> None:
+    from doppel.agents.compose import _focus
+    from doppel.language.bound import WordWeights, parse_units
+
+    weights = WordWeights(parse_units(sentence, "Prices"))
+    assert _focus(sentence, analyse(question), weights) == expected
+
+
+def test_a_price_column_is_found_by_its_period_in_other_words() -> None:
+    from doppel.agents.compose import _price_sentence
+    from doppel.language.bound import parse_units
+
+    row = parse_units("Plan: Senior Plus; Monthly: $49/mo; Annual (paid in full): $560", "Plans")[0]
+    yearly = _price_sentence(row, analyse("the senior plan if I pay for the whole year?"))
+    assert "$560" in yearly and "$49" not in yearly
+    assert "$49" in _price_sentence(row, analyse("senior plus per month?"))

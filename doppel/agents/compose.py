@@ -275,7 +275,8 @@ def _cap(text: str) -> str:
 
 def _price_sentence(unit: Unit, ask: Ask) -> str:
     money = unit.cells_with("money")
-    overlap = [len(claim_words(c.header) & ask.words) for c in money]
+    asked = _periods(ask.words)
+    overlap = [len(_periods(claim_words(c.header)) & asked) for c in money]
     best = max(overlap, default=0)
     chosen = [c for c, o in zip(money, overlap) if o == best] if best else money
     if len(chosen) > 1 and (_BIGGEST.search(ask.text) or _SMALLEST.search(ask.text)):
@@ -303,6 +304,18 @@ def _price_sentence(unit: Unit, ask: Ask) -> str:
         sentence = f"{_cap(what)} is " + _and([f"{v} for {_lower(h)}" for h, v in named])
     notes = _notes(unit, ask)
     return sentence + (f" ({notes})" if notes else "") + "."
+
+
+# A price column's period in the words a customer uses: "pay for the whole year" is the
+# "Annual (paid in full)" column, "per month" the "Monthly" one.
+_PERIOD_WORDS = {stem(w): period for period, words in {
+    "year": "year years yearly annual annually yr", "month": "month months monthly mo mth",
+    "week": "week weeks weekly wk", "day": "day days daily", "hour": "hour hours hourly hr"}.items()
+    for w in words.split()}
+
+
+def _periods(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(_PERIOD_WORDS.get(w, w) for w in words)
 
 
 def _size(header: str) -> float | None:
@@ -363,7 +376,7 @@ def _prose_with(ask: Ask, found: list[_Found], weights: WordWeights,
     if best is None:
         return None
     f = best[1]
-    return _finish("price", [(_clean_sentence(f.unit.text), f.passage)])
+    return _finish("price", [(_clean_sentence(_focus(f.unit.text, ask, weights)), f.passage)])
 
 
 # hours ---------------------------------------------------------------------------------------
@@ -586,6 +599,60 @@ def _coverage(words: frozenset[str], unit_words: frozenset[str], weights: WordWe
     return sum(weights(w) for w in words & unit_words) / total
 
 
+# Where a sentence that lists several prices divides into clauses: "; ", " or ", ", ", ". ",
+# " – " — outside parentheses, so "(serves 10, with cups)" stays whole.
+_CLAUSE_BREAK = re.compile(r"\s*;\s+|\s+or\s+|,\s+(?:and\s+|or\s+)?|(?<=[.!?])\s+|\s+[–—-]\s+"
+                           r"|\s+and\s+(?=\S*[$€£\d])")
+
+
+def _clauses(text: str) -> list[tuple[str, str]]:
+    """(separator before it, clause) for each top-level clause of `text`."""
+    depth, cuts = 0, []
+    opened = {i for i, ch in enumerate(text) if ch in "(["}
+    closed = {i for i, ch in enumerate(text) if ch in ")]"}
+    level = []
+    for i in range(len(text)):
+        depth += (i in opened) - (i in closed)
+        level.append(depth)
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.start() < len(level) and level[m.start()] == 0:
+            cuts.append((m.start(), m.end()))
+    out, start, sep = [], 0, ""
+    for a, b in cuts:
+        if a > start:
+            out.append((sep, text[start:a]))
+            sep, start = text[a:b], b
+    out.append((sep, text[start:]))
+    return out
+
+
+def _focus(text: str, ask: Ask, weights: WordWeights) -> str:
+    """A sentence without the prices of what was not asked: "£12.50 a month (combi) or
+    £14.50 a month (system)" asked about a combi is "£12.50 a month (combi)". The clause kept
+    is the one that carries most of the question's words; clauses without a price stay. When
+    no clause stands out, the sentence is left whole (the customer sees every price with
+    what it is for)."""
+    parts = _clauses(text)
+    priced = [i for i, (_, c) in enumerate(parts)
+              if any(x.kind == "money" for x in extract_facts(c, names=False))]
+    if len(priced) < 2:
+        return text
+    covers = {i: _coverage(ask.words, claim_words(parts[i][1]), weights) for i in priced}
+    best = max(covers.values())
+    winners = [i for i in priced if covers[i] >= best - 1e-9]
+    if best <= 0 or len(winners) > 1:
+        return text
+    kept: list[tuple[str, str]] = []
+    for i, (sep, c) in enumerate(parts):
+        if i not in priced or i == winners[0]:
+            kept.append((sep, c))
+        elif kept and c.rstrip()[-1:] in ".!?" and kept[-1][1].rstrip()[-1:] not in ".!?":
+            kept[-1] = (kept[-1][0], kept[-1][1].rstrip() + ".")  # the dropped clause's full stop
+    out = kept[0][1] + "".join(sep + c for sep, c in kept[1:])
+    out = out.strip().rstrip(",;–—-").strip()
+    return out[:1].upper() + out[1:]
+
+
 def _clean_sentence(text: str) -> str:
     text = re.sub(r"^\s*[-*•]\s+", "", text.strip())
     text = _POST_DATE.sub("", text)
@@ -708,4 +775,4 @@ def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSp
                                   if not sentence.startswith(("I ", "I'")) else sentence)
     elif yes_no_only:
         return None
-    return _finish("sentence", [(sentence, f.passage)])
+    return _finish("sentence", [(_clean_sentence(_focus(sentence, ask, weights)), f.passage)])
