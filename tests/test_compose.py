@@ -230,3 +230,14 @@ def test_a_price_column_is_found_by_its_period_in_other_words() -> None:
     yearly = _price_sentence(row, analyse("the senior plan if I pay for the whole year?"))
     assert "$560" in yearly and "$49" not in yearly
     assert "$49" in _price_sentence(row, analyse("senior plus per month?"))
+
+
+def test_the_contact_card_takes_the_business_line_not_a_departments(app: Doppel,
+                                                                    tmp_path: Path) -> None:
+    folder = tmp_path / "cafe"
+    folder.mkdir()
+    (folder / "index.md").write_text("# Millrace\n\n## Find us\n\nCafé: 01632 555 214\n"
+                                     "Roastery & wholesale: 01632 555 287\n")
+    (folder / "wholesale.md").write_text("# Wholesale\n\nCall the roastery line 01632 555 287.\n")
+    agent, _ = app.create_agent(AgentSpec(slug="mill", name="Millrace"), [folder])
+    assert agent.spec.contact.phone.endswith("555 214")

@@ -531,9 +531,17 @@ def _contact(ask: Ask, found: list[_Found], spec: AgentSpec,
         value = c.phone or _first_fact(found, "phone")
         return Composed(f"You can call us on {value}.", "contact") if value else None
     if kind == "email":
+        # "who do I e-mail about wholesale?": the wholesale address, when a line names it
+        qualified = _qualified(ask, found, weights, "email")
+        if qualified is not None:
+            return qualified
         value = c.email or _first_fact(found, "email")
         return Composed(f"You can e-mail us at {value}.", "contact") if value else None
     if kind == "address":
+        # "where do I go for an emergency at night?": the emergency clinic's street, not ours
+        qualified = _qualified(ask, found, weights, "address")
+        if qualified is not None:
+            return qualified
         if c.address:
             return Composed(f"You'll find us at {c.address}.", "contact")
         for f in found:
@@ -564,14 +572,17 @@ def _contact(ask: Ask, found: list[_Found], spec: AgentSpec,
 
 def _qualified(ask: Ask, found: list[_Found], weights: WordWeights,
                kind: str) -> Composed | None:
-    """The line with a phone (or e-mail) that the question's own words name: "Emergency
-    line (24/7): 0161 555 0199" for "the out-of-hours emergency number"."""
-    words = ask.words - {stem("number"), stem("phone")}
+    """The line with a phone, e-mail or street address that the question's own words name:
+    "Emergency line (24/7): 0161 555 0199" for "the out-of-hours emergency number"."""
+    words = ask.words - _CONTACT_WORDS
     if not words:
         return None
     best: tuple[float, _Found] | None = None
     for f in found:
-        if not any(x.kind == kind for x in extract_facts(f.unit.text, names=False)):
+        if kind == "address":
+            if not _STREET.search(f.unit.text):
+                continue
+        elif not any(x.kind == kind for x in extract_facts(f.unit.text, names=False)):
             continue
         cover = _coverage(words, f.unit.words | f.unit.subject_words, weights)
         if cover >= 0.5 and (best is None or cover > best[0]):
@@ -579,6 +590,11 @@ def _qualified(ask: Ask, found: list[_Found], weights: WordWeights,
     if best is None:
         return None
     return _finish("contact", [(_clean_sentence(best[1].unit.text), best[1].passage)])
+
+
+# The words of any contact question: they qualify no line.
+_CONTACT_WORDS = frozenset(stem(w) for w in """number phone call ring email mail e-mail
+address where located location find directions reach contact us you your""".split())
 
 
 def _first_fact(found: list[_Found], kind: str) -> str:

@@ -221,6 +221,11 @@ _STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}?\b(?:Street|St\.?|Avenue|
                      r"(?:,\s*[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?(?=[.;\n]|$|\s[-–(]|,\s[a-z])")
 
 
+_SECONDARY = re.compile(r"\b(wholesale|roastery|emergenc\w*|after[- ]hours|out[- ]of[- ]hours|"
+                        r"fax|press|media|sales|billing|accounts|careers|jobs|returns|orders|"
+                        r"trade|lab|warehouse)\b", re.I)
+
+
 def found_contact(db: Database, agent_id: int) -> dict[str, str]:
     """The phone, e-mail and street address the owner's content gives for the business,
     for an agent whose owner filled in none: `doppel create` and the console fill the contact
@@ -249,12 +254,18 @@ def found_contact(db: Database, agent_id: int) -> dict[str, str]:
                      if f.kind in ("phone", "email")]
             found += [("address", m.group(0).strip().lower(), m.group(0).strip().rstrip(","))
                       for m in _STREET.finditer(line)]
-            for kind, value, text_ in found:
+            start = 0
+            for kind, value, text_ in sorted(found, key=lambda f: line.find(f[2])):
+                # "Roastery & wholesale: …", "Emergency line: …" (the words since the line's
+                # previous value): a department's, not the business's first line
+                at = line.find(text_, start)
+                before, start = (line[start:at], at + len(text_)) if at >= 0 else ("", start)
                 key = (kind, value, str(row["source"]))
                 if key in seen:
                     continue
                 seen.add(key)
-                votes[kind][value] = votes[kind].get(value, 0.0) + weight
+                secondary = 0.25 if _SECONDARY.search(before) else 1.0
+                votes[kind][value] = votes[kind].get(value, 0.0) + weight * secondary
                 shown.setdefault((kind, value), text_)
     out: dict[str, str] = {}
     for kind, counts in votes.items():

@@ -26,7 +26,9 @@ def sentences(text: str) -> list[str]:
 NEGATORS = frozenset({"not", "no", "never", "cannot", "can't", "closed", "unavailable", "without",
                       "none", "nothing", "nobody", "neither", "nor", "isn't", "aren't", "don't",
                       "doesn't", "didn't", "won't", "wouldn't", "shouldn't", "couldn't", "wasn't",
-                      "weren't", "haven't", "hasn't", "n't"})
+                      "weren't", "haven't", "hasn't", "n't",
+                      # typed without the apostrophe
+                      "dont", "cant", "wont", "doesnt", "isnt", "arent", "didnt"})
 POLAR_WORDS = NEGATORS | {"open", "available", "yes", "offer", "offers", "have", "has", "do",
                           "does"}
 
@@ -43,7 +45,7 @@ who whom why will with won't would you you'd you'll you're you've your yours yet
 que de del y es en un una por para con mi mis su sus muy pero se al le les et est des avec je
 nous vous mais très c'est qui dans ce sur pas ne au aux du der das und ist ich wir nicht mit
 ein eine für auf zu sehr den dem sie es il gli e è per che non sono io noi o os as um uma com não
-eu nós us""".split())
+eu nós us whats wheres hows whos thats theres im ive youre u ur pls plz""".split())
 
 # Greetings and courtesies: a customer's message is full of them, no passage is about them.
 COURTESIES = frozenset("hi hello hey thanks thank please ok okay yes sure".split())
