@@ -35,3 +35,11 @@ def test_markdown_shows_html_entities_as_the_page_would() -> None:
     text = " ".join(u.text if hasattr(u, "text") else str(u) for s in doc.sections
                     for u in s.units)
     assert "wine — no corkage & no fee" in text and "&mdash;" not in text
+
+
+def test_a_customers_word_and_the_policy_pages_are_one() -> None:
+    assert content_words("kids cleaning") == content_words("Child cleaning")
+    assert "accessibl" in content_words("I use a wheelchair") & content_words(
+        "Accessibility: step-free entrance")
+    assert content_words("reservations") == content_words("bookings")
+    assert content_words("delivery") == content_words("shipping")

@@ -74,6 +74,12 @@ _VARIANTS = {
     "bday": "birthday", "pics": "pictures", "pic": "picture", "photo": "picture",
     "photos": "pictures", "ppl": "people", "tmrw": "tomorrow", "tmr": "tomorrow",
     "amt": "amount", "qty": "quantity", "addr": "address", "msg": "message",
+    # the same thing in a customer's and a policy page's words
+    "kid": "child", "kids": "child", "children": "child", "childrens": "child",
+    "wheelchair": "accessible", "wheelchairs": "accessible", "accessibility": "accessible",
+    "reservation": "booking", "reservations": "booking", "reserve": "book",
+    "cancellation": "cancel", "cancellations": "cancel", "delivery": "shipping",
+    "deliveries": "shipping", "deliver": "ship", "delivered": "shipped", "postage": "shipping",
 }
 
 
@@ -96,7 +102,7 @@ def stem(word: str) -> str:
     word = _VARIANTS.get(word, word)
     if word.startswith("cheque"):
         word = "check" + word[6:]
-    for suffix in ("ies", "ing", "ery", "ed", "es", "s", "y"):
+    for suffix in ("ings", "ies", "ing", "ery", "ed", "es", "s", "y"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
             break
