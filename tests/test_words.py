@@ -43,3 +43,11 @@ def test_a_customers_word_and_the_policy_pages_are_one() -> None:
         "Accessibility: step-free entrance")
     assert content_words("reservations") == content_words("bookings")
     assert content_words("delivery") == content_words("shipping")
+
+
+def test_a_phrase_said_in_one_word_is_that_word() -> None:
+    from doppel.knowledge.index import query_terms
+
+    assert content_words("We do not accept American Express.") & content_words("do u take amex")
+    assert content_words("can I get my money back") == content_words("refund")
+    assert {"american", "express"} <= set(query_terms("Do you take amex?"))

@@ -83,10 +83,18 @@ _VARIANTS = {
 }
 
 
+# Phrases a customer says in one word, or the other way round: read as that one word.
+_PHRASES = {"american express": "amex", "money back": "refund", "step free": "accessible",
+            "step-free": "accessible", "e mail": "email", "e-mail": "email"}
+_PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PHRASES) + r")\b", re.I)
+
 _OTHER_SPELLINGS: dict[str, set[str]] = {}
 for _a, _b in _VARIANTS.items():
     _OTHER_SPELLINGS.setdefault(_a, set()).add(_b)
     _OTHER_SPELLINGS.setdefault(_b, set()).add(_a)
+# A name written short finds it written out in the full-text search ("money back" would only
+# add noise to a search for "refund").
+_OTHER_SPELLINGS.setdefault("amex", set()).update({"american", "express"})
 
 
 def other_spellings(word: str) -> set[str]:
@@ -114,5 +122,6 @@ _ORDINAL = re.compile(r"(\d)(?:st|nd|rd|th)\b", re.I)
 
 def content_words(text: str) -> set[str]:
     text = _ORDINAL.sub(r"\1", text)  # "the 15th" is 15
+    text = _PHRASE.sub(lambda m: _PHRASES[m.group(0).lower()], text)
     return {stem(w) for w in re.findall(r"[a-zA-Z][a-zA-Z']+|\d+(?:\.\d+)?", text)
             if w.lower() not in STOPWORDS and w.lower() not in POLAR_WORDS}
