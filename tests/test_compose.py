@@ -241,3 +241,17 @@ def test_the_contact_card_takes_the_business_line_not_a_departments(app: Doppel,
     (folder / "wholesale.md").write_text("# Wholesale\n\nCall the roastery line 01632 555 287.\n")
     agent, _ = app.create_agent(AgentSpec(slug="mill", name="Millrace"), [folder])
     assert agent.spec.contact.phone.endswith("555 214")
+
+
+def test_rows_of_one_subject_are_told_apart_by_their_other_columns() -> None:
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    rows = ("Plan: Adult Essentials; Species: Dog; Monthly: $32/mo; Annual: $365\n"
+            "Plan: Adult Essentials; Species: Cat; Monthly: $27/mo; Annual: $305")
+    passage = Passage(1, "plans.html", "Wellness plans", rows, 0, len(rows), 1.0, 0.6)
+    spec = AgentSpec(slug="v", name="Vet")
+    cat = compose("monthly price of the adult essentials plan for a cat?", [passage], spec)
+    assert cat is not None and "$27" in cat.text and "$32" not in cat.text
+    both = compose("how much is the adult essentials plan?", [passage], spec)
+    assert both is not None and "(Dog)" in both.text and "(Cat)" in both.text

@@ -438,3 +438,17 @@ def test_unregistered_suffix_is_skipped_after_removal(app) -> None:
     agent = app.agents.create(AgentSpec(slug="plain", name="Plain"))
     report = app.ingestor.ingest_bytes(agent, b"Rye\nflour\n", "bread.recipe")
     assert report.status == "skipped" and "unsupported" in report.reason
+
+
+def test_html_table_spans_keep_every_value_under_its_column() -> None:
+    page = b"""<html><body><main><table>
+      <tr><th>Plan</th><th>Species</th><th>Monthly</th><th>Annual</th></tr>
+      <tr><td rowspan="2">Adult Essentials</td><td>Dog</td><td>$32/mo</td><td>$365</td></tr>
+      <tr><td>Cat</td><td>$27/mo</td><td>$305</td></tr>
+      <tr><td>Senior Plus</td><td colspan="3">ask at the desk</td></tr>
+    </table></main></body></html>"""
+    assert all_units(HTMLLoader().load(page, "plans.html")) == [
+        "Plan: Adult Essentials; Species: Dog; Monthly: $32/mo; Annual: $365",
+        "Plan: Adult Essentials; Species: Cat; Monthly: $27/mo; Annual: $305",
+        "Plan: Senior Plus; Species: ask at the desk; Monthly: ask at the desk; "
+        "Annual: ask at the desk"]

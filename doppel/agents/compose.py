@@ -251,13 +251,36 @@ def _price(ask: Ask, found: list[_Found], weights: WordWeights) -> Composed | No
         else:
             merged.setdefault(f.unit.subject if f.unit.kind == "product" else f.unit.text, f)
     unique = list(merged.values())
+    # Rows of one subject that differ in another column ("Adult Essentials · Dog", "… · Cat"):
+    # the one whose other cells carry the question's words ("for a cat").
+    if len(unique) > 1:
+        covers = [_coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
+                  for f in unique]
+        unique = [f for f, c in zip(unique, covers, strict=True) if c >= max(covers) - 1e-9]
     # Rows the question names equally well: the best-ranked passage's (retrieval saw the
-    # whole question); rows of one table that tie are listed, at most three.
+    # whole question); rows of one table that tie are listed, at most three, each with what
+    # tells it from the others.
     first = min(f.rank for f in unique)
     unique = [f for f in unique if f.rank == first]
     if len(unique) > 3:
         return None  # the question names no row well enough to pick one
-    return _finish("price", [(_price_sentence(f.unit, ask), f.passage) for f in unique])
+    apart = _distinguish([f.unit for f in unique])
+    return _finish("price", [(_price_sentence(f.unit, ask, q), f.passage)
+                             for f, q in zip(unique, apart, strict=True)])
+
+
+def _distinguish(units: list[Unit]) -> list[str]:
+    """For rows listed together, the values of their other columns that differ ("Dog",
+    "Cat"), so the customer can tell which price is which; "" for a single row."""
+    if len(units) < 2:
+        return [""] * len(units)
+    out = []
+    for u in units:
+        values = [c.value for c in u.cells
+                  if c.value != u.subject and "money" not in c.kinds()
+                  and any(c.value not in {d.value for d in v.cells} for v in units if v is not u)]
+        out.append(", ".join(values[:2]))
+    return out
 
 
 def _article(subject: str) -> str:
@@ -273,7 +296,7 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _price_sentence(unit: Unit, ask: Ask) -> str:
+def _price_sentence(unit: Unit, ask: Ask, qualifier: str = "") -> str:
     money = unit.cells_with("money")
     asked = _periods(ask.words)
     overlap = [len(_periods(claim_words(c.header)) & asked) for c in money]
@@ -285,7 +308,7 @@ def _price_sentence(unit: Unit, ask: Ask) -> str:
             pick = max if _BIGGEST.search(ask.text) else min
             chosen = [pick(sized, key=lambda x: x[1])[0]]
     subject = unit.subject or (unit.cells[0].value if unit.cells else "it")
-    what = _article(subject)
+    what = _article(subject) + (f" ({qualifier})" if qualifier else "")
     # The plain "price" column first; other price columns after it ("member price")
     chosen.sort(key=lambda c: 0 if _GENERIC_HEADERS.match(c.header.strip()) else 1)
     priced = [(c.header, _money_only(c.value, c.header, ask.currency)) for c in chosen]

@@ -8,6 +8,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -158,6 +159,7 @@ class HTMLLoader:
         path: list[tuple[int, str]] = []
         units: list[str] = []
         offset = start = 0  # offsets in the extracted text (units joined by newlines)
+        grids: dict[int, dict[int, list[str]]] = {}  # each table's rows, spans filled in
 
         def flush() -> None:
             nonlocal units, start
@@ -178,13 +180,18 @@ class HTMLLoader:
             if el.find_parent(["li", "p", "tr", "blockquote", "dd"]) and el.name != "tr":
                 continue  # nested inside a unit we already take whole
             if el.name == "tr":
-                cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
                 table = el.find_parent("table")
+                if table is not None and id(table) not in grids:
+                    grids[id(table)] = _table_grid(table)
+                grid = grids.get(id(table), {}) if table is not None else {}
+                cells = grid.get(id(el)) or [c.get_text(" ", strip=True)
+                                             for c in el.find_all(["td", "th"])]
                 header_row = table.find("tr") if table else None
                 if header_row is el:
                     continue
-                header = ([c.get_text(" ", strip=True) for c in header_row.find_all(["td", "th"])]
-                          if header_row and header_row.find("th") else [])
+                header = ((grid.get(id(header_row)) or [
+                    c.get_text(" ", strip=True) for c in header_row.find_all(["td", "th"])])
+                    if header_row and header_row.find("th") else [])
                 text = _record(header, cells) if header else " | ".join(c for c in cells if c)
             else:
                 text = el.get_text(" ", strip=True)
@@ -200,6 +207,49 @@ class HTMLLoader:
         if not sections:
             raise IngestError("no text found in the page")
         return LoadedDocument(title, sections)
+
+
+def _table_grid(table: Any) -> dict[int, list[str]]:
+    """Each row of a table as the cells a reader sees in it: a cell spanning rows
+    (`rowspan="2"`: one plan, a dog and a cat price) or columns is repeated where it shows,
+    so every value stays under its own column."""
+    grid: dict[int, list[str]] = {}
+    pending: dict[int, tuple[int, str]] = {}  # column -> (rows still covered, text)
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue  # a nested table's rows are its own
+        row: list[str] = []
+        col = 0
+        cells = iter(tr.find_all(["td", "th"], recursive=False))
+        cell = next(cells, None)
+        while cell is not None or col in pending:
+            if col in pending:
+                left, text = pending[col]
+                row.append(text)
+                if left <= 1:
+                    del pending[col]
+                else:
+                    pending[col] = (left - 1, text)
+                col += 1
+                continue
+            assert cell is not None
+            text = cell.get_text(" ", strip=True)
+            for _ in range(_span(cell, "colspan")):
+                rows = _span(cell, "rowspan")
+                if rows > 1:
+                    pending[col] = (rows - 1, text)
+                row.append(text)
+                col += 1
+            cell = next(cells, None)
+        grid[id(tr)] = row
+    return grid
+
+
+def _span(cell: Any, attr: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(attr, 1)).strip() or 1), 50))
+    except ValueError:
+        return 1
 
 
 _CONTACT_LINE = re.compile(
