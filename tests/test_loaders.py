@@ -452,3 +452,18 @@ def test_html_table_spans_keep_every_value_under_its_column() -> None:
         "Plan: Adult Essentials; Species: Cat; Monthly: $27/mo; Annual: $305",
         "Plan: Senior Plus; Species: ask at the desk; Monthly: ask at the desk; "
         "Annual: ask at the desk"]
+
+
+def test_html_footer_keeps_how_to_get_there_and_drops_struck_text() -> None:
+    page = b"""<html><body><main><p>Grinder <s>\xc2\xa3219.00</s> now \xc2\xa3189.00</p></main>
+      <footer><div><h2>Find us</h2><p>The Old Mill, 3 Mill Yard, Kirkby HG4 7RW</p>
+      <p><strong>Parking:</strong> the nearest car park is Bridge Street (pay &amp; display,
+      free all day Sunday).</p><p>Cookie settings</p></div></footer></body></html>"""
+    units = all_units(HTMLLoader().load(page, "index.html"))
+    assert "Grinder now £189.00" in units and not any("219" in u for u in units)
+    assert "The Old Mill, 3 Mill Yard, Kirkby HG4 7RW" in units
+    assert any(u.startswith("Parking: the nearest car park") for u in units)
+    assert not any("Cookie" in u for u in units)
+    md = MarkdownLoader().load(b"# Hours\n\n~~Closed Mon 6 Jan~~ open as normal on the 6th.\n",
+                               "hours.md")
+    assert all_units(md) == ["open as normal on the 6th."]

@@ -51,3 +51,19 @@ def test_a_phrase_said_in_one_word_is_that_word() -> None:
     assert content_words("We do not accept American Express.") & content_words("do u take amex")
     assert content_words("can I get my money back") == content_words("refund")
     assert {"american", "express"} <= set(query_terms("Do you take amex?"))
+
+
+def test_holidays_and_asides() -> None:
+    from doppel.language.bound import holiday_dates, polarity
+
+    assert holiday_dates("open the Friday after Thanksgiving?") == {"h:black-friday"}
+    assert holiday_dates("closed Thanksgiving Day") == {"h:thanksgiving"}
+    assert polarity("Scratchpay is accepted (approval is up to them, not us).") == 1
+    assert polarity("We do not accept cheques (sorry).") == -1
+
+
+def test_the_answer_scorer_reads_a_time_with_its_am_pm() -> None:
+    from doppel.evaluation.answers import contains
+
+    assert contains("open 8:30am – 5pm", "8:30") and contains("from 5pm", "5")
+    assert not contains("9:30am", "9") and not contains("19:30", "9:30")

@@ -198,12 +198,14 @@ def _normal(text: str) -> str:
 
 
 def contains(answer: str, value: str) -> bool:
-    """`value` in `answer` as a whole token: "9" is not in "19" or "9:30", "$28" is in "$28.00"."""
+    """`value` in `answer` as a whole token: "9" is not in "19" or "9:30", "$28" is in "$28.00",
+    "8:30" is in "8:30am"."""
     a, v = _normal(answer), _normal(value).strip()
     if not v:
         return False
     start = r"(?<![\w.,:])" if v[0].isalnum() else ""
-    end = r"(?![\w]|[.,:]\d)" if v[-1].isalnum() else ""
+    # "8:30" is in "8:30am" (a time's am/pm is no other number); "9" is not in "19" or "9:30"
+    end = r"(?!(?!(?:am|pm|a\.m\.|p\.m\.)(?!\w))\w|[.,:]\d)" if v[-1].isalnum() else ""
     return re.search(start + re.escape(v) + end, a) is not None
 
 

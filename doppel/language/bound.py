@@ -53,8 +53,8 @@ _HOLIDAYS: tuple[tuple[str, str], ...] = (
     (r"canada\s+day", "07-01"),
     (r"veterans'?\s+day|remembrance\s+day", "11-11"),
     (r"juneteenth", "06-19"),
+    (r"(the\s+)?(day|friday)\s+after\s+thanksgiving|black\s+friday", "h:black-friday"),
     (r"thanksgiving(\s+day)?", "h:thanksgiving"),
-    (r"black\s+friday", "h:black-friday"),
     (r"easter(\s+(sunday|monday|weekend))?", "h:easter"),
     (r"good\s+friday", "h:good-friday"),
     (r"memorial\s+day", "h:memorial-day"),
@@ -107,6 +107,9 @@ def unit_days(text: str) -> tuple[frozenset[str], frozenset[str]]:
 def polarity(text: str) -> int:
     """-1 when the text says something is not so ("we do not accept cheques", "closed")."""
     text = re.sub(r"^\s*(yes|no|nope|yep|sorry)\b[,.!]?", "", text, flags=re.I)
+    # an aside in parentheses ("both are accepted (approval is up to them, not us)") does not
+    # say the sentence's no
+    text = re.sub(r"\([^()]*\)", " ", text)
     tokens = re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower().replace("’", "'"))
     negations = sum(1 for t in tokens if t in NEGATORS or t.endswith("n't"))
     return -1 if negations % 2 else 1

@@ -77,6 +77,7 @@ def _inline_markdown(text: str) -> str:
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]+)`", r"\1", text)
+    text = re.sub(r"~~.+?~~", "", text)  # struck through: no longer so
     # Markdown passes HTML entities through to the page, which shows "—" for "&mdash;".
     return re.sub(r"&(#\d{1,6}|#x[0-9a-fA-F]{1,5}|[A-Za-z]{2,10});",
                   lambda m: html.unescape(m.group(0)), text)
@@ -154,6 +155,8 @@ class HTMLLoader:
         contact = _footer_contact(soup)
         for tag in soup(self._DROP):
             tag.decompose()
+        for tag in soup(["s", "del", "strike"]):  # struck through: no longer so (a sale's
+            tag.decompose()                        # old price, a cancelled date)
         root = soup.find("main") or soup.find("article") or soup.body or soup
         sections: list[Section] = []
         path: list[tuple[int, str]] = []
@@ -266,13 +269,34 @@ def _footer_contact(soup: object) -> list[str]:
         if footer.find_parent(["footer", "address"]):
             continue
         blocks = footer.find_all(["p", "li", "dd", "td", "div"]) or [footer]
-        texts = [b.get_text(" ", strip=True) for b in blocks
-                 if not b.find(["p", "li", "dd", "td", "div"])]
-        for text in texts or footer.get_text("\n", strip=True).split("\n"):
+        leaves = [b for b in blocks if not b.find(["p", "li", "dd", "td", "div"])]
+        texts = [(b.get_text(" ", strip=True), _under_find_us(b, footer)) for b in leaves]
+        for text, find_us in texts or [(t, False) for t in
+                                       footer.get_text("\n", strip=True).split("\n")]:
             text = re.sub(r"\s+", " ", text).strip(" ·|•")
-            if text and len(text) <= 200 and _CONTACT_LINE.search(text) and text not in lines:
+            if text and text not in lines and (
+                    (len(text) <= 200 and (_CONTACT_LINE.search(text) or find_us))
+                    or (len(text) <= 500 and _GETTING_HERE.match(text))):
                 lines.append(text)
     return lines[:12]
+
+
+def _under_find_us(block: Any, footer: Any) -> bool:
+    """The block sits under a footer heading such as "Find us" or "Visit": an address that
+    names no street ("The Old Bobbin Mill, 3 Mill Yard")."""
+    heading = block.find_previous(["h1", "h2", "h3", "h4", "h5", "h6", "strong"])
+    return bool(heading is not None and footer in heading.parents
+                and _FIND_US.search(heading.get_text(" ", strip=True)))
+
+
+_FIND_US = re.compile(r"^\s*(find us|visit( us)?|address|location|where (to find )?us|"
+                      r"our (address|location)|getting here)\b", re.I)
+
+
+# A footer's "Parking: …", "By bus: …" paragraph: how to get there, often said nowhere else.
+_GETTING_HERE = re.compile(r"(parking|car park|by (bus|train|tram|subway|metro|bike|car)|"
+                           r"getting here|directions|public transport|accessibility)\b.{0,20}:",
+                           re.I)
 
 
 class PDFLoader:
