@@ -105,6 +105,13 @@ class Settings(BaseSettings):
         "from the fact bound to what was asked, without the model (the first sentence shows at "
         "once). Off: the model drafts every answer, and a composed one stands only when the "
         "draft fails the grounding check.")
+    draft_unsure: Literal["auto", "on", "off"] = Field(
+        "auto", description="Whether the model drafts an answer when no fact or sentence of "
+        "the content answers (the grounding check still reads the draft). auto: not with the "
+        "embedded 135M model without a student adapter — on the evaluation suite its drafts "
+        "there were right 2 times in 383 dev questions and promised a table booking the café "
+        "does not take, and every don't-know waited ~400 ms for them —, yes with a remote "
+        "model or a student. Only with compose_answers on.")
     min_relevance: float = Field(
         0.30,
         description="Cosine similarity of the best passage above which the agent tries to "

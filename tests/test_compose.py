@@ -255,3 +255,19 @@ def test_rows_of_one_subject_are_told_apart_by_their_other_columns() -> None:
     assert cat is not None and "$27" in cat.text and "$32" not in cat.text
     both = compose("how much is the adult essentials plan?", [passage], spec)
     assert both is not None and "(Dog)" in both.text and "(Cat)" in both.text
+
+
+def test_the_embedded_model_does_not_draft_what_the_content_does_not_answer(
+        app: Doppel, shop: Agent, fake_backend: FakeChatBackend,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A question close enough to the content to pass the relevance floor, which no fact or
+    # sentence answers: the embedded 135M model is not asked to guess.
+    question = "Do the rental bikes come with a child seat on the full day?"
+    monkeypatch.setattr(fake_backend, "name", "embedded")
+    result = ask(app, shop, question, "d1")
+    assert result.path == "dont_know" and result.grounding.get("draft") == "skipped"
+    assert fake_backend.calls == []
+    # a remote model (or a student, or the owner's choice) drafts as before
+    monkeypatch.setattr(app.settings, "draft_unsure", "on")
+    ask(app, shop, question, "d2")
+    assert fake_backend.calls

@@ -378,6 +378,12 @@ class Generate:
 
     async def run(self, turn: Turn) -> Outcome:
         s = turn.runtime.settings
+        if not _drafts(turn):
+            # Nothing of the content answers and the model is not one to answer from its
+            # own reading: say so now rather than after a draft that would fail the gate.
+            return turn.reply(dont_know(turn.agent.spec), "dont_know", {
+                "best_similarity": round(turn.best_similarity, 4), "draft": "skipped"},
+                turn.passages[:s.retrieval_k])
         draft, gate, params = self._prepare(turn)
         prompt, backend = draft.prompt, draft.backend
         pending = ""
@@ -473,6 +479,16 @@ class Generate:
         if params.max_tokens > room:
             params = dataclasses.replace(params, max_tokens=max(16, room))
         return draft, _Gate(turn, draft, evidence), params
+
+
+def _drafts(turn: Turn) -> bool:
+    """Whether the model drafts when the composer found nothing (Settings.draft_unsure)."""
+    runtime, s = turn.runtime, turn.runtime.settings
+    if s.draft_unsure != "auto" or not s.compose_answers:
+        return s.draft_unsure != "off" or not s.compose_answers
+    if runtime.backend_for(turn.agent.spec).name != "embedded":
+        return True
+    return runtime.student_for is not None and runtime.student_for(turn.agent) is not None
 
 
 class Fallback:
