@@ -271,3 +271,18 @@ def test_the_embedded_model_does_not_draft_what_the_content_does_not_answer(
     monkeypatch.setattr(app.settings, "draft_unsure", "on")
     ask(app, shop, question, "d2")
     assert fake_backend.calls
+
+
+def test_a_sentence_about_a_person_says_who_and_a_review_is_never_the_answer() -> None:
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    team = ("Dr. Rachel Lindqvist joined us in 2015. She is fluent in American Sign Language "
+            "and works Tuesdays and Thursdays.")
+    review = "“Dr. Lindqvist signs, which meant the world to my son!” — Tammy R., Google ★★★★★"
+    passages = [Passage(1, "team.html", "Our team > Dr. Rachel Lindqvist", team, 0, 99, 1, 0.5),
+                Passage(2, "index.html", "What clients say", review, 0, 99, 1, 0.6)]
+    spec = AgentSpec(slug="v", name="Vet")
+    got = compose("does anyone there know sign language?", passages, spec, sentence_ok=True)
+    assert got is not None and got.text.startswith("Dr. Rachel Lindqvist: She is fluent"), got
+    assert "Tammy" not in got.text

@@ -67,3 +67,10 @@ def test_the_answer_scorer_reads_a_time_with_its_am_pm() -> None:
 
     assert contains("open 8:30am – 5pm", "8:30") and contains("from 5pm", "5")
     assert not contains("9:30am", "9") and not contains("19:30", "9:30")
+
+
+def test_titles_abbreviations_and_dot_leaders_end_no_sentence() -> None:
+    assert sentences("Ask Dr. Okafor. She is in on Mondays.") == [
+        "Ask Dr. Okafor.", "She is in on Mondays."]
+    assert sentences("Almond croissant ... £3.20") == ["Almond croissant ... £3.20"]
+    assert sentences("We open at 9. Closed Sundays.") == ["We open at 9.", "Closed Sundays."]

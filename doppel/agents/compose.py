@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from doppel.agents.spec import AgentSpec
+from doppel.knowledge.facts import THIRD_PARTY
 from doppel.knowledge.index import Passage
 from doppel.language.bound import (
     Cell,
@@ -78,6 +79,9 @@ _TIME_QUESTION = re.compile(r"\b(when|date|dates|released?|out yet|come out|come
 # A sentence that announces rather than answers: it ends with a colon or dash, or is a short
 # exclamation or a bare list item ("- Candles that have been burned/lit — even once.").
 _LEAD_IN = re.compile(r"[:—–-]\s*\.?$|^.{0,60}!$|^[^.!?]{0,55}\.$")
+# A quoted review's signature: "… the best!!” — Tammy R., Google ★★★★★"
+_REVIEW = re.compile(r"[”\"]\s*[—–-]\s*[A-Z][\w.]*(\s[A-Z][\w.]*)?,?|★|☆")
+_PRONOUN_START = re.compile(r"^(She|He|They|Her|His|Their)\b")
 _POST_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}):\s*")
 _FUTURE = re.compile(r"\b(will|coming|comes out|drops?|is out on|out on|launch(es|ing)?|"
                      r"pre-?order|next (week|month|year)|soon|upcoming|on sale)\b", re.I)
@@ -713,8 +717,8 @@ def _answers(found: list[_Found]) -> list[_Found]:
     out: list[_Found] = []
     for i, f in enumerate(found):
         text = f.unit.text.strip()
-        if not text:
-            continue
+        if not text or THIRD_PARTY.search(f.unit.heading) or _REVIEW.search(text):
+            continue  # a customer's review is their word, not the business's answer
         if text.endswith("?") and f.unit.kind == "prose":
             nxt = found[i + 1] if i + 1 < len(found) else None
             if nxt is not None and nxt.passage is f.passage and not nxt.unit.text.strip(
@@ -800,6 +804,11 @@ def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSp
         # A lead-in ("Knocked-out adult tooth — this one is time-critical!", "Returns:") is
         # read with the sentence after it, which says what the customer asked.
         sentence = f"{sentence} {_clean_sentence(nxt.unit.text)}"
+    topic = f.unit.heading.rsplit(" > ", 1)[-1].strip()
+    if (f.unit.kind == "prose" and _PRONOUN_START.match(sentence) and topic
+            and len(topic.split()) <= 6 and topic[:1].isupper()):
+        # "She grew up with Deaf parents …" on a team page: say who
+        sentence = f"{topic}: {sentence}"
     if len(sentence) > 320:
         return None  # not one answer-bearing sentence: let the model or the don't-know speak
     if post_date:

@@ -13,8 +13,15 @@ __all__ = ["COURTESIES", "FUNCTION_WORDS", "NEGATORS", "POLAR_WORDS", "SENTENCE_
 
 # Sentence ends, and line breaks: a price list's lines are sentences of their own.
 # A numbered list flattened into one line ("… critical! 1. Pick the tooth up …") keeps its
-# numbers with their items: "1." after a space or at the start is no sentence of its own.
-SENTENCE_BREAK = re.compile(r"(?<=[.!?…])(?<!(?<!\S)\d\.)(?<!(?<!\S)\d\d\.)\s+|\n+")
+# numbers with their items: "1." after a sentence's end or at the start is no sentence of its
+# own ("we open at 9." still ends one).
+# Nor do titles and abbreviations end one ("Dr. Okafor graduated …", "approx. 40 minutes"), nor
+# a menu's dot leaders before a price ("Almond croissant ... £3.20").
+SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?…])(?<![.!?:…]\s\d\.)(?<![.!?:…]\s\d\d\.)(?<!^\d\.)(?<!^\d\d\.)"
+    r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<!\bvs\.)(?<!\bNo\.)"
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bapprox\.)(?<!\betc\.)(?<!\bincl\.)"
+    r"(?!(?<=\.\.)\s+[$£€]?\d)\s+|\n+")
 
 
 def sentences(text: str) -> list[str]:
