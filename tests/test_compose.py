@@ -286,3 +286,19 @@ def test_a_sentence_about_a_person_says_who_and_a_review_is_never_the_answer() -
     got = compose("does anyone there know sign language?", passages, spec, sentence_ok=True)
     assert got is not None and got.text.startswith("Dr. Rachel Lindqvist: She is fluent"), got
     assert "Tammy" not in got.text
+
+
+def test_hours_from_open_and_close_columns_and_questions_in_other_words() -> None:
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    table = ("Day: Saturday; Open: 8:00 AM; Close: 12:00 PM; Notes: exams only\n"
+             "Day: Sunday; Open: CLOSED")
+    fees = "Service: Same-day work-in fee; Price: $25"
+    passages = [Passage(1, "hours.html", "Clinic hours", table, 0, 99, 1, 0.5),
+                Passage(2, "fees.csv", "fees", fees, 0, 40, 1, 0.3)]
+    spec = AgentSpec(slug="v", name="Vet")
+    saturday = compose("are you open saturdays? I work all week", passages, spec)
+    assert saturday is not None and "8:00 AM – 12:00 PM" in saturday.text, saturday
+    sunday = compose("can I bring my dog in on a sunday", passages, spec)
+    assert sunday is not None and sunday.text.startswith("No, we're closed on Sunday"), sunday

@@ -58,6 +58,9 @@ _PRICE = re.compile(r"\b(how much|cost|costs|costing|price|prices|pricing|priced
 _HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|what time|"
                     r"until when|till when|how late|how early)\b|\bhours\b(?!['’]| notice| before| "
                     r"ahead| in advance| prior| of| per| a )", re.I)
+# "can I bring my dog in on a Sunday?", "could we stop by Saturday": whether it is open then
+_VISIT = re.compile(r"\b(come|coming|bring|visit|stop by|stop in|drop (in|by|off)|pop (in|by)|"
+                    r"walk in|swing by|get in)\b", re.I)
 _PHONE = re.compile(r"\b(phone|call you|call us|ring|telephone|text you|whatsapp|(contact|phone|"
                     r"your|emergency|hours|office) number)\b", re.I)
 _EMAIL = re.compile(r"\b(e-?mail|mail you|write to)\b", re.I)
@@ -168,7 +171,7 @@ def _intent(message: str) -> str:
         return "address"
     if _PRICE.search(message):
         return "price"
-    if _HOURS.search(message):
+    if _HOURS.search(message) or (_VISIT.search(message) and unit_days(message)[0]):
         return "hours"
     return "other"
 
@@ -465,6 +468,12 @@ def _hours_value(u: Unit, ask: Ask | None = None) -> tuple[str, bool]:
         cells = [c for c in seasonal if _months(c.header) & asked] or cells
     elif len(seasonal) > 1:  # both seasons, each with its name
         cells = [Cell(c.header, f"{c.value} ({c.header})") for c in seasonal]
+    opens = next((c for c in cells if _OPEN_HEADER.match(c.header)), None)
+    closes = next((c for c in cells if _CLOSE_HEADER.match(c.header)), None)
+    if opens is not None and closes is not None and not _CLOSED.search(opens.value):
+        # "Open: 8:00 AM; Close: 12:00 PM" is one range
+        cells = [Cell("", f"{opens.value} – {closes.value}")] + [
+            c for c in cells if c is not opens and c is not closes]
     value = "; ".join(c.value for c in cells).strip().rstrip(".")
     value = re.sub(r"^(open|opens|opening hours|hours)\b[:\s]*", "", value, flags=re.I)
     closed = bool(_CLOSED.search(value)) or (u.polarity < 0 and not any(
@@ -476,7 +485,13 @@ def _hours(ask: Ask, found: list[_Found], spec: AgentSpec) -> Composed | None:
     units = _hours_units(found)
     # "when does the Thursday evening class start" is about a class, not the opening hours:
     # words beyond the day and "hours" must be the hours line's own.
-    extra = ask.words - _HOURS_ONLY - ask.days - ask.dates
+    # Only words that name a schedule of the content count ("I work all week" names none;
+    # "the evening class" names the class timetable's).
+    hours_units = {id(f) for f in units}
+    named = frozenset().union(*(f.unit.subject_words | claim_words(f.unit.heading)
+                                for f in found if (f.unit.days or f.unit.dates)
+                                and id(f) not in hours_units))
+    extra = (ask.words - _HOURS_ONLY - ask.days - ask.dates) & named
     units = [f for f in units if extra <= (f.unit.words | f.unit.subject_words
                                            | claim_words(f.unit.heading))]
     if not units:
@@ -521,6 +536,8 @@ def _hours(ask: Ask, found: list[_Found], spec: AgentSpec) -> Composed | None:
     return Composed(text.strip(), "hours", cited)
 
 
+_OPEN_HEADER = re.compile(r"^\s*(open|opens|opening|from|start|starts)\s*$", re.I)
+_CLOSE_HEADER = re.compile(r"^\s*(close|closes|closing|until|till|to|end|ends)\s*$", re.I)
 # A question about the week's hours has no other words than these.
 _HOURS_ONLY = frozenset(stem(w) for w in """usual regular normal general opening store shop
 studio office business week weekly schedule""".split())
