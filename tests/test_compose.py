@@ -286,6 +286,11 @@ def test_a_sentence_about_a_person_says_who_and_a_review_is_never_the_answer() -
     got = compose("does anyone there know sign language?", passages, spec, sentence_ok=True)
     assert got is not None and got.text.startswith("Dr. Rachel Lindqvist: She is fluent"), got
     assert "Tammy" not in got.text
+    tags = Passage(3, "posts.json", "Instagram posts", "#signlanguage #asl #vetlife #deaf", 0, 40,
+                   1, 0.9)
+    got = compose("does anyone there know sign language?", [tags, *passages], spec,
+                  sentence_ok=True)
+    assert got is not None and "#" not in got.text
 
 
 def test_hours_from_open_and_close_columns_and_questions_in_other_words() -> None:

@@ -736,6 +736,8 @@ def _answers(found: list[_Found]) -> list[_Found]:
         text = f.unit.text.strip()
         if not text or THIRD_PARTY.search(f.unit.heading) or _REVIEW.search(text):
             continue  # a customer's review is their word, not the business's answer
+        if len(re.sub(r"[#@]\w+|\W", "", text)) < 0.5 * len(re.sub(r"\W", "", text)):
+            continue  # a line of hashtags and handles says nothing
         if text.endswith("?") and f.unit.kind == "prose":
             nxt = found[i + 1] if i + 1 < len(found) else None
             if nxt is not None and nxt.passage is f.passage and not nxt.unit.text.strip(
