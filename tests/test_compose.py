@@ -307,3 +307,30 @@ def test_hours_from_open_and_close_columns_and_questions_in_other_words() -> Non
     assert saturday is not None and "8:00 AM – 12:00 PM" in saturday.text, saturday
     sunday = compose("can I bring my dog in on a sunday", passages, spec)
     assert sunday is not None and sunday.text.startswith("No, we're closed on Sunday"), sunday
+
+
+def test_a_holiday_list_of_dated_bullets_answers_the_day_asked() -> None:
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    text = ("* Tue 24 Dec (Christmas Eve) — 7:30am to 3pm\n"
+            "* Wed 25 Dec (Christmas Day) — CLOSED\n"
+            "* Thu 26 Dec (Boxing Day) — 10am – 2pm (no late opening)\n"
+            "Last web-order dispatch before Christmas: orders placed by 12 noon go out that day")
+    passage = Passage(1, "hours.md", "Opening hours > Christmas & New Year", text, 0, 99, 1, 0.5)
+    spec = AgentSpec(slug="c", name="Cafe")
+    day = compose("are you open on christmas day?", [passage], spec)
+    assert day is not None and day.text.startswith("No, we're closed on Wed 25 Dec"), day
+    boxing = compose("popping in on boxing day, what time do you shut?", [passage], spec)
+    assert boxing is not None and "10am – 2pm" in boxing.text, boxing
+
+
+def test_an_address_without_a_street_word_is_found_by_its_postcode() -> None:
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    text = ("By bus: the 72 Wendle Rider stops at Market Place.\n"
+            "Millrace Coffee, The Old Bobbin Mill, 3 Mill Yard, Kirkby Wendle HG4 7RW")
+    passage = Passage(1, "index.html", "Contact", text, 0, 99, 1, 0.5)
+    got = compose("where are you? address please", [passage], AgentSpec(slug="c", name="C"))
+    assert got is not None and "HG4 7RW" in got.text and "bus" not in got.text, got

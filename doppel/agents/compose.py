@@ -65,7 +65,8 @@ _PHONE = re.compile(r"\b(phone|call you|call us|ring|telephone|text you|whatsapp
                     r"your|emergency|hours|office) number)\b", re.I)
 _EMAIL = re.compile(r"\b(e-?mail|mail you|write to)\b", re.I)
 _ADDRESS = re.compile(r"\b(address|where are you|where is your|located|location|find you|"
-                      r"directions|get to you|situated)\b", re.I)
+                      r"directions|get to you|situated)\b|\bwhere\b[^?]{0,25}\b(studio|shop|store|"
+                      r"office|clinic|salon|caf[eé]|showroom|premises|you guys|based)\b", re.I)
 _PARKING = re.compile(r"\b(park|parking|car park|parking lot)\b", re.I)
 # Where a line of content talks about parking ("Lowfold Trade Park" is an address).
 _PARKING_LINE = re.compile(r"\bparking\b|\bcar park\b|\bpark (on|in|at|for|behind|outside|"
@@ -91,6 +92,8 @@ _FUTURE = re.compile(r"\b(will|coming|comes out|drops?|is out on|out on|launch(e
 _STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}\b(street|st\.?|avenue|ave\.?|road|rd\.?|"
                      r"lane|ln\.?|boulevard|blvd\.?|way|drive|dr\.?|place|pl\.?|square|sq\.?|"
                      r"court|ct\.?|highway|hwy\.?|parkway|pkwy\.?|terrace|row)\b", re.I)
+# A UK postcode or a US state and ZIP: the end of a postal address.
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
 _PERSONAL = re.compile(r"\b(home|personal|private)\b|\b(?!(?:What|It|That|Where|Who|Here|There|"
                        r"Let|How|When|He|She)'s)[A-Z][a-zà-ÿ]+'s\b")
 _HOURS_CONTEXT = re.compile(r"\b(hours?|open|opening|closed?|closing|schedule|holidays?)\b", re.I)
@@ -502,6 +505,10 @@ def _hours(ask: Ask, found: list[_Found], spec: AgentSpec) -> Composed | None:
             hits = [f for f in units if "h:holidays" in f.unit.dates]
         if not hits:
             return None  # a date the content does not mention: no weekly rule applies surely
+        # The line that gives the day's hours ("Wed 25 Dec (Christmas Day) — CLOSED") before
+        # one that only names the day ("orders placed by noon go out before Christmas").
+        hits.sort(key=lambda f: (not _hours_value(f.unit)[1] and not _RANGE.search(
+            f.unit.text), f.rank))
         return _finish("hours", [_day_sentence(f.unit, ask, f.unit.subject, f.passage)
                                  for f in hits[:1]])
     weekly = [f for f in units if not f.unit.dates]
@@ -536,6 +543,9 @@ def _hours(ask: Ask, found: list[_Found], spec: AgentSpec) -> Composed | None:
     return Composed(text.strip(), "hours", cited)
 
 
+# A time range: "10am – 2pm", "7:30–5", "9 to 5".
+_RANGE = re.compile(r"\d(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:[–—-]|to|till|until)\s*\d",
+                    re.I)
 _OPEN_HEADER = re.compile(r"^\s*(open|opens|opening|from|start|starts)\s*$", re.I)
 _CLOSE_HEADER = re.compile(r"^\s*(close|closes|closing|until|till|to|end|ends)\s*$", re.I)
 # A question about the week's hours has no other words than these.
@@ -594,6 +604,11 @@ def _contact(ask: Ask, found: list[_Found], spec: AgentSpec,
                 value = f.unit.cells[-1].value if f.unit.cells else f.unit.text
                 return _finish("contact", [(f"You'll find us at {value.rstrip('.')}.",
                                             f.passage)])
+        for f in found:  # "The Old Bobbin Mill, 3 Mill Yard, Kirkby Wendle HG4 7RW"
+            if _POSTCODE.search(f.unit.text) and len(f.unit.text) <= 200 and not re.search(
+                    r"[$€£]", f.unit.text):
+                return _finish("contact", [(
+                    f"You'll find us at {f.unit.text.strip().rstrip('.')}.", f.passage)])
         for f in found:
             m = _STREET.search(f.unit.text)
             if m:
@@ -622,6 +637,14 @@ def _qualified(ask: Ask, found: list[_Found], weights: WordWeights,
     if not words:
         return None
     best: tuple[float, _Found] | None = None
+    channel = _CHANNEL.findall(ask.text)
+    for f in found:
+        # "your WhatsApp", "the after-hours line", "about wholesale": the line that names it
+        if channel and kind != "address" and any(
+                re.search(r"\b" + re.escape(c.lower()[:6]).replace(r"\-", "[- ]").replace(
+                    r"\ ", "[- ]"), f.unit.text, re.I) for c in channel) and any(
+                x.kind == kind for x in extract_facts(f.unit.text, names=False)):
+            return _finish("contact", [(_clean_sentence(f.unit.text), f.passage)])
     for f in found:
         if kind == "address":
             if not _STREET.search(f.unit.text):
@@ -636,6 +659,9 @@ def _qualified(ask: Ask, found: list[_Found], weights: WordWeights,
     return _finish("contact", [(_clean_sentence(best[1].unit.text), best[1].passage)])
 
 
+_CHANNEL = re.compile(r"\b(whatsapp|text|sms|emergenc(?:y|ies)|after[- ]hours|out[- ]of[- ]hours|"
+                      r"wholesale|stockists?|press|media|billing|accounts|bookings?|orders?)\b",
+                      re.I)
 # The words of any contact question: they qualify no line.
 _CONTACT_WORDS = frozenset(stem(w) for w in """number phone call ring email mail e-mail
 address where located location find directions reach contact us you your""".split())

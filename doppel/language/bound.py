@@ -255,6 +255,8 @@ def _label(label: str, value: str, text: str, heading: str) -> Unit:
     days, dates = unit_days(label)
     if not days and not dates:  # "Hours: Tue–Fri 7am–5pm": the days are in the value
         days, dates = unit_days(value)
+    elif not dates:  # "Wed: 25 Dec (Christmas Day) — CLOSED": the date is in the value
+        dates = unit_days(value)[1]
     subject, subject_words = label, _subject_words(label, days, dates)
     topic = heading.rsplit(" > ", 1)[-1].strip()
     if topic and _ATTRIBUTE_LABEL.match(label.strip()):
@@ -306,8 +308,16 @@ def _line_units(line: str, heading: str, product: str = "") -> list[Unit]:
     if m and re.search(r"[$€£]", line):
         return [_product(m, line, heading)]
     d = _DAY_LEAD.match(line)
-    if d and (_numeric(line[d.end():]) or re.match(r"\s*closed", line[d.end():], re.I)):
-        return [_label(d.group(1).strip(" ,"), line[d.end():].strip(), line, heading)]
+    if d and (_numeric(line[d.end():]) or re.match(r"\s*closed", line[d.end():], re.I)
+              or (re.search(r"\bclosed\b", line[d.end():], re.I)
+                  and unit_days(line[d.end():])[1])):  # "Wed 25 Dec (Christmas Day) — CLOSED"
+        rest = line[d.end():].strip()
+        dated = re.match(r"(.{3,60}?)\s+[—–-]\s+(\S.*)$", rest)
+        if dated and unit_days(dated.group(1))[1]:
+            # "Wed 25 Dec (Christmas Day) — CLOSED": the day is the date, the value the rest
+            return [_label(f"{d.group(1).strip(' ,')} {dated.group(1)}", dated.group(2), line,
+                           heading)]
+        return [_label(d.group(1).strip(" ,"), rest, line, heading)]
     m2 = _LABEL_LINE.match(line)
     if m2 and len(m2.group(1).split()) <= 6 and not m2.group(1).lower().startswith("http"):
         return [_label(m2.group(1).strip(" -*•"), m2.group(2), line, heading)]
