@@ -753,15 +753,17 @@ STRICT_COSINE = 0.7      # a yes/no answered before any draft
 MAX_CANDIDATES = 64
 
 
-def _answers(found: list[_Found]) -> list[_Found]:
+def _answers(found: list[_Found], reviews: bool = False) -> list[_Found]:
     """The units that can answer. A line that asks a question ("What wax do you use?", a FAQ
     page's heading line) is not an answer: it stands for the line after it in the same
     passage, read together with it."""
     out: list[_Found] = []
     for i, f in enumerate(found):
         text = f.unit.text.strip()
-        if not text or THIRD_PARTY.search(f.unit.heading) or _REVIEW.search(text):
-            continue  # a customer's review is their word, not the business's answer
+        if not text or (not reviews and (THIRD_PARTY.search(f.unit.heading)
+                                         or _REVIEW.search(text))):
+            continue  # a customer's review is their word, not the business's answer (unless
+            # what the reviews say is the question)
         if len(re.sub(r"[#@]\w+|\W", "", text)) < 0.5 * len(re.sub(r"\W", "", text)):
             continue  # a line of hashtags and handles says nothing
         if text.endswith("?") and f.unit.kind == "prose":
@@ -806,7 +808,7 @@ def _sentence(ask: Ask, found: list[_Found], weights: WordWeights, spec: AgentSp
     """The one unit that answers: it carries the question's words (coverage) or says the same
     in other words (cosine), and clears the bar for it; None when none does, so the turn says
     it does not know rather than quote something merely nearby."""
-    candidates = _answers(found)[:MAX_CANDIDATES]
+    candidates = _answers(found, reviews=bool(THIRD_PARTY.search(ask.text)))[:MAX_CANDIDATES]
     if not ask.words or not candidates:
         return None
     cosines: Sequence[float] = [f.passage.similarity for f in candidates]
