@@ -215,21 +215,21 @@ def test_paying_by_a_means_is_not_a_price_question() -> None:
 ])
 def test_a_sentence_of_several_prices_keeps_the_one_asked_about(
         question: str, sentence: str, expected: str) -> None:
-    from doppel.agents.compose import _focus
+    from doppel.agents.compose.price import focus
     from doppel.language.bound import WordWeights, parse_units
 
     weights = WordWeights(parse_units(sentence, "Prices"))
-    assert _focus(sentence, analyse(question), weights) == expected
+    assert focus(sentence, analyse(question), weights) == expected
 
 
 def test_a_price_column_is_found_by_its_period_in_other_words() -> None:
-    from doppel.agents.compose import _price_sentence
+    from doppel.agents.compose.price import price_sentence
     from doppel.language.bound import parse_units
 
     row = parse_units("Plan: Senior Plus; Monthly: $49/mo; Annual (paid in full): $560", "Plans")[0]
-    yearly = _price_sentence(row, analyse("the senior plan if I pay for the whole year?"))
+    yearly = price_sentence(row, analyse("the senior plan if I pay for the whole year?"))
     assert "$560" in yearly and "$49" not in yearly
-    assert "$49" in _price_sentence(row, analyse("senior plus per month?"))
+    assert "$49" in price_sentence(row, analyse("senior plus per month?"))
 
 
 def test_the_contact_card_takes_the_business_line_not_a_departments(app: Doppel,

@@ -1,0 +1,205 @@
+"""What a question asks (`analyse`) and what every composer shares: the answer, its
+markers, word coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from doppel.knowledge.index import Passage
+from doppel.language.bound import (
+    Unit,
+    WordWeights,
+    claim_words,
+    unit_days,
+)
+from doppel.language.facts import WEEKDAYS
+from doppel.language.words import stem
+
+# How close in meaning each of some texts is to the question (cosine, -1..1): the turn passes
+# the embedder's, so a sentence that says the same in other words is found ("can my dog come
+# along?" against "Dogs are welcome on the patio").
+Similarity = Callable[[str, Sequence[str]], Sequence[float]]
+
+
+_PRICE = re.compile(r"\b(how much|cost|costs|costing|price|prices|pricing|priced|fee|fees|"
+                    r"charge|charges|rate|rates|expensive|cheap|cheapest|quote)\b|\$|€|£|"
+                    # "pay by cheque", "pay with Amex", "pay cash": how, not how much
+                    r"\bpay\b(?!\s+(by|with|in|using|via|through|cash|card|online|over|at)\b)",
+                    re.I)
+
+
+_HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|what time|"
+                    r"until when|till when|how late|how early)\b|\bhours\b(?!['’]| notice| before| "
+                    r"ahead| in advance| prior| of| per| a )", re.I)
+
+
+# "can I bring my dog in on a Sunday?", "could we stop by Saturday": whether it is open then
+_VISIT = re.compile(r"\b(come|coming|bring|visit|stop by|stop in|drop (in|by|off)|pop (in|by)|"
+                    r"walk in|swing by|get in)\b", re.I)
+
+
+_PHONE = re.compile(r"\b(phone|call you|call us|ring|telephone|text you|whatsapp|(contact|phone|"
+                    r"your|emergency|hours|office) number)\b", re.I)
+
+
+_EMAIL = re.compile(r"\b(e-?mail|mail you|write to)\b", re.I)
+
+
+_ADDRESS = re.compile(r"\b(address|where are you|where is your|located|location|find you|"
+                      r"directions|get to you|situated)\b|\bwhere\b[^?]{0,25}\b(studio|shop|store|"
+                      r"office|clinic|salon|caf[eé]|showroom|premises|you guys|based)\b", re.I)
+
+
+_PARKING = re.compile(r"\b(park|parking|car park|parking lot)\b", re.I)
+
+
+_DURATION = re.compile(r"\b(how long|duration|take)\b", re.I)
+
+
+_YES_NO = re.compile(r"^\W*(do|does|did|can|could|is|are|was|will|would|may|might|have|has|"
+                     r"should|shall|am|any)\b", re.I)
+
+
+_TIME_QUESTION = re.compile(r"\b(when|date|dates|released?|out yet|come out|comes out|coming|"
+                            r"next|upcoming|tour|show|launch|drop|drops|how long ago|year)\b",
+                            re.I)
+
+
+POST_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}):\s*")
+
+
+CLOSED = re.compile(r"^\W*closed\b", re.I)
+
+
+# Question words that say what kind of answer is wanted, not what it is about.
+_ASK_WORDS = frozenset(stem(w) for w in """price cost fee charge rate pay much expensive cheap
+hour hours time open close closing opening today tomorrow phone call number email mail address
+located location find park parking long take quote offer offers available anything need want
+kind type sort get go come thing things way really able possible allowed okay fine happen
+happens usually roughly exactly question wonder know tell guys someone anyone still heard hear
+told saw seen read think thought wondering curious hoping planning""".split())
+
+
+@dataclass
+class Ask:
+    """What a question asks for and about."""
+
+    text: str
+    intent: str                   # price | hours | phone | email | address | parking | other
+    yes_no: bool
+    words: frozenset[str]         # claim words (doppel.language.bound)
+    days: frozenset[str]
+    dates: frozenset[str]
+    duration: bool = False
+    about_time: bool = False
+    currency: str = ""            # the symbol the content writes prices with, if one
+
+
+@dataclass
+class Composed:
+    text: str
+    kind: str                     # price | hours | contact | sentence
+    passages: list[Passage] = field(default_factory=list)
+
+
+def analyse(message: str, previous: str | None = None, today: dt.date | None = None) -> Ask:
+    """The ask of `message`; a short follow-up ("and on Sunday?", "how long does it take?")
+    keeps the previous question's intent and subject, with its own days and words on top."""
+    today = today or dt.date.today()
+    text = message
+    days, dates = unit_days(message)
+    if re.search(r"\btoday\b|\bright now\b|\bnow\b|\btonight\b", message, re.I):
+        days = days | {WEEKDAYS[today.weekday()]}
+    if re.search(r"\btomorrow\b", message, re.I):
+        days = days | {WEEKDAYS[(today.weekday() + 1) % 7]}
+    intent = _intent(message)
+    words = claim_words(message)
+    if previous:
+        prev = analyse(previous, None, today)
+        if intent == "other" or (_DURATION.search(message) and prev.intent == "price"):
+            intent = prev.intent if not _DURATION.search(message) else "price"
+        if not days and not dates:
+            days, dates = prev.days, prev.dates
+        own = words - _ASK_WORDS - days - dates
+        # "and the sourdough?" names its own subject; "and on Sunday?", "how long does it
+        # take?" keep the previous question's
+        words = words if own else words | (prev.words - prev.days - prev.dates)
+        text = f"{previous} {message}"
+    return Ask(text, intent, bool(_YES_NO.match(message)), frozenset(words - _ASK_WORDS),
+               frozenset(days), frozenset(dates), bool(_DURATION.search(message)),
+               bool(_TIME_QUESTION.search(message)))
+
+
+def _intent(message: str) -> str:
+    if _PARKING.search(message):
+        return "parking"
+    if _EMAIL.search(message):
+        return "email"
+    if _PHONE.search(message) and not _PRICE.search(message):
+        return "phone"
+    if _ADDRESS.search(message):
+        return "address"
+    if _PRICE.search(message):
+        return "price"
+    if _HOURS.search(message) or (_VISIT.search(message) and unit_days(message)[0]):
+        return "hours"
+    return "other"
+
+
+@dataclass
+class Found:
+    unit: Unit
+    passage: Passage
+    rank: int
+
+
+def marked(text: str, used: list[Passage], all_used: list[Passage]) -> str:
+    marks = "".join(f"[{all_used.index(p) + 1}]" for p in used if p in all_used)
+    return f"{text} {marks}" if marks else text
+
+
+def finish(kind: str, parts: list[tuple[str, Passage | None]]) -> Composed:
+    cited: list[Passage] = []
+    for _, p in parts:
+        if p is not None and p not in cited:
+            cited.append(p)
+    text = " ".join(marked(t, [p] if p else [], cited) for t, p in parts)
+    return Composed(text, kind, cited)
+
+
+def with_article(subject: str) -> str:
+    subject = subject.strip()
+    if not subject or subject[0].isdigit() or subject.isupper():
+        return subject
+    if subject.lower().startswith(("the ", "a ", "an ", "our ")):
+        return subject[0].lower() + subject[1:]
+    return "the " + subject
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def lower_header(header: str) -> str:
+    return header if header.isupper() and len(header) <= 4 else header[:1].lower() + header[1:]
+
+
+def join_and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def coverage(words: frozenset[str], unit_words: frozenset[str], weights: WordWeights) -> float:
+    """The share of the question's word weight the unit carries."""
+    total = sum(weights(w) for w in words)
+    if not total:
+        return 0.0
+    return sum(weights(w) for w in words & unit_words) / total
+
+
+def clean_sentence(text: str) -> str:
+    text = re.sub(r"^\s*[-*•]\s+", "", text.strip())
+    text = POST_DATE.sub("", text)
+    return text if text[-1:] in ".!?…)\"”" else text + "."

@@ -1,0 +1,191 @@
+"""Hours answers: the rule for the day asked about, a date's or holiday's exception first,
+the week's hours when no day is named."""
+
+from __future__ import annotations
+
+import re
+
+from doppel.agents.compose.base import (
+    CLOSED,
+    Ask,
+    Composed,
+    Found,
+    capital,
+    finish,
+)
+from doppel.agents.spec import AgentSpec
+from doppel.knowledge.index import Passage
+from doppel.language.bound import (
+    Cell,
+    Unit,
+    claim_words,
+)
+from doppel.language.facts import WEEKDAYS, extract_facts
+from doppel.language.words import stem
+
+_HOURS_CONTEXT = re.compile(r"\b(hours?|open|opening|closed?|closing|schedule|holidays?)\b", re.I)
+
+
+def _hours_units(found: list[Found]) -> list[Found]:
+    out = []
+    for f in found:
+        u = f.unit
+        if not u.structured or not (u.days or u.dates):
+            continue
+        value = " ".join(c.value for c in u.cells if c.value != u.subject)
+        has_time = any(x.kind == "time" for x in extract_facts(value, names=False))
+        closed = bool(CLOSED.search(value)) or (u.polarity < 0 and not has_time)
+        if not (has_time or closed):
+            continue
+        # A class timetable has times on days too: only lines that are about opening hours.
+        plain_day = u.kind == "label" and not (u.subject_words - u.days - u.dates - {
+            stem("hours"), "hour", stem("open"), stem("regular")})
+        if plain_day or _HOURS_CONTEXT.search(u.heading) or _HOURS_CONTEXT.search(u.subject) \
+                or _HOURS_CONTEXT.search(f.passage.heading):
+            out.append(f)
+    return out
+
+
+_SEASONS = {"winter": {12, 1, 2}, "spring": {3, 4, 5}, "summer": {6, 7, 8},
+            "autumn": {9, 10, 11}, "fall": {9, 10, 11}}
+
+
+_MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                "dec"]
+
+
+def _months(text: str) -> set[int]:
+    """The months a question or a column names: "in November", "Summer", "Oct–Mar"."""
+    low = text.lower()
+    out: set[int] = set()
+    for season, months in _SEASONS.items():
+        if re.search(rf"\b{season}\b", low):
+            out |= months
+    found = [(m.start(), _MONTH_NAMES.index(m.group(1)[:3]) + 1) for m in re.finditer(
+        r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b", low)]
+    if len(found) == 2 and re.search(r"[–—-]|\bto\b|through", low[found[0][0]:found[1][0]]):
+        a, b = found[0][1], found[1][1]
+        month = a
+        while True:  # "Oct–Mar" wraps the year
+            out.add(month)
+            if month == b:
+                break
+            month = month % 12 + 1
+    else:
+        out |= {n for _, n in found}
+    return out
+
+
+def _hours_value(u: Unit, ask: Ask | None = None) -> tuple[str, bool]:
+    cells = [c for c in u.cells if c.value != u.subject]
+    asked = _months(ask.text) if ask is not None else set()
+    seasonal = [c for c in cells if _months(c.header)]
+    if asked and seasonal:  # "Saturdays in November": the column whose months it is
+        cells = [c for c in seasonal if _months(c.header) & asked] or cells
+    elif len(seasonal) > 1:  # both seasons, each with its name
+        cells = [Cell(c.header, f"{c.value} ({c.header})") for c in seasonal]
+    opens = next((c for c in cells if _OPEN_HEADER.match(c.header)), None)
+    closes = next((c for c in cells if _CLOSE_HEADER.match(c.header)), None)
+    if opens is not None and closes is not None and not CLOSED.search(opens.value):
+        # "Open: 8:00 AM; Close: 12:00 PM" is one range
+        cells = [Cell("", f"{opens.value} – {closes.value}")] + [
+            c for c in cells if c is not opens and c is not closes]
+    value = "; ".join(c.value for c in cells).strip().rstrip(".")
+    value = re.sub(r"^(open|opens|opening hours|hours)\b[:\s]*", "", value, flags=re.I)
+    closed = bool(CLOSED.search(value)) or (u.polarity < 0 and not any(
+        x.kind == "time" for x in extract_facts(value, names=False)))
+    return value, closed
+
+
+def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | None:
+    units = _hours_units(found)
+    # "when does the Thursday evening class start" is about a class, not the opening hours:
+    # words beyond the day and "hours" must be the hours line's own.
+    # Only words that name a schedule of the content count ("I work all week" names none;
+    # "the evening class" names the class timetable's).
+    hours_units = {id(f) for f in units}
+    named = frozenset().union(*(f.unit.subject_words | claim_words(f.unit.heading)
+                                for f in found if (f.unit.days or f.unit.dates)
+                                and id(f) not in hours_units))
+    extra = (ask.words - _HOURS_ONLY - ask.days - ask.dates) & named
+    units = [f for f in units if extra <= (f.unit.words | f.unit.subject_words
+                                           | claim_words(f.unit.heading))]
+    if not units:
+        return None
+    if ask.dates:
+        hits = [f for f in units if f.unit.dates & ask.dates]
+        if not hits and any(d.startswith("h:") or d in _FIXED_HOLIDAYS for d in ask.dates):
+            hits = [f for f in units if "h:holidays" in f.unit.dates]
+        if not hits:
+            return None  # a date the content does not mention: no weekly rule applies surely
+        # The line that gives the day's hours ("Wed 25 Dec (Christmas Day) — CLOSED") before
+        # one that only names the day ("orders placed by noon go out before Christmas").
+        hits.sort(key=lambda f: (not _hours_value(f.unit)[1] and not _RANGE.search(
+            f.unit.text), f.rank))
+        return finish("hours", [_day_sentence(f.unit, ask, f.unit.subject, f.passage)
+                                 for f in hits[:1]])
+    weekly = [f for f in units if not f.unit.dates]
+    if ask.days:
+        day = sorted(ask.days, key=WEEKDAYS.index)[0]
+        hits = [f for f in weekly if day in f.unit.days]
+        if not hits:
+            return None
+        # The narrowest rule for the day: "Saturday" over "Mon–Sat".
+        hits.sort(key=lambda f: (len(f.unit.days), f.rank))
+        return finish("hours", [_day_sentence(hits[0].unit, ask, day.capitalize(),
+                                               hits[0].passage)])
+    if not weekly or ask.words - _HOURS_ONLY:
+        return None  # "when do you close for the summer?" is not a question about the week
+    seen: list[str] = []
+    parts = []
+    for f in sorted(weekly, key=lambda f: (min(WEEKDAYS.index(d) for d in f.unit.days), f.rank)):
+        value, closed = _hours_value(f.unit)
+        line = f"{f.unit.subject} {'closed' if closed else value}"
+        if line.lower() in seen:
+            continue
+        seen.append(line.lower())
+        parts.append((line, f.passage))
+    if len(parts) > 8:
+        return None
+    cited: list[Passage] = []
+    for _, p in parts:
+        if p not in cited:
+            cited.append(p)
+    marks = "".join(f"[{cited.index(p) + 1}]" for p in cited)
+    text = "Our opening hours: " + "; ".join(t for t, _ in parts) + f". {marks}"
+    return Composed(text.strip(), "hours", cited)
+
+
+# A time range: "10am – 2pm", "7:30–5", "9 to 5".
+_RANGE = re.compile(r"\d(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:[–—-]|to|till|until)\s*\d",
+                    re.I)
+
+
+_OPEN_HEADER = re.compile(r"^\s*(open|opens|opening|from|start|starts)\s*$", re.I)
+
+
+_CLOSE_HEADER = re.compile(r"^\s*(close|closes|closing|until|till|to|end|ends)\s*$", re.I)
+
+
+# A question about the week's hours has no other words than these.
+_HOURS_ONLY = frozenset(stem(w) for w in """usual regular normal general opening store shop
+studio office business week weekly schedule""".split())
+
+
+_FIXED_HOLIDAYS = frozenset({"12-24", "12-25", "12-26", "12-31", "01-01", "07-04", "10-31",
+                             "02-14", "07-01", "11-11", "06-19"})
+
+
+def _day_sentence(u: Unit, ask: Ask, when: str, passage: Passage
+                  ) -> tuple[str, Passage | None]:
+    value, closed = _hours_value(u, ask)
+    when = when.strip().rstrip(":")
+    on = "on " if not when.lower().startswith(("on ", "the ", "during", "from")) else ""
+    if closed:
+        text = f"{'No, w' if ask.yes_no else 'W'}e're closed {on}{when}."
+    else:
+        detail = value
+        text = f"{'Yes, o' if ask.yes_no else 'O'}n {when} we're open {detail}." if on else \
+            f"{'Yes — ' if ask.yes_no else ''}{capital(when)} we're open {detail}."
+    return text, passage

@@ -1,0 +1,265 @@
+"""Price answers: the row the question names, in the column it names, with what it includes;
+a sentence of several prices cut to the one asked about."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from doppel.agents.compose.base import (
+    Ask,
+    Composed,
+    Found,
+    capital,
+    clean_sentence,
+    coverage,
+    finish,
+    join_and,
+    lower_header,
+    with_article,
+)
+from doppel.language.bound import (
+    Unit,
+    WordWeights,
+    claim_words,
+    subject_score,
+)
+from doppel.language.facts import extract_facts
+from doppel.language.words import stem
+
+_BIGGEST = re.compile(r"\b(biggest|largest|big|large|bigger|larger|max|maximum|full[- ]size)\b",
+                      re.I)
+
+
+_SMALLEST = re.compile(r"\b(smallest|small|smaller|little|mini|tiny|travel)\b", re.I)
+
+
+_INCLUDES = re.compile(r"\b(notes?|includes?|included|inclusions?|what'?s included|details|"
+                       r"description)\b", re.I)
+
+
+_DURATION_HEADER = re.compile(r"\b(duration|length|time|minutes|mins?|hours?)\b", re.I)
+
+
+_GENERIC_HEADERS = re.compile(r"^(price|prices|cost|rate|fee|amount|variant price|price[_ ]?"
+                              r"(usd|eur|gbp)?|usd|eur|gbp|\$)$", re.I)
+
+
+_PRICE_COLUMN = re.compile(r"\b(price|cost|fee|rate|charge|amount)\b", re.I)
+
+
+def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed | None:
+    priced = [f for f in found if f.unit.structured and f.unit.cells_with("money")]
+    if not priced or not ask.words:
+        return _prose_with(ask, found, weights, "money")
+    scored = [(subject_score(f.unit, ask.words, weights), f) for f in priced]
+    best = max(s for s, _ in scored)
+    if best <= 0:
+        return _prose_with(ask, found, weights, "money")
+    top = [f for s, f in scored if s >= best - 1e-9]
+    # The row must be about most of what was asked: "the candle making class" is not the
+    # "Candle Care Kit" because both say "candle". Otherwise a sentence with a price may be.
+    cover = max(coverage(ask.words, f.unit.words | f.unit.subject_words, weights) for f in top)
+    if cover < PRICE_COVERAGE:
+        return _prose_with(ask, found, weights, "money")
+    # The same row found twice (a CSV record and a table) is one answer.
+    unique: list[Found] = []
+    for f in top:
+        if all(f.unit.text != g.unit.text for g in unique):
+            unique.append(f)
+    # One product split over two chunks is one row: its variants together.
+    merged: dict[str, Found] = {}
+    for f in unique:
+        if f.unit.kind == "product" and f.unit.subject in merged:
+            g = merged[f.unit.subject]
+            merged[f.unit.subject] = Found(dataclasses.replace(
+                g.unit, cells=g.unit.cells + f.unit.cells), g.passage, min(g.rank, f.rank))
+        else:
+            merged.setdefault(f.unit.subject if f.unit.kind == "product" else f.unit.text, f)
+    unique = list(merged.values())
+    # Rows of one subject that differ in another column ("Adult Essentials · Dog", "… · Cat"):
+    # the one whose other cells carry the question's words ("for a cat").
+    if len(unique) > 1:
+        covers = [coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
+                  for f in unique]
+        unique = [f for f, c in zip(unique, covers, strict=True) if c >= max(covers) - 1e-9]
+    # Rows the question names equally well: the best-ranked passage's (retrieval saw the
+    # whole question); rows of one table that tie are listed, at most three, each with what
+    # tells it from the others.
+    first = min(f.rank for f in unique)
+    unique = [f for f in unique if f.rank == first]
+    if len(unique) > 3:
+        return None  # the question names no row well enough to pick one
+    apart = _distinguish([f.unit for f in unique])
+    return finish("price", [(price_sentence(f.unit, ask, q), f.passage)
+                             for f, q in zip(unique, apart, strict=True)])
+
+
+def _distinguish(units: list[Unit]) -> list[str]:
+    """For rows listed together, the values of their other columns that differ ("Dog",
+    "Cat"), so the customer can tell which price is which; "" for a single row."""
+    if len(units) < 2:
+        return [""] * len(units)
+    out = []
+    for u in units:
+        values = [c.value for c in u.cells
+                  if c.value != u.subject and "money" not in c.kinds()
+                  and any(c.value not in {d.value for d in v.cells} for v in units if v is not u)]
+        out.append(", ".join(values[:2]))
+    return out
+
+
+def price_sentence(unit: Unit, ask: Ask, qualifier: str = "") -> str:
+    money = unit.cells_with("money")
+    asked = _periods(ask.words)
+    overlap = [len(_periods(claim_words(c.header)) & asked) for c in money]
+    best = max(overlap, default=0)
+    chosen = [c for c, o in zip(money, overlap) if o == best] if best else money
+    if len(chosen) > 1 and (_BIGGEST.search(ask.text) or _SMALLEST.search(ask.text)):
+        sized = [(c, n) for c in chosen if (n := _size(c.header)) is not None]
+        if sized:
+            pick = max if _BIGGEST.search(ask.text) else min
+            chosen = [pick(sized, key=lambda x: x[1])[0]]
+    subject = unit.subject or (unit.cells[0].value if unit.cells else "it")
+    what = with_article(subject) + (f" ({qualifier})" if qualifier else "")
+    # The plain "price" column first; other price columns after it ("member price")
+    chosen.sort(key=lambda c: 0 if _GENERIC_HEADERS.match(c.header.strip()) else 1)
+    priced = [(c.header, _money_only(c.value, c.header, ask.currency)) for c in chosen]
+    named = [(h, v) for h, v in priced
+             if h and not _GENERIC_HEADERS.match(h.strip()) and h != subject
+             and unit.kind != "label"
+             and not (len(priced) == 1 and _PRICE_COLUMN.search(h))]
+    if len(priced) == 1 or not named:
+        header, value = priced[0]
+        extra = f" for {lower_header(header)}" if (header, value) in named else ""
+        sentence = f"{capital(what)} is {value}{extra}"
+    elif len(named) < len(priced):  # "$189.00 ($151.20 for Smile Club members)"
+        sentence = (f"{capital(what)} is {priced[0][1]} ("
+                    + join_and([f"{v} for {lower_header(h)}" for h, v in named]) + ")")
+    else:
+        sentence = f"{capital(what)} is " + join_and(
+            [f"{v} for {lower_header(h)}" for h, v in named])
+    notes = _notes(unit, ask)
+    return sentence + (f" ({notes})" if notes else "") + "."
+
+
+# A price column's period in the words a customer uses: "pay for the whole year" is the
+# "Annual (paid in full)" column, "per month" the "Monthly" one.
+_PERIOD_WORDS = {stem(w): period for period, words in {
+    "year": "year years yearly annual annually yr", "month": "month months monthly mo mth",
+    "week": "week weeks weekly wk", "day": "day days daily", "hour": "hour hours hourly hr"}.items()
+    for w in words.split()}
+
+
+def _periods(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(_PERIOD_WORDS.get(w, w) for w in words)
+
+
+def _size(header: str) -> float | None:
+    """The size a price column or variant names ("14 oz Amber Jar" -> 14)."""
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(oz|ml|l|g|kg|lb|in|inch|cm|pack|pc|pcs|ct|x)?\b", header,
+                  re.I)
+    return float(m.group(1)) if m else None
+
+
+def _money_only(value: str, header: str, currency: str) -> str:
+    """The cell's amount as a customer reads it: "9.00" under "price_usd" is "$9.00"."""
+    value = value.strip().rstrip(".")
+    if re.fullmatch(r"\d[\d,]*(\.\d{1,2})?", value):
+        symbol = ("$" if re.search(r"usd|\$|dollar", header, re.I) else
+                  "€" if re.search(r"eur|€", header, re.I) else
+                  "£" if re.search(r"gbp|£|pound", header, re.I) else currency)
+        return symbol + value
+    return value
+
+
+def _notes(unit: Unit, ask: Ask) -> str:
+    """What a row says the price includes or how long it takes, briefly."""
+    out: list[str] = []
+    if unit.kind != "record":
+        return ""  # a product's description is prose, not notes on its price
+    for c in unit.cells:
+        if c.value == unit.subject or "money" in c.kinds():
+            continue
+        if _DURATION_HEADER.search(c.header) and re.fullmatch(r"[\d.–-]+", c.value.strip()):
+            unit_word = re.search(r"\((\w+)\)", c.header)
+            out.append(f"{c.value.strip()} {unit_word.group(1) if unit_word else 'min'}")
+        elif _DURATION_HEADER.search(c.header) and len(c.value) <= 30:
+            out.append(c.value.strip())
+        elif _INCLUDES.search(c.header) and len(c.value) <= 100:
+            out.append(c.value.strip().rstrip("."))
+    return "; ".join(out[:2])
+
+
+def _prose_with(ask: Ask, found: list[Found], weights: WordWeights,
+                kind: str) -> Composed | None:
+    """A sentence that states a value of `kind` about the question's subject."""
+    best: tuple[float, Found] | None = None
+    for f in found:
+        if f.unit.kind not in ("prose", "qa") or not any(
+                x.kind == kind for x in extract_facts(f.unit.text, names=False)):
+            continue
+        cover = coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
+        if cover >= 0.6 and (best is None or cover > best[0]):
+            best = (cover, f)
+    if best is None:
+        return None
+    f = best[1]
+    return finish("price", [(clean_sentence(focus(f.unit.text, ask, weights)), f.passage)])
+
+
+# Where a sentence that lists several prices divides into clauses: "; ", " or ", ", ", ". ",
+# " – " — outside parentheses, so "(serves 10, with cups)" stays whole.
+_CLAUSE_BREAK = re.compile(r"\s*;\s+|\s+or\s+|,\s+(?:and\s+|or\s+)?|(?<=[.!?])\s+|\s+[–—-]\s+"
+                           r"|\s+and\s+(?=\S*[$€£\d])")
+
+
+def _clauses(text: str) -> list[tuple[str, str]]:
+    """(separator before it, clause) for each top-level clause of `text`."""
+    depth, cuts = 0, []
+    opened = {i for i, ch in enumerate(text) if ch in "(["}
+    closed = {i for i, ch in enumerate(text) if ch in ")]"}
+    level = []
+    for i in range(len(text)):
+        depth += (i in opened) - (i in closed)
+        level.append(depth)
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.start() < len(level) and level[m.start()] == 0:
+            cuts.append((m.start(), m.end()))
+    out, start, sep = [], 0, ""
+    for a, b in cuts:
+        if a > start:
+            out.append((sep, text[start:a]))
+            sep, start = text[a:b], b
+    out.append((sep, text[start:]))
+    return out
+
+
+def focus(text: str, ask: Ask, weights: WordWeights) -> str:
+    """A sentence without the prices of what was not asked: "£12.50 a month (combi) or
+    £14.50 a month (system)" asked about a combi is "£12.50 a month (combi)". The clause kept
+    is the one that carries most of the question's words; clauses without a price stay. When
+    no clause stands out, the sentence is left whole (the customer sees every price with
+    what it is for)."""
+    parts = _clauses(text)
+    priced = [i for i, (_, c) in enumerate(parts)
+              if any(x.kind == "money" for x in extract_facts(c, names=False))]
+    if len(priced) < 2:
+        return text
+    covers = {i: coverage(ask.words, claim_words(parts[i][1]), weights) for i in priced}
+    best = max(covers.values())
+    winners = [i for i in priced if covers[i] >= best - 1e-9]
+    if best <= 0 or len(winners) > 1:
+        return text
+    kept: list[tuple[str, str]] = []
+    for i, (sep, c) in enumerate(parts):
+        if i not in priced or i == winners[0]:
+            kept.append((sep, c))
+        elif kept and c.rstrip()[-1:] in ".!?" and kept[-1][1].rstrip()[-1:] not in ".!?":
+            kept[-1] = (kept[-1][0], kept[-1][1].rstrip() + ".")  # the dropped clause's full stop
+    out = kept[0][1] + "".join(sep + c for sep, c in kept[1:])
+    out = out.strip().rstrip(",;–—-").strip()
+    return out[:1].upper() + out[1:]
+
+
+PRICE_COVERAGE = 0.5     # share of the question's word weight a price row must carry
