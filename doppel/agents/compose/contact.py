@@ -39,25 +39,22 @@ _PERSONAL = re.compile(r"\b(home|personal|private)\b|\b(?!(?:What|It|That|Where|
 
 
 def contact_answer(ask: Ask, found: list[Found], spec: AgentSpec,
-             weights: WordWeights) -> Composed | None:
+                   weights: WordWeights) -> Composed | None:
     c = spec.contact
     kind = ask.intent
     if _PERSONAL.search(ask.text):
         return None  # a person's own number or home address is not the business's
-    if kind == "phone":
-        # "the emergency line", "your WhatsApp": the labelled line for it, when there is one
-        qualified = _qualified(ask, found, weights, "phone")
+    if kind in ("phone", "email"):
+        # "the emergency line", "your WhatsApp", "who do I e-mail about wholesale?": the line
+        # that names it, when there is one
+        qualified = _qualified(ask, found, weights, kind)
         if qualified is not None:
             return qualified
-        value = c.phone or _first_fact(found, "phone")
-        return Composed(f"You can call us on {value}.", "contact") if value else None
-    if kind == "email":
-        # "who do I e-mail about wholesale?": the wholesale address, when a line names it
-        qualified = _qualified(ask, found, weights, "email")
-        if qualified is not None:
-            return qualified
-        value = c.email or _first_fact(found, "email")
-        return Composed(f"You can e-mail us at {value}.", "contact") if value else None
+        value = (c.phone if kind == "phone" else c.email) or _first_fact(found, kind)
+        if not value:
+            return None
+        return Composed(f"You can call us on {value}." if kind == "phone"
+                        else f"You can e-mail us at {value}.", "contact")
     if kind == "address":
         # "where do I go for an emergency at night?": the emergency clinic's street, not ours
         qualified = _qualified(ask, found, weights, "address")
@@ -70,7 +67,7 @@ def contact_answer(ask: Ask, found: list[Found], spec: AgentSpec,
                     r"address|find us|location|where", f.unit.subject, re.I):
                 value = f.unit.cells[-1].value if f.unit.cells else f.unit.text
                 return finish("contact", [(f"You'll find us at {value.rstrip('.')}.",
-                                            f.passage)])
+                                           f.passage)])
         for f in found:  # "The Old Bobbin Mill, 3 Mill Yard, Kirkby Wendle HG4 7RW"
             if _POSTCODE.search(f.unit.text) and len(f.unit.text) <= 200 and not re.search(
                     r"[$€£]", f.unit.text):

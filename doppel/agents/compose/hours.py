@@ -124,7 +124,7 @@ def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | No
         hits.sort(key=lambda f: (not _hours_value(f.unit)[1] and not _RANGE.search(
             f.unit.text), f.rank))
         return finish("hours", [_day_sentence(f.unit, ask, f.unit.subject, f.passage)
-                                 for f in hits[:1]])
+                                for f in hits[:1]])
     weekly = [f for f in units if not f.unit.dates]
     if ask.days:
         day = sorted(ask.days, key=WEEKDAYS.index)[0]
@@ -134,7 +134,7 @@ def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | No
         # The narrowest rule for the day: "Saturday" over "Mon–Sat".
         hits.sort(key=lambda f: (len(f.unit.days), f.rank))
         return finish("hours", [_day_sentence(hits[0].unit, ask, day.capitalize(),
-                                               hits[0].passage)])
+                                              hits[0].passage)])
     if not weekly or ask.words - _HOURS_ONLY:
         return None  # "when do you close for the summer?" is not a question about the week
     seen: list[str] = []

@@ -92,7 +92,7 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
         return None  # the question names no row well enough to pick one
     apart = _distinguish([f.unit for f in unique])
     return finish("price", [(price_sentence(f.unit, ask, q), f.passage)
-                             for f, q in zip(unique, apart, strict=True)])
+                            for f, q in zip(unique, apart, strict=True)])
 
 
 def _distinguish(units: list[Unit]) -> list[str]:

@@ -110,8 +110,8 @@ def _describe(unit: Unit, ask: Ask) -> str:
 
 
 def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: AgentSpec,
-              today: dt.date, *, yes_no_only: bool,
-              similarity: Similarity | None = None) -> Composed | None:
+                    today: dt.date, *, yes_no_only: bool,
+                    similarity: Similarity | None = None) -> Composed | None:
     """The one unit that answers: it carries the question's words (coverage) or says the same
     in other words (cosine), and clears the bar for it; None when none does, so the turn says
     it does not know rather than quote something merely nearby."""
