@@ -13,6 +13,7 @@ is the scale path.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -25,7 +26,7 @@ import numpy as np
 
 from doppel.knowledge.chunking import Chunk
 from doppel.knowledge.loaders import FAQEntry
-from doppel.language.words import COURTESIES, FUNCTION_WORDS, other_spellings
+from doppel.language.words import COURTESIES, FUNCTION_WORDS, other_spellings, stem
 from doppel.models.base import Embedder
 from doppel.store.db import Database
 
@@ -77,6 +78,17 @@ class _AgentVectors:
 # weight anyway, so a query keeps its rarest terms up to this many matching rows in total
 # (the vector side still sees the whole question).
 FTS_ROW_BUDGET = 1500
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass
+class _TermStats:
+    """An agent's chunks as word counts, for BM25 over its own content."""
+
+    version: int
+    counts: dict[int, dict[str, int]]
+    lengths: dict[int, int]
+    mean_length: float
 # Content sentences whose vectors are kept (384 float32 each: 20,000 is ~31 MB).
 SENTENCE_CACHE = 20_000
 
@@ -120,6 +132,7 @@ class KnowledgeIndex:
         self.embedder = embedder
         self._vectors: dict[int, _AgentVectors] = {}
         self._doc_freqs: dict[int, tuple[int, dict[str, int]]] = {}
+        self._terms: dict[int, _TermStats] = {}
         self._approved: dict[int, tuple[int, np.ndarray | None,
                                         list[tuple[int, str, str, str]]]] = {}
         self._lock = threading.Lock()
@@ -211,12 +224,14 @@ class KnowledgeIndex:
         terms = self._selective_terms(conn, agent_id, vectors.version, query_terms(query))
         if terms:
             match = " OR ".join(f'"{t}"' for t in terms)
-            rows = conn.execute(
-                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts, 0.0, 2.0, 1.0) LIMIT ?",
-                (f'agent:"a{agent_id}" AND ({match})', candidates)).fetchall()
-            for rank, row in enumerate(rows):
-                cid = int(row[0])
+            # FTS5 finds the chunks; they are ranked here with this agent's own statistics.
+            # bm25() would weigh words by how rare they are across every agent in the table,
+            # so another owner's content would change this agent's order (and answers).
+            matched = [int(r[0]) for r in conn.execute(
+                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?",
+                (f'agent:"a{agent_id}" AND ({match})',))]
+            scored = self._bm25(conn, agent_id, vectors.version, terms, matched)
+            for rank, cid in enumerate(scored[:candidates]):
                 ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(ranks, key=lambda c: -ranks[c])[:k]
         if not best:
@@ -241,6 +256,52 @@ class KnowledgeIndex:
                         similarity.get(cid, 0.0), json.loads(by_id[cid]["flags_json"]),
                         by_id[cid]["title"] or "")
                 for cid in best if cid in by_id]
+
+    def _bm25(self, conn: sqlite3.Connection, agent_id: int, version: int, terms: list[str],
+              matched: list[int]) -> list[int]:
+        """`matched` chunks, best first by BM25 over this agent's chunks only (a heading's
+        words count twice, as FTS5's column weights did); ties by chunk id."""
+        stats = self._term_stats(conn, agent_id, version)
+        keys = {t: stem(t) for t in terms}
+        df = {t: sum(1 for c in stats.counts.values() if keys[t] in c) for t in terms}
+        n = max(len(stats.counts), 1)
+        idf = {t: math.log((n - df[t] + 0.5) / (df[t] + 0.5) + 1.0) for t in terms}
+        k1, b = 1.2, 0.75
+        scores: dict[int, float] = {}
+        for cid in matched:
+            counts = stats.counts.get(cid)
+            if counts is None:
+                continue  # written after the statistics were taken: ranked last
+            norm = k1 * (1 - b + b * stats.lengths[cid] / stats.mean_length)
+            scores[cid] = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t in terms
+                              if (tf := counts.get(keys[t], 0)))
+        ranked = sorted(scores, key=lambda c: (-scores[c], c))
+        return ranked + [c for c in matched if c not in scores]
+
+    def _term_stats(self, conn: sqlite3.Connection, agent_id: int,
+                    version: int) -> _TermStats:
+        """Word counts of each of the agent's chunks (heading words twice), per knowledge
+        version: computed once, then each query's ranking is arithmetic."""
+        with self._lock:
+            cached = self._terms.get(agent_id)
+        if cached is not None and cached.version == version:
+            return cached
+        counts: dict[int, dict[str, int]] = {}
+        lengths: dict[int, int] = {}
+        for row in conn.execute("SELECT id, heading, text FROM chunks WHERE agent_id = ?",
+                                (agent_id,)):
+            words = [stem(w) for w in _TOKEN.findall(str(row["text"]))]
+            heading = [stem(w) for w in _TOKEN.findall(str(row["heading"]))]
+            tally: dict[str, int] = {}
+            for w in words + heading + heading:
+                tally[w] = tally.get(w, 0) + 1
+            counts[int(row["id"])] = tally
+            lengths[int(row["id"])] = len(words) + 2 * len(heading)
+        mean = (sum(lengths.values()) / len(lengths)) if lengths else 1.0
+        stats = _TermStats(version, counts, lengths, max(mean, 1.0))
+        with self._lock:
+            self._terms[agent_id] = stats
+        return stats
 
     def _selective_terms(self, conn: sqlite3.Connection, agent_id: int, version: int,
                          terms: list[str]) -> list[str]:
