@@ -83,12 +83,13 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 @dataclass
 class _TermStats:
-    """An agent's chunks as word counts, for BM25 over its own content."""
+    """What BM25 over one agent's own content needs: its size, and word counts of the chunks
+    queries have matched (length in characters, counts by stem)."""
 
     version: int
-    counts: dict[int, dict[str, int]]
-    lengths: dict[int, int]
+    chunks: int
     mean_length: float
+    counts: dict[int, tuple[int, dict[str, int]]]
 # Content sentences whose vectors are kept (384 float32 each: 20,000 is ~31 MB).
 SENTENCE_CACHE = 20_000
 
@@ -257,60 +258,67 @@ class KnowledgeIndex:
                         by_id[cid]["title"] or "")
                 for cid in best if cid in by_id]
 
-    def _bm25(self, conn: sqlite3.Connection, agent_id: int, version: int, terms: list[str],
-              matched: list[int]) -> list[int]:
-        """`matched` chunks, best first by BM25 over this agent's chunks only (a heading's
-        words count twice, as FTS5's column weights did); ties by chunk id."""
-        stats = self._term_stats(conn, agent_id, version)
+    def _bm25(self, conn: sqlite3.Connection, agent_id: int, version: int,
+              terms: dict[str, int], matched: list[int]) -> list[int]:
+        """`matched` chunks, best first by BM25 over this agent's chunks only: document
+        frequencies are this agent's (`terms`: term -> chunks of the agent that match it, as
+        `_selective_terms` counted them), a heading's words count twice (as FTS5's column
+        weights did), lengths are in characters; ties by chunk id."""
+        stats = self._term_stats(conn, agent_id, version, matched)
+        n = max(stats.chunks, 1)
         keys = {t: stem(t) for t in terms}
-        df = {t: sum(1 for c in stats.counts.values() if keys[t] in c) for t in terms}
-        n = max(len(stats.counts), 1)
-        idf = {t: math.log((n - df[t] + 0.5) / (df[t] + 0.5) + 1.0) for t in terms}
+        idf = {t: math.log((n - df + 0.5) / (df + 0.5) + 1.0) for t, df in terms.items()}
         k1, b = 1.2, 0.75
         scores: dict[int, float] = {}
         for cid in matched:
-            counts = stats.counts.get(cid)
-            if counts is None:
-                continue  # written after the statistics were taken: ranked last
-            norm = k1 * (1 - b + b * stats.lengths[cid] / stats.mean_length)
+            entry = stats.counts.get(cid)
+            if entry is None:
+                continue
+            length, counts = entry
+            norm = k1 * (1 - b + b * length / stats.mean_length)
             scores[cid] = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t in terms
                               if (tf := counts.get(keys[t], 0)))
         ranked = sorted(scores, key=lambda c: (-scores[c], c))
         return ranked + [c for c in matched if c not in scores]
 
-    def _term_stats(self, conn: sqlite3.Connection, agent_id: int,
-                    version: int) -> _TermStats:
-        """Word counts of each of the agent's chunks (heading words twice), per knowledge
-        version: computed once, then each query's ranking is arithmetic."""
+    def _term_stats(self, conn: sqlite3.Connection, agent_id: int, version: int,
+                    matched: list[int]) -> _TermStats:
+        """The agent's chunk count and mean length (per knowledge version), and the word counts
+        of the chunks a query matched, cached: a chunk is read and counted once per version."""
         with self._lock:
-            cached = self._terms.get(agent_id)
-        if cached is not None and cached.version == version:
-            return cached
-        counts: dict[int, dict[str, int]] = {}
-        lengths: dict[int, int] = {}
-        for row in conn.execute("SELECT id, heading, text FROM chunks WHERE agent_id = ?",
-                                (agent_id,)):
-            words = [stem(w) for w in _TOKEN.findall(str(row["text"]))]
-            heading = [stem(w) for w in _TOKEN.findall(str(row["heading"]))]
-            tally: dict[str, int] = {}
-            for w in words + heading + heading:
-                tally[w] = tally.get(w, 0) + 1
-            counts[int(row["id"])] = tally
-            lengths[int(row["id"])] = len(words) + 2 * len(heading)
-        mean = (sum(lengths.values()) / len(lengths)) if lengths else 1.0
-        stats = _TermStats(version, counts, lengths, max(mean, 1.0))
-        with self._lock:
-            self._terms[agent_id] = stats
+            stats = self._terms.get(agent_id)
+        if stats is None or stats.version != version:
+            row = conn.execute(
+                "SELECT COUNT(*), AVG(LENGTH(text) + 2 * LENGTH(heading)) FROM chunks "
+                "WHERE agent_id = ?", (agent_id,)).fetchone()
+            stats = _TermStats(version, int(row[0] or 0), max(float(row[1] or 1.0), 1.0), {})
+            with self._lock:
+                self._terms[agent_id] = stats
+        missing = [c for c in matched if c not in stats.counts]
+        for start in range(0, len(missing), 500):
+            part = missing[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for r in conn.execute(f"SELECT id, heading, text FROM chunks WHERE agent_id = ? "
+                                  f"AND id IN ({marks})", (agent_id, *part)):
+                heading, text = str(r["heading"]), str(r["text"])
+                tally: dict[str, int] = {}
+                for w in _TOKEN.findall(text) + 2 * _TOKEN.findall(heading):
+                    key = stem(w)
+                    tally[key] = tally.get(key, 0) + 1
+                stats.counts[int(r["id"])] = (len(text) + 2 * len(heading), tally)
+        if len(stats.counts) > 50_000:  # bounded memory for long-running servers
+            stats.counts.clear()
         return stats
 
     def _selective_terms(self, conn: sqlite3.Connection, agent_id: int, version: int,
-                         terms: list[str]) -> list[str]:
-        """The rarest of `terms` in this agent's chunks, within FTS_ROW_BUDGET matching rows.
+                         terms: list[str]) -> dict[str, int]:
+        """The rarest of `terms` in this agent's chunks, within FTS_ROW_BUDGET matching rows,
+        each with the number of the agent's chunks it matches.
 
         Document frequencies are counted once per term and knowledge version, then cached.
         """
         if not terms:
-            return []
+            return {}
         with self._lock:
             cache = self._doc_freqs.get(agent_id)
             if cache is None or cache[0] != version:
@@ -329,11 +337,12 @@ class KnowledgeIndex:
                         freqs.clear()
                     freqs[term] = count
             counts[term] = count
-        chosen, total = [], 0
+        chosen: dict[str, int] = {}
+        total = 0
         for term in sorted((t for t in terms if counts[t]), key=lambda t: counts[t]):
             if total + counts[term] > FTS_ROW_BUDGET:
                 break
-            chosen.append(term)
+            chosen[term] = counts[term]
             total += counts[term]
         return chosen
 
