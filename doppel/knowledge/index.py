@@ -78,18 +78,6 @@ class _AgentVectors:
 # weight anyway, so a query keeps its rarest terms up to this many matching rows in total
 # (the vector side still sees the whole question).
 FTS_ROW_BUDGET = 1500
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-@dataclass
-class _TermStats:
-    """What BM25 over one agent's own content needs: its size, and word counts of the chunks
-    queries have matched (length in characters, counts by stem)."""
-
-    version: int
-    chunks: int
-    mean_length: float
-    counts: dict[int, tuple[int, dict[str, int]]]
 # Content sentences whose vectors are kept (384 float32 each: 20,000 is ~31 MB).
 SENTENCE_CACHE = 20_000
 
@@ -133,7 +121,7 @@ class KnowledgeIndex:
         self.embedder = embedder
         self._vectors: dict[int, _AgentVectors] = {}
         self._doc_freqs: dict[int, tuple[int, dict[str, int]]] = {}
-        self._terms: dict[int, _TermStats] = {}
+        self._sizes: dict[int, tuple[int, int, float]] = {}
         self._approved: dict[int, tuple[int, np.ndarray | None,
                                         list[tuple[int, str, str, str]]]] = {}
         self._lock = threading.Lock()
@@ -263,52 +251,51 @@ class KnowledgeIndex:
         """`matched` chunks, best first by BM25 over this agent's chunks only: document
         frequencies are this agent's (`terms`: term -> chunks of the agent that match it, as
         `_selective_terms` counted them), a heading's words count twice (as FTS5's column
-        weights did), lengths are in characters; ties by chunk id."""
-        stats = self._term_stats(conn, agent_id, version, matched)
-        n = max(stats.chunks, 1)
+        weights did), lengths are in characters; ties by chunk id. Only the query's words are
+        counted in each chunk (one regular expression over its text); nothing is cached."""
+        if not matched:
+            return []
+        chunks, mean_length = self._agent_size(conn, agent_id, version)
+        n = max(chunks, 1)
         keys = {t: stem(t) for t in terms}
+        wanted = set(keys.values())
+        roots = sorted({form[:4] for t in terms
+                        for form in (t.lower(), keys[t], *other_spellings(t)) if form})
+        finder = re.compile(r"\b(?:" + "|".join(re.escape(r) for r in roots) + r")\w*", re.I)
         idf = {t: math.log((n - df + 0.5) / (df + 0.5) + 1.0) for t, df in terms.items()}
         k1, b = 1.2, 0.75
         scores: dict[int, float] = {}
-        for cid in matched:
-            entry = stats.counts.get(cid)
-            if entry is None:
-                continue
-            length, counts = entry
-            norm = k1 * (1 - b + b * length / stats.mean_length)
-            scores[cid] = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t in terms
-                              if (tf := counts.get(keys[t], 0)))
-        ranked = sorted(scores, key=lambda c: (-scores[c], c))
-        return ranked + [c for c in matched if c not in scores]
-
-    def _term_stats(self, conn: sqlite3.Connection, agent_id: int, version: int,
-                    matched: list[int]) -> _TermStats:
-        """The agent's chunk count and mean length (per knowledge version), and the word counts
-        of the chunks a query matched, cached: a chunk is read and counted once per version."""
-        with self._lock:
-            stats = self._terms.get(agent_id)
-        if stats is None or stats.version != version:
-            row = conn.execute(
-                "SELECT COUNT(*), AVG(LENGTH(text) + 2 * LENGTH(heading)) FROM chunks "
-                "WHERE agent_id = ?", (agent_id,)).fetchone()
-            stats = _TermStats(version, int(row[0] or 0), max(float(row[1] or 1.0), 1.0), {})
-            with self._lock:
-                self._terms[agent_id] = stats
-        missing = [c for c in matched if c not in stats.counts]
-        for start in range(0, len(missing), 500):
-            part = missing[start:start + 500]
+        for start in range(0, len(matched), 500):
+            part = matched[start:start + 500]
             marks = ",".join("?" * len(part))
             for r in conn.execute(f"SELECT id, heading, text FROM chunks WHERE agent_id = ? "
                                   f"AND id IN ({marks})", (agent_id, *part)):
                 heading, text = str(r["heading"]), str(r["text"])
                 tally: dict[str, int] = {}
-                for w in _TOKEN.findall(text) + 2 * _TOKEN.findall(heading):
-                    key = stem(w)
-                    tally[key] = tally.get(key, 0) + 1
-                stats.counts[int(r["id"])] = (len(text) + 2 * len(heading), tally)
-        if len(stats.counts) > 50_000:  # bounded memory for long-running servers
-            stats.counts.clear()
-        return stats
+                for word in finder.findall(text) + 2 * finder.findall(heading):
+                    key = stem(word)
+                    if key in wanted:
+                        tally[key] = tally.get(key, 0) + 1
+                length = len(text) + 2 * len(heading)
+                norm = k1 * (1 - b + b * length / mean_length)
+                scores[int(r["id"])] = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t in terms
+                                           if (tf := tally.get(keys[t], 0)))
+        ranked = sorted(scores, key=lambda c: (-scores[c], c))
+        return ranked + [c for c in matched if c not in scores]
+
+    def _agent_size(self, conn: sqlite3.Connection, agent_id: int,
+                    version: int) -> tuple[int, float]:
+        """The agent's chunk count and mean length in characters, once per knowledge version."""
+        with self._lock:
+            cached = self._sizes.get(agent_id)
+        if cached is not None and cached[0] == version:
+            return cached[1], cached[2]
+        row = conn.execute("SELECT COUNT(*), AVG(LENGTH(text) + 2 * LENGTH(heading)) "
+                           "FROM chunks WHERE agent_id = ?", (agent_id,)).fetchone()
+        size = (version, int(row[0] or 0), max(float(row[1] or 1.0), 1.0))
+        with self._lock:
+            self._sizes[agent_id] = size
+        return size[1], size[2]
 
     def _selective_terms(self, conn: sqlite3.Connection, agent_id: int, version: int,
                          terms: list[str]) -> dict[str, int]:
