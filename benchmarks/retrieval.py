@@ -18,7 +18,9 @@ What is measured, and how:
    ("cold"); p50/p95/p99/mean are over the following queries. The parts are then timed on
    their own by replicating them (same SQL statements, same numpy operations; nothing in the
    package is patched): the FTS5 query (and, apart, the same MATCH counted without bm25()
-   ranking), the vector top-k, the final fetch, and the cache build with its memory.
+   ranking), the vector top-k, the final fetch, and the cache build with its memory. Since
+   search() ranks the matches with the agent's own BM25 statistics in Python (FTS5's bm25() is
+   table-wide), the "FTS5 bm25" column is the former ranking, kept for comparison.
 
 3. The real per-query embedding cost on top: `load_embedder(settings).embed([question])`.
 
