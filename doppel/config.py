@@ -139,6 +139,31 @@ class Settings(BaseSettings):
         "\"GUARD_KEY\"}}. Agents pick one by name (shields.llamaguard.endpoint); owners never "
         "set a URL or a secret's name.")
 
+    # --- tools and handoff ----------------------------------------------------------------------
+    timezone: str = Field(
+        "UTC", description="IANA time zone of businesses whose agent.yaml sets none (open_now, "
+        "bookings).")
+    tool_route_similarity: float = Field(
+        0.72, ge=0, le=1, description="Cosine similarity of a message to one of a tool's "
+        "example phrasings above which that tool is chosen without a rule (MiniLM); a rule "
+        "match always chooses it.")
+    tool_timeout_s: float = Field(
+        8.0, gt=0, description="Longest a tool call may take before the turn goes on without "
+        "it (a tool's own limit, when lower, wins).")
+    handoff_after_dont_knows: int = Field(
+        3, ge=0, description="Don't-knows in a row after which the conversation goes to a "
+        "person (0: never for that reason).")
+    handoff_timeout_min: float = Field(
+        240.0, gt=0, description="Minutes a person may hold a conversation without replying "
+        "before the assistant takes it back (the customer is told).")
+    smtp_host: str = Field("", description="SMTP server for owner notifications (handoffs, "
+                           "leads, booking requests). Empty: console inbox only.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str = Field("", description="SMTP user name (empty: no login).")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_from: str = Field("doppel@localhost", description="Sender of notification e-mails.")
+
     # --- ingestion ----------------------------------------------------------------------------
     max_file_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="Files larger than this are skipped at ingestion."

@@ -458,24 +458,43 @@ class SafeFetcher:
         finally:
             _DEADLINE.reset(token)
 
+    def post(self, url: str, body: bytes, *, headers: Mapping[str, str],
+             accept: Collection[str] | None = frozenset({"application/json"}),
+             max_bytes: int = 1_048_576) -> FetchResult:
+        """POST `body` to `url` once, vetted like a fetch: no redirect is followed (a signed
+        request must not be replayed to another address), and a redirect is an error."""
+        current = self.check_url(url)
+        token = _DEADLINE.set(time.monotonic() + self.timeout_s)
+        try:
+            outcome = self._hop(current, accept, max_bytes, False, method="POST", body=body,
+                                extra=headers)
+        finally:
+            _DEADLINE.reset(token)
+        if not isinstance(outcome, FetchResult):
+            raise FetchError("answered with a redirect (not followed for a signed request)",
+                             kind="status")
+        return outcome
+
     def _hop(self, url: httpx.URL, accept: Collection[str] | None, cap: int,
-             truncate: bool) -> FetchResult | httpx.URL:
+             truncate: bool, *, method: str = "GET", body: bytes = b"",
+             extra: Mapping[str, str] | None = None) -> FetchResult | httpx.URL:
         """One request: the result, or the URL a redirect points to."""
         accept_header = ", ".join(sorted(accept)) + ", */*;q=0.1" if accept else "*/*"
         # httpx.Request writes the Host header (port, IPv6 brackets) exactly as httpx would.
-        request = httpx.Request("GET", url, headers={
-            "User-Agent": USER_AGENT, "Accept": accept_header, "Accept-Encoding": "gzip"})
+        request = httpx.Request(method, url, headers={
+            "User-Agent": USER_AGENT, "Accept": accept_header, "Accept-Encoding": "gzip",
+            **(extra or {})}, content=body if method != "GET" else None)
         t = self.timeout_s
         try:
             with self._pool.stream(
-                    "GET", httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port,
-                                        target=url.raw_path),
-                    headers=request.headers.raw,
+                    method, httpcore.URL(scheme=url.raw_scheme, host=url.raw_host,
+                                         port=url.port, target=url.raw_path),
+                    headers=request.headers.raw, content=body if method != "GET" else None,
                     extensions={"timeout": {"connect": t, "read": t, "write": t, "pool": t}},
             ) as response:
                 headers = httpx.Headers(response.headers)
                 status = response.status
-                log.debug("GET %s -> %s", redact_url(url), status)
+                log.debug("%s %s -> %s", method, redact_url(url), status)
                 if status in (301, 302, 303, 307, 308) and headers.get("location"):
                     try:
                         return url.join(headers["location"].strip())

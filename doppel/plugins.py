@@ -1,6 +1,7 @@
-"""Third-party loaders, shields and chat backends, found through entry points.
+"""Third-party loaders, shields, chat backends and tools, found through entry points.
 
-`load_plugins` reads the `doppel.loaders`, `doppel.shields` and `doppel.backends` groups once per
+`load_plugins` reads the `doppel.loaders`, `doppel.shields`, `doppel.backends` and
+`doppel.tools` groups once per
 process; `Doppel` calls it when its services start, so the CLI, the server and the tests see the
 same set. See doppel/registry.py for how a package declares one.
 """
@@ -11,10 +12,12 @@ from doppel.knowledge.loaders import LOADERS
 from doppel.models.base import BACKENDS
 from doppel.registry import Registry
 from doppel.safety.base import SHIELDS
+from doppel.tools import TOOLS
 
 __all__ = ["REGISTRIES", "load_plugins"]
 
-REGISTRIES: tuple[Registry[object], ...] = (LOADERS, SHIELDS, BACKENDS)  # type: ignore[assignment]
+REGISTRIES: tuple[Registry[object], ...] = (  # type: ignore[assignment]
+    LOADERS, SHIELDS, BACKENDS, TOOLS)
 
 
 def load_plugins() -> dict[str, list[str]]:

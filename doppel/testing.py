@@ -529,3 +529,50 @@ class FakeWebsite(_LocalHTTPServer):
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
+
+
+class FakeOrderEndpoint(_LocalHTTPServer):
+    """An owner's order-status endpoint on 127.0.0.1, as doppel.tools.orders calls it: checks
+    the HMAC signature (and its timestamp), looks the order up by number *and* e-mail, and
+    answers `{"found": false}` for either mismatch. `calls` counts requests that reached it;
+    `rejected` those whose signature failed; `delay_s` makes it slow (timeout tests)."""
+
+    def __init__(self, secret: str, orders: Mapping[str, Mapping[str, Any]],
+                 delay_s: float = 0.0) -> None:
+        from doppel.tools.orders import sign
+
+        self.secret, self.orders, self.delay_s = secret, dict(orders), delay_s
+        self.calls = 0
+        self.rejected = 0
+        fake = self
+
+        class Handler(_JSONHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                fake.calls += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                stamp = self.headers.get("X-Doppel-Timestamp", "")
+                given = self.headers.get("X-Doppel-Signature", "")
+                fresh = stamp.isdigit() and abs(time.time() - int(stamp)) < 300
+                import hmac as _hmac
+                if not (fresh and _hmac.compare_digest(given, sign(fake.secret, stamp, raw))):
+                    fake.rejected += 1
+                    self._json(401, {"error": "bad signature"})
+                    return
+                if fake.delay_s:
+                    time.sleep(fake.delay_s)
+                body = json.loads(raw or b"{}")
+                order = fake.orders.get(str(body.get("order", "")))
+                if order is None or str(order.get("email", "")).lower() != str(
+                        body.get("email", "")).lower():
+                    self._json(200, {"found": False})
+                    return
+                self._json(200, {"found": True, "order": body["order"], **order})
+
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/orders/status"

@@ -14,11 +14,24 @@ from doppel.knowledge.loaders import LOADERS, loader_for
 from doppel.models.base import BACKENDS
 from doppel.registry import Registry
 from doppel.safety.base import SHIELDS
+from doppel.tools import TOOLS
 
 PLUGIN = '''
 from doppel.knowledge.loaders import LoadedDocument, Section, decode_text
 from doppel.models.base import BackendFactory
 from doppel.safety.base import ShieldFactory
+from doppel.tools import Tool, ToolResult
+
+
+class Weather(Tool):
+    name = "weather-test"
+    description = "Today's weather at the shop."
+
+    def wants(self, message):
+        return "weather" in message
+
+    async def run(self, ctx, args, settings):
+        return ToolResult("ok", "It's sunny at the shop.", ("sunny",))
 
 
 class ICSLoader:
@@ -60,6 +73,9 @@ def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shout = doppel_plugin_test:shield
         [doppel.backends]
         echo = doppel_plugin_test:backend
+        [doppel.tools]
+        weather = doppel_plugin_test:Weather
+        not-a-tool = doppel_plugin_test:not_a_loader
         """)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
@@ -94,12 +110,33 @@ def test_entry_points_register_a_loader_after_the_built_ins(plugin_path, monkeyp
 def test_shields_and_backends_come_from_their_groups(plugin_path, monkeypatch):
     from doppel.plugins import load_plugins
 
-    for registry in (LOADERS, SHIELDS, BACKENDS):
+    for registry in (LOADERS, SHIELDS, BACKENDS, TOOLS):
         _fresh(registry, monkeypatch)
     found = load_plugins()
     assert found == {"loader": ["ics-test"], "shield": ["shout-test"],
-                     "chat backend": ["echo-test"]}
+                     "chat backend": ["echo-test"], "tool": ["weather-test"]}
     assert "shout-test" in SHIELDS and "echo-test" in BACKENDS
+
+
+def test_a_third_party_tool_answers_a_turn(plugin_path, monkeypatch, settings):
+    """A tool from an entry point is chosen, run and checked exactly like a built-in."""
+    import asyncio
+
+    from doppel.agents.spec import AgentSpec
+    from doppel.service import Doppel
+    from doppel.testing import FakeChatBackend, FakeEmbedder
+
+    for registry in (LOADERS, SHIELDS, BACKENDS, TOOLS):
+        _fresh(registry, monkeypatch)
+    app = Doppel(settings, backend=FakeChatBackend(), embedder=FakeEmbedder())  # loads plug-ins
+    try:
+        assert "weather-test" in TOOLS
+        agent = app.agents.create(AgentSpec(slug="shop", name="Shop",
+                                            tools={"weather-test": {}}))
+        result = asyncio.run(app.runtime.turn(agent, "what's the weather like at the shop?"))
+        assert result.path == "tool" and result.answer == "It's sunny at the shop."
+    finally:
+        app.close()
 
 
 def test_a_plugin_never_replaces_a_built_in(tmp_path, monkeypatch, caplog):

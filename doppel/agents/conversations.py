@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from doppel.store.db import Database
 
@@ -28,6 +28,30 @@ class TurnRow:
     created_at: str
     shields: dict[str, Any]
     owner_mark: str = ""  # '', 'right' or 'wrong': the owner's verdict in the console
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+ConversationState = Literal["agent", "waiting_for_human", "human"]
+
+
+@dataclass
+class Holder:
+    """Who holds a conversation, since when and why."""
+
+    state: ConversationState
+    reason: str
+    since: str | None
+
+
+@dataclass
+class HumanMessage:
+    """A person's reply or a notice, shown to the customer outside a turn's answer."""
+
+    id: int
+    kind: Literal["human", "notice"]
+    author: str
+    text: str
+    created_at: str
 
 
 class ConversationRepo:
@@ -73,7 +97,8 @@ class ConversationRepo:
                path: str, draft: str | None, grounding: dict[str, Any],
                passages: list[dict[str, Any]], prompt_tokens: int, completion_tokens: int,
                timings: dict[str, float], model: str,
-               shields: dict[str, Any] | None = None) -> int:
+               shields: dict[str, Any] | None = None,
+               tool_calls: builtins.list[dict[str, Any]] | None = None) -> int:
         with self.db.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO turns(conversation_id, agent_id, user_message, answer, path, draft, "
@@ -82,7 +107,99 @@ class ConversationRepo:
                 (conversation_id, agent_id, user_message, answer, path, draft,
                  json.dumps(grounding), json.dumps(passages), prompt_tokens, completion_tokens,
                  json.dumps(timings), model, json.dumps(shields or {})))
+            turn_id = int(cur.lastrowid or 0)
+            for call in tool_calls or []:
+                tx.execute(
+                    "INSERT INTO tool_calls(turn_id, agent_id, tool, arguments_json, status, "
+                    "result_json, error, latency_ms) VALUES (?,?,?,?,?,?,?,?)",
+                    (turn_id, agent_id, call["tool"], json.dumps(call.get("arguments", {}),
+                                                                 default=str),
+                     call["status"], json.dumps(call.get("result", {}), default=str),
+                     call.get("error", ""), float(call.get("latency_ms", 0.0))))
+            return turn_id
+
+    # --- who holds the conversation (issue 14: handoff) ---------------------------------------
+    def holder(self, conversation_id: int) -> Holder:
+        row = self.db.connect().execute(
+            "SELECT state, state_reason, state_since FROM conversations WHERE id = ?",
+            (conversation_id,)).fetchone()
+        if row is None:
+            return Holder("agent", "", None)
+        return Holder(row[0], row[1], row[2])
+
+    def set_holder(self, conversation_id: int, state: ConversationState, reason: str = "") -> None:
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE conversations SET state = ?, state_reason = ?, state_since = "
+                       "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), pending_json = '{}' WHERE id = ?",
+                       (state, reason, conversation_id))
+
+    def held(self, agent_id: int) -> builtins.list[dict[str, Any]]:
+        """The agent's conversations waiting for or held by a person, oldest wait first."""
+        rows = self.db.connect().execute(
+            "SELECT c.id, c.thread, c.state, c.state_reason, c.state_since, "
+            "(SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS turns "
+            "FROM conversations c WHERE c.agent_id = ? AND c.state != 'agent' "
+            "ORDER BY c.state_since", (agent_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def add_message(self, conversation_id: int, agent_id: int, kind: Literal["human", "notice"],
+                    text: str, author: str = "") -> int:
+        with self.db.transaction() as tx:
+            cur = tx.execute("INSERT INTO human_messages(conversation_id, agent_id, kind, author, "
+                             "text) VALUES (?, ?, ?, ?, ?)",
+                             (conversation_id, agent_id, kind, author, text))
             return int(cur.lastrowid or 0)
+
+    def messages(self, conversation_id: int, after: int = 0,
+                 limit: int = 100) -> builtins.list[HumanMessage]:
+        """A person's replies and notices in the conversation after message id `after`."""
+        rows = self.db.connect().execute(
+            "SELECT id, kind, author, text, created_at FROM human_messages WHERE "
+            "conversation_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (conversation_id, after, limit)).fetchall()
+        return [HumanMessage(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def find(self, agent_id: int, thread: str) -> int | None:
+        row = self.db.connect().execute(
+            "SELECT id FROM conversations WHERE agent_id = ? AND thread = ?",
+            (agent_id, thread)).fetchone()
+        return int(row[0]) if row else None
+
+    def owns(self, agent_id: int, conversation_id: int) -> bool:
+        return self.db.connect().execute(
+            "SELECT 1 FROM conversations WHERE id = ? AND agent_id = ?",
+            (conversation_id, agent_id)).fetchone() is not None
+
+    # --- a tool call waiting for the customer's answer ----------------------------------------
+    def pending(self, conversation_id: int) -> dict[str, Any]:
+        row = self.db.connect().execute(
+            "SELECT pending_json FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def set_pending(self, conversation_id: int, pending: dict[str, Any]) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE conversations SET pending_json = ? WHERE id = ?",
+                       (json.dumps(pending, default=str), conversation_id))
+
+    def recent_paths(self, conversation_id: int, n: int) -> builtins.list[str]:
+        rows = self.db.connect().execute(
+            "SELECT path FROM turns WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+            (conversation_id, n)).fetchall()
+        return [r[0] for r in rows]
+
+    def tool_calls(self, turn_ids: builtins.list[int]) -> dict[int, builtins.list[dict[str, Any]]]:
+        if not turn_ids:
+            return {}
+        marks = ",".join("?" * len(turn_ids))
+        rows = self.db.connect().execute(
+            f"SELECT turn_id, tool, arguments_json, status, result_json, error, latency_ms "
+            f"FROM tool_calls WHERE turn_id IN ({marks}) ORDER BY id", turn_ids).fetchall()
+        out: dict[int, builtins.list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append({
+                "tool": r[1], "arguments": json.loads(r[2]), "status": r[3],
+                "result": json.loads(r[4]), "error": r[5], "latency_ms": r[6]})
+        return out
 
     def list(self, agent_id: int, limit: int = 100,
              offset: int = 0) -> builtins.list[dict[str, Any]]:
@@ -108,11 +225,13 @@ class ConversationRepo:
         sql += " ORDER BY t.id DESC LIMIT ?"
         args.append(limit)
         rows = self.db.connect().execute(sql, args).fetchall()
+        calls = self.tool_calls([r["id"] for r in rows])
         return [TurnRow(r["id"], r["conversation_id"], r["thread"], r["user_message"], r["answer"],
                         r["path"], r["draft"], json.loads(r["grounding_json"]),
                         json.loads(r["passages_json"]), r["prompt_tokens"],
                         r["completion_tokens"], json.loads(r["timings_json"]), r["model"],
-                        r["created_at"], json.loads(r["shields_json"]), r["owner_mark"])
+                        r["created_at"], json.loads(r["shields_json"]), r["owner_mark"],
+                        calls.get(r["id"], []))
                 for r in reversed(rows)]
 
     def mark(self, agent_id: int, turn_id: int, mark: str) -> bool:

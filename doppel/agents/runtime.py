@@ -13,11 +13,14 @@ is said, while the step goes on; the `done` event follows the record.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 
 from doppel.agents.conversations import ConversationRepo
+from doppel.agents.handoff import Notifier, handoff_notice
 from doppel.agents.repo import Agent
+from doppel.agents.secrets import SecretStore
 from doppel.agents.spec import AgentSpec
 from doppel.agents.steps import STEPS
 from doppel.agents.turn import (
@@ -54,7 +57,9 @@ class AgentRuntime:
                  backend_for: Callable[[AgentSpec], ChatBackend],
                  shields: Shields | None = None,
                  student_for: Callable[[Agent], str | None] | None = None,
-                 steps: Sequence[Step] = STEPS) -> None:
+                 steps: Sequence[Step] = STEPS,
+                 notifier: Notifier | None = None,
+                 now: Callable[[], dt.datetime] | None = None) -> None:
         self.settings = settings
         self.index = index
         self.conversations = conversations
@@ -66,6 +71,18 @@ class AgentRuntime:
         self.steps: tuple[Step, ...] = tuple(steps)  # in order; the last must always answer
         # The owner's changes to lines of their content (the console's facts review).
         self.fact_overrides = FactOverrides(index.db)
+        self.secrets = SecretStore(index.db)       # tools' secrets (order endpoint keys)
+        self.notifier = notifier or Notifier(settings)
+        # The clock tools and handoff timeouts read (aware, UTC); tests and evaluations set it.
+        self.now: Callable[[], dt.datetime] = now or (lambda: dt.datetime.now(dt.UTC))
+        self._notifications: set[asyncio.Task[None]] = set()
+
+    async def notify(self, agent: Agent, subject: str, body: str) -> None:
+        """Tell the agent's owner (doppel.agents.handoff.Notifier), without making the
+        customer wait for the mail server."""
+        task = asyncio.ensure_future(self.notifier.notify(agent, subject, body))
+        self._notifications.add(task)
+        task.add_done_callback(self._notifications.discard)
 
     async def turn(self, agent: Agent, message: str, thread: str = "default",
                    params: GenerationParams | None = None) -> TurnResult:
@@ -109,15 +126,42 @@ class AgentRuntime:
             if not isinstance(done, PassOn):
                 outcome = done
                 break
-        if isinstance(outcome, HandOff):
-            # issue 14: the conversation goes to a person. Recorded with no citations; the
-            # step and its reason are stored with the turn for the owner.
-            outcome = Answer(outcome.notice, HANDOFF_PATH,
-                             {"handoff": {"step": step.name, "reason": outcome.reason}})
         if outcome is None:
             raise RuntimeError("no step answered the turn: the last of the runtime's steps "
                                f"({', '.join(s.name for s in self.steps)}) must always answer")
+        step_name = step.name
+        if isinstance(outcome, Answer) and outcome.path == "dont_know":
+            escalated = await self._escalate(turn, outcome)
+            if escalated is not None:
+                outcome = escalated
+                yield TurnEvent("delta", " " + escalated.notice)
+        if isinstance(outcome, HandOff):
+            # The conversation goes to a person: recorded with no citations; the step and its
+            # reason are stored with the turn, and the owner is told.
+            await asyncio.to_thread(self.conversations.set_holder, turn.conversation_id,
+                                    "waiting_for_human", outcome.reason)
+            await self.notify(agent, "A customer is waiting for a person",
+                              f"Reason: {outcome.reason}\nLast message: {message}\n"
+                              f"Conversation {turn.conversation_id} ({thread}) is in the "
+                              f"console's handoff inbox.")
+            text = " ".join(t.strip() for t in turn.said if t.strip())
+            outcome = Answer(text, HANDOFF_PATH,
+                             {"handoff": {"step": step_name, "reason": outcome.reason}})
         yield TurnEvent("done", result=await self._record(turn, outcome))
+
+    async def _escalate(self, turn: Turn, answer: Answer) -> HandOff | None:
+        """The last don't-know of `handoff_after_dont_knows` in a row gives the conversation to
+        a person (the don't-know was said; the notice follows it)."""
+        n = self.settings.handoff_after_dont_knows
+        if n <= 0 or not turn.agent.spec.handoff.enabled:
+            return None
+        before = await asyncio.to_thread(self.conversations.recent_paths,
+                                         turn.conversation_id, n - 1)
+        if len(before) < n - 1 or any(p != "dont_know" for p in before):
+            return None
+        notice = handoff_notice(turn.agent)
+        turn.said.append(notice)
+        return HandOff(f"{n} questions in a row the agent could not answer", notice)
 
     async def _open(self, agent: Agent, message: str, thread: str,
                     params: GenerationParams | None) -> Turn:
@@ -166,7 +210,8 @@ class AgentRuntime:
             user_message=stored_message, answer=answer.text, path=answer.path,
             draft=stored_draft, grounding=answer.grounding, passages=stored_passages,
             prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
-            timings=timings, model=answer.model, shields=turn.reports)
+            timings=timings, model=answer.model, shields=turn.reports,
+            tool_calls=turn.tool_calls)
         timings["persist_ms"] = round((time.perf_counter() - before_persist) * 1000, 3)
         timings["total_ms"] = round(turn.clock.since_start(), 3)
         return TurnResult(turn_id, turn.conversation_id, turn.thread, message, answer.text,

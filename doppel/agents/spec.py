@@ -6,7 +6,8 @@ Stored in the database as JSON, exported and imported as YAML (`doppel agents ex
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 import yaml
@@ -71,6 +72,29 @@ class Contact(BaseModel):
         return " · ".join(parts)
 
 
+class HandoffPolicy(BaseModel):
+    """When the conversation goes to a person, and what the customer is told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Customers can ask for a person.")
+    topics: list[str] = Field(default_factory=list, description="Subjects a person always "
+                              "handles (\"refunds\", \"complaints\"): a message about one goes "
+                              "to a person.")
+    reply_time: str = Field("", description="What to expect, in the owner's words (\"we "
+                            "usually reply within an hour\").")
+    notify_email: str = Field("", description="Where the owner is e-mailed about a handoff, "
+                              "a lead or a booking request (needs DOPPEL_SMTP_HOST).")
+
+    @field_validator("notify_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,24}", value):
+            raise ValueError("give an e-mail address such as owner@bakery.example")
+        return value
+
+
 class AgentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,6 +113,60 @@ class AgentSpec(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Knowledge sources ingested.")
     shields: ShieldPolicy = Field(default_factory=ShieldPolicy,
                                   description="Input and output shields and the owner's rules.")
+    timezone: str = Field("", description="IANA time zone of the business (\"Europe/London\"); "
+                          "empty: the server's DOPPEL_TIMEZONE.")
+    tools: dict[str, dict[str, Any]] | None = Field(
+        None, description="The tools the agent may use, each with its settings ({} for none): "
+        "{\"open_now\": {}, \"booking\": {\"calendar_url\": \"https://...\"}}. Absent: the "
+        "default tools (open_now, catalog_lookup, lead_capture).")
+    handoff: HandoffPolicy = Field(default_factory=HandoffPolicy,
+                                   description="When a person takes the conversation.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                                 "'America/New_York')") from None
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, value: dict[str, dict[str, Any]] | None, info: ValidationInfo
+               ) -> dict[str, dict[str, Any]] | None:
+        """Each tool known, its settings valid for it (and stored as validated). A stored spec
+        keeps a tool whose plug-in is no longer installed (unused until it is back)."""
+        if value is None:
+            return None
+        from doppel.tools import TOOLS
+
+        out: dict[str, dict[str, Any]] = {}
+        for name, settings in value.items():
+            if name not in TOOLS and (info.context or {}).get("stored"):
+                out[name] = settings
+                continue
+            if name not in TOOLS:
+                raise ValueError(f"unknown tool {name!r} (known: {', '.join(TOOLS.names())})")
+            try:
+                parsed = TOOLS.get(name).Settings.model_validate(settings or {})
+            except PydanticValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise ValueError(f"{name}{'.' + where if where else ''}: {first['msg']}"
+                                 ) from None
+            out[name] = parsed.model_dump()
+        return out
+
+    def tool_names(self) -> list[str]:
+        """The tools this agent uses, in registration order."""
+        from doppel.tools import TOOLS, default_tools
+
+        wanted = set(self.tools) if self.tools is not None else set(default_tools())
+        return [n for n in TOOLS.names() if n in wanted]
 
     @model_validator(mode="after")
     def _valid_unicode(self) -> AgentSpec:

@@ -36,8 +36,10 @@ import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import cast
 
+from doppel.agents.acting import UseTools
 from doppel.agents.compose import Composed, compose
 from doppel.agents.grounding import Evidence, check
+from doppel.agents.handoff import Held, Person
 from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, build_student_prompt, instructions
 from doppel.agents.spec import AgentSpec
 from doppel.agents.turn import PASS_ON, Answer, AnswerPath, Draft, Outcome, Step, Turn
@@ -547,5 +549,6 @@ def _withhold_private(passages: list[Passage], subjects: list[Subject]
 
 
 # The order is the behaviour: see doppel.agents.turn for what each step does and how to add one.
-STEPS: tuple[Step, ...] = (Greeting(), LookUp(), Screen(), Withhold(), Approved(), Compose(),
-                           DontKnow(), Sentence(), Generate(), Fallback())
+STEPS: tuple[Step, ...] = (Held(), Greeting(), LookUp(), Screen(), Person(), Withhold(),
+                           UseTools(), Approved(), Compose(), DontKnow(), Sentence(), Generate(),
+                           Fallback())

@@ -15,10 +15,17 @@ in the list (RuntimeError), not a reply.
 
 The built-in steps (doppel.agents.steps.STEPS), in the order they run:
 
+    held       while a person holds the conversation the agent stays silent (doppel.agents.
+               handoff); a person who did not reply in time gives it back
     greeting   small talk gets the owner's greeting (after the input shields pass)
     look_up    follow-up query, embedding, the approved-answer match and retrieval
     screen     the input shields' verdict: a blocked message is refused in the agent's voice
+    person     the customer asks for a person, or writes about a subject the owner keeps for
+               people: the conversation is handed off
     withhold   text planted for AI assistants neutralised, private lines withheld
+    tools      a tool the message needs (open now, catalog, booking, order status, leads):
+               chosen, its arguments filled and validated, run, its answer checked
+               (doppel.agents.acting)
     approved   an owner-approved answer or FAQ entry, verbatim
     compose    a price, the day's hours, a contact or a clear yes/no from the fact bound to
                what was asked, without the model (doppel.agents.compose)
@@ -50,11 +57,10 @@ the `Answer`). For example, a tool that answers whether the shop is open now:
 
     runtime = AgentRuntime(..., steps=insert_step(STEPS, OpenNow(), after="screen"))
 
-Human handoff (issue 14: a person takes the conversation, replies, and the agent steps back in)
-plugs in here as a step early in the list that returns `turn.hand_off(reason, notice)` while a
-person holds the conversation or when the user asks for one; tools (open-now, catalog, booking
-requests, orders, leads) are steps that answer or add to the turn; conversation memory is a step
-(or part of `look_up`) that puts what it recalls on the turn before `generate`.
+Human handoff is the `person` step's `turn.hand_off(reason, notice)` (and the driver's own
+after several don't-knows in a row); tools are one step that answers with a tool's checked
+result; conversation memory would be a step (or part of `look_up`) that puts what it recalls
+on the turn before `generate`.
 """
 
 from __future__ import annotations
@@ -82,11 +88,11 @@ __all__ = [
     "Outcome", "PassOn", "Step", "Turn", "TurnEvent", "TurnResult", "insert_step",
 ]
 
-AnswerPath = Literal["approved", "composed", "generated", "extractive", "dont_know", "refused"]
-# How a handed-off turn is stored until the turns table has a path of its own for it (the
-# CHECK constraint on turns.path allows only the six above): the agent did not answer it, so
-# it lands in the owner's inbox of unanswered questions; grounding["handoff"] says why.
-HANDOFF_PATH: AnswerPath = "dont_know"
+AnswerPath = Literal["approved", "composed", "generated", "extractive", "dont_know", "refused",
+                     "tool", "handoff"]
+# A turn that gave the conversation to a person, or that a person's conversation received
+# while the agent stays silent.
+HANDOFF_PATH: AnswerPath = "handoff"
 
 
 @dataclass
@@ -258,6 +264,7 @@ class Turn:
     passages: list[Passage] = field(default_factory=list)
     withheld: list[PrivateLine] = field(default_factory=list)
     draft: Draft | None = None              # set by generate
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # stored with the turn
     said: list[str] = field(default_factory=list)  # every piece of text shown, in order
     # What steps said that the driver has not yielded yet; None marks the end of a step.
     outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue, repr=False)

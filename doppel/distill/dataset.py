@@ -47,7 +47,7 @@ from doppel.agents.grounding import Evidence, check
 from doppel.agents.prompt import build_prompt, estimate_tokens, instructions, student_system_prompt
 from doppel.agents.repo import Agent
 from doppel.agents.runtime import AgentRuntime
-from doppel.agents.steps import dont_know
+from doppel.agents.steps import STEPS, dont_know
 from doppel.errors import ValidationError
 from doppel.language.facts import WEEKDAYS, extract_facts, same_particulars
 from doppel.models.base import ChatBackend, ChatMessage, GenerationParams, count_message_tokens
@@ -324,9 +324,16 @@ class _ScratchConversations(ConversationRepo):
                path: str, draft: str | None, grounding: dict[str, Any],
                passages: list[dict[str, Any]], prompt_tokens: int, completion_tokens: int,
                timings: dict[str, float], model: str,
-               shields: dict[str, Any] | None = None) -> int:
+               shields: dict[str, Any] | None = None,
+               tool_calls: list[dict[str, Any]] | None = None) -> int:
         self._turns.setdefault(conversation_id, []).append((user_message, answer, path))
         return sum(len(t) for t in self._turns.values())
+
+    def recent_paths(self, conversation_id: int, n: int) -> list[str]:
+        return [p for _, _, p in self._turns.get(conversation_id, [])][::-1][:n]
+
+    def set_holder(self, conversation_id: int, state: str, reason: str = "") -> None:
+        """The teacher's conversations are never handed to anyone."""
 
 
 @dataclass
@@ -342,8 +349,10 @@ class _Teacher:
     def __init__(self, app: Doppel, agent: Agent, teacher_llm: ChatBackend | None) -> None:
         self.app, self.agent, self.llm = app, agent, teacher_llm
         shields = app.shields if app.settings.shields else None
+        # Answers only: no tools (a lead or a booking request would be real), no handoff.
+        steps = [s for s in STEPS if s.name not in ("held", "person", "tools")]
         self.runtime = AgentRuntime(app.settings, app.index, _ScratchConversations(),
-                                    app.backend_for, shields)
+                                    app.backend_for, shields, steps=steps)
         self.faq_chunks: dict[str, int] = {}
         self.name = teacher_llm.model_name if teacher_llm is not None else "pipeline"
 

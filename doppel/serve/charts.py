@@ -23,11 +23,13 @@ __all__ = ["PATH_COLORS", "PATH_LABELS", "bar_chart", "daily_chart", "hbar_chart
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PATH_COLORS = {"approved": "#009E73", "composed": "#56B4E9", "generated": "#0072B2",
-               "extractive": "#E69F00", "dont_know": "#999999", "refused": "#D55E00"}
+               "extractive": "#E69F00", "dont_know": "#999999", "refused": "#D55E00",
+               "tool": "#CC79A7", "handoff": "#F0E442"}
 # What an owner reads: how the agent came to its reply, in plain words.
 PATH_LABELS = {"approved": "Your approved answer", "composed": "From your facts",
                "generated": "Written by the model", "extractive": "A sentence from your content",
-               "dont_know": "Didn't know", "refused": "Refused"}
+               "dont_know": "Didn't know", "refused": "Refused", "tool": "A tool's answer",
+               "handoff": "For a person"}
 _PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 _BAR = "#0072B2"
 _FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"'

@@ -63,6 +63,33 @@
     if (m.kind === "bot") { div.classList.add("done"); showCitations(div, m.citations); }
   });
 
+  // A person's replies (and notices such as "the assistant is back") arrive outside the
+  // answers: polled while a person holds the conversation, and after every answer.
+  const seenKey = "doppel-seen-" + slug;
+  let seen = Number(localStorage.getItem(seenKey) || 0);
+  let held = false;
+  let polling = null;
+  async function poll() {
+    let response;
+    try {
+      response = await fetch("/v1/messages?model=" + encodeURIComponent(slug) + "&after=" + seen,
+                             {headers: {"X-Doppel-Thread": thread}});
+    } catch (e) { return; }
+    if (!response.ok) return;
+    const body = await response.json();
+    body.data.forEach(function (m) {
+      const kind = m.kind === "human" ? "human" : "notice";
+      bubble(kind, (m.kind === "human" && m.author ? m.author + ": " : "") + m.text);
+      keep(kind, (m.kind === "human" && m.author ? m.author + ": " : "") + m.text);
+      seen = Math.max(seen, m.id);
+    });
+    localStorage.setItem(seenKey, String(seen));
+    held = body.state !== "agent";
+    if (held && polling === null) polling = setInterval(poll, 3000);
+    if (!held && polling !== null) { clearInterval(polling); polling = null; }
+  }
+  poll();
+
   async function ask(question) {
     bubble("user", question);
     keep("user", question);
@@ -112,9 +139,23 @@
       }
     }
     text.textContent = text.textContent.trim();
-    keep("bot", text.textContent, citations);
-    answer.classList.remove("pending");
-    answer.classList.add("done");
+    if (!text.textContent) {
+      // A person holds the conversation: the agent stays silent, the person will reply.
+      answer.remove();
+    } else {
+      keep("bot", text.textContent, citations);
+      answer.classList.remove("pending");
+      answer.classList.add("done");
+    }
+    poll();
+  }
+
+  const human = document.getElementById("human");
+  if (human) {
+    human.addEventListener("click", async function () {
+      human.disabled = true;
+      try { await ask("I'd like to talk to a person, please."); } finally { human.disabled = false; }
+    });
   }
 
   form.addEventListener("submit", async function (event) {

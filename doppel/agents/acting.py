@@ -1,0 +1,224 @@
+"""The `tools` step: choose a tool for the message, fill and validate its arguments, run it,
+and answer with what it returned, checked like any other answer.
+
+Choosing. The embedded 135M model cannot choose tools reliably, so a tool is chosen by its
+rule (`Tool.wants`: "where is my order", "are you open right now") or, failing that, by
+meaning: the message's embedding against the tool's example phrasings, above
+`Settings.tool_route_similarity`. A tool that declines the message (`Tool.declines`: "open on
+Sunday?" is a question about Sunday's hours, not about now) is never chosen by meaning.
+
+Arguments are read from the message by the tool's rules (`Tool.fill`) and validated by its
+pydantic `Arguments`: bad arguments never reach a tool. A missing or invalid one is asked for
+(`Tool.ask`), and the call waits in the conversation (`pending`) for the customer's next
+message, which fills it; a next message that gives nothing for it (a new question) drops it.
+
+Results are evidence: the tool's sentence is checked by the grounding gate against the facts
+the tool returned (and the agent's own words), and passes the output shields; a time or price
+the tool did not return is never shown. A tool that fails or times out never fails the turn:
+the customer hears an honest sentence, and a failed booking or order look-up goes to a person.
+Every call (arguments, result, latency, error) is stored with the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from doppel.agents.grounding import Evidence, check
+from doppel.agents.prompt import instructions
+from doppel.agents.turn import PASS_ON, Outcome, Turn
+from doppel.knowledge.index import Passage
+from doppel.safety import rewritten
+from doppel.safety.pii import published
+from doppel.tools import TOOLS, Tool, ToolContext, ToolError, ToolResult
+
+__all__ = ["UseTools", "local_now", "route"]
+
+log = logging.getLogger(__name__)
+
+# Tools whose failure leaves the customer with something a person must sort out.
+_HAND_OFF_ON_FAILURE = frozenset({"booking", "order_status"})
+
+
+def local_now(turn: Turn) -> dt.datetime:
+    """Now in the business's time zone (the runtime's clock: tests and evaluations set it)."""
+    zone = ZoneInfo(turn.agent.spec.timezone or turn.runtime.settings.timezone)
+    return turn.runtime.now().astimezone(zone)
+
+
+def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
+    """The tool the message needs and how it was chosen ("rule" or "meaning"), or None."""
+    tools = [TOOLS.get(n) for n in names]
+    for tool in tools:
+        if tool.wants(turn.message):
+            return tool.name, "rule"
+    candidates = [t for t in tools if t.examples and not t.declines(turn.message)]
+    if not candidates:
+        return None
+    index = turn.runtime.index
+    q = (turn.screen_ctx.embedding() if turn.screen_ctx is not None
+         else index.embed_query(turn.message))
+    best: tuple[float, str] | None = None
+    for tool in candidates:
+        score = float((index.embed_sentences(list(tool.examples)) @ q).max())
+        if best is None or score > best[0]:
+            best = (score, tool.name)
+    turn.clock.lap("route_ms")
+    if best is not None and best[0] >= turn.runtime.settings.tool_route_similarity:
+        return best[1], "meaning"
+    return None
+
+
+class UseTools:
+    """A tool answers the message when one is needed (see the module's docstring)."""
+
+    name = "tools"
+
+    async def run(self, turn: Turn) -> Outcome:
+        spec = turn.agent.spec
+        names = spec.tool_names()
+        if not names:
+            return PASS_ON
+        conversations = turn.runtime.conversations
+        pending = await asyncio.to_thread(conversations.pending, turn.conversation_id)
+        chosen = await asyncio.to_thread(route, turn, names)
+        known: dict[str, Any] = {}
+        how = chosen[1] if chosen else ""
+        if pending.get("tool") in names and (chosen is None or chosen[0] == pending["tool"]):
+            chosen, how, known = (pending["tool"], "pending"), "pending", dict(pending["args"])
+        elif pending:
+            await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
+        if chosen is None:
+            return PASS_ON
+        if await turn.screened() is not None:
+            return PASS_ON  # blocked: `screen` refuses it
+        tool = TOOLS.get(chosen[0])
+        settings = tool.Settings.model_validate((spec.tools or {}).get(tool.name, {}))
+        now = local_now(turn)
+        # A value the rules could not read is no value: "missing", and asked for.
+        args = {k: v for k, v in tool.fill(turn.message, now, known).items() if v is not None}
+        if how == "pending" and args == known:
+            # The answer gave nothing the tool asked for: a new question, not a reply to ours.
+            await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
+            return PASS_ON
+        call: dict[str, Any] = {"tool": tool.name, "arguments": args, "chosen_by": how}
+        turn.tool_calls.append(call)
+        try:
+            parsed = tool.Arguments.model_validate(args)
+        except ValidationError as exc:
+            return await self._ask(turn, tool, settings, args, exc, call)
+        return await self._call(turn, tool, settings, parsed, now, call)
+
+    async def _ask(self, turn: Turn, tool: Tool, settings: BaseModel, args: dict[str, Any],
+                   exc: ValidationError, call: dict[str, Any]) -> Outcome:
+        """Ask for what is missing or wrong; the call waits for the customer's answer."""
+        missing = [str(e["loc"][0]) for e in exc.errors() if e["loc"] and e["type"] == "missing"]
+        invalid = {str(e["loc"][0]): e["msg"] for e in exc.errors()
+                   if e["loc"] and e["type"] != "missing"}
+        kept = {k: v for k, v in args.items() if k not in invalid}
+        text = tool.ask(missing + list(invalid), settings)
+        if invalid and not missing:
+            text = "That doesn't look quite right. " + text
+        call.update(status="invalid" if invalid else "needs_input",
+                    error="; ".join(f"{k}: {v}" for k, v in invalid.items()))
+        await asyncio.to_thread(turn.runtime.conversations.set_pending, turn.conversation_id,
+                                {"tool": tool.name, "args": kept, "asked": missing + list(invalid)})
+        return turn.reply(text, "tool", {"tool": tool.name, "status": call["status"]})
+
+    async def _call(self, turn: Turn, tool: Tool, settings: BaseModel, args: BaseModel,
+                    now: dt.datetime, call: dict[str, Any]) -> Outcome:
+        runtime, spec = turn.runtime, turn.agent.spec
+        ctx = ToolContext(
+            agent_id=turn.agent.id, agent_slug=turn.agent.slug, agent_name=spec.name,
+            contact=_reach(turn), now=now, settings=runtime.settings, db=runtime.index.db,
+            conversation_id=turn.conversation_id, thread=turn.thread,
+            search=lambda q, k: runtime.index.search(turn.agent.id, q, k),
+            secret=lambda name: runtime.secrets.get(turn.agent.id, name),
+            notify=lambda subject, body: runtime.notify(turn.agent, subject, body))
+        limit = min(tool.timeout_s, runtime.settings.tool_timeout_s)
+        started = time.perf_counter()
+        result: ToolResult | None = None
+        error = ""
+        try:
+            result = await asyncio.wait_for(tool.run(ctx, args, settings), timeout=limit)
+        except TimeoutError:
+            error = f"timed out after {limit:g} s"
+        except ToolError as exc:
+            error = str(exc)
+        except Exception as exc:  # a plug-in's bug must not fail the customer's turn
+            log.exception("tool %s failed", tool.name)
+            error = f"{type(exc).__name__}: {exc}"
+        call["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        turn.clock.marks["tool_ms"] = call["latency_ms"]
+        call["arguments"] = args.model_dump(mode="json")
+        conversations = runtime.conversations
+        if error:
+            call.update(status="failed", error=error)
+            await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
+            sorry = (f"Sorry — I couldn't check that just now.{_reach(turn)}")
+            if tool.name in _HAND_OFF_ON_FAILURE and spec.handoff.enabled:
+                return turn.hand_off(f"{tool.name} failed: {error}",
+                                     "Sorry — I couldn't check that just now. I've asked a "
+                                     "person from the team to pick this up.")
+            return turn.reply(sorry, "tool", {"tool": tool.name, "status": "failed"})
+        if result is None:
+            call.update(status="nothing")
+            await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
+            return PASS_ON
+        call.update(status=result.status, result=dict(result.data))
+        if result.status == "needs_input":
+            await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {
+                "tool": tool.name, "args": call["arguments"] | dict(result.data.get("args", {}))})
+        else:
+            await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
+        text = await _checked(turn, result)
+        if text is None:
+            call.update(status="failed", error="the tool's answer failed the grounding check")
+            return PASS_ON
+        if result.handoff and spec.handoff.enabled:
+            return turn.hand_off(result.handoff, text)
+        return turn.reply(text, "tool", {"tool": tool.name, "status": result.status},
+                          list(result.passages))
+
+
+def _reach(turn: Turn) -> str:
+    c = turn.agent.spec.contact
+    ways = " or ".join(w for w in (c.phone, c.email) if w)
+    return f" You can reach {c.name or turn.agent.spec.name} at {ways}." if ways else ""
+
+
+async def _checked(turn: Turn, result: ToolResult) -> str | None:
+    """The tool's sentence if every fact in it is the tool's (or the owner's) and the output
+    shields let it through; None otherwise."""
+    spec = turn.agent.spec
+    passages: list[Passage] = list(result.passages)
+    evidence = Evidence([*result.facts, *(p.text for p in passages), *spec.evidence_texts()],
+                        name=spec.name)
+    verdict = check(result.text, evidence, turn.message)
+    # A tool's sentence is its result: every value it states (a price, a time, a date, an
+    # e-mail) must be one the tool returned. What it did ("I've passed your request on") is no
+    # claim to find in the content, and which row a value belongs to is the tool's own binding
+    # (the catalog's item, the booking's slot), not the question's subject.
+    failed = [u for u in verdict.unsupported if not u.startswith("claim '")
+              and "(not the value of what was asked)" not in u]
+    if failed:
+        log.warning("tool answer not grounded: %s", failed)
+        turn.reports["tool_grounding"] = verdict.to_dict()
+        return None
+    if turn.shields is None:
+        return result.text
+    owner = published(spec.evidence_texts(), [*result.facts, *(p.text for p in passages)])
+    report = await turn.shields.check_output(
+        spec.shields, result.text, question=turn.message, evidence=owner,
+        instructions=instructions(spec), agent_name=spec.name)
+    if report.action != "allow":
+        turn.reports["output"] = [{"tool": True} | report.to_dict()]
+    if report.blocked:
+        return None
+    return rewritten(report, result.text)

@@ -1,0 +1,164 @@
+"""A person takes the conversation, replies, and hands it back.
+
+A conversation is held by the agent, by nobody yet (`waiting_for_human`: a person was asked
+for) or by a person (`human`: the owner replied from the console). It goes to a person when
+the customer asks for one (in any wording; the chat page's button sends such a message), when
+the message is about a subject the owner keeps for people (`handoff.topics`: "refunds"), after
+`handoff_after_dont_knows` don't-knows in a row, and when a booking or an order look-up
+fails. The customer is told what to expect (the owner's `handoff.reply_time`, the contact's
+hours), and the owner is notified: the console's inbox counts it, an e-mail goes out when
+SMTP is configured, and the transcript, the reason and a summary wait in the console.
+
+While a person has the conversation the agent says nothing: each message is recorded (path
+`handoff`, empty answer) for the person to read. The owner hands back explicitly, or the agent
+takes the conversation back after `handoff_timeout_min` without a reply from a person; either
+way the customer is told that the automated assistant is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import smtplib
+from email.message import EmailMessage
+
+from doppel.agents.repo import Agent
+from doppel.agents.turn import PASS_ON, Answer, Outcome, Turn
+from doppel.config import Settings
+from doppel.language.words import stem
+
+__all__ = ["BACK_NOTICE", "Held", "Notifier", "Person", "asks_for_person", "handoff_notice"]
+
+log = logging.getLogger(__name__)
+
+BACK_NOTICE = "You're chatting with the automated assistant again."
+
+_PERSON = (r"(real |actual |live |a )?(person|human|human being|somebody|someone|people|owner|"
+           r"manager|staff|team member|agent|representative|rep|operator|customer service)")
+_ASKS = re.compile(
+    rf"\b((talk|speak|chat|connect|transfer|put me through)\s+(me\s+)?(to|with)\s+(a |an |the |"
+    rf"your |some )?{_PERSON})\b|"
+    rf"\b(can|could|may)\s+i\s+(have|get)\s+(a |an |the )?{_PERSON}\b|"
+    rf"\b(get|give)\s+me\s+(a |an |the )?{_PERSON}\b|"
+    rf"\b(is there|are you)\s+(a\s+)?(real\s+)?(person|human)\b|"
+    rf"\b(human|real person|live agent|representative),?\s*(please|pls|now)\b|"
+    rf"\b(actual|real|live)\s+(human|person|people)\b|"
+    rf"\bnot\s+(a|an|the|this|some)\s+(chat\s*bot|bot|robot|machine|ai|computer)\b|"
+    # "can I speak to Priya?", "get me Deb", "I want to speak to Dr Raman directly"
+    rf"\b(speak|talk)\s+(to|with)\s+(dr\.?\s+|mr\.?\s+|mrs\.?\s+|ms\.?\s+)?"
+    rf"(?!(you|u|ya|it|them|this|that|a|an|the|some|your|anyone|about)\b)[a-z]+"
+    rf"(\s+(please|pls|directly|now|today))?\s*[?.!]*$|"
+    rf"\bget\s+me\s+(dr\.?\s+)?(?-i:[A-Z][a-z]+)\b"
+    rf"(?=\s*([?.!,]|$|please\b|pls\b|now\b|at\b|from\b|on\b))|"
+    rf"^\W*(human|agent|operator|representative|real person)\W*$", re.I)
+
+
+def asks_for_person(message: str) -> bool:
+    """The customer asks for a person: "can I talk to a real person?", "human please"."""
+    return bool(_ASKS.search(message))
+
+
+def _about_topic(message: str, topics: list[str]) -> str | None:
+    words = {stem(w) for w in re.findall(r"[a-z]+", message.lower())}
+    for topic in topics:
+        wanted = {stem(w) for w in re.findall(r"[a-z]+", topic.lower())}
+        if wanted and wanted <= words:
+            return topic
+    return None
+
+
+def handoff_notice(agent: Agent) -> str:
+    """What the customer is told when a person is asked for."""
+    spec = agent.spec
+    who = spec.contact.name or f"the {spec.name} team"
+    when = spec.handoff.reply_time.strip().rstrip(".")
+    hours = f" (we're around {spec.contact.hours})" if spec.contact.hours else ""
+    expect = f" {when[:1].upper() + when[1:]}{hours}." if when else (
+        f" They'll reply here as soon as they can{hours}.")
+    return (f"I've asked a person from {who} to take over.{expect} You can keep writing "
+            f"here; they'll see the whole conversation.")
+
+
+class Held:
+    """While a person has the conversation (or one was asked for) the agent stays silent; a
+    person who has not replied within the timeout gives it back to the agent."""
+
+    name = "held"
+
+    async def run(self, turn: Turn) -> Outcome:
+        conversations = turn.runtime.conversations
+        holder = await asyncio.to_thread(conversations.holder, turn.conversation_id)
+        if holder.state == "agent":
+            return PASS_ON
+        limit = dt.timedelta(minutes=turn.runtime.settings.handoff_timeout_min)
+        since = _parse(holder.since)
+        if since is not None and turn.runtime.now() - since > limit:
+            await asyncio.to_thread(conversations.set_holder, turn.conversation_id, "agent",
+                                    "timeout")
+            await asyncio.to_thread(conversations.add_message, turn.conversation_id,
+                                    turn.agent.id, "notice", BACK_NOTICE)
+            turn.reports["handoff"] = {"returned": "timeout"}
+            return PASS_ON
+        return Answer("", "handoff", {"handoff": {"held_by": holder.state}})
+
+
+class Person:
+    """The customer asks for a person, or writes about a subject a person always handles."""
+
+    name = "person"
+
+    async def run(self, turn: Turn) -> Outcome:
+        policy = turn.agent.spec.handoff
+        if not policy.enabled:
+            return PASS_ON
+        reason = ("the customer asked for a person" if asks_for_person(turn.message) else
+                  (f"about {topic}" if (topic := _about_topic(turn.message, policy.topics))
+                   else ""))
+        if not reason:
+            return PASS_ON
+        if await turn.screened() is not None:
+            return PASS_ON  # blocked: `screen` refuses it
+        return turn.hand_off(reason, handoff_notice(turn.agent))
+
+
+def _parse(stamp: str | None) -> dt.datetime | None:
+    if not stamp:
+        return None
+    try:
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class Notifier:
+    """Tells an owner that something waits for them: by e-mail when SMTP is configured (the
+    console's inbox shows it either way). Never raises: a notification that fails is logged."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sent = 0
+
+    async def notify(self, agent: Agent, subject: str, body: str) -> None:
+        to = agent.spec.handoff.notify_email
+        if not (self.settings.smtp_host and to):
+            return
+        try:
+            await asyncio.to_thread(self._send, to, f"[{agent.spec.name}] {subject}", body)
+            self.sent += 1
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("notification e-mail for agent %s not sent: %s", agent.slug,
+                        type(exc).__name__)
+
+    def _send(self, to: str, subject: str, body: str) -> None:
+        s = self.settings
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = s.smtp_from, to, subject
+        message.set_content(body)
+        with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
+            if s.smtp_starttls:
+                smtp.starttls()
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password)
+            smtp.send_message(message)

@@ -1,0 +1,167 @@
+"""A person in the conversation, and what the tools collected, over HTTP.
+
+Owner routes (under /api, an admin key, the owner's own agents only):
+- `GET  /api/agents/{slug}/handoffs`: conversations waiting for or held by a person, with the
+  reason and the last messages;
+- `POST /api/agents/{slug}/conversations/{id}/reply`: a person's reply, shown to the customer
+  in the same conversation (the person now holds it: the agent stays silent);
+- `POST /api/agents/{slug}/conversations/{id}/handback`: the agent takes over again, and the
+  customer is told;
+- `GET  /api/agents/{slug}/leads`, `GET /api/agents/{slug}/bookings`, and
+  `POST /api/agents/{slug}/bookings/{id}` ({"status": "confirmed" | "declined"});
+- `PUT  /api/agents/{slug}/secrets/{name}` and `GET /api/agents/{slug}/secrets` (names and
+  dates only: a secret's value is never read back).
+
+Customer route: `GET /v1/messages?model=SLUG&after=ID` with the conversation's
+`X-Doppel-Thread` header: a person's replies and notices after message ID, which the chat page
+polls while a person holds the conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, Field
+
+from doppel.agents.handoff import BACK_NOTICE
+from doppel.serve.auth import Principal, chat_agent, owned_agent, principal
+from doppel.serve.errors import APIError
+from doppel.service import Doppel
+
+router = APIRouter()
+
+
+def _app(request: Request) -> Doppel:
+    return request.app.state.doppel  # type: ignore[no-any-return]
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class BookingDecision(BaseModel):
+    status: Literal["confirmed", "declined"]
+
+
+class SecretIn(BaseModel):
+    value: str = Field(min_length=16, max_length=512)
+
+
+def _conversation(app: Doppel, agent_id: int, conversation_id: int) -> None:
+    if not app.conversations.owns(agent_id, conversation_id):
+        raise APIError(404, f"no conversation #{conversation_id}")
+
+
+@router.get("/api/agents/{slug}/handoffs")
+def list_handoffs(slug: str, request: Request,
+                  who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    out = []
+    for held in app.conversations.held(agent.id):
+        turns = app.conversations.turns(agent.id, conversation_id=held["id"], limit=6)
+        out.append(held | {"last": [{"question": t.user_message, "answer": t.answer,
+                                     "path": t.path, "at": t.created_at} for t in turns]})
+    return {"data": out, "waiting": sum(1 for h in out if h["state"] == "waiting_for_human")}
+
+
+@router.post("/api/agents/{slug}/conversations/{conversation_id}/reply", status_code=201)
+def reply(slug: str, conversation_id: int, body: ReplyIn, request: Request,
+          who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    _conversation(app, agent.id, conversation_id)
+    author = who.owner.name if who.owner is not None else ""
+    message_id = app.conversations.add_message(conversation_id, agent.id, "human",
+                                               body.text.strip(), author)
+    app.conversations.set_holder(conversation_id, "human", "a person replied")
+    return {"id": message_id, "state": "human"}
+
+
+@router.post("/api/agents/{slug}/conversations/{conversation_id}/handback")
+def handback(slug: str, conversation_id: int, request: Request,
+             who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    _conversation(app, agent.id, conversation_id)
+    if app.conversations.holder(conversation_id).state != "agent":
+        app.conversations.set_holder(conversation_id, "agent", "handed back")
+        app.conversations.add_message(conversation_id, agent.id, "notice", BACK_NOTICE)
+    return {"state": "agent"}
+
+
+@router.get("/api/agents/{slug}/leads")
+def list_leads(slug: str, request: Request,
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    rows = app.index.db.connect().execute(
+        "SELECT id, conversation_id, name, contact, need, status, created_at FROM leads "
+        "WHERE agent_id = ? ORDER BY id DESC LIMIT 500", (agent.id,)).fetchall()
+    return {"data": [dict(r) for r in rows]}
+
+
+@router.get("/api/agents/{slug}/bookings")
+def list_bookings(slug: str, request: Request,
+                  who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    rows = app.index.db.connect().execute(
+        "SELECT id, conversation_id, starts_at, ends_at, name, contact, service, status, "
+        "created_at FROM booking_requests WHERE agent_id = ? ORDER BY starts_at LIMIT 500",
+        (agent.id,)).fetchall()
+    return {"data": [dict(r) for r in rows]}
+
+
+@router.post("/api/agents/{slug}/bookings/{booking_id}")
+def decide_booking(slug: str, booking_id: int, body: BookingDecision, request: Request,
+                   who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    with app.index.db.transaction() as tx:
+        cur = tx.execute("UPDATE booking_requests SET status = ? WHERE id = ? AND agent_id = ?",
+                         (body.status, booking_id, agent.id))
+    if cur.rowcount == 0:
+        raise APIError(404, f"no booking request #{booking_id}")
+    return {"id": booking_id, "status": body.status}
+
+
+@router.get("/api/agents/{slug}/secrets")
+def list_secrets(slug: str, request: Request,
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    return {"data": [{"name": n, "updated_at": at}
+                     for n, at in app.runtime.secrets.names(agent.id)]}
+
+
+@router.put("/api/agents/{slug}/secrets/{name}", status_code=204)
+def set_secret(slug: str, name: str, body: SecretIn, request: Request,
+               who: Principal = Depends(principal)) -> None:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    app.runtime.secrets.set(agent.id, name, body.value)
+
+
+@router.get("/v1/messages")
+def customer_messages(request: Request, model: str = Query(max_length=64),
+                      after: int = Query(0, ge=0),
+                      who: Principal = Depends(principal),
+                      x_doppel_thread: str | None = Header(None, max_length=128)
+                      ) -> dict[str, Any]:
+    """A person's replies and notices in the caller's conversation, after message `after`."""
+    app = _app(request)
+    agent = chat_agent(app, who, model)
+    if not x_doppel_thread:
+        raise APIError(422, "give the conversation's X-Doppel-Thread header",
+                       param="X-Doppel-Thread")
+    # The same namespacing as /v1/chat/completions: a thread is the caller's own.
+    thread = f"{f'k{who.key.id}' if who.key else 'anon'}:{x_doppel_thread}"
+    conversation_id = app.conversations.find(agent.id, thread)
+    if conversation_id is None:
+        return {"data": [], "state": "agent"}
+    messages = app.conversations.messages(conversation_id, after)
+    return {"data": [asdict(m) for m in messages],
+            "state": app.conversations.holder(conversation_id).state}

@@ -1,0 +1,143 @@
+"""`catalog_lookup`: products and services from the owner's imported price lists and catalogs,
+with their variants and prices, cited.
+
+Items are the bound rows of the agent's content (doppel.language.bound: a catalog export's
+product line "Name — Category. Sizes: 8 oz $24.00, 12 oz $32.00", a price-list row), found by
+the full-text and vector search like any passage and ranked by how strongly the customer's
+words name the item (`subject_score`), never by a price merely occurring near them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from doppel.knowledge.index import Passage
+from doppel.language.bound import Unit, WordWeights, claim_words, parse_units, subject_score
+from doppel.language.facts import extract_facts
+from doppel.tools.base import NoSettings, Tool, ToolContext, ToolResult
+
+__all__ = ["CatalogLookup"]
+
+
+class CatalogArguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=2, max_length=200,
+                       description="What the customer is looking for, in their words.")
+    max_price: float | None = Field(None, gt=0, description="Only items up to this price.")
+
+
+_ASKS = re.compile(
+    r"\b(do|does|d'?|did)\s*(you|u|ya|y'all|the shop|the store)\s+(guys\s+)?"
+    r"(sell|carry|stock|still (sell|have|make)|make|have any|do any|offer any)\b|"
+    r"\b(in stock|out of stock|back in stock)\b|"
+    r"\bwhat\s+(kinds?|sorts?|types?|flavou?rs?|sizes?|colou?rs?|scents?|options?)\b.*"
+    r"\b(sell|carry|have|come in|stock|make|got)\b|"
+    r"\b(under|below|less than|cheaper than)\s*[$£€]\s?\d", re.I)
+_NOISE = re.compile(
+    r"\b(do|does|did|you|u|ya|guys|sell|carry|stock|still|have|has|any|anything|some|got|the|"
+    r"a|an|in|of|for|what|which|kinds?|sorts?|types?|options?|come|comes|is|are|there|please|"
+    r"pls|hi|hey|hello|me|i|we|my|looking|want|need|like|would|could|can|under|below|less|"
+    r"than|cheaper|price|prices|cost|much|how|back|out|offer|make)\b|[$£€]\s?\d[\d.,]*|[?!.,]",
+    re.I)
+_UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?)\s*[$£€]?\s?"
+                    r"(\d[\d,]*(?:\.\d\d)?)", re.I)
+
+
+def _amount(value: str) -> float | None:
+    m = re.search(r"\d[\d,]*(?:\.\d+)?", value)
+    return float(m.group(0).replace(",", "")) if m else None
+
+
+def _priced(u: Unit) -> bool:
+    return u.structured and bool(u.subject) and bool(u.cells_with("money"))
+
+
+class CatalogLookup(Tool):
+    name = "catalog_lookup"
+    description = ("Look products and services up in the business's own price lists and "
+                   "catalog: whether it sells something, its variants and prices.")
+    Arguments = CatalogArguments
+    Settings = NoSettings
+    default = True
+    examples = ("do you sell gift cards?", "do you carry size 12 wetsuits", "is the lavender "
+                "candle back in stock?", "what flavours do you have?", "anything under $20?",
+                "what sizes does the mug come in")
+
+    def wants(self, message: str) -> bool:
+        return bool(_ASKS.search(message))
+
+    def fill(self, message: str, now: dt.datetime, known: Mapping[str, Any]
+             ) -> dict[str, Any]:
+        out = dict(known)
+        query = re.sub(r"\s+", " ", _NOISE.sub(" ", message)).strip()
+        if query:
+            out["query"] = query
+        if (m := _UNDER.search(message)) is not None:
+            out["max_price"] = float(m.group(1).replace(",", ""))
+            out.setdefault("query", "items")
+        return out
+
+    def ask(self, missing: Sequence[str], settings: BaseModel) -> str:
+        return "Which product or service are you looking for?"
+
+    async def run(self, ctx: ToolContext, args: CatalogArguments, settings: NoSettings
+                  ) -> ToolResult | None:
+        passages = list(ctx.search(args.query, 12))
+        items = [(u, p) for p in passages for u in parse_units(p.text, p.heading) if _priced(u)]
+        if not items:
+            return None
+        weights = WordWeights([u for u, _ in items])
+        words = claim_words(args.query)
+        scored = [(subject_score(u, words, weights), i, u, p) for i, (u, p) in enumerate(items)]
+        best = max((s for s, *_ in scored), default=0.0)
+        if args.max_price is None and best <= 0:
+            return None  # nothing the customer named: the content's other answers may know
+        floor = 0.6 * best if best > 0 else -1.0
+        picked: list[tuple[Unit, Passage]] = []
+        seen: set[str] = set()
+        for s, _, u, p in sorted(scored, key=lambda x: (-x[0], x[1])):
+            if s < floor or u.subject.lower() in seen:
+                continue
+            if args.max_price is not None:
+                prices = [a for c in u.cells_with("money") if (a := _amount(c.value)) is not None]
+                if not prices or min(prices) > args.max_price:
+                    continue
+            seen.add(u.subject.lower())
+            picked.append((u, p))
+            if len(picked) == 5:
+                break
+        if not picked:
+            if args.max_price is None:
+                return None
+            return ToolResult("ok", f"I couldn't find anything under {args.max_price:g} in "
+                              f"{ctx.agent_name}'s price list.", (), {"items": []})
+        cited: list[Passage] = []
+        for _, p in picked:
+            if p not in cited:
+                cited.append(p)
+        parts = [f"{u.subject.strip(' :')} ({_variants(u)})" for u, _ in picked]
+        marks = "".join(f"[{i + 1}]" for i in range(len(cited)))
+        text = ((f"Yes — {parts[0]}." if len(parts) == 1 else
+                 "Here's what I found: " + "; ".join(parts) + ".") + f" {marks}")
+        return ToolResult("ok", text, tuple(u.text for u, _ in picked),
+                          {"items": [{"name": u.subject, "prices": [c.value for c in
+                                                                    u.cells_with("money")]}
+                                     for u, _ in picked]}, passages=tuple(cited))
+
+
+def _variants(u: Unit) -> str:
+    cells = u.cells_with("money")
+    if len(cells) == 1:
+        return cells[0].value
+    out = []
+    for c in cells[:6]:
+        facts = extract_facts(c.header, names=False)
+        label = c.header if c.header and not any(f.kind == "money" for f in facts) else ""
+        out.append(f"{label} {c.value}".strip())
+    return ", ".join(out)

@@ -1,0 +1,363 @@
+"""`open_now`: whether the business is open at this moment, from the opening hours in its own
+content and its time zone, holidays and dated exceptions first.
+
+The hours are read from the agent's content each call (a search for its hours lines, bound by
+doppel.language.bound: "Monday: 7:30 am – 4:30 pm", "Wed 25 Dec (Christmas Day) — CLOSED"), so
+an owner's edit is true at the next message. A line for a date or a holiday wins over the
+weekly rule of its weekday; of weekly rules the narrowest wins ("Saturday" over "Mon–Sat").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from doppel.knowledge.index import Passage
+from doppel.language.bound import Unit, holiday_dates, parse_units
+from doppel.language.facts import WEEKDAYS
+from doppel.tools.base import NoArguments, NoSettings, Tool, ToolContext, ToolResult
+
+__all__ = ["OpenNow", "Schedule", "answer_open_now", "holiday_keys", "parse_ranges",
+           "read_schedule",
+           "say_time"]
+
+_CLOSED = re.compile(r"\b(closed|shut|no (?:service|hours)|day off)\b", re.I)
+_HOURS_WORDS = re.compile(r"\b(hours?|open|opening|closed?|closing|schedule|holidays?|"
+                          r"office|store|shop|studio)\b", re.I)
+_TIME = (r"(?:(?P<{n}h>\d{{1,2}})(?:[:.](?P<{n}m>\d\d))?\s*(?P<{n}p>a\.?m\.?|p\.?m\.?)?"
+         r"|(?P<{n}w>noon|midday|midnight))")
+_RANGE = re.compile(_TIME.format(n="a") + r"\s*(?:[–—-]|to|till|til|until)\s*"
+                    + _TIME.format(n="b"), re.I)
+
+Interval = tuple[dt.time, dt.time]
+
+
+def _part(m: re.Match[str], n: str) -> tuple[int, int, str | None]:
+    word = (m.group(f"{n}w") or "").lower()
+    if word:
+        return (0, 0, "am") if word == "midnight" else (12, 0, "pm")
+    mer = (m.group(f"{n}p") or "").lower().replace(".", "") or None
+    return int(m.group(f"{n}h")), int(m.group(f"{n}m") or 0), mer
+
+
+def _clock(h: int, mi: int, mer: str | None) -> tuple[int, int]:
+    if mer == "pm" and h < 12:
+        h += 12
+    elif mer == "am" and h == 12:
+        h = 0
+    return h, mi
+
+
+def parse_ranges(text: str) -> list[Interval]:
+    """The opening time ranges a value states ("7:30 am – 4:30 pm", "9-5", "10:00–14:00;
+    15–18"), as wall-clock intervals, breaks taken out ("closed for lunch 12:30-1:30"). A
+    range without am/pm reads as a working day: "7:30–5" is 7:30 to 17:00. A range that ends
+    at midnight ends at 23:59."""
+    opened: list[Interval] = []
+    breaks: list[Interval] = []
+    for m, interval in _ranges(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        (breaks if _CLOSED.search(before) or _BREAK.search(before) else opened).append(interval)
+    for b_start, b_end in breaks:
+        cut: list[Interval] = []
+        for start, end in opened:
+            if b_end <= start or b_start >= end:
+                cut.append((start, end))
+                continue
+            if start < b_start:
+                cut.append((start, b_start))
+            if b_end < end:
+                cut.append((b_end, end))
+        opened = cut
+    return opened
+
+
+_BREAK = re.compile(r"(lunch|break|siesta)", re.I)
+
+
+def _ranges(text: str) -> list[tuple[re.Match[str], Interval]]:
+    out: list[tuple[re.Match[str], Interval]] = []
+    for m in _RANGE.finditer(text):
+        ah, am, ap = _part(m, "a")
+        bh, bm, bp = _part(m, "b")
+        if ah > 24 or bh > 24 or am > 59 or bm > 59:
+            continue
+        if ap is None and bp is not None:
+            # "9–5pm": the first takes the second's half of the day unless that puts it after
+            ap = bp if _clock(ah, am, bp) <= _clock(bh, bm, bp) else "am"
+        if ap is None and bp is None and ah <= 12 and bh <= 12 and (bh, bm) <= (ah, am):
+            bp = "pm"  # "7:30–5"
+        a, b = _clock(ah, am, ap), _clock(bh, bm, bp)
+        if b == (0, 0) or b[0] >= 24:
+            b = (23, 59)
+        if b <= a:
+            continue
+        out.append((m, (dt.time(*a), dt.time(*b))))
+    return out
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The n-th (1-based; -1 = last) weekday (0 = Monday) of a month."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _easter(year: int) -> dt.date:
+    """Gregorian Easter Sunday (the anonymous algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month = (h + ell - 7 * m + 114) // 31
+    day = (h + ell - 7 * m + 114) % 31 + 1
+    return dt.date(year, month, day)
+
+
+def holiday_keys(day: dt.date) -> set[str]:
+    """The keys doppel.language.bound gives a line about this date: "MM-DD" and the movable
+    holidays that fall on it ("h:thanksgiving"), with "h:holidays" for any of them."""
+    y = day.year
+    thanksgiving = _nth_weekday(y, 11, 3, 4)
+    easter = _easter(y)
+    movable = {
+        "h:thanksgiving": thanksgiving, "h:black-friday": thanksgiving + dt.timedelta(days=1),
+        "h:easter": easter, "h:good-friday": easter - dt.timedelta(days=2),
+        "h:memorial-day": _nth_weekday(y, 5, 0, -1), "h:labor-day": _nth_weekday(y, 9, 0, 1),
+        "h:mlk-day": _nth_weekday(y, 1, 0, 3), "h:presidents-day": _nth_weekday(y, 2, 0, 3),
+    }
+    keys = {day.strftime("%m-%d")} | {k for k, v in movable.items() if v == day}
+    if day == easter + dt.timedelta(days=1):  # Easter Monday: a bank holiday in much of Europe
+        keys.add("h:easter")
+    fixed = {"12-25", "12-26", "01-01", "07-04", "11-11", "07-01", "06-19"}
+    if keys - {day.strftime("%m-%d")} or day.strftime("%m-%d") in fixed:
+        keys.add("h:holidays")
+    return keys
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The hours a line of content gives to some days or dates."""
+
+    intervals: tuple[Interval, ...]   # empty: closed
+    days: frozenset[str]
+    dates: frozenset[str]
+    line: str                         # the content's own line: the fact the answer states
+    label: str                        # "Christmas Day", "Monday"
+    twelve_hour: bool                 # the content writes "4:30 pm", not "16:30"
+    passage: Passage
+    # "1st & 3rd Saturday of the month only": the weeks of the month the rule holds (1-5, -1
+    # for the last); empty: every week.
+    weeks: frozenset[int] = frozenset()
+
+    def holds(self, day: dt.date) -> bool:
+        if not self.weeks:
+            return True
+        nth = (day.day - 1) // 7 + 1
+        last = (day + dt.timedelta(days=7)).month != day.month
+        return nth in self.weeks or (last and -1 in self.weeks)
+
+
+_ORDINALS = {"1st": 1, "first": 1, "2nd": 2, "second": 2, "3rd": 3, "third": 3, "4th": 4,
+             "fourth": 4, "5th": 5, "fifth": 5, "last": -1}
+_NTH = re.compile(r"\b((?:(?:1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|last)"
+                  r"(?:\s*(?:&|and|,|\+)\s*)?)+)\s*(?:monday|tuesday|wednesday|thursday|"
+                  r"friday|saturday|sunday)s?\b(?:\s+(?:of\s+(?:the|each|every)\s+month|"
+                  r"(?:of\s+)?each\s+month|monthly))?", re.I)
+
+
+def _weeks(text: str) -> frozenset[int]:
+    m = _NTH.search(text)
+    if m is None:
+        return frozenset()
+    return frozenset(_ORDINALS[w.lower()] for w in re.findall(
+        r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|last", m.group(1), re.I))
+
+
+@dataclass
+class Schedule:
+    weekly: list[Rule]
+    dated: list[Rule]
+
+    def rule(self, day: dt.date) -> Rule | None:
+        """The rule for a date: its own line (a date or holiday), else its weekday's."""
+        keys = holiday_keys(day)
+        weekday = WEEKDAYS[day.weekday()]
+        # "Thu, Dec 25" is 2025's Christmas: in a year when the 25th is not a Thursday the
+        # line is about another year, and the weekly rule holds.
+        # A holiday by name recurs ("Christmas Day: closed" holds every year).
+        dated = [r for r in self.dated if not r.days or weekday in r.days or holiday_dates(
+            r.line) & r.dates]
+        specific = [r for r in dated if r.dates & keys - {"h:holidays"}]
+        generic = [r for r in dated if "h:holidays" in r.dates and "h:holidays" in keys]
+        if specific or generic:
+            return (specific or generic)[0]
+        # The narrowest rule: "Saturday" over "Mon–Sat", a day's own row over a summary line
+        # that gives several days their ranges.
+        rules = sorted((r for r in self.weekly if weekday in r.days),
+                       key=lambda r: (len(r.days), len(r.intervals)))
+        if rules and not rules[0].holds(day):
+            # "1st & 3rd Saturday only": on the other Saturdays it is closed.
+            which = m.group(0) if (m := _NTH.search(rules[0].line)) else ""
+            return dataclasses.replace(rules[0], intervals=(), label=f"{weekday.capitalize()} "
+                                       f"hours are only on the {which}" if which else "")
+        return rules[0] if rules else None
+
+    def __bool__(self) -> bool:
+        return bool(self.weekly)
+
+
+def _hours_line(u: Unit, heading: str) -> bool:
+    if not (u.days or u.dates):
+        return False
+    if not u.structured:  # "We are open every day from 8am to 6pm."
+        return bool(re.search(r"\b(open|hours)\b", u.text, re.I) and parse_ranges(u.text))
+    value = " ".join(c.value for c in u.cells if c.value != u.subject)
+    if not (parse_ranges(value) or _CLOSED.search(value)):
+        return False
+    plain_day = not (u.subject_words - u.days - u.dates) or u.kind == "label" and len(
+        u.subject.split()) <= 3
+    return bool(plain_day or _HOURS_WORDS.search(u.heading + " " + heading + " " + u.subject))
+
+
+def read_schedule(passages: Sequence[Passage]) -> Schedule:
+    weekly: list[Rule] = []
+    dated: list[Rule] = []
+    seen: set[str] = set()
+    for p in passages:
+        for u in parse_units(p.text, p.heading):
+            if u.text in seen or not _hours_line(u, p.heading):
+                continue
+            seen.add(u.text)
+            value = " ".join(c.value for c in u.cells if c.value != u.subject) or u.text
+            ranges = tuple(parse_ranges(value))
+            if _CLOSED.search(value) and not ranges:
+                ranges = ()
+            elif not ranges:
+                continue
+            twelve = bool(re.search(r"\d\s*(a\.?m|p\.?m)\b|noon", value, re.I))
+            holiday = next((c.value for c in u.cells if re.search(r"holiday|occasion|event",
+                                                                     c.header, re.I)), "")
+            rule = Rule(ranges, u.days, u.dates, u.text.strip(),
+                        (holiday or u.subject).strip(" :"), twelve, p, _weeks(u.text))
+            (dated if u.dates else weekly).append(rule)
+    return Schedule(weekly, dated)
+
+
+def say_time(t: dt.time, twelve: bool) -> str:
+    if not twelve:
+        return t.strftime("%H:%M")
+    if t == dt.time(12, 0):
+        return "noon"
+    h = t.hour % 12 or 12
+    return f"{h}{t.strftime(':%M') if t.minute else ''} {'am' if t.hour < 12 else 'pm'}"
+
+
+class OpenNow(Tool):
+    name = "open_now"
+    description = ("Whether the business is open right now, and until when or when it opens "
+                   "next, from its opening hours and holidays in its time zone.")
+    Arguments = NoArguments
+    Settings = NoSettings
+    default = True
+    examples = ("are you open right now?", "are you still open?", "are you open today?",
+                "what time do you close today?", "is the shop open now", "you guys open rn?",
+                "when do you open today?", "open today?")
+    _NOW = re.compile(r"\b(right now|rn|now|currently|at the moment|still|yet|today|tonight|"
+                      r"this (morning|afternoon|evening))\b", re.I)
+    # "are you open?" without a day is a question about now.
+    _ARE_YOU_OPEN = re.compile(r"\b(are|r)\s*(you|u|ya|y'all)\s*(guys\s*)?(open|closed)\b", re.I)
+    _OPEN = re.compile(r"\b(open|opens|opening|close|closes|closing|closed)\b", re.I)
+    _OTHER_DAY = re.compile(r"\b(tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|"
+                            r"sunday|weekend|christmas|holiday|next|\d{1,2}(st|nd|rd|th)?\s+"
+                            r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
+
+    def wants(self, message: str) -> bool:
+        """"Are you open now?", "what time do you close today": the moment is now."""
+        return bool((self._NOW.search(message) and self._OPEN.search(message)
+                     or self._ARE_YOU_OPEN.search(message))
+                    and not self._OTHER_DAY.search(message))
+
+    def declines(self, message: str) -> bool:
+        """"Open on Sunday?" is about Sunday's hours, and "what are your hours?" about the
+        week's: the content answers those."""
+        return bool(self._OTHER_DAY.search(message) or not (
+            self._NOW.search(message) or self._BARE.match(message)))
+
+    # "u open?", "are you guys open??": a bare question about being open is about now.
+    _BARE = re.compile(r"^\W*(hi|hey|hello)?\W*(are|r)?\s*(you|u|ya|y'all)\s*(guys\s*)?"
+                       r"(open|closed)\W*$", re.I)
+
+    async def run(self, ctx: ToolContext, args: NoArguments, settings: NoSettings
+                  ) -> ToolResult | None:
+        passages = list(ctx.search("opening hours open closed holidays", 12))
+        schedule = read_schedule(passages)
+        if not schedule:
+            return None  # no weekly hours bound to days: the content's own answer, if any
+        return answer_open_now(schedule, ctx.now)
+
+
+def answer_open_now(schedule: Schedule, now: dt.datetime) -> ToolResult:
+    """The sentence for `now`: open until when, or closed and when it opens next."""
+    today = now.date()
+    rule = schedule.rule(today)
+    used: list[Rule] = []
+    clock = now.time().replace(second=0, microsecond=0)
+    day_name = WEEKDAYS[today.weekday()].capitalize()
+    if rule is not None:
+        used.append(rule)
+        for start, end in rule.intervals:
+            if start <= clock < end:
+                text = (f"Yes, we're open right now, until {say_time(end, rule.twelve_hour)} "
+                        f"today.")
+                return _result(text, used, now, open_=True, until=end)
+        later = [s for s, _ in rule.intervals if s > clock]
+        if later:
+            text = (f"We're closed right now; we open today at "
+                    f"{say_time(later[0], rule.twelve_hour)}.")
+            return _result(text, used, now, open_=False, next_open=later[0])
+    why = (f" today ({rule.label})" if rule is not None and (rule.dates or rule.weeks)
+           and rule.label else " today" if rule is not None and not rule.intervals
+           else " right now")
+    if rule is None:
+        why = " right now"
+    for ahead in range(1, 8):
+        day = today + dt.timedelta(days=ahead)
+        nxt = schedule.rule(day)
+        if nxt is not None and nxt.intervals:
+            used.append(nxt)
+            when = "tomorrow" if ahead == 1 else WEEKDAYS[day.weekday()].capitalize()
+            if nxt.dates and nxt.label:
+                when += f" ({nxt.label})"
+            text = (f"We're closed{why}. We open again {when} at "
+                    f"{say_time(nxt.intervals[0][0], nxt.twelve_hour)}.")
+            if rule is None:
+                text = (f"We're closed right now — it's {day_name}. We open again {when} at "
+                        f"{say_time(nxt.intervals[0][0], nxt.twelve_hour)}.")
+            return _result(text, used, now, open_=False, next_day=day.isoformat())
+    return _result(f"We're closed{why}.", used, now, open_=False)
+
+
+def _result(text: str, used: list[Rule], now: dt.datetime, *, open_: bool,
+            **data: object) -> ToolResult:
+    # The facts: the content's own lines, and what the tool concluded from them and the clock
+    # (the sentence itself: every time in it is one of those lines').
+    facts = (*(r.line for r in used), text)
+    passages: list[Passage] = []
+    for r in used:
+        if r.passage not in passages:
+            passages.append(r.passage)
+    marks = "".join(f"[{i + 1}]" for i in range(len(passages)))
+    return ToolResult("ok", f"{text} {marks}".strip(), facts,
+                      {"open": open_, "now": now.isoformat(timespec="minutes"),
+                       **{k: str(v) for k, v in data.items()}},
+                      passages=tuple(passages))

@@ -1,0 +1,101 @@
+"""`lead_capture`: a customer who wants a quote, a call back or a wholesale price leaves their
+name, a way to reach them and what they need; the owner gets it in the console's leads list
+and a notification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from doppel.tools.base import NoSettings, Tool, ToolContext, ToolResult
+from doppel.tools.fields import contact_in, name_in, valid_contact
+
+__all__ = ["LeadCapture", "LeadArguments"]
+
+
+class LeadArguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80, description="The customer's name.")
+    contact: str = Field(min_length=5, max_length=120,
+                         description="An e-mail address or phone number to reach them.")
+    need: str = Field(min_length=3, max_length=1000, description="What they need, in their "
+                      "words.")
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        if not valid_contact(value):
+            raise ValueError("give an e-mail address or a phone number")
+        return value.strip()
+
+    @field_validator("name", "need")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+
+_WANTS = re.compile(
+    r"\b(quote|estimate|call me( back)?|ring me|get back to me|contact me|reach me|email me|"
+    r"e-mail me|text me|callback|call back|wholesale|bulk order|sales rep|someone (to )?"
+    r"(call|contact|email|reach)|have (someone|somebody) (call|contact|email))\b", re.I)
+# Only what the customer says about their need counts as the need: not "hi", not the contact.
+_FILLER = re.compile(r"^\s*(hi|hello|hey|yes|sure|ok|okay|thanks)\b[\s,!.]*", re.I)
+
+
+class LeadCapture(Tool):
+    name = "lead_capture"
+    description = ("Take a customer's name, contact and need (a quote, a call back, a "
+                   "wholesale enquiry) and pass it to the owner.")
+    Arguments = LeadArguments
+    Settings = NoSettings
+    default = True
+    examples = ("can I get a quote for a bathroom refit?", "can someone call me back?",
+                "I'd like an estimate", "do you do wholesale? I run a shop",
+                "please have the owner contact me", "I want a price for a large order")
+
+    def wants(self, message: str) -> bool:
+        return bool(_WANTS.search(message))
+
+    def fill(self, message: str, now: dt.datetime, known: Mapping[str, Any]
+             ) -> dict[str, Any]:
+        out = dict(known)
+        if (contact := contact_in(message)) is not None:
+            out["contact"] = contact
+        if (name := name_in(message)) is not None:
+            out["name"] = name
+        if "need" not in out:
+            need = _FILLER.sub("", message).strip()
+            if len(need) >= 3 and not (contact and need.replace(contact, "").strip(" ,.") in (
+                    "", name or "")):
+                out["need"] = need
+        return out
+
+    def ask(self, missing: Sequence[str], settings: BaseModel) -> str:
+        if "need" in missing:
+            return "Happy to pass this on — what do you need, in a sentence or two?"
+        return ("I can pass this to the team. What's your name, and the best e-mail or phone "
+                "number to reach you?")
+
+    async def run(self, ctx: ToolContext, args: LeadArguments, settings: NoSettings
+                  ) -> ToolResult:
+        with ctx.db.transaction() as tx:
+            cur = tx.execute("INSERT INTO leads(agent_id, conversation_id, name, contact, need) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             (ctx.agent_id, ctx.conversation_id, args.name, args.contact,
+                              args.need))
+            lead_id = int(cur.lastrowid or 0)
+        if ctx.notify is not None:
+            await ctx.notify(f"New lead: {args.name}",
+                             f"{args.name} ({args.contact}) asked: {args.need}")
+        text = (f"Thanks, {args.name} — I've passed your request to {ctx.agent_name}. "
+                f"They'll get back to you at {args.contact}.")
+        return ToolResult("ok", text, (f"{args.name} {args.contact}",),
+                          {"lead_id": lead_id})

@@ -1,0 +1,281 @@
+"""Tools through real turns: chosen by rule, arguments filled and validated (bad ones never
+reach a tool), follow-up questions for missing arguments, results checked like any answer,
+every call stored with its turn; the order endpoint is a real HTTP server on 127.0.0.1 that
+checks doppel's signature."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import BaseModel
+
+from doppel.agents.repo import Agent
+from doppel.agents.spec import AgentSpec, Contact
+from doppel.agents.turn import TurnResult
+from doppel.config import Settings
+from doppel.knowledge.index import Passage
+from doppel.service import Doppel
+from doppel.testing import FakeChatBackend, FakeEmbedder, FakeOrderEndpoint
+from doppel.tools import TOOLS, NoSettings, Tool, ToolContext, ToolResult
+from doppel.tools.hours import answer_open_now, parse_ranges, read_schedule
+
+ZONE = ZoneInfo("America/Los_Angeles")
+HOURS = """# Opening hours
+
+| Day | Hours | Notes |
+|---|---|---|
+| Monday | 7:30 am – 4:30 pm | closed for lunch 12:30-1:30 |
+| Tuesday | 9:00 am – 7:00 pm | |
+| Wednesday | 7:30 am – 4:30 pm | |
+| Thursday | 8:00 am – 6:00 pm | |
+| Friday | 7:30 am – 2:00 pm | |
+| Saturday | 8 am – 12 noon | |
+| Sunday | Closed | |
+
+## Holidays
+
+- Thu 25 Dec (Christmas Day) — CLOSED
+- Wed 24 Dec (Christmas Eve) — 7:30am to 12pm
+"""
+PRICES = """# Shop
+
+| Product | Size | Price |
+|---|---|---|
+| Gift card | any amount | $25.00 |
+| Lavender candle | 8 oz | $24.00 |
+| Cedar candle | 8 oz | $26.00 |
+| Wick trimmer | one size | $12.00 |
+"""
+SECRET = "s3cret-signing-key-for-tests"
+ORDERS = {"1042": {"email": "sam@example.com", "status": "shipped", "carrier": "UPS",
+                   "tracking": "1Z999AA10123456784", "eta": "2027-03-12"},
+          "1043": {"email": "jo@example.com", "status": "packed"}}
+
+
+def _tuesday(hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2027, 3, 9, hour, minute, tzinfo=ZONE)
+
+
+@pytest.fixture
+def shop(tmp_path: Any) -> Iterator[tuple[Doppel, Agent]]:
+    settings = Settings(home=tmp_path / "home", fetch_allow="127.0.0.1", shields=False)
+    app = Doppel(settings, backend=FakeChatBackend(), embedder=FakeEmbedder())
+    spec = AgentSpec(slug="shop", name="Maple Shop", timezone="America/Los_Angeles",
+                     contact=Contact(phone="(541) 555-0163"),
+                     tools={"open_now": {}, "catalog_lookup": {}, "lead_capture": {}})
+    agent = app.agents.create(spec)
+    app.ingestor.ingest_bytes(agent, HOURS.encode(), "hours.md")
+    app.ingestor.ingest_bytes(agent, PRICES.encode(), "prices.md")
+    app.runtime.now = lambda: _tuesday(15, 20)
+    yield app, app.agents.get("shop")
+    app.close()
+
+
+def turn(app: Doppel, agent: Agent, message: str, thread: str = "t") -> TurnResult:
+    return asyncio.run(app.runtime.turn(agent, message, thread))
+
+
+def calls(app: Doppel, agent: Agent, result: TurnResult) -> list[dict[str, Any]]:
+    rows = app.conversations.turns(agent.id, conversation_id=result.conversation_id)
+    return next(r.tool_calls for r in rows if r.id == result.id)
+
+
+# --- open_now ------------------------------------------------------------------------------
+def test_time_ranges_read_as_people_write_them() -> None:
+    t = dt.time
+    assert parse_ranges("7:30 am – 4:30 pm") == [(t(7, 30), t(16, 30))]
+    assert parse_ranges("9-5") == [(t(9), t(17))]
+    assert parse_ranges("7:30–5") == [(t(7, 30), t(17))]
+    assert parse_ranges("9–5pm") == [(t(9), t(17))]
+    assert parse_ranges("10:00–14:00; 15–18") == [(t(10), t(14)), (t(15), t(18))]
+    assert parse_ranges("8 am – 12 noon") == [(t(8), t(12))]
+    assert parse_ranges("6pm to midnight") == [(t(18), t(23, 59))]
+    # a lunch break is taken out of the day
+    assert parse_ranges("7:30 am – 4:30 pm; closed for lunch 12:30-1:30") == [
+        (t(7, 30), t(12, 30)), (t(13, 30), t(16, 30))]
+
+
+def _schedule() -> Any:
+    text = "\n".join([
+        "Day: Monday; Hours: 7:30 am – 4:30 pm; Notes: closed for lunch 12:30-1:30",
+        "Day: Tuesday; Hours: 9:00 am – 7:00 pm", "Day: Sunday; Hours: Closed",
+        "Date: Thu, Dec 25; Holiday: Christmas Day; Office: CLOSED",
+        "Day: Friday; Hours: 7:30 am – 2:00 pm"])
+    return read_schedule([Passage(1, "hours.html", "Office hours", text, 0, len(text), 0, 0)])
+
+
+def _at(*when: int) -> dt.datetime:
+    return dt.datetime(*when, tzinfo=ZONE)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("now", "says"), [
+    (_tuesday(15, 20), "Yes, we're open right now, until 7 pm today."),
+    (_tuesday(8, 10), "We're closed right now; we open today at 9 am."),
+    (_at(2027, 3, 8, 12, 45), "We're closed right now; we open today at 1:30 pm."),
+    (_at(2027, 3, 7, 11, 0), "We're closed today. We open again tomorrow at 7:30 am."),
+    # Christmas 2025 is a Thursday, as the line says: the holiday's line wins
+    (_at(2025, 12, 25, 10, 0),
+     "We're closed today (Christmas Day). We open again tomorrow at 7:30 am."),
+])
+def test_open_now_reads_the_day_its_exceptions_and_the_clock(now: dt.datetime, says: str) -> None:
+    result = answer_open_now(_schedule(), now)
+    assert result.text.split(" [")[0] == says
+    assert result.facts  # the hours lines the sentence states
+
+
+def test_are_you_open_now_is_a_tool_turn_stored_with_its_call(
+        shop: tuple[Doppel, Agent]) -> None:
+    app, agent = shop
+    result = turn(app, agent, "are you still open right now?")
+    assert result.path == "tool"
+    assert "until 7" in result.answer
+    (call,) = calls(app, agent, result)
+    assert call["tool"] == "open_now" and call["status"] == "ok"
+    assert call["result"]["open"] is True and call["latency_ms"] >= 0
+    # another day's hours are the content's answer, not the tool's
+    assert turn(app, agent, "are you open on Sunday?", "t2").path != "tool"
+
+
+# --- catalog_lookup ------------------------------------------------------------------------
+def test_catalog_lookup_names_the_items_asked_for_with_their_prices(
+        shop: tuple[Doppel, Agent]) -> None:
+    app, agent = shop
+    result = turn(app, agent, "do you sell gift cards?")
+    assert result.path == "tool", result.answer
+    assert "Gift card" in result.answer and "$25.00" in result.answer
+    assert "$24.00" not in result.answer
+    cheap = turn(app, agent, "do you have anything under $20?", "t2")
+    assert "Wick trimmer" in cheap.answer and "$26.00" not in cheap.answer
+
+
+# --- lead_capture: a follow-up question for what is missing ---------------------------------
+def test_a_lead_asks_for_what_is_missing_then_reaches_the_owner(
+        shop: tuple[Doppel, Agent]) -> None:
+    app, agent = shop
+    first = turn(app, agent, "can I get a quote for 200 candles for a wedding?")
+    assert first.path == "tool" and "name" in first.answer.lower()
+    assert calls(app, agent, first)[0]["status"] == "needs_input"
+    bad = turn(app, agent, "I'm Dana, my number is abc")
+    assert "e-mail or phone" in bad.answer
+    done = turn(app, agent, "Dana Price, dana@example.com")
+    assert done.path == "tool" and "Dana" in done.answer and "dana@example.com" in done.answer
+    rows = app.index.db.connect().execute(
+        "SELECT name, contact, need FROM leads WHERE agent_id = ?", (agent.id,)).fetchall()
+    assert [tuple(r) for r in rows] == [("Dana Price", "dana@example.com",
+                                         "can I get a quote for 200 candles for a wedding?")]
+    # the call is done: the next question is an ordinary one
+    assert app.conversations.pending(done.conversation_id) == {}
+
+
+def test_a_new_question_drops_the_waiting_call(shop: tuple[Doppel, Agent]) -> None:
+    app, agent = shop
+    turn(app, agent, "could someone call me back?")
+    later = turn(app, agent, "How much is the cedar candle?")
+    assert later.path != "tool" and "$26.00" in later.answer
+    assert app.conversations.pending(later.conversation_id) == {}
+
+
+# --- order_status: verification, signature, refusal, timeout -------------------------------
+@pytest.fixture
+def orders(shop: tuple[Doppel, Agent]) -> Iterator[tuple[Doppel, Agent, FakeOrderEndpoint]]:
+    app, agent = shop
+    with FakeOrderEndpoint(SECRET, ORDERS) as endpoint:
+        spec = agent.spec.model_copy(update={"tools": {
+            **(agent.spec.tools or {}), "order_status": {"endpoint": endpoint.url}}})
+        app.agents.update(spec)
+        app.runtime.secrets.set(agent.id, "order_status.secret", SECRET)
+        yield app, app.agents.get(agent.slug), endpoint
+
+
+def test_order_status_only_after_number_and_email(
+        orders: tuple[Doppel, Agent, FakeOrderEndpoint]) -> None:
+    app, agent, endpoint = orders
+    asked = turn(app, agent, "where is my order 1042?")
+    assert asked.path == "tool" and "e-mail" in asked.answer
+    assert endpoint.calls == 0  # nothing is looked up before the customer is verified
+    done = turn(app, agent, "it's sam@example.com")
+    assert "shipped" in done.answer and "1Z999AA10123456784" in done.answer
+    assert endpoint.calls == 1 and endpoint.rejected == 0  # signed as the endpoint expects
+    (call,) = calls(app, agent, done)
+    assert call["arguments"] == {"order": "1042", "email": "sam@example.com"}
+
+
+def test_another_customers_order_says_nothing_of_it(
+        orders: tuple[Doppel, Agent, FakeOrderEndpoint]) -> None:
+    app, agent, endpoint = orders
+    wrong = turn(app, agent, "where is my order 1043? my email is sam@example.com")
+    assert wrong.path == "tool"
+    assert "packed" not in wrong.answer and "couldn't find" in wrong.answer
+    unknown = turn(app, agent, "where is my order 9999? my email is sam@example.com", "t2")
+    assert unknown.answer == wrong.answer.replace("1043", "9999")  # no probing by the wording
+
+
+def test_bad_arguments_never_reach_the_tool(
+        orders: tuple[Doppel, Agent, FakeOrderEndpoint]) -> None:
+    app, agent, endpoint = orders
+    first = turn(app, agent, "where is my order 1042? email is sam@example")
+    assert first.path == "tool" and endpoint.calls == 0
+    assert "e-mail" in first.answer
+
+
+def test_a_slow_order_system_hands_the_customer_to_a_person(
+        orders: tuple[Doppel, Agent, FakeOrderEndpoint]) -> None:
+    app, agent, endpoint = orders
+    endpoint.delay_s = 1.5
+    app.settings.tool_timeout_s = 0.5
+    result = turn(app, agent, "where is my order 1042? sam@example.com")
+    assert result.path == "handoff"
+    assert "couldn't check" in result.answer and "person" in result.answer
+    assert calls(app, agent, result)[0]["status"] == "failed"
+    assert "timed out" in calls(app, agent, result)[0]["error"]
+    assert app.conversations.holder(result.conversation_id).state == "waiting_for_human"
+
+
+# --- a tool's answer is checked like any other ----------------------------------------------
+class _Inventing(Tool):
+    name = "inventing"
+    description = "States a price it did not return."
+    examples: ClassVar[tuple[str, ...]] = ()
+    Settings = NoSettings
+
+    def wants(self, message: str) -> bool:
+        return "membership" in message
+
+    async def run(self, ctx: ToolContext, args: BaseModel, settings: BaseModel) -> ToolResult:
+        return ToolResult("ok", "The membership is $99 a year.", ("Membership: $49 a year",))
+
+
+def test_a_price_the_tool_did_not_return_is_never_shown(shop: tuple[Doppel, Agent]) -> None:
+    app, agent = shop
+    TOOLS.register(_Inventing())
+    try:
+        spec = agent.spec.model_copy(update={"tools": {"inventing": {}}})
+        app.agents.update(spec)
+        result = turn(app, app.agents.get(agent.slug), "how much is the membership?")
+        assert "$99" not in result.answer and result.path != "tool"
+        row = app.conversations.turns(agent.id, conversation_id=result.conversation_id)[-1]
+        assert row.tool_calls[0]["status"] == "failed"
+        assert "grounding" in row.tool_calls[0]["error"]
+    finally:
+        TOOLS._items.pop("inventing", None)
+
+
+def test_tools_are_plugins_with_settings_validated_in_the_agent_file() -> None:
+    from doppel.errors import ValidationError
+    from doppel.plugins import REGISTRIES
+
+    assert TOOLS in REGISTRIES
+    assert {"open_now", "catalog_lookup", "lead_capture", "order_status"} <= set(TOOLS.names())
+    with pytest.raises(ValidationError, match="unknown tool"):
+        AgentSpec.parse({"slug": "a", "name": "A", "tools": {"teleport": {}}})
+    with pytest.raises(ValidationError, match="order_status"):
+        AgentSpec.parse({"slug": "a", "name": "A", "tools": {"order_status": {"nope": 1}}})
+    with pytest.raises(ValidationError, match="time zone"):
+        AgentSpec.parse({"slug": "a", "name": "A", "timezone": "Mars/Olympus"})
+    schema = TOOLS.get("order_status").schema()
+    assert schema["function"]["parameters"]["required"] == ["order", "email"]
