@@ -18,6 +18,7 @@ from typing import Any
 
 from doppel.agents.conversations import ConversationRepo
 from doppel.agents.grounding import Evidence, check
+from doppel.agents.handoff import BACK_NOTICE
 from doppel.agents.insights import Insights
 from doppel.agents.profile import VoiceProfile
 from doppel.agents.repo import Agent, AgentRepo
@@ -26,7 +27,7 @@ from doppel.agents.spec import AgentSpec, Contact
 from doppel.agents.students import StudentRepo
 from doppel.agents.voice import clean, derive_voice_async
 from doppel.config import Settings
-from doppel.errors import DoppelError, ValidationError
+from doppel.errors import DoppelError, NotFoundError, ValidationError
 from doppel.knowledge.facts import found_contact
 from doppel.knowledge.imports import ImportJobs
 from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
@@ -40,6 +41,7 @@ from doppel.safety import Shields
 from doppel.safety.injection import scan_texts
 from doppel.safety.policy import GUARD_HELP
 from doppel.store.db import Database
+from doppel.tools.records import ToolRecords
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +292,36 @@ class Doppel:
         if spec.voice != current.spec.voice:
             self.check_examples(current.id, spec)
         return self.agents.update(spec)
+
+    # --- a person in the conversation (issue 14) ---------------------------------------------
+    @cached_property
+    def records(self) -> ToolRecords:
+        """Leads and booking requests the agents' tools collected."""
+        return ToolRecords(self.db)
+
+    def reply_as_person(self, agent: Agent, conversation_id: int, text: str,
+                        author: str = "") -> int:
+        """A person's reply in one of the agent's conversations: shown to the customer, and
+        the person now holds the conversation (the agent stays silent)."""
+        text = text.strip()
+        if not text:
+            raise ValidationError("write a reply first")
+        if len(text) > 4000:
+            raise ValidationError("a reply is at most 4000 characters")
+        if not self.conversations.owns(agent.id, conversation_id):
+            raise NotFoundError(f"no conversation #{conversation_id}")
+        message_id = self.conversations.add_message(conversation_id, agent.id, "human", text,
+                                                    author)
+        self.conversations.set_holder(conversation_id, "human", "a person replied")
+        return message_id
+
+    def hand_back(self, agent: Agent, conversation_id: int) -> None:
+        """The agent takes the conversation back, and the customer is told."""
+        if not self.conversations.owns(agent.id, conversation_id):
+            raise NotFoundError(f"no conversation #{conversation_id}")
+        if self.conversations.holder(conversation_id).state != "agent":
+            self.conversations.set_holder(conversation_id, "agent", "handed back")
+            self.conversations.add_message(conversation_id, agent.id, "notice", BACK_NOTICE)
 
     def close(self) -> None:
         if "imports" in self.__dict__:

@@ -64,6 +64,8 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
                                                  "answer": "Yes, everything."},
     ("POST", "/console/agents/{slug}/answers/{answer_id}"): {"question": "Is it free?",
                                                              "answer": "Yes."},
+    ("POST", "/console/agents/{slug}/people/{conversation_id}/reply"): {"text": "Hijacked."},
+    ("POST", "/console/agents/{slug}/bookings/{booking_id}"): {"status": "confirmed"},
 }
 FILES = {("POST", "/console/agents/{slug}/files"): [
     ("files", ("intruder.txt", b"Everything is free today.\n", "text/plain"))]}
@@ -93,6 +95,14 @@ def bob(server: str, server_app: Doppel) -> Iterator[httpx.Client]:
     assert r.status_code == 200, r.text
     bakery = server_app.agents.get("bakery")
     server_app.answers.add(bakery.id, "Do you sell gift cards?", "Yes, at the counter.")
+    # a booking request and a conversation waiting for a person: there to be reached, too
+    with server_app.db.transaction() as tx:
+        tx.execute("INSERT INTO booking_requests(agent_id, starts_at, ends_at, name, contact) "
+                   "VALUES (?, '2027-03-10T10:00:00+00:00', '2027-03-10T11:00:00+00:00', "
+                   "'Sam', 'sam@example.com')", (bakery.id,))
+    conversation = server_app.db.connect().execute("SELECT MAX(id) FROM conversations"
+                                                   ).fetchone()[0]
+    server_app.conversations.set_holder(conversation, "waiting_for_human", "asked for a person")
     client = sign_in(server, server_app.keys["bob"])  # type: ignore[attr-defined]
     client.follow_redirects = False
     yield client
@@ -105,8 +115,9 @@ def _request(client: httpx.Client, app: Doppel, method: str, path: str, slug: st
     conversation = db.execute("SELECT MAX(id) FROM conversations").fetchone()[0]
     turn = db.execute("SELECT MAX(id) FROM turns").fetchone()[0]
     answer = db.execute("SELECT MAX(id) FROM approved_answers").fetchone()[0]
+    booking = db.execute("SELECT MAX(id) FROM booking_requests").fetchone()[0]
     url = path.format(slug=slug, job_id=1, conversation_id=conversation or 1, turn_id=turn or 1,
-                      answer_id=answer or 1)
+                      answer_id=answer or 1, booking_id=booking or 1)
     if method == "GET":
         return client.get(url)
     data = FORMS.get((method, path), {}) | ({"csrf": csrf} if csrf is not None else {})

@@ -226,3 +226,32 @@ def test_handoff_in_a_real_browser(server: str, shop: Doppel, browser: object,
     page.locator(".msg.notice").wait_for(timeout=10_000)
     assert BACK_NOTICE in page.locator(".msg.notice").inner_text()
     page.close()
+
+
+def test_the_console_people_tab_replies_and_hands_back(server: str, shop: Doppel) -> None:
+    from .test_console import _csrf, sign_in
+
+    _chat(server, "can I talk to a real person?", "console-1")
+    _chat(server, "I need to change my cake order", "console-1")
+    owner = sign_in(server, shop.keys["alice"])  # type: ignore[attr-defined]
+    page = owner.get("/console/agents/bakery/people")
+    assert page.status_code == 200
+    assert "can I talk to a real person?" in page.text
+    assert "I need to change my cake order" in page.text  # what came while waiting
+    (held,) = shop.conversations.held(shop.agents.get("bakery").id)
+    # an empty reply is a message on the form, and nothing is sent
+    bad = owner.post(f"/console/agents/bakery/people/{held['id']}/reply",
+                     data={"csrf": _csrf(page.text), "text": "  "})
+    assert bad.status_code == 422 and "Your reply" in bad.text
+    assert shop.conversations.messages(held["id"]) == []
+    sent = owner.post(f"/console/agents/bakery/people/{held['id']}/reply",
+                      data={"csrf": _csrf(page.text), "text": "Alice here: which day?"})
+    assert sent.status_code == 200 and "Sent." in sent.text
+    got = httpx.get(f"{server}/v1/messages", params={"model": "bakery"},
+                    headers={"X-Doppel-Thread": "console-1"}).json()
+    assert [m["text"] for m in got["data"]] == ["Alice here: which day?"]
+    back = owner.post(f"/console/agents/bakery/people/{held['id']}/handback",
+                      data={"csrf": _csrf(page.text)})
+    assert back.status_code == 200 and "Handed back" in back.text
+    assert shop.conversations.holder(held["id"]).state == "agent"
+    owner.close()

@@ -282,7 +282,7 @@ def test_free_slots_are_hours_minus_the_calendar(world: _World, feed: str) -> No
     # 3 pm stay free (a cancelled and a transparent event).
     assert got.status == "ok"
     assert got.text == "On Thursday 11 March I have 9 am, 11 am, 2 pm, 3 pm and 4 pm free. [1]"
-    assert got.facts == ("Day: Thursday; Hours: 9:00 am – 5:00 pm",
+    assert got.facts == ("Day: Thursday; Hours: 9:00 am – 5:00 pm", "Day: Thursday 11 March",
                          "Free: Thursday 11 March 9 am", "Free: Thursday 11 March 11 am",
                          "Free: Thursday 11 March 2 pm", "Free: Thursday 11 March 3 pm",
                          "Free: Thursday 11 March 4 pm")
@@ -315,16 +315,18 @@ def test_today_starts_after_the_notice_and_far_or_past_days_are_asked_again(
 
 # --- asking for a time --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("day, time, why", [
-    (THU, dt.time(10), "busy"), (TUE, dt.time(9), "past"), (TUE, dt.time(10, 30), "notice"),
-    (THU, dt.time(18), "after hours"), (THU, dt.time(15, 15), "not on the grid"),
+@pytest.mark.parametrize("day, time, why, says", [
+    (THU, dt.time(10), "busy", "isn't available"), (TUE, dt.time(9), "past", "already passed"),
+    (TUE, dt.time(10, 30), "notice", "isn't available"),
+    (THU, dt.time(18), "after hours", "outside our hours that day (9 am – 5 pm)"),
+    (THU, dt.time(15, 15), "not on the grid", "isn't available"),
 ])
 def test_a_slot_that_is_not_free_is_refused_and_never_booked(
-        world: _World, feed: str, day: dt.date, time: dt.time, why: str) -> None:
+        world: _World, feed: str, day: dt.date, time: dt.time, why: str, says: str) -> None:
     got = book(world, f"{feed}/cal.ics", day=day, time=time, name="Sam",
                contact="sam@example.com")
     assert got.status == "refused", why
-    assert "isn't available" in got.text and " free that day." in got.text
+    assert says in got.text and " free that day." in got.text
     assert world.requests() == [] and world.notices == []
     said, on = got.facts[-1].removeprefix("Not available: ").split(" on ")
     assert f"Free: {on} {said}" not in got.facts
@@ -337,7 +339,7 @@ def test_refusal_offers_the_nearest_times_or_the_next_day(world: _World, feed: s
     assert "Not available: 10 am on Thursday 11 March" in got.facts
     sunday = book(world, day=SUN, time=dt.time(10))
     assert sunday.status == "refused"
-    assert sunday.text == ("Sorry, 10 am on Sunday 14 March isn't available. The next free "
+    assert sunday.text == ("Sorry, we're closed on Sunday 14 March. The next free "
                            "times are on Monday 15 March: 9 am, 10 am, 11 am and noon. [1]")
 
 

@@ -25,7 +25,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
-from doppel.agents.handoff import BACK_NOTICE
 from doppel.serve.auth import Principal, chat_agent, owned_agent, principal
 from doppel.serve.errors import APIError
 from doppel.service import Doppel
@@ -49,11 +48,6 @@ class SecretIn(BaseModel):
     value: str = Field(min_length=16, max_length=512)
 
 
-def _conversation(app: Doppel, agent_id: int, conversation_id: int) -> None:
-    if not app.conversations.owns(agent_id, conversation_id):
-        raise APIError(404, f"no conversation #{conversation_id}")
-
-
 @router.get("/api/agents/{slug}/handoffs")
 def list_handoffs(slug: str, request: Request,
                   who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -72,11 +66,8 @@ def reply(slug: str, conversation_id: int, body: ReplyIn, request: Request,
           who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    _conversation(app, agent.id, conversation_id)
     author = who.owner.name if who.owner is not None else ""
-    message_id = app.conversations.add_message(conversation_id, agent.id, "human",
-                                               body.text.strip(), author)
-    app.conversations.set_holder(conversation_id, "human", "a person replied")
+    message_id = app.reply_as_person(agent, conversation_id, body.text, author)
     return {"id": message_id, "state": "human"}
 
 
@@ -85,10 +76,7 @@ def handback(slug: str, conversation_id: int, request: Request,
              who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    _conversation(app, agent.id, conversation_id)
-    if app.conversations.holder(conversation_id).state != "agent":
-        app.conversations.set_holder(conversation_id, "agent", "handed back")
-        app.conversations.add_message(conversation_id, agent.id, "notice", BACK_NOTICE)
+    app.hand_back(agent, conversation_id)
     return {"state": "agent"}
 
 
@@ -96,23 +84,14 @@ def handback(slug: str, conversation_id: int, request: Request,
 def list_leads(slug: str, request: Request,
                who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
-    agent = owned_agent(app, who, slug)
-    rows = app.index.db.connect().execute(
-        "SELECT id, conversation_id, name, contact, need, status, created_at FROM leads "
-        "WHERE agent_id = ? ORDER BY id DESC LIMIT 500", (agent.id,)).fetchall()
-    return {"data": [dict(r) for r in rows]}
+    return {"data": app.records.leads(owned_agent(app, who, slug).id)}
 
 
 @router.get("/api/agents/{slug}/bookings")
 def list_bookings(slug: str, request: Request,
                   who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
-    agent = owned_agent(app, who, slug)
-    rows = app.index.db.connect().execute(
-        "SELECT id, conversation_id, starts_at, ends_at, name, contact, service, status, "
-        "created_at FROM booking_requests WHERE agent_id = ? ORDER BY starts_at LIMIT 500",
-        (agent.id,)).fetchall()
-    return {"data": [dict(r) for r in rows]}
+    return {"data": app.records.bookings(owned_agent(app, who, slug).id)}
 
 
 @router.post("/api/agents/{slug}/bookings/{booking_id}")
@@ -120,10 +99,7 @@ def decide_booking(slug: str, booking_id: int, body: BookingDecision, request: R
                    who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    with app.index.db.transaction() as tx:
-        cur = tx.execute("UPDATE booking_requests SET status = ? WHERE id = ? AND agent_id = ?",
-                         (body.status, booking_id, agent.id))
-    if cur.rowcount == 0:
+    if not app.records.decide(agent.id, booking_id, body.status):
         raise APIError(404, f"no booking request #{booking_id}")
     return {"id": booking_id, "status": body.status}
 

@@ -22,7 +22,9 @@ from doppel.tools.orders import OrderStatus
 __all__ = ["TOOLS", "NoArguments", "NoSettings", "Tool", "ToolContext", "ToolError",
            "ToolResult", "ToolStatus", "default_tools"]
 
-for _tool in (OpenNow(), CatalogLookup(), Booking(), LeadCapture(), OrderStatus()):
+# The order is the rules' precedence: an order number with an e-mail is an order look-up
+# before it is a lead, a day and time a booking before a catalog question.
+for _tool in (OpenNow(), OrderStatus(), Booking(), CatalogLookup(), LeadCapture()):
     if _tool.name not in TOOLS:
         TOOLS.register(_tool)
 

@@ -321,6 +321,7 @@ _REQUEST = re.compile(
     r"\b(book|reserve|schedule)\s+(me|us|in|a|an|for|on|at|tomorrow|today|next)\b|"
     r"\b(can|could|may)\s+(i|we|you)\s+(please\s+)?(book|reserve|schedule|come in|get in|"
     r"pop in|squeeze (me|us) in|fit (me|us) in|see (me|us))\b|"
+    r"\b(can|could|may)\s+(i|we)\s+bring\s+(my|our|him|her|them|the)\b[^?.!]{0,30}\bin\b|"
     r"\b(can|could|may|would like to|i'?d like to|i want to|want to|wanna|like to|need to|"
     r"let me|please)\s+(book|reserve|schedule|make an? (appointment|booking|reservation))\b|"
     r"\b(make|get|set up|need|want|like|grab|request)\s+(an?\s+)?(appointment|appt|booking|"
@@ -331,6 +332,12 @@ _REQUEST = re.compile(
     r"\b(anything|any time|any openings?|space|room)\b[^?.!]{0,24}\b(today|tonight|tomorrow|"
     r"mon|monday|tue|tues|tuesday|wed|wednesday|thu|thur|thurs|thursday|fri|friday|sat|"
     r"saturday|sun|sunday|this week|next week)\b", re.I)
+
+
+# A request rather than a question about the content: "can you…", "I'd like…".
+_ASKING = re.compile(r"^\W*(?:(?:hi|hiya|hello|hey|morning|evening)\b[\s,!.]*)?(can|could|would|"
+                     r"will|may|i'?d like|i would like|i need|i want|i wanna|please|is it "
+                     r"possible|any chance)\b", re.I)
 
 
 class Booking(Tool):
@@ -347,8 +354,20 @@ class Booking(Tool):
                 "is 2pm tomorrow available?", "schedule me for Monday at 10")
 
     def wants(self, message: str) -> bool:
-        """A plain request for a time; questions about the booking policy are not."""
-        return bool(_REQUEST.search(message)) and not _POLICY.search(message)
+        """A plain request for a time; questions about the booking policy are not. A request
+        that names a day and a time ("could you come and service my boiler Thursday the 4th
+        at 10am?") is one too."""
+        if _POLICY.search(message):
+            return False
+        if _REQUEST.search(message):
+            return True
+        if not _ASKING.match(message):
+            return False
+        day, time = parse_when(message, dt.datetime.now(dt.UTC))
+        return day is not None and time is not None
+
+
+
 
     def fill(self, message: str, now: dt.datetime, known: Mapping[str, Any]
              ) -> dict[str, Any]:

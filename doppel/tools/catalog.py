@@ -41,7 +41,8 @@ _ASKS = re.compile(
     r"\b(under|below|less than|cheaper than)\s*[$£€]\s?\d", re.I)
 _NOISE = re.compile(
     r"\b(do|does|did|you|u|ya|guys|sell|carry|stock|still|have|has|any|anything|some|got|the|"
-    r"a|an|in|of|for|what|which|kinds?|sorts?|types?|options?|come|comes|is|are|there|please|"
+    r"a|an|in|of|for|what|which|kinds?|sorts?|types?|options?|sizes?|colou?rs?|flavou?rs?|"
+    r"scents?|styles?|come|comes|is|are|there|please|"
     r"pls|hi|hey|hello|me|i|we|my|looking|want|need|like|would|could|can|under|below|less|"
     r"than|cheaper|price|prices|cost|much|how|back|out|offer|make)\b|[$£€]\s?\d[\d.,]*|[?!.,]",
     re.I)
@@ -88,7 +89,9 @@ class CatalogLookup(Tool):
 
     async def run(self, ctx: ToolContext, args: CatalogArguments, settings: NoSettings
                   ) -> ToolResult | None:
-        passages = list(ctx.search(args.query, 12))
+        # "anything under $20?": the price lists, whatever the other words
+        query = f"{args.query} price" if args.max_price is not None else args.query
+        passages = list(ctx.search(query, 20 if args.max_price is not None else 12))
         items = [(u, p) for p in passages for u in parse_units(p.text, p.heading) if _priced(u)]
         if not items:
             return None
@@ -98,6 +101,17 @@ class CatalogLookup(Tool):
         best = max((s for s, *_ in scored), default=0.0)
         if args.max_price is None and best <= 0:
             return None  # nothing the customer named: the content's other answers may know
+        if args.max_price is None and words:
+            # The item must carry most of what was named: "a punch card for coffee" is not
+            # the drip coffee, "pottery wheels or kilns" not the "Wheel 101" class.
+            top = max(scored, key=lambda x: x[0])[2]
+            # the variants name the item too: "the fig leaf candle" is the soy candle's
+            # "Fig Leaf / 8 oz" row
+            have = top.subject_words | claim_words(top.subject) | claim_words(
+                " ".join(c.header for c in top.cells))
+            total = sum(weights(w) for w in words) or 1.0
+            if sum(weights(w) for w in words & have) / total < 0.6:
+                return None
         floor = 0.6 * best if best > 0 else -1.0
         picked: list[tuple[Unit, Passage]] = []
         seen: set[str] = set()

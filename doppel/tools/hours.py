@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from doppel.knowledge.index import Passage
-from doppel.language.bound import Unit, holiday_dates, parse_units
+from doppel.language.bound import Unit, holiday_dates, parse_units, unit_days
 from doppel.language.facts import WEEKDAYS
 from doppel.tools.base import NoArguments, NoSettings, Tool, ToolContext, ToolResult
 
@@ -158,6 +158,8 @@ class Rule:
     # "1st & 3rd Saturday of the month only": the weeks of the month the rule holds (1-5, -1
     # for the last); empty: every week.
     weeks: frozenset[int] = frozenset()
+    months: frozenset[int] = frozenset()  # a seasonal column's months; empty: all year
+    summary: bool = False                 # from a one-line week ("Mon 9–5 · Sat 10–2")
 
     def holds(self, day: dt.date) -> bool:
         if not self.weeks:
@@ -173,6 +175,13 @@ _NTH = re.compile(r"\b((?:(?:1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth
                   r"(?:\s*(?:&|and|,|\+)\s*)?)+)\s*(?:monday|tuesday|wednesday|thursday|"
                   r"friday|saturday|sunday)s?\b(?:\s+(?:of\s+(?:the|each|every)\s+month|"
                   r"(?:of\s+)?each\s+month|monthly))?", re.I)
+
+
+_EARLY = re.compile(
+    r"\bclos(?:es|ing)?\s+(?:early\s+)?at\s+(\d{1,2}(?::\d\d)?\s*(?:a\.?m\.?|p\.?m\.?)?|noon)"
+    r"\s+(?:on\s+)?(?:the\s+|every\s+|each\s+)?(?:(?:1st|2nd|3rd|4th|first|second|third|"
+    r"fourth|last)(?:\s*(?:&|and|,)\s*)?)+\s*(?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday)s?\s+of\s+(?:the|each|every)\s+month", re.I)
 
 
 def _weeks(text: str) -> frozenset[int]:
@@ -203,14 +212,19 @@ class Schedule:
             return (specific or generic)[0]
         # The narrowest rule: "Saturday" over "Mon–Sat", a day's own row over a summary line
         # that gives several days their ranges.
-        rules = sorted((r for r in self.weekly if weekday in r.days),
-                       key=lambda r: (len(r.days), len(r.intervals)))
-        if rules and not rules[0].holds(day):
+        # A day's own row before a one-line summary of the week; the season's column only.
+        rules = sorted((r for r in self.weekly if weekday in r.days
+                        and (not r.months or day.month in r.months)),
+                       key=lambda r: (not r.weeks, r.summary, len(r.days), len(r.intervals)))
+        holding = [r for r in rules if r.holds(day)]
+        if holding:  # a rule for this week of the month first ("the last Friday")
+            return holding[0]
+        if rules:
             # "1st & 3rd Saturday only": on the other Saturdays it is closed.
             which = m.group(0) if (m := _NTH.search(rules[0].line)) else ""
             return dataclasses.replace(rules[0], intervals=(), label=f"{weekday.capitalize()} "
                                        f"hours are only on the {which}" if which else "")
-        return rules[0] if rules else None
+        return None
 
     def __bool__(self) -> bool:
         return bool(self.weekly)
@@ -221,12 +235,81 @@ def _hours_line(u: Unit, heading: str) -> bool:
         return False
     if not u.structured:  # "We are open every day from 8am to 6pm."
         return bool(re.search(r"\b(open|hours)\b", u.text, re.I) and parse_ranges(u.text))
-    value = " ".join(c.value for c in u.cells if c.value != u.subject)
-    if not (parse_ranges(value) or _CLOSED.search(value)):
+    if not any(parse_ranges(v) or _CLOSED.search(v) for v, _ in _value(u)):
         return False
     plain_day = not (u.subject_words - u.days - u.dates) or u.kind == "label" and len(
         u.subject.split()) <= 3
-    return bool(plain_day or _HOURS_WORDS.search(u.heading + " " + heading + " " + u.subject))
+    if plain_day or _HOURS_WORDS.search(u.subject):
+        return True
+    # Under an hours heading, a table row whose subject is its day; not a label such as
+    # "Surgery drop-off: 7:30–8:15 (Mon, Tue or Fri)", which gives a service's times.
+    return u.kind == "record" and bool(_HOURS_WORDS.search(u.heading + " " + heading))
+
+
+_OPEN_HEADER = re.compile(r"^\s*(open|opens|opening|from|start|starts)\s*$", re.I)
+_CLOSE_HEADER = re.compile(r"^\s*(close|closes|closing|until|till|to|end|ends)\s*$", re.I)
+_DATE_HEADER = re.compile(r"^\s*(date|day|when)\s*$", re.I)
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
+# "Mon, Tue 7:30–6 Wed 7:30–7:30 Thu 9–6": a weekday group, then its hours
+_SEGMENT = re.compile(
+    r"((?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?(?:\s*(?:,|&|and|-|–|—|to|"
+    r"through|thru)\s*)?)+)\s*:?\s*(" + _RANGE.pattern + r"|closed)", re.I)
+_SEASONS = {"winter": {12, 1, 2}, "spring": {3, 4, 5}, "summer": {6, 7, 8},
+            "autumn": {9, 10, 11}, "fall": {9, 10, 11}}
+_MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                "dec"]
+
+
+def _months(text: str) -> frozenset[int]:
+    """The months a column names: "Summer", "Heating season (October – March)", "Oct–Mar"."""
+    low = text.lower()
+    found = [_MONTH_NAMES.index(m.group(1)[:3]) + 1 for m in re.finditer(
+        r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b", low)]
+    if len(found) == 2:  # a span, wrapping the year: October – March
+        out, month = set(), found[0]
+        while True:
+            out.add(month)
+            if month == found[1]:
+                break
+            month = month % 12 + 1
+        return frozenset(out)
+    if found:
+        return frozenset(found)
+    return frozenset().union(*(m for s, m in _SEASONS.items() if re.search(rf"\b{s}\b", low)))
+
+
+def _value(u: Unit) -> list[tuple[str, frozenset[int]]]:
+    """The hours a unit states, as (text, months) pairs: one per seasonal column, the
+    Open/Close columns as one range."""
+    cells = [c for c in u.cells if c.value != u.subject and not _DATE_HEADER.match(c.header)]
+    opens = next((c for c in cells if _OPEN_HEADER.match(c.header)), None)
+    closes = next((c for c in cells if _CLOSE_HEADER.match(c.header)), None)
+    if opens is not None and closes is not None and not _CLOSED.search(opens.value):
+        rest = " ".join(c.value for c in cells if c is not opens and c is not closes)
+        return [(f"{opens.value} – {closes.value} {rest}", frozenset())]
+    seasonal = [c for c in cells if _months(c.header) and parse_ranges(c.value)]
+    if len(seasonal) > 1:
+        return [(c.value, _months(c.header)) for c in seasonal]
+    return [(" ".join(c.value for c in cells) or u.text, frozenset())]
+
+
+def _dates(u: Unit) -> frozenset[str]:
+    """The unit's dates, numeric ones in a Date column too ("Sat 12/27" is 12-27)."""
+    dates = set(u.dates)
+    for c in u.cells:
+        if _DATE_HEADER.match(c.header) or c.value == u.subject:
+            for m in _NUMERIC_DATE.finditer(c.value):
+                month, day = int(m.group(1)), int(m.group(2))
+                if 1 <= month <= 12 and 1 <= day <= 31:
+                    dates.add(f"{month:02d}-{day:02d}")
+    return frozenset(dates)
+
+
+def _twelve(text: str) -> bool:
+    """The content writes 12-hour times ("4:30 pm", "7:30–6"), not 24-hour ones ("16:30")."""
+    return bool(re.search(r"\d\s*(a\.?m|p\.?m)\b|noon", text, re.I)) or not re.search(
+        r"\b(1[3-9]|2[0-3]|0\d)[:.h]\d\d\b", text)
 
 
 def read_schedule(passages: Sequence[Passage]) -> Schedule:
@@ -235,21 +318,42 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
     seen: set[str] = set()
     for p in passages:
         for u in parse_units(p.text, p.heading):
-            if u.text in seen or not _hours_line(u, p.heading):
+            if u.text in seen:
                 continue
             seen.add(u.text)
-            value = " ".join(c.value for c in u.cells if c.value != u.subject) or u.text
-            ranges = tuple(parse_ranges(value))
-            if _CLOSED.search(value) and not ranges:
-                ranges = ()
-            elif not ranges:
+            segments = list(_SEGMENT.finditer(u.text))
+            if len(segments) > 1 and not u.dates and not u.values(("money",)):
+                # one line for the week: a rule per weekday group
+                for m in segments:
+                    days, _ = unit_days(m.group(1))
+                    ranges = tuple(parse_ranges(m.group(2)))
+                    twelve = _twelve(u.text)
+                    if days:
+                        weekly.append(Rule(ranges, frozenset(days), frozenset(), u.text.strip(),
+                                           "", twelve, p, weeks=frozenset(), summary=True))
                 continue
-            twelve = bool(re.search(r"\d\s*(a\.?m|p\.?m)\b|noon", value, re.I))
+            if not _hours_line(u, p.heading):
+                continue
+            dates = _dates(u)
             holiday = next((c.value for c in u.cells if re.search(r"holiday|occasion|event",
                                                                      c.header, re.I)), "")
-            rule = Rule(ranges, u.days, u.dates, u.text.strip(),
-                        (holiday or u.subject).strip(" :"), twelve, p, _weeks(u.text))
-            (dated if u.dates else weekly).append(rule)
+            early = _EARLY.search(u.text)
+            for value, months in _value(u):
+                ranges = tuple(parse_ranges(value))
+                if not ranges and not _CLOSED.search(value):
+                    continue
+                twelve = _twelve(value)
+                rule = Rule(ranges, u.days, dates, u.text.strip(),
+                            (holiday or u.subject).strip(" :"), twelve, p,
+                            frozenset() if early else _weeks(u.text), months)
+                (dated if dates else weekly).append(rule)
+                if early and ranges and not dates:
+                    # "Closes at 3:00 PM on the last Friday of the month": that week's rule
+                    closes = parse_ranges(f"{say_time(ranges[0][0], True)} – {early.group(1)}")
+                    if closes:
+                        weekly.append(dataclasses.replace(
+                            rule, intervals=(closes[0],), weeks=_weeks(early.group(0)),
+                            label=early.group(0).strip()))
     return Schedule(weekly, dated)
 
 
@@ -275,7 +379,10 @@ class OpenNow(Tool):
     _NOW = re.compile(r"\b(right now|rn|now|currently|at the moment|still|yet|today|tonight|"
                       r"this (morning|afternoon|evening))\b", re.I)
     # "are you open?" without a day is a question about now.
-    _ARE_YOU_OPEN = re.compile(r"\b(are|r)\s*(you|u|ya|y'all)\s*(guys\s*)?(open|closed)\b", re.I)
+    _ARE_YOU_OPEN = re.compile(
+        r"\b(are|r)\s*(you|u|ya|y'all)\s*(guys\s*)?(still\s+)?(open|closed)\b|"
+        r"\b(is|are)\s+(the\s+)?(shop|store|studio|office|clinic|cafe|café|salon|gym|"
+        r"practice|surgery|showroom|bakery)\s+(still\s+)?(open|closed)\b", re.I)
     _OPEN = re.compile(r"\b(open|opens|opening|close|closes|closing|closed)\b", re.I)
     _OTHER_DAY = re.compile(r"\b(tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|"
                             r"sunday|weekend|christmas|holiday|next|\d{1,2}(st|nd|rd|th)?\s+"
@@ -285,12 +392,18 @@ class OpenNow(Tool):
         """"Are you open now?", "what time do you close today": the moment is now."""
         return bool((self._NOW.search(message) and self._OPEN.search(message)
                      or self._ARE_YOU_OPEN.search(message))
-                    and not self._OTHER_DAY.search(message))
+                    and not self._another_day(message))
+
+    def _another_day(self, message: str) -> bool:
+        """The message names a day, a date or a holiday ("on Thanksgiving", "new year's
+        eve"): the content's answer for that day, not now's."""
+        days, dates = unit_days(message)
+        return bool(self._OTHER_DAY.search(message) or days or dates)
 
     def declines(self, message: str) -> bool:
         """"Open on Sunday?" is about Sunday's hours, and "what are your hours?" about the
         week's: the content answers those."""
-        return bool(self._OTHER_DAY.search(message) or not (
+        return bool(self._another_day(message) or not (
             self._NOW.search(message) or self._BARE.match(message)))
 
     # "u open?", "are you guys open??": a bare question about being open is about now.
@@ -325,9 +438,13 @@ def answer_open_now(schedule: Schedule, now: dt.datetime) -> ToolResult:
             text = (f"We're closed right now; we open today at "
                     f"{say_time(later[0], rule.twelve_hour)}.")
             return _result(text, used, now, open_=False, next_open=later[0])
-    why = (f" today ({rule.label})" if rule is not None and (rule.dates or rule.weeks)
-           and rule.label else " today" if rule is not None and not rule.intervals
-           else " right now")
+    if rule is None:
+        why = " right now"
+    elif rule.intervals:  # after today's hours (or between them)
+        note = rule.label[:1].lower() + rule.label[1:] if rule.weeks and rule.label else ""
+        why = f" right now ({note})" if note else " right now"
+    else:
+        why = f" today ({rule.label})" if (rule.dates or rule.weeks) and rule.label else " today"
     if rule is None:
         why = " right now"
     for ahead in range(1, 8):

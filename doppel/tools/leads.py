@@ -44,8 +44,18 @@ class LeadArguments(BaseModel):
 
 _WANTS = re.compile(
     r"\b(quote|estimate|call me( back)?|ring me|get back to me|contact me|reach me|email me|"
-    r"e-mail me|text me|callback|call back|wholesale|bulk order|sales rep|someone (to )?"
-    r"(call|contact|email|reach)|have (someone|somebody) (call|contact|email))\b", re.I)
+    r"e-mail me|text me|callback|call back|sales rep|someone (to )?"
+    r"(call|contact|email|reach)|have (someone|somebody) (call|contact|email)|get in touch|"
+    r"waitlist|wait list|waiting list|interested in (a|an|your|setting up)\b[^?.!]{0,40}"
+    r"\b(account|partnership|stocking|carrying|working)|trade account|wholesale account)\b",
+    re.I)
+# "What's the minimum for a wholesale order?" asks for information the content may hold; a
+# lead is someone who wants to be contacted or quoted.
+_INFO = re.compile(r"^\W*(what|what's|whats|how|when|where|which|who|is|are|does|do you "
+                   r"(have|offer|sell|do))\b", re.I)
+_CONTACT_ME = re.compile(r"\b(quote|estimate|call me|ring me|contact me|reach me|email me|"
+                         r"e-mail me|text me|get back to me|call back|callback|get in touch)\b",
+                         re.I)
 # Only what the customer says about their need counts as the need: not "hi", not the contact.
 _FILLER = re.compile(r"^\s*(hi|hello|hey|yes|sure|ok|okay|thanks)\b[\s,!.]*", re.I)
 
@@ -62,7 +72,14 @@ class LeadCapture(Tool):
                 "please have the owner contact me", "I want a price for a large order")
 
     def wants(self, message: str) -> bool:
-        return bool(_WANTS.search(message))
+        """Asks to be contacted or quoted, or leaves a name and a contact with a request."""
+        if self.declines(message):
+            return False
+        return bool(_WANTS.search(message)) or bool(
+            contact_in(message) and name_in(message) and len(message.split()) >= 8)
+
+    def declines(self, message: str) -> bool:
+        return bool(_INFO.match(message)) and not _CONTACT_ME.search(message)
 
     def fill(self, message: str, now: dt.datetime, known: Mapping[str, Any]
              ) -> dict[str, Any]:

@@ -68,6 +68,8 @@ class OrderArguments(BaseModel):
 _WANTS = re.compile(r"\b(where('?s| is) my (order|package|parcel|delivery)|order status|"
                     r"(i|we) (ordered|placed an order)\b.*\b(hasn'?t|has not|not yet|still|"
                     r"never|didn'?t) (come|arrived?|turned up|shown up|got here|been delivered)|"
+                    r"(i|we) (ordered|placed an order)\b.*\b(havent|haven'?t|have not|still "
+                    r"not|didn'?t|never) (gotten|got|received|had)\b|"
                     r"status of my order|track(ing)? (my )?(order|package|parcel)|has my "
                     r"(order|package|parcel) (shipped|been sent|arrived)|my order\b.*\b(arrive|"
                     r"ship|sent|come|late)|\border\s*(number|no\.?|#)?\s*(is\s*)?#?\s*[A-Za-z]{0,4}-?\d{3,})",

@@ -12,6 +12,7 @@ One router module per tab of an agent's page, plus the account pages:
     knowledge   documents, uploads, website imports and their jobs
     review      facts found, the voice profile, the test chat, publishing
     inbox       the unanswered questions (and answers the owner marked wrong)
+    people      conversations for a person (reply, hand back), leads, booking requests
     answers     the approved answers: list, add, edit, delete
     insights    conversations, safety events, analytics
     settings    the agent's settings
@@ -36,6 +37,7 @@ from doppel.serve.console import (
     inbox,
     insights,
     knowledge,
+    people,
     review,
     settings,
 )
@@ -47,7 +49,7 @@ from doppel.service import Doppel
 __all__ = ["ROUTERS", "install"]
 
 ROUTERS: tuple[APIRouter, ...] = (account.router, agents.router, knowledge.router,
-                                  review.router, inbox.router, answers.router,
+                                  review.router, inbox.router, people.router, answers.router,
                                   insights.router, settings.router)
 
 
