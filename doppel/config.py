@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     tool_timeout_s: float = Field(
         8.0, gt=0, description="Longest a tool call may take before the turn goes on without "
         "it (a tool's own limit, when lower, wins).")
+    web_search_url: str = Field(
+        "", description="Base URL of the SearXNG instance the web_search tool queries (its "
+        "JSON API); set by the operator, never by an owner. Empty: web_search is unavailable.")
     handoff_after_dont_knows: int = Field(
         3, ge=0, description="Don't-knows in a row after which the conversation goes to a "
         "person (0: never for that reason).")

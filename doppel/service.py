@@ -20,6 +20,7 @@ from doppel.agents.conversations import ConversationRepo
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.handoff import BACK_NOTICE
 from doppel.agents.insights import Insights
+from doppel.agents.memory import MemoryRepo
 from doppel.agents.profile import VoiceProfile
 from doppel.agents.repo import Agent, AgentRepo
 from doppel.agents.runtime import AgentRuntime
@@ -93,20 +94,22 @@ class Doppel:
     def shields(self) -> Shields:
         return Shields(self.settings, lambda: self.embedder)
 
+    def scan(self, texts: list[str]) -> list[list[list[float]]]:
+        """The document injection scan: for each text, the spans that read as instructions
+        to an AI (documents at ingestion, web results a tool brings in)."""
+        jailguard = self.shields.shield("jailguard")
+        return scan_texts(texts, self.embedder, self.shields.services.safety_models(),
+                          confirm=getattr(jailguard, "score", None))
+
     @cached_property
     def ingestor(self) -> Ingestor:
-        def scan(texts: list[str]) -> list[list[list[float]]]:
-            jailguard = self.shields.shield("jailguard")
-            return scan_texts(texts, self.embedder, self.shields.services.safety_models(),
-                              confirm=getattr(jailguard, "score", None))
-
-        return Ingestor(self.db, self.index, self.settings, scan=scan)
+        return Ingestor(self.db, self.index, self.settings, scan=self.scan)
 
     @cached_property
     def runtime(self) -> AgentRuntime:
         return AgentRuntime(self.settings, self.index, self.conversations, self.backend_for,
                             self.shields if self.settings.shields else None,
-                            student_for=self.student_adapter)
+                            student_for=self.student_adapter, scan=self.scan)
 
     @cached_property
     def students(self) -> StudentRepo:
@@ -294,6 +297,11 @@ class Doppel:
         return self.agents.update(spec)
 
     # --- a person in the conversation (issue 14) ---------------------------------------------
+    @cached_property
+    def memory(self) -> MemoryRepo:
+        """What agents with memory on remember of their customers; erasures."""
+        return MemoryRepo(self.db)
+
     @cached_property
     def records(self) -> ToolRecords:
         """Leads and booking requests the agents' tools collected."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import re
 import threading
@@ -22,7 +23,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from doppel.models.base import ChatMessage, ChatResult, GenerationParams, StreamChunk
+from doppel.models.base import ChatMessage, ChatResult, GenerationParams, StreamChunk, ToolCall
 
 Script = Sequence[str] | Callable[[Sequence[ChatMessage]], str]
 
@@ -162,11 +163,14 @@ class _JSONHandler(BaseHTTPRequestHandler):
 class FakeOpenAIServer(_LocalHTTPServer):
     """An OpenAI-style chat-completions server on 127.0.0.1, in a background thread.
 
-    `reply(body) -> str` decides the answer; every request body is kept in `requests`.
-    Use as a context manager; `base_url` ends in /v1.
+    `reply(body) -> str` decides the answer; every request body is kept in `requests`. A
+    reply that is a `ToolCall` is answered as OpenAI tool calling answers (`tool_calls`,
+    finish_reason "tool_calls"; not streamed). Use as a context manager; `base_url` ends in
+    /v1.
     """
 
-    def __init__(self, reply: Callable[[dict[str, Any]], str] | str = "Hello from the fake.",
+    def __init__(self, reply: Callable[[dict[str, Any]], str | ToolCall] | str = (
+                     "Hello from the fake."),
                  *, api_key: str | None = None, fail_status: int | None = None) -> None:
         self.reply = reply if callable(reply) else (lambda body, _r=reply: _r)
         self.api_key = api_key
@@ -190,6 +194,17 @@ class FakeOpenAIServer(_LocalHTTPServer):
                     return self._json(404, {"error": {"message": f"no route {self.path}"}})
                 text = server.reply(body)
                 prompt_tokens = sum(len(_words(m.get("content", ""))) for m in body["messages"])
+                if isinstance(text, ToolCall):
+                    return self._json(200, {
+                        "id": "chatcmpl-fake", "object": "chat.completion",
+                        "model": body.get("model"),
+                        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 12,
+                                  "total_tokens": prompt_tokens + 12},
+                        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                            "role": "assistant", "content": None, "tool_calls": [{
+                                "id": "call_fake", "type": "function", "function": {
+                                    "name": text.name,
+                                    "arguments": json.dumps(text.arguments)}}]}}]})
                 words = re.findall(r"\S+\s*", text)
                 usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
                          "total_tokens": prompt_tokens + len(words)}
@@ -554,8 +569,7 @@ class FakeOrderEndpoint(_LocalHTTPServer):
                 stamp = self.headers.get("X-Doppel-Timestamp", "")
                 given = self.headers.get("X-Doppel-Signature", "")
                 fresh = stamp.isdigit() and abs(time.time() - int(stamp)) < 300
-                import hmac as _hmac
-                if not (fresh and _hmac.compare_digest(given, sign(fake.secret, stamp, raw))):
+                if not (fresh and hmac.compare_digest(given, sign(fake.secret, stamp, raw))):
                     fake.rejected += 1
                     self._json(401, {"error": "bad signature"})
                     return

@@ -31,7 +31,8 @@ from doppel.models.base import ChatMessage, GenerationParams, StreamChunk
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend
 
-ORDER = ["held", "greeting", "look_up", "screen", "person", "withhold", "tools", "approved",
+ORDER = ["forget", "held", "remember", "greeting", "look_up", "screen", "person", "withhold",
+         "tools", "approved",
          "compose", "dont_know",
          "sentence", "generate", "fallback"]
 FAQ = """
@@ -114,9 +115,9 @@ def test_the_steps_run_in_the_documented_order(app: Doppel) -> None:
 
 def test_insert_step_places_a_step_by_name() -> None:
     extra = Spy("extra")
-    assert [s.name for s in insert_step(STEPS, extra, after="screen")][3:5] == ["screen",
+    assert [s.name for s in insert_step(STEPS, extra, after="screen")][5:7] == ["screen",
                                                                                "extra"]
-    assert insert_step(STEPS, extra, before="held")[0] is extra
+    assert insert_step(STEPS, extra, before="forget")[0] is extra
     assert [s.name for s in insert_step(STEPS, extra, after="fallback")][-1] == "extra"
     with pytest.raises(ValueError, match="look_up"):
         insert_step(STEPS, extra, after="nowhere")

@@ -33,7 +33,9 @@ from pydantic import BaseModel, ValidationError
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.prompt import instructions
 from doppel.agents.turn import PASS_ON, Outcome, Turn
+from doppel.errors import BackendError
 from doppel.knowledge.index import Passage
+from doppel.models.base import ChatMessage, GenerationParams, ToolCall, ToolCallingBackend
 from doppel.safety import rewritten
 from doppel.safety.pii import published
 from doppel.tools import TOOLS, Tool, ToolContext, ToolError, ToolResult
@@ -89,6 +91,12 @@ class UseTools:
         pending = await asyncio.to_thread(conversations.pending, turn.conversation_id)
         chosen = await asyncio.to_thread(route, turn, names)
         known: dict[str, Any] = {}
+        model_args: dict[str, Any] = {}
+        if chosen is None and not pending:
+            # A model that calls tools natively chooses, and fills what it chose.
+            called = await _model_choice(turn, names)
+            if called is not None:
+                chosen, model_args = (called.name, "model"), called.arguments
         how = chosen[1] if chosen else ""
         if pending.get("tool") in names and (chosen is None or chosen[0] == pending["tool"]):
             chosen, how, known = (pending["tool"], "pending"), "pending", dict(pending["args"])
@@ -101,8 +109,10 @@ class UseTools:
         tool = TOOLS.get(chosen[0])
         settings = tool.Settings.model_validate((spec.tools or {}).get(tool.name, {}))
         now = local_now(turn)
-        # A value the rules could not read is no value: "missing", and asked for.
-        args = {k: v for k, v in tool.fill(turn.message, now, known).items() if v is not None}
+        # A value the rules could not read is no value: "missing", and asked for. What the
+        # rules read wins over what a model filled in (the customer's own digits and dates).
+        filled = tool.fill(turn.message, now, known)
+        args = {k: v for k, v in (model_args | filled).items() if v is not None}
         if how == "pending" and args == known:
             # The answer gave nothing the tool asked for: a new question, not a reply to ours.
             await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
@@ -140,7 +150,8 @@ class UseTools:
             conversation_id=turn.conversation_id, thread=turn.thread,
             search=lambda q, k: runtime.index.search(turn.agent.id, q, k),
             secret=lambda name: runtime.secrets.get(turn.agent.id, name),
-            notify=lambda subject, body: runtime.notify(turn.agent, subject, body))
+            notify=lambda subject, body: runtime.notify(turn.agent, subject, body),
+            scan=runtime.scan)
         limit = min(tool.timeout_s, runtime.settings.tool_timeout_s)
         started = time.perf_counter()
         result: ToolResult | None = None
@@ -185,6 +196,34 @@ class UseTools:
             return turn.hand_off(result.handoff, text)
         return turn.reply(text, "tool", {"tool": tool.name, "status": result.status},
                           list(result.passages))
+
+
+async def _model_choice(turn: Turn, names: list[str]) -> ToolCall | None:
+    """The tool a remote model chooses natively for the message, if the agent's backend calls
+    tools (never the embedded model: it cannot choose reliably). A model's failure here is no
+    failure of the turn: the content answers."""
+    backend = turn.runtime.backend_for(turn.agent.spec)
+    if backend.name == "embedded" or not isinstance(backend, ToolCallingBackend):
+        return None
+    spec = turn.agent.spec
+    messages = [
+        ChatMessage("system", f"You route messages for {spec.name}'s customer assistant. Call "
+                    "a tool only when the customer's message needs what it does; otherwise "
+                    "answer with the single word NONE. Never invent an argument the customer "
+                    "did not give."),
+        ChatMessage("user", turn.message)]
+    params = GenerationParams(max_tokens=256, temperature=0.0, top_p=1.0,
+                              seed=turn.runtime.settings.seed)
+    started = time.perf_counter()
+    try:
+        called = await backend.call_tool(messages, [TOOLS.get(n).schema() for n in names],
+                                         params)
+    except BackendError as exc:
+        log.warning("tool choice by %s failed: %s", backend.model_name, exc)
+        return None
+    finally:
+        turn.clock.marks["route_model_ms"] = (time.perf_counter() - started) * 1000
+    return called if called is not None and called.name in names else None
 
 
 def _reach(turn: Turn) -> str:

@@ -111,11 +111,12 @@ class ConversationRepo:
             for call in tool_calls or []:
                 tx.execute(
                     "INSERT INTO tool_calls(turn_id, agent_id, tool, arguments_json, status, "
-                    "result_json, error, latency_ms) VALUES (?,?,?,?,?,?,?,?)",
+                    "result_json, error, latency_ms, chosen_by) VALUES (?,?,?,?,?,?,?,?,?)",
                     (turn_id, agent_id, call["tool"], json.dumps(call.get("arguments", {}),
                                                                  default=str),
                      call["status"], json.dumps(call.get("result", {}), default=str),
-                     call.get("error", ""), float(call.get("latency_ms", 0.0))))
+                     call.get("error", ""), float(call.get("latency_ms", 0.0)),
+                     call.get("chosen_by", "")))
             return turn_id
 
     # --- who holds the conversation (issue 14: handoff) ---------------------------------------
@@ -192,13 +193,15 @@ class ConversationRepo:
             return {}
         marks = ",".join("?" * len(turn_ids))
         rows = self.db.connect().execute(
-            f"SELECT turn_id, tool, arguments_json, status, result_json, error, latency_ms "
-            f"FROM tool_calls WHERE turn_id IN ({marks}) ORDER BY id", turn_ids).fetchall()
+            f"SELECT turn_id, tool, arguments_json, status, result_json, error, latency_ms, "
+            f"chosen_by FROM tool_calls WHERE turn_id IN ({marks}) ORDER BY id",
+            turn_ids).fetchall()
         out: dict[int, builtins.list[dict[str, Any]]] = {}
         for r in rows:
             out.setdefault(r[0], []).append({
                 "tool": r[1], "arguments": json.loads(r[2]), "status": r[3],
-                "result": json.loads(r[4]), "error": r[5], "latency_ms": r[6]})
+                "result": json.loads(r[4]), "error": r[5], "latency_ms": r[6],
+                "chosen_by": r[7]})
         return out
 
     def list(self, agent_id: int, limit: int = 100,

@@ -117,7 +117,8 @@ class BuiltPrompt:
 
 def build_prompt(spec: AgentSpec, question: str, passages: Sequence[Passage],
                  history: Sequence[tuple[str, str]], backend: ChatBackend, *,
-                 max_answer_tokens: int, passage_budget: int) -> BuiltPrompt:
+                 max_answer_tokens: int, passage_budget: int,
+                 memory: Sequence[tuple[str, str]] = ()) -> BuiltPrompt:
     budget = backend.context_window - max_answer_tokens - SAFETY_MARGIN
     head = instructions(spec, voice=True)
     used: list[Passage] = []
@@ -135,6 +136,9 @@ def build_prompt(spec: AgentSpec, question: str, passages: Sequence[Passage],
         blocks.append(block)
         spent += cost
     system = head + ("\n\nPassages:\n" + "\n\n".join(blocks) if blocks else "")
+    if memory:  # the customer's own words from earlier messages: never the business's facts
+        system += ("\n\nWhat this customer told you before (their words, not facts about the "
+                   "business): " + "; ".join(f"{k}: {v}" for k, v in memory))
     turns = list(history)
     while True:
         messages = [ChatMessage("system", system)]

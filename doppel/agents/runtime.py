@@ -59,7 +59,8 @@ class AgentRuntime:
                  student_for: Callable[[Agent], str | None] | None = None,
                  steps: Sequence[Step] = STEPS,
                  notifier: Notifier | None = None,
-                 now: Callable[[], dt.datetime] | None = None) -> None:
+                 now: Callable[[], dt.datetime] | None = None,
+                 scan: Callable[[list[str]], list[list[list[float]]]] | None = None) -> None:
         self.settings = settings
         self.index = index
         self.conversations = conversations
@@ -76,6 +77,8 @@ class AgentRuntime:
         # The clock tools and handoff timeouts read (aware, UTC); tests and evaluations set it.
         self.now: Callable[[], dt.datetime] = now or (lambda: dt.datetime.now(dt.UTC))
         self._notifications: set[asyncio.Task[None]] = set()
+        # The document injection scan, for text tools bring in from outside (web results).
+        self.scan = scan
 
     async def notify(self, agent: Agent, subject: str, body: str) -> None:
         """Tell the agent's owner (doppel.agents.handoff.Notifier), without making the
@@ -147,6 +150,13 @@ class AgentRuntime:
             text = " ".join(t.strip() for t in turn.said if t.strip())
             outcome = Answer(text, HANDOFF_PATH,
                              {"handoff": {"step": step_name, "reason": outcome.reason}})
+        if "erased" in turn.reports:
+            # "Forget me": the conversation is gone, and this message is not stored either.
+            yield TurnEvent("done", result=TurnResult(
+                0, turn.conversation_id, thread, message, outcome.text, outcome.path, [],
+                outcome.grounding, None, 0, 0, {"total_ms": round(turn.clock.since_start(), 3)},
+                "", {}))
+            return
         yield TurnEvent("done", result=await self._record(turn, outcome))
 
     async def _escalate(self, turn: Turn, answer: Answer) -> HandOff | None:

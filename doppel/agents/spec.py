@@ -121,6 +121,9 @@ class AgentSpec(BaseModel):
         "default tools (open_now, catalog_lookup, lead_capture).")
     handoff: HandoffPolicy = Field(default_factory=HandoffPolicy,
                                    description="When a person takes the conversation.")
+    memory: bool = Field(False, description="Remember what each customer says about "
+                         "themselves (name, usual order, allergies) for their next messages; "
+                         "they can say \"forget me\" at any time.")
 
     @field_validator("timezone")
     @classmethod

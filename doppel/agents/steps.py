@@ -40,6 +40,7 @@ from doppel.agents.acting import UseTools
 from doppel.agents.compose import Composed, compose
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.handoff import Held, Person
+from doppel.agents.memory import Forget, Remember
 from doppel.agents.prompt import SAFETY_MARGIN, build_prompt, build_student_prompt, instructions
 from doppel.agents.spec import AgentSpec
 from doppel.agents.turn import PASS_ON, Answer, AnswerPath, Draft, Outcome, Step, Turn
@@ -101,7 +102,9 @@ class Greeting:
             return PASS_ON
         if await turn.screened() is not None:
             return PASS_ON  # blocked: `screen` refuses it, after the look-up like any other
-        return turn.reply(greeting, "approved", {"source": "greeting"})
+        name = dict(turn.memory).get("name")
+        text = f"Welcome back, {name}! {greeting}" if name else greeting
+        return turn.reply(text, "approved", {"source": "greeting"})
 
 
 class LookUp:
@@ -456,7 +459,7 @@ class Generate:
             prompt = build_prompt(agent.spec, turn.message, turn.passages[:s.retrieval_k],
                                   history, backend,
                                   max_answer_tokens=s.max_answer_tokens,
-                                  passage_budget=s.prompt_passage_tokens)
+                                  passage_budget=s.prompt_passage_tokens, memory=turn.memory)
         # The gate reads every passage retrieved, not only the prompt's: a price or a day's
         # hours is bound to its row against the whole table, and "closed on Mondays" in the
         # 5th passage still contradicts "open Monday to Friday".
@@ -549,6 +552,6 @@ def _withhold_private(passages: list[Passage], subjects: list[Subject]
 
 
 # The order is the behaviour: see doppel.agents.turn for what each step does and how to add one.
-STEPS: tuple[Step, ...] = (Held(), Greeting(), LookUp(), Screen(), Person(), Withhold(),
-                           UseTools(), Approved(), Compose(), DontKnow(), Sentence(), Generate(),
-                           Fallback())
+STEPS: tuple[Step, ...] = (Forget(), Held(), Remember(), Greeting(), LookUp(), Screen(),
+                           Person(), Withhold(), UseTools(), Approved(), Compose(), DontKnow(),
+                           Sentence(), Generate(), Fallback())

@@ -15,8 +15,11 @@ in the list (RuntimeError), not a reply.
 
 The built-in steps (doppel.agents.steps.STEPS), in the order they run:
 
+    forget     "forget me": the customer's conversation and memory are erased (doppel.agents.
+               memory), and this message is not stored either
     held       while a person holds the conversation the agent stays silent (doppel.agents.
                handoff); a person who did not reply in time gives it back
+    remember   memory on: what the customer said about themselves is kept, and recalled
     greeting   small talk gets the owner's greeting (after the input shields pass)
     look_up    follow-up query, embedding, the approved-answer match and retrieval
     screen     the input shields' verdict: a blocked message is refused in the agent's voice
@@ -265,6 +268,8 @@ class Turn:
     withheld: list[PrivateLine] = field(default_factory=list)
     draft: Draft | None = None              # set by generate
     tool_calls: list[dict[str, Any]] = field(default_factory=list)  # stored with the turn
+    # What this customer told the agent before (memory on): their words, not the owner's facts
+    memory: list[tuple[str, str]] = field(default_factory=list)
     said: list[str] = field(default_factory=list)  # every piece of text shown, in order
     # What steps said that the driver has not yielded yet; None marks the end of a step.
     outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue, repr=False)

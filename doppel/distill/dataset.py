@@ -350,7 +350,8 @@ class _Teacher:
         self.app, self.agent, self.llm = app, agent, teacher_llm
         shields = app.shields if app.settings.shields else None
         # Answers only: no tools (a lead or a booking request would be real), no handoff.
-        steps = [s for s in STEPS if s.name not in ("held", "person", "tools")]
+        steps = [s for s in STEPS if s.name not in ("forget", "held", "remember", "person",
+                                                      "tools")]
         self.runtime = AgentRuntime(app.settings, app.index, _ScratchConversations(),
                                     app.backend_for, shields, steps=steps)
         self.faq_chunks: dict[str, int] = {}

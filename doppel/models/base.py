@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -50,6 +50,25 @@ class ChatResult:
     finish_reason: str | None
     model: str
     adapter: str | None = None  # the adapter that actually served the answer (None: base)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A model's choice of a tool and the arguments it filled (not yet validated)."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+@runtime_checkable
+class ToolCallingBackend(Protocol):
+    """A chat backend that can choose a tool natively (OpenAI `tools`; vLLM with
+    --enable-auto-tool-choice). The embedded 135M model cannot: doppel routes by rules there."""
+
+    async def call_tool(self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]],
+                        params: GenerationParams) -> ToolCall | None:
+        """The tool the model chose for the conversation, or None for a plain answer."""
+        ...
 
 
 @dataclass

@@ -12,9 +12,18 @@ import asyncio
 import contextvars
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from doppel.errors import BackendError
-from doppel.models.base import ChatBackend, ChatMessage, ChatResult, GenerationParams, StreamChunk
+from doppel.models.base import (
+    ChatBackend,
+    ChatMessage,
+    ChatResult,
+    GenerationParams,
+    StreamChunk,
+    ToolCall,
+    ToolCallingBackend,
+)
 
 # Which agent the current task generates for (set by the turn runtime).
 CURRENT_AGENT: contextvars.ContextVar[str] = contextvars.ContextVar("doppel_agent", default="")
@@ -114,6 +123,18 @@ class QueuedBackend:
                     yield chunk
             finally:
                 await inner.aclose()  # type: ignore[attr-defined]
+        finally:
+            self.queue.release()
+
+    async def call_tool(self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]],
+                        params: GenerationParams) -> ToolCall | None:
+        """The inner backend's native tool choice, queued like a generation; None when the
+        inner backend has none."""
+        if not isinstance(self.inner, ToolCallingBackend):
+            return None
+        await self.queue.acquire(CURRENT_AGENT.get())
+        try:
+            return await self.inner.call_tool(messages, tools, params)
         finally:
             self.queue.release()
 

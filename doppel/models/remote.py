@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from doppel.errors import BackendError, ConfigError
-from doppel.models.base import ChatMessage, ChatResult, GenerationParams, StreamChunk
+from doppel.models.base import ChatMessage, ChatResult, GenerationParams, StreamChunk, ToolCall
 
 
 class OpenAICompatibleBackend:
@@ -109,6 +109,30 @@ class OpenAICompatibleBackend:
                               adapter=self._adapter(params))
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise BackendError(f"malformed response from {self.base_url}: {exc}") from exc
+
+    async def call_tool(self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]],
+                        params: GenerationParams) -> ToolCall | None:
+        """OpenAI tool calling (vLLM: --enable-auto-tool-choice --tool-call-parser
+        llama3_json): the first tool the model calls, or None when it answers instead."""
+        body = self._body(messages, params, False) | {"tools": list(tools),
+                                                       "tool_choice": "auto"}
+        try:
+            response = await self._client.post("/chat/completions", json=body)
+        except httpx.HTTPError as exc:
+            raise BackendError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
+        _raise_for_status(response)
+        try:
+            calls = response.json()["choices"][0]["message"].get("tool_calls") or []
+            if not calls:
+                return None
+            function = calls[0]["function"]
+            arguments = function.get("arguments") or "{}"
+            parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+            if not isinstance(parsed, dict):
+                raise ValueError("tool arguments are not an object")
+            return ToolCall(str(function["name"]), parsed)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise BackendError(f"malformed tool call from {self.base_url}: {exc}") from exc
 
     async def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from doppel import __version__
 from doppel.config import Settings
-from doppel.serve import console, handoff_api, openai_api, owner_api, web
+from doppel.serve import console, people_api, openai_api, owner_api, web
 from doppel.serve.errors import install_error_handlers
 from doppel.serve.limits import BodyLimitMiddleware, FailureThrottle, RateLimiter
 from doppel.serve.metrics import Metrics, MetricsMiddleware
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     install_error_handlers(app)
     app.include_router(openai_api.router)
     app.include_router(owner_api.router)
-    app.include_router(handoff_api.router)
+    app.include_router(people_api.router)
     app.include_router(web.router)
     console.install(app)
     app.mount("/static", StaticFiles(directory=str(web.WEB / "static")), name="static")

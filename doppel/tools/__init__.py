@@ -18,13 +18,15 @@ from doppel.tools.catalog import CatalogLookup
 from doppel.tools.hours import OpenNow
 from doppel.tools.leads import LeadCapture
 from doppel.tools.orders import OrderStatus
+from doppel.tools.search import WebSearch
 
 __all__ = ["TOOLS", "NoArguments", "NoSettings", "Tool", "ToolContext", "ToolError",
            "ToolResult", "ToolStatus", "default_tools"]
 
 # The order is the rules' precedence: an order number with an e-mail is an order look-up
 # before it is a lead, a day and time a booking before a catalog question.
-for _tool in (OpenNow(), OrderStatus(), Booking(), CatalogLookup(), LeadCapture()):
+for _tool in (OpenNow(), OrderStatus(), Booking(), CatalogLookup(), LeadCapture(),
+              WebSearch()):
     if _tool.name not in TOOLS:
         TOOLS.register(_tool)
 

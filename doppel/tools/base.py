@@ -93,6 +93,9 @@ class ToolContext:
     # The agent's secrets for this tool (an HMAC key): set by the owner, never shown again.
     secret: Callable[[str], str | None] = lambda _name: None
     notify: Callable[[str, str], Awaitable[None]] | None = None  # (subject, body) to the owner
+    # The document injection scan: for each text, the spans that read as instructions to an AI
+    # (text a tool brings in from outside, a web page, passes it as documents do).
+    scan: Callable[[list[str]], list[list[list[float]]]] | None = None
 
 
 class Tool(abc.ABC):

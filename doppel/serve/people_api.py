@@ -1,4 +1,5 @@
-"""A person in the conversation, and what the tools collected, over HTTP.
+"""A person in the conversation, what the tools collected, and what the agent remembers of a
+customer, over HTTP.
 
 Owner routes (under /api, an admin key, the owner's own agents only):
 - `GET  /api/agents/{slug}/handoffs`: conversations waiting for or held by a person, with the
@@ -10,7 +11,11 @@ Owner routes (under /api, an admin key, the owner's own agents only):
 - `GET  /api/agents/{slug}/leads`, `GET /api/agents/{slug}/bookings`, and
   `POST /api/agents/{slug}/bookings/{id}` ({"status": "confirmed" | "declined"});
 - `PUT  /api/agents/{slug}/secrets/{name}` and `GET /api/agents/{slug}/secrets` (names and
-  dates only: a secret's value is never read back).
+  dates only: a secret's value is never read back);
+- `GET  /api/agents/{slug}/conversations/{id}/memory`, `PUT|DELETE /api/agents/{slug}/memory/
+  {item_id}`: what the agent remembers of a customer, edited or deleted;
+- `DELETE /api/agents/{slug}/conversations/{id}`: the customer's conversation and memory
+  erased (logged by count, without content).
 
 Customer route: `GET /v1/messages?model=SLUG&after=ID` with the conversation's
 `X-Doppel-Thread` header: a person's replies and notices after message ID, which the chat page
@@ -141,3 +146,43 @@ def customer_messages(request: Request, model: str = Query(max_length=64),
     messages = app.conversations.messages(conversation_id, after)
     return {"data": [asdict(m) for m in messages],
             "state": app.conversations.holder(conversation_id).state}
+
+
+class MemoryIn(BaseModel):
+    value: str = Field(min_length=1, max_length=200)
+
+
+@router.get("/api/agents/{slug}/conversations/{conversation_id}/memory")
+def conversation_memory(slug: str, conversation_id: int, request: Request,
+                        who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    agent = owned_agent(app, who, slug)
+    return {"data": [asdict(m) for m in app.memory.of_conversation(agent.id, conversation_id)]}
+
+
+@router.put("/api/agents/{slug}/memory/{item_id}")
+def edit_memory(slug: str, item_id: int, body: MemoryIn, request: Request,
+                who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    if not app.memory.edit(owned_agent(app, who, slug).id, item_id, body.value.strip()):
+        raise APIError(404, f"no memory item #{item_id}")
+    return {"id": item_id, "value": body.value.strip()}
+
+
+@router.delete("/api/agents/{slug}/memory/{item_id}", status_code=204)
+def delete_memory(slug: str, item_id: int, request: Request,
+                  who: Principal = Depends(principal)) -> None:
+    app = _app(request)
+    if not app.memory.delete(owned_agent(app, who, slug).id, item_id):
+        raise APIError(404, f"no memory item #{item_id}")
+
+
+@router.delete("/api/agents/{slug}/conversations/{conversation_id}")
+def erase_conversation(slug: str, conversation_id: int, request: Request,
+                       who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = _app(request)
+    counts = app.memory.erase_conversation(owned_agent(app, who, slug).id, conversation_id,
+                                           "the owner deleted it")
+    if counts is None:
+        raise APIError(404, f"no conversation #{conversation_id}")
+    return {"erased": counts}
