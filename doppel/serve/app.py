@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from doppel import __version__
 from doppel.config import Settings
-from doppel.serve import console, people_api, openai_api, owner_api, web
+from doppel.serve import console, openai_api, owner_api, people_api, web
 from doppel.serve.errors import install_error_handlers
 from doppel.serve.limits import BodyLimitMiddleware, FailureThrottle, RateLimiter
 from doppel.serve.metrics import Metrics, MetricsMiddleware
