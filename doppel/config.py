@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,25 @@ class GuardEndpoint(BaseModel):
         "chat: the server's chat template does.")
     api_key_env: str = Field("", description="Environment variable holding the API key.")
     timeout_s: float = Field(5.0, gt=0, le=60)
+
+
+class MCPServer(BaseModel):
+    """An MCP server the operator lets agents use (DOPPEL_MCP_SERVERS), by name: owners pick a
+    name and never give a URL, a command or a token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field("", description="Streamable HTTP endpoint, e.g. http://10.0.0.7:9000/mcp")
+    command: str = Field("", description="Or a command that speaks MCP over stdio.")
+    args: list[str] = Field(default_factory=list)
+    token_env: str = Field("", description="Environment variable holding a bearer token.")
+    timeout_s: float = Field(8.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> MCPServer:
+        if bool(self.url) == bool(self.command):
+            raise ValueError("give either url or command")
+        return self
 
 
 class Settings(BaseSettings):
@@ -150,6 +169,10 @@ class Settings(BaseSettings):
     tool_timeout_s: float = Field(
         8.0, gt=0, description="Longest a tool call may take before the turn goes on without "
         "it (a tool's own limit, when lower, wins).")
+    mcp_servers: dict[str, MCPServer] = Field(
+        default_factory=dict, description="MCP servers the operator offers, by name, as JSON: "
+        "{\"inventory\": {\"url\": \"http://10.0.0.7:9000/mcp\", \"token_env\": \"INV_TOKEN\"}}. "
+        "Agents use their tools by name (tools.mcp); owners never set a URL or a command.")
     web_search_url: str = Field(
         "", description="Base URL of the SearXNG instance the web_search tool queries (its "
         "JSON API); set by the operator, never by an owner. Empty: web_search is unavailable.")

@@ -60,7 +60,10 @@ def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
     for tool in tools:
         if tool.wants(turn.message):
             return tool.name, "rule"
-    candidates = [t for t in tools if t.examples and not t.declines(turn.message)]
+    configured = turn.agent.spec.tools or {}
+    examples = {t.name: t.examples_for(t.Settings.model_validate(configured.get(t.name, {})))
+                for t in tools}
+    candidates = [t for t in tools if examples[t.name] and not t.declines(turn.message)]
     if not candidates:
         return None
     index = turn.runtime.index
@@ -68,7 +71,7 @@ def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
          else index.embed_query(turn.message))
     best: tuple[float, str] | None = None
     for tool in candidates:
-        score = float((index.embed_sentences(list(tool.examples)) @ q).max())
+        score = float((index.embed_sentences(list(examples[tool.name])) @ q).max())
         if best is None or score > best[0]:
             best = (score, tool.name)
     turn.clock.lap("route_ms")
@@ -111,7 +114,7 @@ class UseTools:
         now = local_now(turn)
         # A value the rules could not read is no value: "missing", and asked for. What the
         # rules read wins over what a model filled in (the customer's own digits and dates).
-        filled = tool.fill(turn.message, now, known)
+        filled = tool.arguments(turn.message, now, known, settings)
         args = {k: v for k, v in (model_args | filled).items() if v is not None}
         if how == "pending" and args == known:
             # The answer gave nothing the tool asked for: a new question, not a reply to ours.

@@ -17,6 +17,7 @@ from doppel.tools.booking import Booking
 from doppel.tools.catalog import CatalogLookup
 from doppel.tools.hours import OpenNow
 from doppel.tools.leads import LeadCapture
+from doppel.tools.mcp import MCP
 from doppel.tools.orders import OrderStatus
 from doppel.tools.search import WebSearch
 
@@ -26,7 +27,7 @@ __all__ = ["TOOLS", "NoArguments", "NoSettings", "Tool", "ToolContext", "ToolErr
 # The order is the rules' precedence: an order number with an e-mail is an order look-up
 # before it is a lead, a day and time a booking before a catalog question.
 for _tool in (OpenNow(), OrderStatus(), Booking(), CatalogLookup(), LeadCapture(),
-              WebSearch()):
+              WebSearch(), MCP()):
     if _tool.name not in TOOLS:
         TOOLS.register(_tool)
 

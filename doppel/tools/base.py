@@ -128,6 +128,17 @@ class Tool(abc.ABC):
         messages of the conversation gave). Values are validated by `Arguments` afterwards."""
         return dict(known)
 
+    def examples_for(self, settings: BaseModel) -> tuple[str, ...]:
+        """The phrasings the router compares a message with, for an agent's settings (a tool
+        whose uses the owner configures, such as `mcp`, lists the owner's)."""
+        return self.examples
+
+    def arguments(self, message: str, now: dt.datetime, known: Mapping[str, Any],
+                  settings: BaseModel) -> dict[str, Any]:
+        """The arguments for this agent's settings: `fill`'s, unless the tool needs the
+        settings to read them."""
+        return self.fill(message, now, known)
+
     def ask(self, missing: Sequence[str], settings: BaseModel) -> str:
         """The question that asks the customer for the missing arguments."""
         return f"Could you tell me your {' and '.join(m.replace('_', ' ') for m in missing)}?"
