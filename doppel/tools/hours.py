@@ -391,8 +391,12 @@ class OpenNow(Tool):
     def wants(self, message: str) -> bool:
         """"Are you open now?", "what time do you close today": the moment is now."""
         return bool((self._NOW.search(message) and self._OPEN.search(message)
-                     or self._ARE_YOU_OPEN.search(message))
+                     or self._ARE_YOU_OPEN.search(message) and not self._WHEN.search(message))
                     and not self._another_day(message))
+
+    # "When are you open?" asks for the hours, not whether it is open now.
+    _WHEN = re.compile(r"\b(when|what (days?|hours|times?)|which days?|how (late|early|long))\b"
+                       r"[^.?!]*\b(are|r|is)\b", re.I)
 
     def _another_day(self, message: str) -> bool:
         """The message names a day, a date or a holiday ("on Thanksgiving", "new year's
