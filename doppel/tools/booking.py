@@ -95,6 +95,8 @@ _TIMES = (
     re.compile(r"(?<![\d:./#$-])\b(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?(?=\s*o'?clock|\s+in the "
                r"(?:morning|afternoon|evening))", re.I),
     re.compile(r"\b(?P<noon>noon|midday|lunchtime)\b", re.I),
+    # "10ish", "about 10-ish"
+    re.compile(r"(?<![\d:./#$-])\b(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?\s*-?ish\b", re.I),
 )
 _DAYPART = re.compile(r"^\s*(?:in the\s+)?(morning|afternoon|evening|tonight)", re.I)
 

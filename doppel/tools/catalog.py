@@ -30,6 +30,8 @@ class CatalogArguments(BaseModel):
     query: str = Field(min_length=2, max_length=200,
                        description="What the customer is looking for, in their words.")
     max_price: float | None = Field(None, gt=0, description="Only items up to this price.")
+    sure: bool = Field(False, description="The customer asked outright whether it is sold: "
+                       "say so when the price list does not have it.")
 
 
 _ASKS = re.compile(
@@ -46,6 +48,10 @@ _NOISE = re.compile(
     r"pls|hi|hey|hello|me|i|we|my|looking|want|need|like|would|could|can|under|below|less|"
     r"than|cheaper|price|prices|cost|much|how|back|out|offer|make)\b|[$£€]\s?\d[\d.,]*|[?!.,]",
     re.I)
+_OBJECT = re.compile(r"\b(?:sell|carry|stock|have any|do any|make any|got any)\s+(?:a |an |the |"
+                     r"some |any )?([^?!.,;]{2,60}?)\s*(?:[?!.,;]|$| for (?!a |an |the )|"
+                     r" in (?:stock|store)| under )", re.I)
+_OUTRIGHT = re.compile(r"\b(do|does)\s*(you|u|ya)\s+(guys\s+)?(sell|carry|stock)\b", re.I)
 _UNDER = re.compile(r"\b(?:under|below|less than|cheaper than|max(?:imum)?)\s*[$£€]?\s?"
                     r"(\d[\d,]*(?:\.\d\d)?)", re.I)
 
@@ -76,7 +82,11 @@ class CatalogLookup(Tool):
     def fill(self, message: str, now: dt.datetime, known: Mapping[str, Any]
              ) -> dict[str, Any]:
         out = dict(known)
-        query = re.sub(r"\s+", " ", _NOISE.sub(" ", message)).strip()
+        out["sure"] = bool(_OUTRIGHT.search(message))
+        # What was asked for: the object of "do you sell …" when there is one ("going camping
+        # next month, do you sell a hand grinder?" asks for a hand grinder)
+        m = _OBJECT.search(message)
+        query = re.sub(r"\s+", " ", _NOISE.sub(" ", m.group(1) if m else message)).strip()
         if query:
             out["query"] = query
         if (m := _UNDER.search(message)) is not None:
@@ -102,17 +112,17 @@ class CatalogLookup(Tool):
         if args.max_price is None and best <= 0:
             return None  # nothing the customer named: the content's other answers may know
         if args.max_price is None and words:
-            # The item must carry most of what was named: "a punch card for coffee" is not
-            # the drip coffee, "pottery wheels or kilns" not the "Wheel 101" class.
+            # The item must carry most of what was named that any item names: "a punch card
+            # for coffee" is not the drip coffee, "pottery wheels or kilns" not the "Wheel 101"
+            # class; "going camping, do you sell a hand grinder" is the hand grinder.
             top = max(scored, key=lambda x: x[0])[2]
-            # the variants name the item too: "the fig leaf candle" is the soy candle's
-            # "Fig Leaf / 8 oz" row
-            have = top.subject_words | claim_words(top.subject) | claim_words(
-                " ".join(c.header for c in top.cells))
             total = sum(weights(w) for w in words) or 1.0
-            if sum(weights(w) for w in words & have) / total < 0.6:
+            if sum(weights(w) for w in words & _names(top)) / total < 0.6:
+                if args.sure:
+                    return ToolResult("ok", f"I couldn't find {args.query} in {ctx.agent_name}'s "
+                                      f"price list.{ctx.contact}", (), {"items": []})
                 return None
-        floor = 0.6 * best if best > 0 else -1.0
+        floor = 0.75 * best if best > 0 else -1.0
         picked: list[tuple[Unit, Passage]] = []
         seen: set[str] = set()
         for s, _, u, p in sorted(scored, key=lambda x: (-x[0], x[1])):
@@ -135,7 +145,7 @@ class CatalogLookup(Tool):
         for _, p in picked:
             if p not in cited:
                 cited.append(p)
-        parts = [f"{u.subject.strip(' :')} ({_variants(u)})" for u, _ in picked]
+        parts = [f"{u.subject.strip(' :')} ({_variants(u, words)})" for u, _ in picked]
         marks = "".join(f"[{i + 1}]" for i in range(len(cited)))
         text = ((f"Yes — {parts[0]}." if len(parts) == 1 else
                  "Here's what I found: " + "; ".join(parts) + ".") + f" {marks}")
@@ -145,8 +155,17 @@ class CatalogLookup(Tool):
                                      for u, _ in picked]}, passages=tuple(cited))
 
 
-def _variants(u: Unit) -> str:
+def _names(u: Unit) -> set[str]:
+    """The words that name an item: its name, its category, its variants ("Fig Leaf / 8 oz")."""
+    return set(u.subject_words | claim_words(u.subject)
+               | claim_words(" ".join(c.header for c in u.cells)))
+
+
+def _variants(u: Unit, words: frozenset[str] = frozenset()) -> str:
     cells = u.cells_with("money")
+    # "what sizes does the fig leaf candle come in": the Fig Leaf variants, not every scent
+    asked = [c for c in cells if claim_words(c.header) & words]
+    cells = asked or cells
     if len(cells) == 1:
         return cells[0].value
     out = []
