@@ -216,16 +216,42 @@ def test_handoff_in_a_real_browser(server: str, shop: Doppel, browser: object,
     page.click("form#ask button")
     page.wait_for_timeout(500)
     assert page.locator(".msg.bot").count() == 2  # the greeting and the notice only
-    httpx.post(f"{server}/api/agents/bakery/conversations/{held['id']}/reply",
-               headers=_owner(shop), json={"text": "Alice here — how can I help?"})
+    # the owner, signed in to the console, sees the conversation in the People tab, replies
+    owner = browser.new_context(viewport={"width": 1100, "height": 800})  # type: ignore
+    console = owner.new_page()
+    console.goto(f"{server}/console/login")
+    console.fill("input[name=key]", shop.keys["alice"])  # type: ignore[attr-defined]
+    console.click("button[type=submit]")
+    console.wait_for_url(f"{server}/console/agents")
+    console.goto(f"{server}/console/agents/bakery/people")
+    assert "Are you there?" in console.locator(".transcript").inner_text()
+    shoot(console, "15-people-waiting")
+    console.fill("textarea[name=text]", "Alice here — how can I help?")
+    console.click("form[action$='/reply'] button[type=submit]")
+    console.locator(".notice").wait_for(timeout=10_000)
     reply = page.locator(".msg.human")
     reply.wait_for(timeout=10_000)  # polled while a person holds the conversation
     assert "Alice here — how can I help?" in reply.inner_text()
+    shoot(page, "16-customer-sees-the-reply")
+    owner.close()
     httpx.post(f"{server}/api/agents/bakery/conversations/{held['id']}/handback",
                headers=_owner(shop))
     page.locator(".msg.notice").wait_for(timeout=10_000)
     assert BACK_NOTICE in page.locator(".msg.notice").inner_text()
+    shoot(page, "17-assistant-is-back")
     page.close()
+
+
+def shoot(page: object, name: str) -> None:
+    """With DOPPEL_SCREENSHOTS=DIR, the walk-through's screenshots (the README's come from
+    `DOPPEL_SCREENSHOTS=docs/console make test PYTEST_ARGS=tests/test_handoff.py`)."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("DOPPEL_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)  # type: ignore
 
 
 def test_the_console_people_tab_replies_and_hands_back(server: str, shop: Doppel) -> None:
