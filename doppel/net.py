@@ -27,6 +27,8 @@ Refusals and failures raise `FetchError`, an `IngestError` with one line saying 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 import re
@@ -51,7 +53,7 @@ __all__ = [
     "FetchError", "FetchResult", "Fetcher", "SafeFetcher", "AddressPolicy", "Resolver",
     "address_refusal", "parse_ip_host", "system_resolve", "redact_url", "redact_secrets",
     "PAGE_TYPES",
-    "SITEMAP_TYPES", "USER_AGENT", "ROBOTS_TOKEN", "MAX_REDIRECTS",
+    "SITEMAP_TYPES", "USER_AGENT", "ROBOTS_TOKEN", "MAX_REDIRECTS", "sign_body",
 ]
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,13 @@ class Fetcher(Protocol):
     def fetch(self, url: str, *, accept: Collection[str] | None = PAGE_TYPES,
               max_bytes: int | None = None, truncate: bool = False,
               follow: Callable[[str], str | None] | None = None) -> FetchResult: ...
+
+
+def sign_body(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Doppel-Signature of a request doppel sends an owner's system (an order look-up, a
+    webhook): HMAC-SHA256 of "timestamp.body" under the owner's secret, as "sha256=<hex>"."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
 
 
 def redact_url(url: str | httpx.URL) -> str:

@@ -554,7 +554,7 @@ class FakeOrderEndpoint(_LocalHTTPServer):
 
     def __init__(self, secret: str, orders: Mapping[str, Mapping[str, Any]],
                  delay_s: float = 0.0) -> None:
-        from doppel.tools.orders import sign
+        from doppel.net import sign_body as sign
 
         self.secret, self.orders, self.delay_s = secret, dict(orders), delay_s
         self.calls = 0
@@ -590,3 +590,37 @@ class FakeOrderEndpoint(_LocalHTTPServer):
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/orders/status"
+
+
+class FakeWebhook(_LocalHTTPServer):
+    """An owner's webhook receiver on 127.0.0.1: keeps each POSTed JSON body whose
+    X-Doppel-Signature verifies under `secret` in `received`, and counts the others in
+    `rejected`."""
+
+    def __init__(self, secret: str) -> None:
+        from doppel.net import sign_body
+
+        self.secret = secret
+        self.received: list[dict[str, Any]] = []
+        self.rejected = 0
+        hook = self
+
+        class Handler(_JSONHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                stamp = self.headers.get("X-Doppel-Timestamp", "")
+                if not hmac.compare_digest(self.headers.get("X-Doppel-Signature", ""),
+                                           sign_body(hook.secret, stamp, raw)):
+                    hook.rejected += 1
+                    self._json(401, {"error": "bad signature"})
+                    return
+                hook.received.append(json.loads(raw))
+                self._json(200, {"ok": True})
+
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/hooks/doppel"

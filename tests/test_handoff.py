@@ -281,3 +281,37 @@ def test_the_console_people_tab_replies_and_hands_back(server: str, shop: Doppel
     assert back.status_code == 200 and "Handed back" in back.text
     assert shop.conversations.holder(held["id"]).state == "agent"
     owner.close()
+
+
+def test_the_owners_webhook_gets_signed_notifications(shop: Doppel, tmp_path: object) -> None:
+    from doppel.testing import FakeWebhook
+
+    shop.settings.fetch_allow = "127.0.0.1"  # the operator allows the loopback receiver
+    agent = shop.agents.get("bakery")
+    with FakeWebhook("hook-secret-for-the-tests-0001") as hook:
+        shop.agents.update(agent.spec.model_copy(update={"handoff": HandoffPolicy(
+            webhook_url="https://hooks.bakery.example/doppel")}))
+        # an owner can only name a public address: the test's receiver is set as stored
+        spec = shop.agents.get("bakery").spec
+        stored = spec.model_copy(update={"handoff": spec.handoff.model_copy(update={
+            "webhook_url": hook.url})})
+        shop.agents.update(stored)
+        shop.runtime.secrets.set(agent.id, "handoff.webhook_secret",
+                                 "hook-secret-for-the-tests-0001")
+        asyncio.run(_turn_and_settle(shop, "human please", "w1"))
+        assert hook.rejected == 0 and len(hook.received) == 1
+        assert hook.received[0]["agent"] == "bakery"
+        assert "asked for a person" in hook.received[0]["text"]
+
+
+async def _turn_and_settle(app: Doppel, message: str, thread: str) -> None:
+    await app.runtime.turn(app.agents.get("bakery"), message, thread)
+    await asyncio.gather(*app.runtime._notifications)
+
+
+def test_an_owner_cannot_point_the_webhook_at_the_server() -> None:
+    from pydantic import ValidationError as PydanticError
+
+    for url in ("http://127.0.0.1:8080/x", "http://169.254.169.254/latest", "http://10.0.0.5/"):
+        with pytest.raises(PydanticError, match="public web address"):
+            HandoffPolicy(webhook_url=url)

@@ -19,17 +19,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import re
 import smtplib
+import time
 from email.message import EmailMessage
 
 from doppel.agents.repo import Agent
+from doppel.agents.secrets import SecretStore
 from doppel.agents.turn import PASS_ON, Answer, Outcome, Turn
 from doppel.config import Settings
 from doppel.language.words import stem
+from doppel.net import FetchError, SafeFetcher, sign_body
 
-__all__ = ["BACK_NOTICE", "Held", "Notifier", "Person", "asks_for_person", "handoff_notice"]
+__all__ = ["BACK_NOTICE", "WEBHOOK_SECRET", "Held", "Notifier", "Person", "asks_for_person",
+           "handoff_notice"]
+
+WEBHOOK_SECRET = "handoff.webhook_secret"
+
 
 log = logging.getLogger(__name__)
 
@@ -136,23 +144,44 @@ def _parse(stamp: str | None) -> dt.datetime | None:
 
 
 class Notifier:
-    """Tells an owner that something waits for them: by e-mail when SMTP is configured (the
-    console's inbox shows it either way). Never raises: a notification that fails is logged."""
+    """Tells an owner that something waits for them: by e-mail when SMTP is configured, and to
+    the owner's webhook (signed JSON, through the SSRF-safe fetcher); the console's People tab
+    shows it either way. Never raises: a notification that fails is logged."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, secrets: SecretStore | None = None) -> None:
         self.settings = settings
+        self.secrets = secrets
         self.sent = 0
 
     async def notify(self, agent: Agent, subject: str, body: str) -> None:
         to = agent.spec.handoff.notify_email
-        if not (self.settings.smtp_host and to):
+        if self.settings.smtp_host and to:
+            try:
+                await asyncio.to_thread(self._send, to, f"[{agent.spec.name}] {subject}", body)
+                self.sent += 1
+            except (OSError, smtplib.SMTPException) as exc:
+                log.warning("notification e-mail for agent %s not sent: %s", agent.slug,
+                            type(exc).__name__)
+        if agent.spec.handoff.webhook_url:
+            await asyncio.to_thread(self._post, agent, subject, body)
+
+    def _post(self, agent: Agent, subject: str, body: str) -> None:
+        secret = self.secrets.get(agent.id, WEBHOOK_SECRET) if self.secrets else None
+        if not secret:
+            log.warning("webhook for agent %s not called: no %s set", agent.slug,
+                        WEBHOOK_SECRET)
             return
+        payload = json.dumps({"agent": agent.slug, "subject": subject, "text": body,
+                              "at": dt.datetime.now(dt.UTC).isoformat()}).encode()
+        stamp = str(int(time.time()))
         try:
-            await asyncio.to_thread(self._send, to, f"[{agent.spec.name}] {subject}", body)
+            with SafeFetcher(self.settings) as fetcher:
+                fetcher.post(agent.spec.handoff.webhook_url, payload, headers={
+                    "Content-Type": "application/json", "X-Doppel-Timestamp": stamp,
+                    "X-Doppel-Signature": sign_body(secret, stamp, payload)}, accept=None)
             self.sent += 1
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("notification e-mail for agent %s not sent: %s", agent.slug,
-                        type(exc).__name__)
+        except FetchError as exc:
+            log.warning("webhook for agent %s failed: %s", agent.slug, exc)
 
     def _send(self, to: str, subject: str, body: str) -> None:
         s = self.settings

@@ -73,7 +73,7 @@ class AgentRuntime:
         # The owner's changes to lines of their content (the console's facts review).
         self.fact_overrides = FactOverrides(index.db)
         self.secrets = SecretStore(index.db)       # tools' secrets (order endpoint keys)
-        self.notifier = notifier or Notifier(settings)
+        self.notifier = notifier or Notifier(settings, self.secrets)
         # The clock tools and handoff timeouts read (aware, UTC); tests and evaluations set it.
         self.now: Callable[[], dt.datetime] = now or (lambda: dt.datetime.now(dt.UTC))
         self._notifications: set[asyncio.Task[None]] = set()

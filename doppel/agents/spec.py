@@ -85,6 +85,19 @@ class HandoffPolicy(BaseModel):
                             "usually reply within an hour\").")
     notify_email: str = Field("", description="Where the owner is e-mailed about a handoff, "
                               "a lead or a booking request (needs DOPPEL_SMTP_HOST).")
+    webhook_url: str = Field("", description="A public HTTPS address that receives the same "
+                             "notifications as JSON, signed with the agent's secret "
+                             "handoff.webhook_secret (X-Doppel-Signature).")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if value and not re.match(r"^https?://[^\s/]+", value, re.I):
+            raise ValueError("give a web address such as https://hooks.bakery.example/doppel")
+        if value and not (info.context or {}).get("stored"):
+            _check_public(value)
+        return value
 
     @field_validator("notify_email")
     @classmethod

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -33,11 +31,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from doppel.net import FetchError, SafeFetcher
+from doppel.net import FetchError, SafeFetcher, sign_body
 from doppel.tools.base import Tool, ToolContext, ToolError, ToolResult
 from doppel.tools.fields import EMAIL, valid_email
 
-__all__ = ["OrderArguments", "OrderSettings", "OrderStatus", "sign"]
+__all__ = ["OrderArguments", "OrderSettings", "OrderStatus"]
 
 SECRET = "order_status.secret"  # the name of the agent's secret that signs requests
 
@@ -83,12 +81,6 @@ _STATUS_WORDS = {"received": "has been received and is being prepared",
                  "cancelled": "was cancelled"}
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The signature header's value for a request body."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
 class OrderStatus(Tool):
     name = "order_status"
     description = ("Check an order's status in the owner's order system, after the customer "
@@ -131,7 +123,7 @@ class OrderStatus(Tool):
         body = json.dumps({"order": args.order, "email": args.email}).encode()
         stamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "X-Doppel-Timestamp": stamp,
-                   "X-Doppel-Signature": sign(secret, stamp, body)}
+                   "X-Doppel-Signature": sign_body(secret, stamp, body)}
 
         def call() -> tuple[int, bytes]:
             with SafeFetcher(ctx.settings) as fetcher:
