@@ -101,7 +101,8 @@ class Fetcher(Protocol):
 
     def fetch(self, url: str, *, accept: Collection[str] | None = PAGE_TYPES,
               max_bytes: int | None = None, truncate: bool = False,
-              follow: Callable[[str], str | None] | None = None) -> FetchResult: ...
+              follow: Callable[[str], str | None] | None = None,
+              headers: Mapping[str, str] | None = None) -> FetchResult: ...
 
 
 def sign_body(secret: str, timestamp: str, body: bytes) -> str:
@@ -425,13 +426,16 @@ class SafeFetcher:
 
     def fetch(self, url: str, *, accept: Collection[str] | None = PAGE_TYPES,
               max_bytes: int | None = None, truncate: bool = False,
-              follow: Callable[[str], str | None] | None = None) -> FetchResult:
+              follow: Callable[[str], str | None] | None = None,
+              headers: Mapping[str, str] | None = None) -> FetchResult:
         """GET `url`, following up to 5 redirects, each vetted like the first URL.
 
         accept: media types to take (None: any); an unlabelled body is sniffed.
         max_bytes: body cap (default `crawl_max_page_bytes`); over it the fetch fails with
         'too large', or with truncate=True the body is cut at the cap.
         follow(url): a reason to refuse a redirect target (e.g. another site), or None.
+        headers: sent with the request (an owner's calendar credentials); a redirect to another
+        origin is refused rather than sent them.
         Raises FetchError (one line) for every refusal and failure, non-2xx answers included.
         """
         cap = max_bytes or self.settings.crawl_max_page_bytes
@@ -441,7 +445,7 @@ class SafeFetcher:
         try:
             while True:
                 try:
-                    outcome = self._hop(current, accept, cap, truncate)
+                    outcome = self._hop(current, accept, cap, truncate, extra=headers)
                 except FetchError as exc:
                     if redirects:  # say which hop failed: the URL the user gave was fine
                         raise FetchError(f"redirect to {redact_url(current)}: {exc}",
@@ -460,6 +464,9 @@ class SafeFetcher:
                     raise FetchError(f"redirect to {redact_url(outcome)} refused: {exc}",
                                      redirected=True) from None
                 reason = follow(str(target)) if follow else None
+                if headers and (target.scheme, target.host, target.port) != (
+                        current.scheme, current.host, current.port):
+                    reason = "credentials are never sent to another origin"
                 if reason:
                     raise FetchError(f"redirect to {redact_url(target)} not followed: {reason}",
                                      redirected=True)

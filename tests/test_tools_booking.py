@@ -131,6 +131,7 @@ class _World:
                 (self.agent_id, f"t{i}")).lastrowid or 0) for i in range(2)]
         self.hours = hours
         self.notices: list[tuple[str, str]] = []
+        self.secrets: dict[str, str] = {}  # the agent's secrets, as the owner set them
 
     def search(self, query: str, k: int) -> Sequence[Passage]:
         if not self.hours:
@@ -146,7 +147,8 @@ class _World:
                            agent_name="Studio Nine", contact="", now=now,
                            settings=self.settings, db=self.db,
                            conversation_id=self.conversations[conversation], thread="t",
-                           search=self.search, notify=self._notify)
+                           search=self.search, notify=self._notify,
+                           secret=self.secrets.get)
 
     def requests(self) -> list[tuple[str, str, str, str, str]]:
         return [tuple(r) for r in self.db.connect().execute(
@@ -160,8 +162,9 @@ def world(tmp_path: Path) -> Iterator[_World]:
     w.db.close()
 
 
-def book(world: _World, url: str = "", conversation: int = 0, **args: Any) -> ToolResult:
-    settings = BookingSettings(calendar_url=url)
+def book(world: _World, url: str = "", conversation: int = 0, calendar_url: str = "",
+         calendar_user: str = "", **args: Any) -> ToolResult:
+    settings = BookingSettings(calendar_url=url or calendar_url, calendar_user=calendar_user)
     return asyncio.run(Booking().run(world.ctx(conversation), BookingArguments(**args),
                                      settings))
 
@@ -442,3 +445,63 @@ def test_feed_failures_are_tool_errors_that_name_no_url(world: _World, feed: str
 def test_no_opening_hours_is_a_tool_error(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="no weekly opening hours"):
         book(_World(tmp_path, ""), day=THU)
+
+
+# --- a CalDAV calendar: a real Radicale server on 127.0.0.1 ------------------------------------
+@pytest.fixture
+def radicale(tmp_path: Path) -> Iterator[str]:
+    """Radicale (a CalDAV server) on a free loopback port, one user, one calendar holding a
+    busy hour on Thursday 11 March; the calendar collection's URL."""
+    import socket
+    import subprocess
+    import sys
+    import time as _time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "users").write_text("owner:caldav-password-123\n")
+    (tmp_path / "config").write_text(
+        f"[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = htpasswd\n"
+        f"htpasswd_filename = {tmp_path / 'users'}\nhtpasswd_encryption = plain\n"
+        f"[storage]\nfilesystem_folder = {tmp_path / 'collections'}\n[logging]\nlevel = error\n")
+    process = subprocess.Popen([sys.executable, "-m", "radicale", "--config",
+                                str(tmp_path / "config")], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/owner/shop/"
+    try:
+        deadline = _time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.HTTPError:
+                if _time.monotonic() > deadline:
+                    raise
+                _time.sleep(0.1)
+        calendar = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+                    "UID:caldav-busy@test\r\nDTSTAMP:20270301T000000Z\r\n"
+                    "DTSTART;TZID=America/Los_Angeles:20270311T110000\r\n"
+                    "DTEND;TZID=America/Los_Angeles:20270311T120000\r\nSUMMARY:Dentist\r\n"
+                    "END:VEVENT\r\nEND:VCALENDAR\r\n")
+        created = httpx.put(url, content=calendar, auth=("owner", "caldav-password-123"),
+                            headers={"Content-Type": "text/calendar"})
+        assert created.status_code == 201, created.text
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_caldav_calendar_behind_the_owners_password(world: _World, radicale: str) -> None:
+    settings = {"calendar_url": radicale, "calendar_user": "owner"}
+    with pytest.raises(ToolError, match="booking.calendar_password"):
+        book(world, **settings, day=THU)  # type: ignore[arg-type]
+    world.secrets["booking.calendar_password"] = "caldav-password-123"
+    got = book(world, **settings, day=THU)  # type: ignore[arg-type]
+    assert got.status == "ok" and "11 am" not in got.text and "10 am" in got.text
+    world.secrets["booking.calendar_password"] = "wrong-password-000"
+    with pytest.raises(ToolError, match="HTTP 401"):
+        book(world, **settings, day=THU)  # type: ignore[arg-type]

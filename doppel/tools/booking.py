@@ -12,6 +12,7 @@ never both get one slot. Nothing is confirmed to the customer: the owner does th
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import logging
 import re
@@ -44,6 +45,12 @@ class BookingSettings(BaseModel):
     notice_minutes: int = Field(60, ge=0, le=10080,
                                 description="Minimum notice before a slot starts.")
     services: list[str] = Field(default_factory=list, description="Services one can book.")
+    calendar_user: str = Field("", max_length=200, description="A CalDAV calendar's user "
+                               "name; its password is the agent's secret "
+                               "booking.calendar_password.")
+
+
+CALENDAR_PASSWORD = "booking.calendar_password"
 
 
 class BookingArguments(BaseModel):
@@ -459,11 +466,22 @@ class Booking(Tool):
         # The fetch's own deadline ends inside the tool's, so no thread outlives the call long.
         limit = min(ctx.settings.crawl_timeout_s, self.timeout_s - 1.0)
 
+        headers: dict[str, str] = {}
+        if settings.calendar_user:
+            # A CalDAV calendar (Radicale, Nextcloud, iCloud...): its collection's GET is the
+            # whole calendar as iCalendar, behind the owner's credentials.
+            password = ctx.secret(CALENDAR_PASSWORD)
+            if not password:
+                raise ToolError(f"calendar_user is set but the secret {CALENDAR_PASSWORD} is not")
+            token = base64.b64encode(f"{settings.calendar_user}:{password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+
         def load() -> list[Span]:
             with SafeFetcher(ctx.settings.model_copy(update={"crawl_timeout_s": limit})
                              ) as fetcher:
                 data = fetcher.fetch(settings.calendar_url, max_bytes=5_000_000,
-                                     accept={"text/calendar", "text/plain"}).data
+                                     accept={"text/calendar", "text/plain"},
+                                     headers=headers).data
             return _busy_events(data, start, end)
 
         try:
