@@ -51,8 +51,8 @@ _WANTS = re.compile(
     re.I)
 # "What's the minimum for a wholesale order?" asks for information the content may hold; a
 # lead is someone who wants to be contacted or quoted.
-_INFO = re.compile(r"^\W*(what|what's|whats|how|when|where|which|who|is|are|does|do you "
-                   r"(have|offer|sell|do))\b", re.I)
+_INFO = re.compile(r"(?:^|[.!?]\s*)\W*(what|what's|whats|how|when|where|which|who|is|are|"
+                   r"does|do you (have|offer|sell|do))\b", re.I)
 _CONTACT_ME = re.compile(r"\b(quote|estimate|call me|ring me|contact me|reach me|email me|"
                          r"e-mail me|text me|get back to me|call back|callback|get in touch)\b",
                          re.I)
@@ -79,7 +79,7 @@ class LeadCapture(Tool):
             contact_in(message) and name_in(message) and len(message.split()) >= 8)
 
     def declines(self, message: str) -> bool:
-        return bool(_INFO.match(message)) and not _CONTACT_ME.search(message)
+        return bool(_INFO.search(message)) and not _CONTACT_ME.search(message)
 
     def fill(self, message: str, now: dt.datetime, known: Mapping[str, Any]
              ) -> dict[str, Any]:
