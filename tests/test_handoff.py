@@ -198,49 +198,6 @@ def test_handoff_can_be_switched_off(shop: Doppel) -> None:
     assert result.path != "handoff"
 
 
-@needs_chromium
-def test_handoff_in_a_real_browser(server: str, shop: Doppel, browser: object,
-                                   mailbox: Mailbox) -> None:
-    page = browser.new_page()  # type: ignore[attr-defined]
-    page.goto(f"{server}/a/bakery")
-    page.click("button#human")
-    notice = page.locator(".msg.bot.done").last
-    notice.wait_for(timeout=10_000)
-    assert "person" in notice.inner_text()
-    mailbox.wait(1)
-    assert len(mailbox.messages) == 1
-    agent = shop.agents.get("bakery")
-    (held,) = shop.conversations.held(agent.id)
-    # the agent stays silent: no answer bubble for a message while a person is asked for
-    page.fill("#q", "Are you there?")
-    page.click("form#ask button")
-    page.wait_for_timeout(500)
-    assert page.locator(".msg.bot").count() == 2  # the greeting and the notice only
-    # the owner, signed in to the console, sees the conversation in the People tab, replies
-    owner = browser.new_context(viewport={"width": 1100, "height": 800})  # type: ignore
-    console = owner.new_page()
-    console.goto(f"{server}/console/login")
-    console.fill("input[name=key]", shop.keys["alice"])  # type: ignore[attr-defined]
-    console.click("button[type=submit]")
-    console.wait_for_url(f"{server}/console/agents")
-    console.goto(f"{server}/console/agents/bakery/people")
-    assert "Are you there?" in console.locator(".transcript").inner_text()
-    shoot(console, "15-people-waiting")
-    console.fill("textarea[name=text]", "Alice here — how can I help?")
-    console.click("form[action$='/reply'] button[type=submit]")
-    console.locator(".notice").wait_for(timeout=10_000)
-    reply = page.locator(".msg.human")
-    reply.wait_for(timeout=10_000)  # polled while a person holds the conversation
-    assert "Alice here — how can I help?" in reply.inner_text()
-    shoot(page, "16-customer-sees-the-reply")
-    owner.close()
-    httpx.post(f"{server}/api/agents/bakery/conversations/{held['id']}/handback",
-               headers=_owner(shop))
-    page.locator(".msg.notice").wait_for(timeout=10_000)
-    assert BACK_NOTICE in page.locator(".msg.notice").inner_text()
-    shoot(page, "17-assistant-is-back")
-    page.close()
-
 
 def shoot(page: object, name: str) -> None:
     """With DOPPEL_SCREENSHOTS=DIR, the walk-through's screenshots (the README's come from
@@ -315,3 +272,49 @@ def test_an_owner_cannot_point_the_webhook_at_the_server() -> None:
     for url in ("http://127.0.0.1:8080/x", "http://169.254.169.254/latest", "http://10.0.0.5/"):
         with pytest.raises(PydanticError, match="public web address"):
             HandoffPolicy(webhook_url=url)
+
+
+# Last in the module: Playwright's sync API keeps an event loop running in this thread once the
+# module's browser is open, and the tests above call asyncio.run().
+@needs_chromium
+def test_handoff_in_a_real_browser(server: str, shop: Doppel, browser: object,
+                                   mailbox: Mailbox) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{server}/a/bakery")
+    page.click("button#human")
+    notice = page.locator(".msg.bot.done").last
+    notice.wait_for(timeout=10_000)
+    assert "person" in notice.inner_text()
+    mailbox.wait(1)
+    assert len(mailbox.messages) == 1
+    agent = shop.agents.get("bakery")
+    (held,) = shop.conversations.held(agent.id)
+    # the agent stays silent: no answer bubble for a message while a person is asked for
+    page.fill("#q", "Are you there?")
+    page.click("form#ask button")
+    page.wait_for_timeout(500)
+    assert page.locator(".msg.bot").count() == 2  # the greeting and the notice only
+    # the owner, signed in to the console, sees the conversation in the People tab, replies
+    owner = browser.new_context(viewport={"width": 1100, "height": 800})  # type: ignore
+    console = owner.new_page()
+    console.goto(f"{server}/console/login")
+    console.fill("input[name=key]", shop.keys["alice"])  # type: ignore[attr-defined]
+    console.click("button[type=submit]")
+    console.wait_for_url(f"{server}/console/agents")
+    console.goto(f"{server}/console/agents/bakery/people")
+    assert "Are you there?" in console.locator(".transcript").inner_text()
+    shoot(console, "15-people-waiting")
+    console.fill("textarea[name=text]", "Alice here — how can I help?")
+    console.click("form[action$='/reply'] button[type=submit]")
+    console.locator(".notice").wait_for(timeout=10_000)
+    reply = page.locator(".msg.human")
+    reply.wait_for(timeout=10_000)  # polled while a person holds the conversation
+    assert "Alice here — how can I help?" in reply.inner_text()
+    shoot(page, "16-customer-sees-the-reply")
+    owner.close()
+    httpx.post(f"{server}/api/agents/bakery/conversations/{held['id']}/handback",
+               headers=_owner(shop))
+    page.locator(".msg.notice").wait_for(timeout=10_000)
+    assert BACK_NOTICE in page.locator(".msg.notice").inner_text()
+    shoot(page, "17-assistant-is-back")
+    page.close()

@@ -104,6 +104,7 @@ def _schedule() -> Any:
     text = "\n".join([
         "Day: Monday; Hours: 7:30 am – 4:30 pm; Notes: closed for lunch 12:30-1:30",
         "Day: Tuesday; Hours: 9:00 am – 7:00 pm", "Day: Sunday; Hours: Closed",
+        "Day: Wednesday; Hours: 7:30 am – 4:30 pm", "Day: Thursday; Hours: 8:00 am – 6:00 pm",
         "Date: Thu, Dec 25; Holiday: Christmas Day; Office: CLOSED",
         "Day: Friday; Hours: 7:30 am – 2:00 pm"])
     return read_schedule([Passage(1, "hours.html", "Office hours", text, 0, len(text), 0, 0)])
@@ -126,6 +127,18 @@ def test_open_now_reads_the_day_its_exceptions_and_the_clock(now: dt.datetime, s
     result = answer_open_now(_schedule(), now)
     assert result.text.split(" [")[0] == says
     assert result.facts  # the hours lines the sentence states
+
+
+def test_a_class_timetable_or_a_few_days_are_no_opening_hours() -> None:
+    timetable = "\n".join(["Day: Monday; Time: 6:00 pm – 7:00 pm; Class: Yin; Teacher: Sunny",
+                           "Day: Tuesday; Time: 7:00 am – 8:00 am; Class: Flow; Teacher: Bo",
+                           "Day: Wednesday; Time: 6:00 pm – 7:00 pm; Class: Yin; Teacher: Sunny",
+                           "Day: Thursday; Time: 7:00 am – 8:00 am; Class: Flow; Teacher: Bo",
+                           "Day: Friday; Time: 6:00 pm – 8:00 pm; Class: Hot flow; Teacher: Al"])
+    phone = "Phone hours: Friday 6–8 pm\nSaturday: 10 am – noon (front desk)"
+    for text in (timetable, phone):
+        schedule = read_schedule([Passage(1, "s.html", "Schedule", text, 0, len(text), 0, 0)])
+        assert not schedule  # open_now says nothing; the content's own answer, if any
 
 
 def test_are_you_open_now_is_a_tool_turn_stored_with_its_call(

@@ -412,7 +412,8 @@ def test_the_slot_is_checked_again_inside_the_insert_transaction(world: _World) 
 
 
 def test_24_hour_content_is_answered_in_24_hour_time(tmp_path: Path) -> None:
-    w = _World(tmp_path, "Day: Thursday; Hours: 09:00–12:00")
+    w = _World(tmp_path, "\n".join(f"Day: {d}; Hours: 09:00–12:00" for d in (
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday")))
     got = book(w, day=THU)
     assert got.text == "On Thursday 11 March I have 09:00, 10:00 and 11:00 free. [1]"
     half = asyncio.run(Booking().run(w.ctx(), BookingArguments(day=THU), BookingSettings(

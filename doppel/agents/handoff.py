@@ -57,7 +57,7 @@ _ASKS = re.compile(
     # "can I speak to Priya?", "get me Deb", "I want to speak to Dr Raman directly"
     rf"\b(speak|talk|put me through|transfer me|connect me)\s+(to|with)\s+"
     rf"(dr\.?\s+|mr\.?\s+|mrs\.?\s+|ms\.?\s+)?"
-    rf"(?!(you|u|ya|it|them|this|that|a|an|the|some|your|anyone|about|my|our)\b)[a-z]+"
+    rf"(?!(you|u|ya|it|them|this|that|a|an|the|some|your|anyone|about|my|our)\b)[^\W\d_]+"
     rf"(\s+(please|pls|directly|now|today))?(\s*[?.!]*$|\s+about\b)|"
     rf"\b(don'?t|do not)\s+want\s+(to\s+(chat|talk|speak)\s+(to|with)\s+)?(a |an |the |this "
     rf")?(chat\s*bot|bot|robot|machine|ai)\b|"
@@ -129,8 +129,11 @@ class Person:
                    else ""))
         if not reason:
             return PASS_ON
-        if await turn.screened() is not None:
-            return PASS_ON  # blocked: `screen` refuses it
+        # Awaited before anything is said. A person asked for is given even when a shield
+        # blocked the message ("a real person about a no-show charge on my card"): the person
+        # reads it, the agent writes nothing from it, and a distressed customer is not refused.
+        if await turn.screened() is not None and not asks_for_person(turn.message):
+            return PASS_ON  # a subject of the owner's in a blocked message: `screen` refuses
         return turn.hand_off(reason, handoff_notice(turn.agent))
 
 

@@ -343,6 +343,9 @@ _REQUEST = re.compile(
     r"saturday|sun|sunday|this week|next week)\b", re.I)
 
 
+# "is thursday 7pm free?", "any chance friday at 10 is available?"
+_FREE = re.compile(r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|today|tomorrow)[a-z]*\b"
+                   r"[^?.!]{0,20}\d[^?.!]{0,20}\b(free|available|open|taken)\b", re.I)
 # A request rather than a question about the content: "can you…", "I'd like…".
 _ASKING = re.compile(r"^\W*(?:(?:hi|hiya|hello|hey|morning|evening)\b[\s,!.]*)?(can|could|would|"
                      r"will|may|i'?d like|i would like|i need|i want|i wanna|please|is it "
@@ -368,7 +371,7 @@ class Booking(Tool):
         at 10am?") is one too."""
         if _POLICY.search(message):
             return False
-        if _REQUEST.search(message):
+        if _REQUEST.search(message) or _FREE.search(message):
             return True
         if not _ASKING.match(message):
             return False

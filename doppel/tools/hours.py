@@ -230,9 +230,15 @@ class Schedule:
         return bool(self.weekly)
 
 
+_TIMETABLE = re.compile(r"\b(class|classes|session|teacher|instructor|course|program(me)?|"
+                        r"event|level|style|coach|trainer|room)\b", re.I)
+
+
 def _hours_line(u: Unit, heading: str) -> bool:
     if not (u.days or u.dates):
         return False
+    if any(_TIMETABLE.search(c.header) for c in u.cells):
+        return False  # a class timetable's row: when a class runs, not when the doors open
     if not u.structured:  # "We are open every day from 8am to 6pm."
         return bool(re.search(r"\b(open|hours)\b", u.text, re.I) and parse_ranges(u.text))
     if not any(parse_ranges(v) or _CLOSED.search(v) for v, _ in _value(u)):
@@ -354,6 +360,12 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                         weekly.append(dataclasses.replace(
                             rule, intervals=(closes[0],), weeks=_weeks(early.group(0)),
                             label=early.group(0).strip()))
+    # A week of opening hours names most days, open or closed. Times on two or three days
+    # are a class timetable, phone hours or an event, not when the doors are open: saying
+    # "we're closed, we open again Friday" from them would state a wrong fact.
+    covered = set().union(*(r.days for r in weekly)) if weekly else set()
+    if len(covered) < 5:
+        weekly = []
     return Schedule(weekly, dated)
 
 

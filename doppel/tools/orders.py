@@ -64,6 +64,8 @@ class OrderArguments(BaseModel):
 
 
 _WANTS = re.compile(r"\b(where('?s| is) my (order|package|parcel|delivery)|order status|"
+                    r"(did|has|have|is) my (order|package|parcel|delivery) (ship|shipped|"
+                    r"arrive|arrived|come|gone out|go out|been sent|left|on its way)|"
                     r"(i|we) (ordered|placed an order)\b.*\b(hasn'?t|has not|not yet|still|"
                     r"never|didn'?t) (come|arrived?|turned up|shown up|got here|been delivered)|"
                     r"(i|we) (ordered|placed an order)\b.*\b(havent|haven'?t|have not|still "
