@@ -46,7 +46,8 @@ _WANTS = re.compile(
     r"\b(quote|estimate|call me( back)?|ring me|get back to me|contact me|reach me|email me|"
     r"e-mail me|text me|callback|call back|sales rep|someone (to )?"
     r"(call|contact|email|reach)|have (someone|somebody) (call|contact|email)|get in touch|"
-    r"waitlist|wait list|waiting list|interest list|mailing list|interested in (a|an|your|setting up)\b[^?.!]{0,40}"
+    r"waitlist|wait list|waiting list|interest list|mailing list|"
+    r"interested in (a|an|your|setting up)\b[^?.!]{0,40}"
     r"\b(account|partnership|stocking|carrying|working)|trade account|wholesale account)\b",
     re.I)
 # "What's the minimum for a wholesale order?" asks for information the content may hold; a
