@@ -76,8 +76,8 @@ def main() -> None:
     parser.add_argument("--quiet", action="store_true", help="no per-question lines")
     args = parser.parse_args()
 
-    sets = load_tool_sets(ROOT / "examples/eval/tools")
-    if (ROOT / "examples/eval/heldout2").is_dir():
+    sets = load_tool_sets(ROOT / "examples/eval/tools") if args.split != "heldout2" else []
+    if args.split in ("heldout2", "all") and (ROOT / "examples/eval/heldout2").is_dir():
         sets += load_tool_sets(ROOT / "examples/eval/heldout2")
     sets = [s for s in sets if args.split == "all" or s.split == args.split]
     tmp = tempfile.TemporaryDirectory(prefix="doppel-tools-")

@@ -424,6 +424,22 @@ class SafeFetcher:
         parse_ip_host(parsed.host)  # an invalid numeric host fails here, before any request
         return parsed.copy_with(fragment=None)
 
+    def check_private_channel(self, url: str) -> httpx.URL:
+        """An owner's system that is sent a customer's data or credentials (an order look-up,
+        a webhook, a calendar behind a password) must be reached over HTTPS; plain HTTP only
+        to a host the operator allow-listed (their own network, a test server)."""
+        parsed = self.check_url(url)
+        if parsed.scheme == "https":
+            return parsed
+        ip = parse_ip_host(parsed.host)
+        if ip is not None and self.policy.allowed(parsed.host, ip, parsed.port or 80):
+            return parsed
+        if ip is None and any(n == parsed.host.lower().rstrip(".")
+                              for n, _ in self.policy.names):
+            return parsed
+        raise FetchError("must be an https:// address (plain http would send customers' data "
+                         "unencrypted)")
+
     def fetch(self, url: str, *, accept: Collection[str] | None = PAGE_TYPES,
               max_bytes: int | None = None, truncate: bool = False,
               follow: Callable[[str], str | None] | None = None,

@@ -10,7 +10,7 @@ import asyncio
 import httpx
 import pytest
 
-from doppel.agents.memory import FORGOTTEN, asks_to_forget, remembered
+from doppel.agents.memory import ASK_CONFIRM, FORGOTTEN, asks_to_forget, remembered
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend
 
@@ -39,6 +39,12 @@ def test_what_a_customer_says_about_themselves() -> None:
 def test_forget_me_in_any_wording(text: str) -> None:
     assert asks_to_forget(text)
     assert not asks_to_forget("I forgot my order number")
+
+
+@pytest.mark.parametrize("text", ["Do you have forget me not bouquets?", "Please don't forget me!",
+                                  "how do I delete my data?"])
+def test_what_is_not_a_request_to_forget(text: str) -> None:
+    assert not asks_to_forget(text)
 
 
 def test_memory_is_per_customer_and_never_evidence(remembering: Doppel,
@@ -71,7 +77,12 @@ def test_forget_me_erases_the_conversation_and_memory(remembering: Doppel) -> No
     _turn(remembering, "My name is Sam.", "sam")
     _turn(remembering, "How much is the almond croissant?", "sam")
     agent = remembering.agents.get("bakery")
-    gone = _turn(remembering, "please forget me", "sam")
+    asked = _turn(remembering, "please forget me", "sam")
+    assert asked.answer == ASK_CONFIRM  # it cannot be undone: asked once
+    kept = _turn(remembering, "actually no, how much is the sourdough?", "sam")
+    assert kept.answer != FORGOTTEN and remembering.conversations.find(agent.id, "sam")
+    _turn(remembering, "please forget me", "sam")
+    gone = _turn(remembering, "yes, delete", "sam")
     assert gone.answer == FORGOTTEN
     db = remembering.db.connect()
     assert remembering.conversations.find(agent.id, "sam") is None
@@ -80,7 +91,7 @@ def test_forget_me_erases_the_conversation_and_memory(remembering: Doppel) -> No
     assert db.execute("SELECT COUNT(*) FROM user_memory").fetchone()[0] == 0
     log = db.execute("SELECT * FROM erasures").fetchall()
     assert [(r["reason"], r["turns"], r["memory"]) for r in log] == [
-        ("the customer asked", 2, 1)]
+        ("the customer asked", 5, 1)]
     assert "Sam" not in str([tuple(r) for r in log])  # counted, never the content
 
 
@@ -109,5 +120,6 @@ def test_the_owner_reads_edits_and_erases_over_http(server: str, remembering: Do
                         headers=bob).status_code == 403
     erased = httpx.delete(f"{server}/api/agents/bakery/conversations/{conversation}",
                           headers=alice).json()
-    assert erased == {"erased": {"conversations": 1, "turns": 1, "memory": 1}}
+    assert erased == {"erased": {"conversations": 1, "turns": 1, "memory": 1, "leads": 0,
+                                 "bookings": 0}}
     assert remembering.conversations.find(agent.id, "anon:sam") is None

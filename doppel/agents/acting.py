@@ -25,6 +25,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,12 +59,13 @@ def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
     """The tool the message needs and how it was chosen ("rule" or "meaning"), or None."""
     tools = [TOOLS.get(n) for n in names]
     for tool in tools:
-        if tool.wants(turn.message):
+        if _safely(tool.wants, turn.message, tool.name):
             return tool.name, "rule"
     configured = turn.agent.spec.tools or {}
     examples = {t.name: t.examples_for(t.Settings.model_validate(configured.get(t.name, {})))
                 for t in tools}
-    candidates = [t for t in tools if examples[t.name] and not t.declines(turn.message)]
+    candidates = [t for t in tools if examples[t.name]
+                  and not _safely(t.declines, turn.message, t.name, True)]
     if not candidates:
         return None
     index = turn.runtime.index
@@ -114,7 +116,11 @@ class UseTools:
         now = local_now(turn)
         # A value the rules could not read is no value: "missing", and asked for. What the
         # rules read wins over what a model filled in (the customer's own digits and dates).
-        filled = tool.arguments(turn.message, now, known, settings)
+        try:
+            filled = tool.arguments(turn.message, now, known, settings)
+        except Exception:  # a tool's reading of a message must never fail the turn
+            log.exception("tool %s could not read the message's arguments", tool.name)
+            filled = dict(known)
         args = {k: v for k, v in (model_args | filled).items() if v is not None}
         if how == "pending" and args == known:
             # The answer gave nothing the tool asked for: a new question, not a reply to ours.
@@ -152,7 +158,9 @@ class UseTools:
             contact=_reach(turn), now=now, settings=runtime.settings, db=runtime.index.db,
             conversation_id=turn.conversation_id, thread=turn.thread,
             search=lambda q, k: runtime.index.search(turn.agent.id, q, k),
-            secret=lambda name: runtime.secrets.get(turn.agent.id, name),
+            # a tool reads its own secrets only ("order_status.secret"), never another's
+            secret=lambda name: runtime.secrets.get(turn.agent.id, name)
+            if name.startswith(tool.name + ".") else None,
             notify=lambda subject, body: runtime.notify(turn.agent, subject, body),
             scan=runtime.scan)
         limit = min(tool.timeout_s, runtime.settings.tool_timeout_s)
@@ -229,6 +237,16 @@ async def _model_choice(turn: Turn, names: list[str]) -> ToolCall | None:
     return called if called is not None and called.name in names else None
 
 
+def _safely(check: Callable[[str], bool], message: str, name: str,
+            failed: bool = False) -> bool:
+    """A tool's rule on a message; a rule that raises (a plug-in's bug) counts as `failed`."""
+    try:
+        return bool(check(message))
+    except Exception:
+        log.exception("tool %s: its rule failed on a message", name)
+        return failed
+
+
 def _reach(turn: Turn) -> str:
     c = turn.agent.spec.contact
     ways = " or ".join(w for w in (c.phone, c.email) if w)
@@ -250,7 +268,9 @@ async def _checked(turn: Turn, result: ToolResult) -> str | None:
     failed = [u for u in verdict.unsupported if not u.startswith("claim '")
               and "(not the value of what was asked)" not in u]
     if failed:
-        log.warning("tool answer not grounded: %s", failed)
+        # the kinds of value only: the values may be a customer's phone or e-mail
+        log.warning("a tool's answer stated values it did not return: %s",
+                    sorted({u.split(" ", 1)[0] for u in failed}))
         turn.reports["tool_grounding"] = verdict.to_dict()
         return None
     if turn.shields is None:

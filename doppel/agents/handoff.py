@@ -179,6 +179,7 @@ class Notifier:
         stamp = str(int(time.time()))
         try:
             with SafeFetcher(self.settings) as fetcher:
+                fetcher.check_private_channel(agent.spec.handoff.webhook_url)
                 fetcher.post(agent.spec.handoff.webhook_url, payload, headers={
                     "Content-Type": "application/json", "X-Doppel-Timestamp": stamp,
                     "X-Doppel-Signature": sign_body(secret, stamp, payload)}, accept=None)

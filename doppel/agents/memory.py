@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from doppel.agents.turn import PASS_ON, Outcome, Turn
 from doppel.store.db import Database
 
-__all__ = ["FORGOTTEN", "Forget", "MemoryRepo", "Remember", "asks_to_forget", "remembered"]
+__all__ = ["ASK_CONFIRM", "FORGOTTEN", "Forget", "MemoryRepo", "Remember", "asks_to_forget",
+           "remembered"]
 
 FORGOTTEN = ("Done — I've deleted this conversation and everything I remembered about you. "
              "Nothing of it is kept.")
@@ -30,10 +31,17 @@ _FORGET = re.compile(
     r"\b(forget (about )?me|forget (everything|all) (about me|i (said|told you))|"
     r"(delete|erase|remove|wipe) (all )?(my|our) (data|details|information|info|conversation|"
     r"chat|history|messages)|(delete|erase|wipe) (this|the) (conversation|chat))\b", re.I)
+# "forget-me-not bouquets", "please don't forget me!", "how do I delete my data?"
+_NOT_FORGET = re.compile(r"forget[- ]me[- ]not|\b(don'?t|do not|never|won'?t)\s+(you\s+)?"
+                         r"forget|^\W*(how|what|can i|where|when|why|is|does)\b", re.I)
+_CONFIRM = re.compile(r"^\W*(yes|yep|yeah|y|ok|okay|sure|confirm|please do|do it|delete( it)?|"
+                      r"erase( it)?)\b[\s\W]*(please|delete|erase|it|everything)?\W*$", re.I)
+ASK_CONFIRM = ("Do you want me to delete this whole conversation and everything I remember "
+               "about you? It cannot be undone. Reply \"yes, delete\" to confirm.")
 
 
 def asks_to_forget(message: str) -> bool:
-    return bool(_FORGET.search(message))
+    return bool(_FORGET.search(message)) and not _NOT_FORGET.search(message)
 
 
 # What a customer says about themselves, read by rules: (key, pattern). The value is group 1.
@@ -114,12 +122,21 @@ class MemoryRepo:
                 "WHERE c.agent_id = ? AND c.thread = ?", (agent_id, user)).fetchone()[0]
             memory = tx.execute("DELETE FROM user_memory WHERE agent_id = ? AND channel = ? AND "
                                 "user_key = ?", (agent_id, channel, user)).rowcount
+            # What the tools collected from this conversation holds the customer's name and
+            # contact: erased with it (it would outlive the conversation as SET NULL rows).
+            mine = ("conversation_id IN (SELECT id FROM conversations WHERE agent_id = ? AND "
+                    "thread = ?)")
+            leads = tx.execute(f"DELETE FROM leads WHERE {mine}", (agent_id, user)).rowcount
+            bookings = tx.execute(f"DELETE FROM booking_requests WHERE {mine}",
+                                  (agent_id, user)).rowcount
             conversations = tx.execute("DELETE FROM conversations WHERE agent_id = ? AND "
                                        "thread = ?", (agent_id, user)).rowcount
-            counts = {"conversations": conversations, "turns": int(turns), "memory": memory}
+            counts = {"conversations": conversations, "turns": int(turns), "memory": memory,
+                      "leads": leads, "bookings": bookings}
             tx.execute("INSERT INTO erasures(agent_id, channel, reason, conversations, turns, "
                        "memory) VALUES (?, ?, ?, ?, ?, ?)",
-                       (agent_id, channel, reason, conversations, int(turns), memory))
+                       (agent_id, channel, reason, conversations, int(turns),
+                        memory + leads + bookings))
         return counts
 
     def erase_conversation(self, agent_id: int, conversation_id: int, reason: str
@@ -137,10 +154,24 @@ class Forget:
     name = "forget"
 
     async def run(self, turn: Turn) -> Outcome:
-        if not asks_to_forget(turn.message):
+        if not turn.known_user:
             return PASS_ON
+        conversations = turn.runtime.conversations
+        pending = await asyncio.to_thread(conversations.pending, turn.conversation_id)
+        confirmed = pending.get("tool") == "forget" and bool(_CONFIRM.match(turn.message))
+        if not confirmed:
+            if pending.get("tool") == "forget":  # anything else: not erased, asked no more
+                await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
+            if not asks_to_forget(turn.message):
+                return PASS_ON
+            if await turn.screened() is not None:
+                return PASS_ON  # a blocked message is refused like any other
+            # Erasing cannot be undone: ask once ("forget me" may be a slip of a phrase).
+            await asyncio.to_thread(conversations.set_pending, turn.conversation_id,
+                                    {"tool": "forget", "args": {}})
+            return turn.reply(ASK_CONFIRM, "approved", {"source": "forget"})
         if await turn.screened() is not None:
-            return PASS_ON  # a blocked message is refused like any other
+            return PASS_ON
         repo = MemoryRepo(turn.runtime.index.db)
         counts = await asyncio.to_thread(repo.erase_user, turn.agent.id, "web", turn.thread,
                                          "the customer asked")
@@ -155,8 +186,8 @@ class Remember:
     name = "remember"
 
     async def run(self, turn: Turn) -> Outcome:
-        if not turn.agent.spec.memory:
-            return PASS_ON
+        if not turn.agent.spec.memory or not turn.known_user:
+            return PASS_ON  # off, or a thread strangers may share: nothing kept, nothing told
         repo = MemoryRepo(turn.runtime.index.db)
         # What earlier messages said (this one speaks for itself)
         items = await asyncio.to_thread(repo.recall, turn.agent.id, "web", turn.thread)

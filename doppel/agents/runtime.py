@@ -100,7 +100,8 @@ class AgentRuntime:
         return asyncio.run(self.turn(agent, message, thread))
 
     async def stream(self, agent: Agent, message: str, thread: str = "default",
-                     params: GenerationParams | None = None) -> AsyncGenerator[TurnEvent, None]:
+                     params: GenerationParams | None = None, *, known_user: bool = True
+                     ) -> AsyncGenerator[TurnEvent, None]:
         """The turn's events: `delta`s as the steps say them, then `done` with the record."""
         message = message.strip()
         if not message:
@@ -110,6 +111,9 @@ class AgentRuntime:
         if not _encodable(message) or not _encodable(thread):
             raise ValidationError("the message contains invalid Unicode (lone surrogates)")
         turn = await self._open(agent, message, thread, params)
+        # A thread the client named (the chat page's, an API's `user`) is one customer's; one
+        # derived from the first message may be shared by strangers who both said "Hi".
+        turn.known_user = known_user
         outcome: Answer | HandOff | None = None
         # The one driver loop. Each step runs as a task so that what it says (Turn.say) is
         # yielded while it is still working (generating); its end puts None in the outbox.
@@ -145,8 +149,8 @@ class AgentRuntime:
                                     "waiting_for_human", outcome.reason)
             await self.notify(agent, "A customer is waiting for a person",
                               f"Reason: {outcome.reason}\nLast message: {message}\n"
-                              f"Conversation {turn.conversation_id} ({thread}) is in the "
-                              f"console's handoff inbox.")
+                              f"Conversation {turn.conversation_id} is waiting in the "
+                              f"console's People tab.")
             text = " ".join(t.strip() for t in turn.said if t.strip())
             outcome = Answer(text, HANDOFF_PATH,
                              {"handoff": {"step": step_name, "reason": outcome.reason}})

@@ -270,6 +270,7 @@ class Turn:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)  # stored with the turn
     # What this customer told the agent before (memory on): their words, not the owner's facts
     memory: list[tuple[str, str]] = field(default_factory=list)
+    known_user: bool = True  # the thread is one customer's (not derived from a first message)
     said: list[str] = field(default_factory=list)  # every piece of text shown, in order
     # What steps said that the driver has not yielded yet; None marks the end of a step.
     outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue, repr=False)

@@ -116,11 +116,12 @@ def load_tool_set(path: Path, split: str) -> ToolSet:
         raise ValidationError(f"{path}: unreadable tool evaluation set ({exc})") from None
     folder = path.parent
     content = (folder / str(data["suite"]) / "content").resolve()
-    questions = [ToolQuestion(str(q["id"]), str(q["now"]), _strings(q.get("turns")),
+    questions = [ToolQuestion(str(q.get("id") or f"q{i + 1:02d}"), str(q["now"]),
+                              _strings(q.get("turns")),
                               str(q.get("tool") or "none"),
                               {k: str(v) for k, v in (q.get("args") or {}).items()},
                               _strings(q.get("expect")), _strings(q.get("wrong")))
-                 for q in data.get("questions") or []]
+                 for i, q in enumerate(data.get("questions") or [])]
     return ToolSet(str(data.get("name") or folder.name), split, folder, content,
                    str(data.get("timezone") or "UTC"), dict(data.get("tools") or {}), questions)
 

@@ -130,7 +130,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
         top_p=body.top_p or s.top_p, repeat_penalty=s.repeat_penalty,
         stop=tuple([body.stop] if isinstance(body.stop, str) else body.stop or ()),
         seed=body.seed if body.seed is not None else s.seed)
-    events = app.runtime.stream(agent, question, thread, params)
+    events = app.runtime.stream(agent, question, thread, params,
+                                known_user=bool(x_doppel_thread or body.user))
     completion_id = "chatcmpl-" + secrets.token_hex(12)
     created = int(time.time())
     metrics = request.app.state.metrics
@@ -286,5 +287,8 @@ def _finish(result: TurnResult) -> str:
 
 
 def _extra(result: TurnResult) -> dict[str, Any]:
-    return {"turn_id": result.id, "path": result.path, "thread": result.thread,
-            "timings_ms": result.timings, "shields": public_shields(result.shields)}
+    extra = {"turn_id": result.id, "path": result.path, "thread": result.thread,
+             "timings_ms": result.timings, "shields": public_shields(result.shields)}
+    if "erased" in result.grounding:  # "forget me": the client forgets its copy too
+        extra["erased"] = True
+    return extra

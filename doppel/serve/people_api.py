@@ -28,7 +28,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from doppel.serve.auth import Principal, chat_agent, owned_agent, principal
 from doppel.serve.errors import APIError
@@ -71,8 +71,9 @@ def reply(slug: str, conversation_id: int, body: ReplyIn, request: Request,
           who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    author = who.owner.name if who.owner is not None else ""
-    message_id = app.reply_as_person(agent, conversation_id, body.text, author)
+    # The customer sees the business's contact name, never the owner's sign-in name.
+    message_id = app.reply_as_person(agent, conversation_id, body.text,
+                                     agent.spec.contact.name or agent.spec.name)
     return {"id": message_id, "state": "human"}
 
 
@@ -151,12 +152,21 @@ def customer_messages(request: Request, model: str = Query(max_length=64),
 class MemoryIn(BaseModel):
     value: str = Field(min_length=1, max_length=200)
 
+    @field_validator("value")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
 
 @router.get("/api/agents/{slug}/conversations/{conversation_id}/memory")
 def conversation_memory(slug: str, conversation_id: int, request: Request,
                         who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
+    if not app.conversations.owns(agent.id, conversation_id):
+        raise APIError(404, f"no conversation #{conversation_id}")
     return {"data": [asdict(m) for m in app.memory.of_conversation(agent.id, conversation_id)]}
 
 

@@ -38,8 +38,10 @@ Span = tuple[dt.datetime, dt.datetime]  # [start, end), aware
 class BookingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    calendar_url: str = Field("", description="An iCalendar (ICS) feed of the owner's "
-                              "calendar: its events are busy times. Empty: none.")
+    calendar_url: str = Field("", max_length=2000, pattern=r"^(https?://\S+)?$",
+                              description="An iCalendar (ICS) feed of the owner's calendar, "
+                              "or a CalDAV calendar's address: its events are busy times. "
+                              "Empty: none.")
     slot_minutes: int = Field(60, ge=15, le=480, description="Length of one appointment.")
     days_ahead: int = Field(14, ge=1, le=90, description="How many days ahead to offer.")
     notice_minutes: int = Field(60, ge=0, le=10080,
@@ -145,6 +147,8 @@ def _time(message: str) -> dt.time | None:
             if m.groupdict().get("noon"):
                 return dt.time(12, 0)
             h, mi = int(m.group("h")), int(m.groupdict().get("m") or 0)
+            if h > 23 or mi > 59:
+                continue  # "at 45", "99 o'clock": no time of day
             mer = (m.groupdict().get("p") or "").lower()
             part = _DAYPART.match(message[m.end():])
             if not mer and part and h <= 12:
@@ -218,6 +222,9 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+_MAX_OCCURRENCES = 5000  # in the booking window (days_ahead): far more than a real calendar
+
+
 def _busy_events(data: bytes, start: dt.datetime, end: dt.datetime) -> list[Span]:
     """The busy spans of an ICS feed between two aware moments (runs in a worker thread)."""
     import icalendar
@@ -225,8 +232,19 @@ def _busy_events(data: bytes, start: dt.datetime, end: dt.datetime) -> list[Span
 
     tz = start.tzinfo
     cal = icalendar.Calendar.from_ical(data)
+    # Occurrences are expanded from each event's first one: a rule repeating every second or
+    # minute since 2020 would take hours and hold a worker thread the tool's timeout cannot
+    # stop. No appointment calendar repeats more often than hourly; those events are left out.
+    for event in list(cal.walk("VEVENT")):
+        rule = event.get("RRULE")
+        freqs = [str(f).upper() for f in (rule.get("FREQ", []) if rule else [])]
+        if any(f in ("SECONDLY", "MINUTELY", "HOURLY") for f in freqs):
+            cal.subcomponents.remove(event)
     spans: list[Span] = []
-    for event in recurring_ical_events.of(cal).between(start, end):
+    occurrences = recurring_ical_events.of(cal).between(start, end)
+    if len(occurrences) > _MAX_OCCURRENCES:
+        raise ValueError(f"more than {_MAX_OCCURRENCES} events in the booking window")
+    for event in occurrences:
         if (str(event.get("STATUS", "")).upper() == "CANCELLED"
                 or str(event.get("TRANSP", "")).upper() == "TRANSPARENT"):
             continue
@@ -482,6 +500,8 @@ class Booking(Tool):
         def load() -> list[Span]:
             with SafeFetcher(ctx.settings.model_copy(update={"crawl_timeout_s": limit})
                              ) as fetcher:
+                if headers:  # the owner's password goes over HTTPS only
+                    fetcher.check_private_channel(settings.calendar_url)
                 data = fetcher.fetch(settings.calendar_url, max_bytes=5_000_000,
                                      accept={"text/calendar", "text/plain"},
                                      headers=headers).data
@@ -494,8 +514,10 @@ class Booking(Tool):
             raise ToolError("calendar feed could not be fetched: " + re.sub(
                 r"\b[a-z][\w+.-]*://\S+", "<calendar URL>", str(exc))) from None
         except Exception as exc:  # icalendar and its recurrences raise many kinds on bad data
-            raise ToolError(f"calendar feed is not valid iCalendar ({type(exc).__name__}: "
-                            f"{str(exc)[:120]})") from None
+            # The exception's kind only: its message quotes the feed's lines, which may be
+            # anything the URL served (a secret in a text file).
+            raise ToolError(f"calendar feed is not valid iCalendar ({type(exc).__name__})"
+                            ) from None
 
     def _listing(self, slots: _Slots, day: dt.date) -> ToolResult:
         if free := slots.free(day):

@@ -43,8 +43,9 @@ SECRET = "order_status.secret"  # the name of the agent's secret that signs requ
 class OrderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    endpoint: str = Field("", description="The owner's HTTPS endpoint that answers order "
-                          "look-ups (see doppel.tools.orders).")
+    endpoint: str = Field("", max_length=2000, pattern=r"^(https?://\S+)?$",
+                          description="The owner's HTTPS endpoint that answers order look-ups "
+                          "(see doppel.tools.orders).")
 
 
 class OrderArguments(BaseModel):
@@ -130,6 +131,7 @@ class OrderStatus(Tool):
         def call() -> tuple[int, bytes]:
             with SafeFetcher(ctx.settings) as fetcher:
                 try:
+                    fetcher.check_private_channel(settings.endpoint)
                     result = fetcher.post(settings.endpoint, body, headers=headers)
                 except FetchError as exc:
                     if exc.status == 404:

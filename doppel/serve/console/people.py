@@ -54,8 +54,9 @@ async def people_reply(request: Request, conversation_id: int, form: Posted,
     app = service(request)
     try:
         text = field(form, "text", "Your reply", 4000, required=True)
+        # The customer sees the business's contact name, never the owner's sign-in name.
         await asyncio.to_thread(app.reply_as_person, agent, conversation_id, text,
-                                session.owner.name)
+                                agent.spec.contact.name or agent.spec.name)
     except ValidationError as exc:
         return await people_page(request, agent, session, error=message(exc),
                                  on=conversation_id)

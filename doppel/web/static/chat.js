@@ -78,6 +78,7 @@
     if (!response.ok) return;
     const body = await response.json();
     body.data.forEach(function (m) {
+      if (m.id <= seen) return;  // an overlapping poll already showed it
       const kind = m.kind === "human" ? "human" : "notice";
       bubble(kind, (m.kind === "human" && m.author ? m.author + ": " : "") + m.text);
       keep(kind, (m.kind === "human" && m.author ? m.author + ": " : "") + m.text);
@@ -110,6 +111,7 @@
       return;
     }
     let citations = [];
+    let erased = false;
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
@@ -130,6 +132,7 @@
           text.textContent += choice.delta.content;
           log.scrollTop = log.scrollHeight;
         }
+        if (chunk.doppel && chunk.doppel.erased) erased = true;
         if (chunk.citations && chunk.doppel && CITED.indexOf(chunk.doppel.path) >= 0) {
           citations = chunk.citations.map(function (c) {
             return {number: c.number, chunk_id: c.chunk_id, label: c.label, heading: c.heading};
@@ -139,6 +142,19 @@
       }
     }
     text.textContent = text.textContent.trim();
+    if (erased) {
+      // "Forget me": the server erased the conversation; this browser forgets its copy and
+      // starts a new conversation.
+      localStorage.removeItem(transcriptKey);
+      localStorage.removeItem(seenKey);
+      seen = 0;
+      thread = (crypto.randomUUID && crypto.randomUUID()) ||
+        String(Date.now()) + Math.random().toString(16).slice(2);
+      localStorage.setItem(threadKey, thread);
+      answer.classList.remove("pending");
+      answer.classList.add("done");
+      return;
+    }
     if (!text.textContent) {
       // A person holds the conversation: the agent stays silent, the person will reply.
       answer.remove();
