@@ -49,6 +49,9 @@ class MCPServer(BaseModel):
     args: list[str] = Field(default_factory=list)
     token_env: str = Field("", description="Environment variable holding a bearer token.")
     timeout_s: float = Field(8.0, gt=0, le=60)
+    agents: list[str] = Field(default_factory=list, description="The agents (slugs) that may "
+                              "use it; empty: every agent. A server holding one owner's data "
+                              "lists that owner's agents.")
 
     @model_validator(mode="after")
     def _one_transport(self) -> MCPServer:

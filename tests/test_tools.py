@@ -420,3 +420,31 @@ def test_owners_pick_mcp_servers_by_name_only() -> None:
             {"server": "http://10.0.0.5/mcp", "tool": "x"}]}}})
     with pytest.raises(ValueError, match="either url or command"):
         MCPServer()
+
+
+def test_order_numbers_cannot_be_walked_through(
+        orders: tuple[Doppel, Agent, FakeOrderEndpoint]) -> None:
+    app, agent, endpoint = orders
+    for n in range(5):
+        miss = turn(app, agent, f"where is my order {2000 + n}? sam@example.com", "walker")
+        assert "couldn't find" in miss.answer
+    stopped = turn(app, agent, "where is my order 1042? sam@example.com", "walker")
+    assert stopped.path == "handoff" and "shipped" not in stopped.answer
+    assert endpoint.calls == 5  # the sixth never reached the owner's system
+
+
+def test_an_mcp_server_offered_to_other_agents_is_not_this_ones(
+        shop: tuple[Doppel, Agent]) -> None:
+    from doppel.config import MCPServer
+    from doppel.testing import ServerThread
+
+    app, agent = shop
+    with ServerThread(_inventory_server()) as base:
+        app.settings.mcp_servers = {"inventory": MCPServer(url=f"{base}/mcp",
+                                                           agents=["another-shop"])}
+        app.settings.tool_route_similarity = 0.6
+        app.agents.update(agent.spec.model_copy(update={"tools": {"mcp": {"tools": [{
+            "server": "inventory", "tool": "check_stock", "argument": "product",
+            "examples": ["is the lavender candle in stock?"]}]}}}))
+        result = turn(app, app.agents.get("shop"), "is the lavender candle in stock?")
+        assert "14 in stock" not in result.answer and "couldn't check" in result.answer

@@ -151,12 +151,30 @@ class Notifier:
     the owner's webhook (signed JSON, through the SSRF-safe fetcher); the console's People tab
     shows it either way. Never raises: a notification that fails is logged."""
 
+    # Per agent and hour: notifications carry customers' text to an address the owner chose;
+    # a flood of messages must not make the operator's mail server a relay.
+    PER_HOUR = 60
+
     def __init__(self, settings: Settings, secrets: SecretStore | None = None) -> None:
         self.settings = settings
         self.secrets = secrets
         self.sent = 0
+        self._recent: dict[int, list[float]] = {}
+
+    def _allowed(self, agent: Agent) -> bool:
+        now = time.monotonic()
+        recent = [t for t in self._recent.get(agent.id, []) if now - t < 3600]
+        self._recent[agent.id] = recent
+        if len(recent) >= self.PER_HOUR:
+            log.warning("notifications for agent %s held back: %d in the last hour",
+                        agent.slug, len(recent))
+            return False
+        recent.append(now)
+        return True
 
     async def notify(self, agent: Agent, subject: str, body: str) -> None:
+        if not self._allowed(agent):
+            return
         to = agent.spec.handoff.notify_email
         if self.settings.smtp_host and to:
             try:

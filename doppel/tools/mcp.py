@@ -128,8 +128,9 @@ class MCP(Tool):
         if not any(r.server == args.server and r.tool == args.tool for r in settings.tools):
             raise ToolError(f"{args.server}/{args.tool} is not one of this agent's MCP tools")
         server = ctx.settings.mcp_servers.get(args.server)
-        if server is None:
-            raise ToolError(f"the operator offers no MCP server named {args.server!r}")
+        if server is None or (server.agents and ctx.agent_slug not in server.agents):
+            raise ToolError(f"the operator offers no MCP server named {args.server!r} to "
+                            f"this agent")
         try:
             result = await _call(server, args.tool, args.arguments)
         except ToolError:

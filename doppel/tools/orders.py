@@ -11,6 +11,7 @@ JSON body, signed with HMAC-SHA256 under a secret the owner sets (never shown ag
     {"order": "1042", "email": "sam@example.com"}
 
     200 {"found": true, "order": "1042", "email": "sam@example.com", "status": "shipped",
+         (the order and e-mail echoed: an answer without them is treated as not found)
          "carrier": "UPS", "tracking": "1Z...", "eta": "2027-03-12", "items": ["..."]}
     200 {"found": false}   (or 404)
 
@@ -38,6 +39,7 @@ from doppel.tools.fields import EMAIL, valid_email
 __all__ = ["OrderArguments", "OrderSettings", "OrderStatus"]
 
 SECRET = "order_status.secret"  # the name of the agent's secret that signs requests
+MAX_FAILED_LOOKUPS = 5  # per conversation: then a person takes over
 
 
 class OrderSettings(BaseModel):
@@ -123,6 +125,16 @@ class OrderStatus(Tool):
         secret = ctx.secret(SECRET)
         if not settings.endpoint or not secret:
             raise ToolError("order_status has no endpoint or no signing secret")
+        failures = ctx.db.connect().execute(
+            "SELECT COUNT(*) FROM tool_calls c JOIN turns t ON t.id = c.turn_id WHERE "
+            "t.conversation_id = ? AND c.tool = 'order_status' AND c.status = 'refused'",
+            (ctx.conversation_id,)).fetchone()[0]
+        if failures >= MAX_FAILED_LOOKUPS:
+            # Order numbers are not to be walked through: a person takes it from here.
+            return ToolResult("refused", "I can't look up more orders in this conversation. "
+                              "I've asked a person from the team to help you.", (),
+                              {"found": False, "limit": MAX_FAILED_LOOKUPS},
+                              handoff="order look-ups that did not match, repeatedly")
         body = json.dumps({"order": args.order, "email": args.email}).encode()
         stamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "X-Doppel-Timestamp": stamp,
@@ -149,8 +161,10 @@ class OrderStatus(Tool):
             if not isinstance(loaded, dict):
                 raise ToolError("order endpoint answered with something other than an object")
             record = loaded
+        # The answer must name the order and the e-mail asked about: an endpoint that answers
+        # for another order (or none) says nothing of it here.
         same = (record.get("found") is True
-                and str(record.get("order", args.order)).lstrip("#").lower() == args.order.lower()
+                and str(record.get("order", "")).lstrip("#").lower() == args.order.lower()
                 and str(record.get("email", "")).strip().lower() == args.email)
         if not same:
             return ToolResult("refused", (
