@@ -448,3 +448,30 @@ def test_an_mcp_server_offered_to_other_agents_is_not_this_ones(
             "examples": ["is the lavender candle in stock?"]}]}}}))
         result = turn(app, app.agents.get("shop"), "is the lavender candle in stock?")
         assert "14 in stock" not in result.answer and "couldn't check" in result.answer
+
+
+def test_a_date_that_moves_one_end_of_the_day_and_one_that_cannot_be_read() -> None:
+    week = "\n".join(f"Day: {d}; Hours: 9:00 am – 5:00 pm" for d in (
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"))
+    text = week + ("\nDate: Fri 12 March; Note: closing early at 1pm for staff training"
+                   "\nDate: Mon 15 March; Note: hours to be confirmed, see Instagram")
+    schedule = read_schedule([Passage(1, "h.html", "Opening hours", text, 0, len(text), 0, 0)])
+    early = answer_open_now(schedule, _at(2027, 3, 12, 13, 30))
+    assert early is not None and early.text.startswith("We're closed right now")
+    assert answer_open_now(schedule, _at(2027, 3, 12, 12, 0)).text.startswith(  # type: ignore
+        "Yes, we're open right now, until 1 pm today.")
+    assert answer_open_now(schedule, _at(2027, 3, 15, 10, 0)) is None  # right or silent
+
+
+def test_two_seasons_without_their_months_are_not_guessed() -> None:
+    summer = "\n".join(f"Day: {d}; Hours: 9:00 am – 5:30 pm" for d in (
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"))
+    autumn = summer.replace("5:30 pm", "4:30 pm")
+    passages = [Passage(1, "h.html", "Hours", summer, 0, 1, 0, 0),
+                Passage(2, "h.html", "Hours from 1 March", autumn, 0, 1, 0, 0)]
+    assert answer_open_now(read_schedule(passages), _at(2027, 3, 9, 15, 0)) is None
+    # named seasons are read as their months
+    passages = [Passage(1, "h.html", "Summer hours (June – August)", summer, 0, 1, 0, 0),
+                Passage(2, "h.html", "Winter hours (December – February)", autumn, 0, 1, 0, 0)]
+    july = answer_open_now(read_schedule(passages), _at(2027, 7, 6, 16, 45))
+    assert july is not None and "until 5:30 pm" in july.text

@@ -288,7 +288,7 @@ class _Slots:
 
     def free(self, day: dt.date) -> list[dt.datetime]:
         rule = self.schedule.rule(day)
-        if rule is None or not self.today <= day <= self.last:
+        if rule is None or rule.unknown or not self.today <= day <= self.last:
             return []
         out: list[dt.datetime] = []
         for start, end in rule.intervals:
@@ -526,8 +526,9 @@ class Booking(Tool):
             return slots.offer("ok", f"On {_words(day)} I have {slots.say(shown)} free{more}.",
                                shown, [day], free=[s.isoformat() for s in free])
         rule = slots.schedule.rule(day)
-        text = (f"We're closed on {_words(day)}." if rule is None or not rule.intervals else
-                f"I have nothing free on {_words(day)}.")
+        text = (f"I can't tell our hours on {_words(day)} for sure." if rule and rule.unknown
+                else f"We're closed on {_words(day)}." if rule is None or not rule.intervals
+                else f"I have nothing free on {_words(day)}.")
         if (nxt := slots.next_free(day)) is None:
             return slots.offer("ok", f"{text} I have no free times in the days I can book.",
                                [], [day])
@@ -542,6 +543,8 @@ class Booking(Tool):
             a <= at.time() and (at + slots.minutes).time() <= b for a, b in rule.intervals)
         if at.astimezone(dt.UTC) <= slots.now:
             text = f"Sorry, {asked} has already passed."
+        elif rule is not None and rule.unknown:  # a line about that day not understood
+            text = f"Sorry, I can't tell our hours on {_words(at.date())} for sure."
         elif rule is None or not rule.intervals:
             text = f"Sorry, we're closed on {_words(at.date())}."
         elif not inside:  # say the day's hours: the reason, in the content's own times

@@ -160,6 +160,11 @@ class Rule:
     weeks: frozenset[int] = frozenset()
     months: frozenset[int] = frozenset()  # a seasonal column's months; empty: all year
     summary: bool = False                 # from a one-line week ("Mon 9–5 · Sat 10–2")
+    # A date's line that moves one end of the day: "closes at 1pm", "opens at noon".
+    closes_at: dt.time | None = None
+    opens_at: dt.time | None = None
+    # A line about the day that could not be read: the tool says nothing about that day.
+    unknown: bool = False
 
     def holds(self, day: dt.date) -> bool:
         if not self.weeks:
@@ -209,7 +214,22 @@ class Schedule:
         specific = [r for r in dated if r.dates & keys - {"h:holidays"}]
         generic = [r for r in dated if "h:holidays" in r.dates and "h:holidays" in keys]
         if specific or generic:
-            return (specific or generic)[0]
+            found = (specific or generic)[0]
+            if found.closes_at is None and found.opens_at is None:
+                return found
+            # "Closes at 1pm" on that date: the weekday's opening with the date's end
+            weekly = self._weekly(day, weekday)
+            if weekly is None or weekly.unknown or not weekly.intervals:
+                return dataclasses.replace(found, unknown=True)
+            start = found.opens_at or weekly.intervals[0][0]
+            end = found.closes_at or weekly.intervals[-1][1]
+            if end <= start:
+                return dataclasses.replace(found, intervals=())
+            return dataclasses.replace(found, intervals=((start, end),),
+                                       twelve_hour=weekly.twelve_hour)
+        return self._weekly(day, weekday)
+
+    def _weekly(self, day: dt.date, weekday: str) -> Rule | None:
         # The narrowest rule: "Saturday" over "Mon–Sat", a day's own row over a summary line
         # that gives several days their ranges.
         # A day's own row before a one-line summary of the week; the season's column only.
@@ -218,7 +238,14 @@ class Schedule:
                        key=lambda r: (not r.weeks, r.summary, len(r.days), len(r.intervals)))
         holding = [r for r in rules if r.holds(day)]
         if holding:  # a rule for this week of the month first ("the last Friday")
-            return holding[0]
+            first = holding[0]
+            rank = (not first.weeks, first.summary, len(first.days))
+            # Two rules as specific as each other that disagree (two seasons' tables, an old
+            # and a new timetable): no way to know which holds today, so nothing is said.
+            if any((not r.weeks, r.summary, len(r.days)) == rank
+                   and r.intervals != first.intervals for r in holding[1:]):
+                return dataclasses.replace(first, unknown=True)
+            return first
         if rules:
             # "1st & 3rd Saturday only": on the other Saturdays it is closed.
             which = m.group(0) if (m := _NTH.search(rules[0].line)) else ""
@@ -312,6 +339,45 @@ def _dates(u: Unit) -> frozenset[str]:
     return frozenset(dates)
 
 
+# A heading that gives the hours of part of the year: "Summer hours (June – August)".
+_SEASON_HEADING = re.compile(r"\b(summer|winter|spring|autumn|fall|season|seasonal|jan|feb|"
+                             r"mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
+_ONE_TIME = re.compile(r"(\d{1,2})(?:[:.](\d\d))?\s*(a\.?m\.?|p\.?m\.?)?|\b(noon|midday)\b",
+                       re.I)
+
+
+def _partial(u: Unit, dates: frozenset[str], value: str, holiday: str, p: Passage) -> Rule:
+    """A date's line without a range: "closes at 1pm", "opening at noon", or unreadable."""
+    closes = re.search(r"\b(clos\w*|until|till|til)\b\s*(?:early\s+)?(?:at\s+)?", value, re.I)
+    opens = re.search(r"\b(open\w*|from|starting)\b\s*(?:late\s+)?(?:at\s+)?", value, re.I)
+    label = (holiday or u.subject).strip(" :")
+    for m, which in ((closes, "closes_at"), (opens, "opens_at")):
+        if m is None:
+            continue
+        t = _ONE_TIME.match(value[m.end():])
+        if t is None or not t.group(0).strip():
+            continue
+        if t.group(4):
+            at = dt.time(12)
+        else:
+            h, mi = int(t.group(1)), int(t.group(2) or 0)
+            mer = (t.group(3) or "").lower().replace(".", "")
+            if h > 23 or mi > 59 or (mer and not 1 <= h <= 12):
+                continue
+            if mer == "pm" and h < 12:
+                h += 12
+            elif mer == "am" and h == 12:
+                h = 0
+            elif not mer and 1 <= h <= 7:  # "closes at 3": the afternoon
+                h += 12
+            at = dt.time(h, mi)
+        if which == "closes_at":
+            return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p,
+                        closes_at=at)
+        return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p, opens_at=at)
+    return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p, unknown=True)
+
+
 def _twelve(text: str) -> bool:
     """The content writes 12-hour times ("4:30 pm", "7:30–6"), not 24-hour ones ("16:30")."""
     return bool(re.search(r"\d\s*(a\.?m|p\.?m)\b|noon", text, re.I)) or not re.search(
@@ -338,13 +404,25 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                         weekly.append(Rule(ranges, frozenset(days), frozenset(), u.text.strip(),
                                            "", twelve, p, weeks=frozenset(), summary=True))
                 continue
+            dates = _dates(u)
+            values = _value(u)
+            if dates and not any(parse_ranges(v) or _CLOSED.search(v) for v, _ in values) \
+                    and re.search(r"\b(clos\w*|open\w*|hours)\b", u.text, re.I) \
+                    and not any(_TIMETABLE.search(c.header) for c in u.cells):
+                # a date's line that moves one end of the day, or one not understood
+                holiday = next((c.value for c in u.cells if re.search(
+                    r"holiday|occasion|event", c.header, re.I)), "")
+                dated.append(_partial(u, dates, " ".join(v for v, _ in values), holiday, p))
+                continue
             if not _hours_line(u, p.heading):
                 continue
-            dates = _dates(u)
             holiday = next((c.value for c in u.cells if re.search(r"holiday|occasion|event",
                                                                      c.header, re.I)), "")
+            season = _months(u.heading or p.heading) if _SEASON_HEADING.search(
+                u.heading or p.heading) else frozenset()
             early = _EARLY.search(u.text)
-            for value, months in _value(u):
+            for value, months in values:
+                months = months or season
                 ranges = tuple(parse_ranges(value))
                 if not ranges and not _CLOSED.search(value):
                     continue
@@ -366,6 +444,11 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
     covered = set().union(*(r.days for r in weekly)) if weekly else set()
     if len(covered) < 5:
         weekly = []
+    # One clock for the whole page: "8:00 – 17:30" on weekdays makes Saturday's "9:00 – 12:30"
+    # a 24-hour time too.
+    if any(not r.twelve_hour for r in weekly if r.intervals):
+        weekly = [dataclasses.replace(r, twelve_hour=False) for r in weekly]
+        dated = [dataclasses.replace(r, twelve_hour=False) for r in dated]
     return Schedule(weekly, dated)
 
 
@@ -435,10 +518,13 @@ class OpenNow(Tool):
         return answer_open_now(schedule, ctx.now)
 
 
-def answer_open_now(schedule: Schedule, now: dt.datetime) -> ToolResult:
-    """The sentence for `now`: open until when, or closed and when it opens next."""
+def answer_open_now(schedule: Schedule, now: dt.datetime) -> ToolResult | None:
+    """The sentence for `now`: open until when, or closed and when it opens next; None when a
+    line about today could not be read or two rules disagree (right or silent)."""
     today = now.date()
     rule = schedule.rule(today)
+    if rule is not None and rule.unknown:
+        return None
     used: list[Rule] = []
     clock = now.time().replace(second=0, microsecond=0)
     day_name = WEEKDAYS[today.weekday()].capitalize()
@@ -466,6 +552,8 @@ def answer_open_now(schedule: Schedule, now: dt.datetime) -> ToolResult:
     for ahead in range(1, 8):
         day = today + dt.timedelta(days=ahead)
         nxt = schedule.rule(day)
+        if nxt is not None and nxt.unknown:
+            break  # when it opens next is not known for sure: not said
         if nxt is not None and nxt.intervals:
             used.append(nxt)
             when = "tomorrow" if ahead == 1 else WEEKDAYS[day.weekday()].capitalize()
