@@ -102,6 +102,18 @@ CASES = [
     Bad("settings", "rule_reply", "R" * 501, "at most 500", SETTINGS | {
         "rule_name": "medical", "rule_description": "Medical advice"}),
     Bad("settings", "drop_rule", "no-such-rule", "no rule called", SETTINGS, keep=False),
+    # what it can do: tools, time zone, a person taking over (secrets are never shown again)
+    Bad("settings", "timezone", "Mars/Olympus", "time zone", SETTINGS | {"tools_form": "1"}),
+    Bad("settings", "booking_slot_minutes", "abc", "number of minutes",
+        SETTINGS | {"tools_form": "1", "tool_booking": "1"}),
+    Bad("settings", "booking_slot_minutes", "5", "slot_minutes",
+        SETTINGS | {"tools_form": "1", "tool_booking": "1"}),
+    Bad("settings", "order_endpoint", "not a url", "web address",
+        SETTINGS | {"tools_form": "1", "tool_order_status": "1"}),
+    Bad("settings", "secret_order_status", "hunter2", "at least 16",
+        SETTINGS | {"tools_form": "1", "tool_order_status": "1"}, keep=False),
+    Bad("settings", "handoff_email", "owner-at-bakery", "E-mail",
+        SETTINGS | {"tools_form": "1", "handoff_enabled": "1"}),
     # review: the test question, the voice and its sample replies, publishing
     Bad("try", "q", "", "Type a question", {}, keep=False),
     Bad("try", "q", "Q" * 2001, "at most 2000", {}),
@@ -250,3 +262,35 @@ def test_a_good_form_still_saves(server: str, server_app: Doppel) -> None:
     r = client.post("/console/agents/bakery/settings", data={
         "csrf": token, "name": "Bakery", "drop_rule": "medical"})
     assert server_app.agents.get("bakery").spec.shields.custom == []
+
+
+def test_the_owner_turns_tools_on_in_settings(server: str, server_app: Doppel) -> None:
+    """What it can do, from the Settings tab: tools and their settings saved in the spec, a
+    secret stored and never shown again, a person taking over."""
+    client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+    page = client.get("/console/agents/bakery/settings").text
+    form = {"csrf": _csrf(page), "name": "Bakery", "tools_form": "1", "tool_open_now": "1",
+            "tool_booking": "1", "booking_calendar_url": "https://cal.bakery.example/o.ics",
+            "booking_slot_minutes": "45", "tool_order_status": "1",
+            "order_endpoint": "https://shop.bakery.example/doppel/orders",
+            "secret_order_status": "a-very-secret-signing-key-123", "timezone": "Europe/London",
+            "memory": "1", "handoff_enabled": "1", "handoff_reply_time": "Within the hour",
+            "handoff_topics": "refunds\ncomplaints"}
+    r = client.post("/console/agents/bakery/settings", data=form)
+    assert r.status_code == 200 and "a-very-secret-signing-key-123" not in r.text
+    spec = server_app.agents.get("bakery").spec
+    assert spec.tool_names() == ["open_now", "order_status", "booking"]
+    assert spec.tools["booking"]["slot_minutes"] == 45  # type: ignore[index]
+    assert spec.timezone == "Europe/London" and spec.memory
+    assert spec.handoff.topics == ["refunds", "complaints"]
+    agent = server_app.agents.get("bakery")
+    assert server_app.runtime.secrets.get(agent.id, "order_status.secret") == (
+        "a-very-secret-signing-key-123")
+    page = client.get("/console/agents/bakery/settings").text
+    assert "a-very-secret-signing-key-123" not in page and "leave empty to keep it" in page
+    # saved again without the secret: it is kept
+    form.pop("secret_order_status")
+    form["csrf"] = _csrf(page)
+    client.post("/console/agents/bakery/settings", data=form)
+    assert server_app.runtime.secrets.get(agent.id, "order_status.secret") == (
+        "a-very-secret-signing-key-123")

@@ -1,5 +1,6 @@
 """The Settings tab: greeting, character, rules, contact, published or not, competitors, topics
-to avoid, and the owner's own rules with example messages."""
+to avoid, the owner's own rules with example messages, and what the agent can do: its tools,
+time zone, memory, and when a person takes over."""
 
 from __future__ import annotations
 
@@ -41,19 +42,40 @@ def settings_page(request: Request, agent: OwnedAgent, session: SignedIn, error:
 
 def _settings(request: Request, session: Session, agent: Agent, *, error: str = "",
               saved: bool = False, typed_values: dict[str, str] | None = None) -> Response:
+    app = service(request)
     return render(request, "settings.html", 422 if error else 200, session=session,
                   agent=agent, tab="settings", error=error, saved=saved,
-                  typed=typed_values or {}, base=str(request.base_url).rstrip("/"))
+                  typed=typed_values or {}, base=str(request.base_url).rstrip("/"),
+                  tools=agent.spec.tool_names(),
+                  tool_settings=agent.spec.tools or {},
+                  secrets=dict(app.runtime.secrets.names(agent.id)),
+                  web_search=bool(app.settings.web_search_url))
+
+
+# Secrets the settings form takes: written when given, never shown again (blank: keep).
+SECRET_FIELDS = {"secret_order_status": ("order_status.secret", "Order system signing secret"),
+                 "secret_calendar": ("booking.calendar_password", "Calendar password"),
+                 "secret_webhook": ("handoff.webhook_secret", "Webhook signing secret")}
 
 
 @router.post("/agents/{slug}/settings")
 async def save_settings(request: Request, form: Posted, agent: OwnedAgent,
                         session: SignedIn) -> Response:
+    app = service(request)
     try:
         spec = AgentSpec.parse(settings_from_form(agent, form))
+        secrets = {name: value for key, (name, label) in SECRET_FIELDS.items()
+                   if (value := field(form, key, label, 512))}
+        for name, value in secrets.items():
+            if len(value) < 16:
+                label = next(lb for n, lb in SECRET_FIELDS.values() if n == name)
+                raise FormError(label, "at least 16 characters")
     except ValidationError as exc:
-        return _settings(request, session, agent, error=message(exc), typed_values=typed(form))
-    service(request).agents.update(spec)
+        return _settings(request, session, agent, error=message(exc), typed_values={
+            k: v for k, v in typed(form).items() if k not in SECRET_FIELDS})
+    app.agents.update(spec)
+    for name, value in secrets.items():
+        app.runtime.secrets.set(agent.id, name, value)
     return redirect(f"/console/agents/{agent.slug}/settings?saved=1")
 
 
@@ -83,7 +105,44 @@ def settings_from_form(agent: Agent, form: FormData) -> dict[str, Any]:
             raise FormError("Your own rules", f"there is no rule called “{drop}”")
         custom = [c for c in custom if c["name"] != drop]
     data["shields"]["custom"] = custom
+    _tools_from_form(data, form)
     return data
+
+
+def _tools_from_form(data: dict[str, Any], form: FormData) -> None:
+    """What the agent can do: its tools and their settings, its time zone, memory, and when
+    a person takes over. The spec validates them (a tool's settings by the tool's own model)."""
+    if "tools_form" not in form:  # an older form without the section: leave them as they are
+        return
+    current = data.get("tools") or {}
+    tools: dict[str, Any] = {}
+    for name in ("open_now", "catalog_lookup", "lead_capture", "booking", "order_status",
+                 "web_search"):
+        if flag(form, f"tool_{name}", name.replace("_", " ")):
+            tools[name] = dict(current.get(name) or {})
+    if "booking" in tools:
+        minutes = field(form, "booking_slot_minutes", "Appointment length (minutes)", 4)
+        if minutes and not minutes.isdigit():
+            raise FormError("Appointment length (minutes)", "give a number of minutes")
+        tools["booking"] |= {
+            "calendar_url": web_field(form, "booking_calendar_url", "Calendar address"),
+            "calendar_user": field(form, "booking_calendar_user", "Calendar user name", 200),
+            **({"slot_minutes": int(minutes)} if minutes else {})}
+    if "order_status" in tools:
+        tools["order_status"]["endpoint"] = web_field(form, "order_endpoint",
+                                                      "Order system address")
+    for name in ("mcp",):  # configured in agent.yaml: kept as they are
+        if name in current:
+            tools[name] = current[name]
+    data["tools"] = tools
+    data["timezone"] = field(form, "timezone", "Time zone", 64)
+    data["memory"] = flag(form, "memory", "Remember customers")
+    data["handoff"] = {
+        "enabled": flag(form, "handoff_enabled", "A person can take over"),
+        "reply_time": field(form, "handoff_reply_time", "What to expect", 200),
+        "notify_email": email_field(form, "handoff_email", "E-mail me at"),
+        "topics": field_lines(form, "handoff_topics", "Always a person for"),
+        "webhook_url": (data.get("handoff") or {}).get("webhook_url", "")}
 
 
 def _owner_rule(form: FormData) -> dict[str, Any] | None:
