@@ -475,3 +475,39 @@ def test_two_seasons_without_their_months_are_not_guessed() -> None:
                 Passage(2, "h.html", "Winter hours (December – February)", autumn, 0, 1, 0, 0)]
     july = answer_open_now(read_schedule(passages), _at(2027, 7, 6, 16, 45))
     assert july is not None and "until 5:30 pm" in july.text
+
+
+@pytest.mark.parametrize(("line", "day", "closed"), [
+    ("Closed 20–27 March for our annual break", (2027, 3, 24), True),
+    ("Closed from Monday 22 March to Sunday 28 March", (2027, 3, 24), True),
+    ("23 Dec – 3 Jan: closed for the holidays", (2027, 12, 30), True),
+    ("Week of 15 March: closed for renovation", (2027, 3, 17), True),
+    ("Closed the first Monday of each month (stocktake)", (2027, 3, 1), True),
+    ("Closed the first Monday of each month (stocktake)", (2027, 3, 8), False),
+    ("Closed 20–27 March for our annual break", (2027, 3, 30), False),
+])
+def test_closures_that_span_days_or_repeat_monthly(line: str, day: tuple[int, int, int],
+                                                   closed: bool) -> None:
+    week = "\n".join(f"Day: {d}; Hours: 9:00 am – 5:00 pm" for d in (
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"))
+    passages = [Passage(1, "h.html", "Opening hours", week, 0, 1, 0, 0),
+                Passage(2, "h.html", "Opening hours", line, 0, 1, 0, 0)]
+    result = answer_open_now(read_schedule(passages), _at(*day, 11, 0))
+    assert result is not None
+    assert result.text.startswith("We're closed") is closed, result.text
+
+
+def test_a_dated_line_under_an_hours_heading_is_that_days_exception() -> None:
+    week = "\n".join(f"Day: {d}; Open: 7:30am – 5pm" for d in (
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+    dates = ("* Tue 24 Dec (Christmas Eve) — 7:30am to 3pm\n"
+             "* Fri 27 – Mon 30 Dec — normal hours\n* Wed 25 Dec (Christmas Day) — CLOSED")
+    passages = [Passage(1, "h.html", "Opening hours", week, 0, 1, 0, 0),
+                Passage(2, "h.html", "Opening hours & Christmas dates", dates, 0, 1, 0, 0)]
+    schedule = read_schedule(passages)
+    eve = answer_open_now(schedule, _at(2027, 12, 24, 16, 0))  # a Friday in 2027
+    assert eve is not None and eve.text.startswith("We're closed right now")
+    christmas = answer_open_now(schedule, _at(2027, 12, 25, 10, 0))
+    assert christmas is not None and "closed today (Christmas Day)" in christmas.text
+    normal = answer_open_now(schedule, _at(2027, 12, 30, 10, 0))
+    assert normal is not None and "until 5 pm" in normal.text

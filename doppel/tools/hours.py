@@ -197,6 +197,19 @@ def _weeks(text: str) -> frozenset[int]:
         r"1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|last", m.group(1), re.I))
 
 
+_LEAD_DATE = re.compile(r"^\s*(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+                        r"(?:\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3,9}\.?|[a-z]{3,9}\.?\s+\d{1,2}"
+                        r"(?:st|nd|rd|th)?)(?:,?\s+\d{4})?\s*", re.I)
+
+
+def _label(text: str) -> str:
+    """What a dated line is called for the customer: "Wed 25 Dec (Christmas Day)" is
+    Christmas Day (the weekday is another year's); a bare date stays itself."""
+    rest = _LEAD_DATE.sub("", text, count=1).strip(" :-–—")
+    inner = re.fullmatch(r"\((.+)\)", rest)
+    return (inner.group(1) if inner else rest) or text.strip()
+
+
 @dataclass
 class Schedule:
     weekly: list[Rule]
@@ -209,8 +222,10 @@ class Schedule:
         # "Thu, Dec 25" is 2025's Christmas: in a year when the 25th is not a Thursday the
         # line is about another year, and the weekly rule holds.
         # A holiday by name recurs ("Christmas Day: closed" holds every year).
+        # A span ("Monday 22 March to Sunday 28 March") names its ends' weekdays, not its own.
         dated = [r for r in self.dated if not r.days or weekday in r.days or holiday_dates(
-            r.line) & r.dates]
+            r.line) & r.dates - {"h:holidays"} or len(
+                r.dates - {d for d in r.dates if d.startswith("h:")}) > 2]
         specific = [r for r in dated if r.dates & keys - {"h:holidays"}]
         generic = [r for r in dated if "h:holidays" in r.dates and "h:holidays" in keys]
         if specific or generic:
@@ -276,7 +291,10 @@ def _hours_line(u: Unit, heading: str) -> bool:
         return True
     # Under an hours heading, a table row whose subject is its day; not a label such as
     # "Surgery drop-off: 7:30–8:15 (Mon, Tue or Fri)", which gives a service's times.
-    return u.kind == "record" and bool(_HOURS_WORDS.search(u.heading + " " + heading))
+    # A dated line under an hours heading is that date's exception ("Tue 24 Dec (Christmas
+    # Eve): 7:30am to 3pm").
+    return (u.kind == "record" or bool(u.dates)) and bool(
+        _HOURS_WORDS.search(u.heading + " " + heading))
 
 
 _OPEN_HEADER = re.compile(r"^\s*(open|opens|opening|from|start|starts)\s*$", re.I)
@@ -339,6 +357,7 @@ def _dates(u: Unit) -> frozenset[str]:
     return frozenset(dates)
 
 
+_NORMAL = re.compile(r"\b(normal|regular|usual|standard)\s+(opening\s+)?hours\b", re.I)
 # A heading that gives the hours of part of the year: "Summer hours (June – August)".
 _SEASON_HEADING = re.compile(r"\b(summer|winter|spring|autumn|fall|season|seasonal|jan|feb|"
                              r"mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
@@ -350,7 +369,7 @@ def _partial(u: Unit, dates: frozenset[str], value: str, holiday: str, p: Passag
     """A date's line without a range: "closes at 1pm", "opening at noon", or unreadable."""
     closes = re.search(r"\b(clos\w*|until|till|til)\b\s*(?:early\s+)?(?:at\s+)?", value, re.I)
     opens = re.search(r"\b(open\w*|from|starting)\b\s*(?:late\s+)?(?:at\s+)?", value, re.I)
-    label = (holiday or u.subject).strip(" :")
+    label = _label(holiday or u.subject.strip(" :"))
     for m, which in ((closes, "closes_at"), (opens, "opens_at")):
         if m is None:
             continue
@@ -376,6 +395,74 @@ def _partial(u: Unit, dates: frozenset[str], value: str, holiday: str, p: Passag
                         closes_at=at)
         return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p, opens_at=at)
     return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p, unknown=True)
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MON = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+{_MON}\b", re.I)
+_MONTH_DAY = re.compile(rf"\b{_MON}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!:\d)", re.I)
+_DAYS_THEN_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|—|to|until|till|through|thru)\s*"
+    rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MON}\b", re.I)
+_CONNECTOR = re.compile(r"^\W*(?:-|–|—|to|until|till|through|thru|and including)\W*"
+                        r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s*)?$", re.I)
+
+
+def _mmdd(month: int, day: int) -> str | None:
+    try:
+        dt.date(2024, month, day)  # a leap year: 29 February is a date
+    except ValueError:
+        return None
+    return f"{month:02d}-{day:02d}"
+
+
+def _between(a: tuple[int, int], b: tuple[int, int]) -> set[str]:
+    """Every MM-DD from a to b inclusive, across the new year when b comes before a."""
+    year = 2023 if b >= a else 2022  # a plain year; the span is at most a year long
+    start = dt.date(year, *a)
+    try:
+        end = dt.date(2023, *b)
+    except ValueError:
+        return set()
+    if (end - start).days > 62:  # "from March to September" is a season, not a closure
+        return set()
+    return {(start + dt.timedelta(days=i)).strftime("%m-%d")
+            for i in range((end - start).days + 1)}
+
+
+def _spans(text: str) -> frozenset[str]:
+    """The dates a line's ranges cover: "20–27 March", "22 March to 28 March", "23 Dec – 3 Jan",
+    "March 20 – April 2", "the week of 15 March". Endpoints alone would leave the days in
+    between to the weekly rule, and "open" in the middle of a closed week is a wrong fact."""
+    out: set[str] = set()
+    for m in _DAYS_THEN_MONTH.finditer(text):
+        month = _MONTHS.index(m.group(3)[:3].lower()) + 1
+        a, b = int(m.group(1)), int(m.group(2))
+        if 1 <= a <= b <= 31:
+            out |= _between((month, a), (month, b))
+    found: list[tuple[int, int, int, int]] = []  # (start, end, month, day)
+    for m in _DAY_MONTH.finditer(text):
+        found.append((m.start(), m.end(), _MONTHS.index(m.group(2)[:3].lower()) + 1,
+                      int(m.group(1))))
+    for m in _MONTH_DAY.finditer(text):
+        found.append((m.start(), m.end(), _MONTHS.index(m.group(1)[:3].lower()) + 1,
+                      int(m.group(2))))
+    found.sort()
+    for (_, e1, m1, d1), (s2, _, m2, d2) in zip(found, found[1:], strict=False):
+        if _CONNECTOR.match(text[e1:s2]) and _mmdd(m1, d1) and _mmdd(m2, d2):
+            out |= _between((m1, d1), (m2, d2))
+    for m in re.finditer(r"\bweek (?:of|starting|beginning|commencing)\s+", text, re.I):
+        rest = text[m.end():]
+        first = _DAY_MONTH.match(rest) or _MONTH_DAY.match(rest)
+        if first is not None:
+            day_month = first.re is _DAY_MONTH
+            month = _MONTHS.index(first.group(2 if day_month else 1)[:3].lower()) + 1
+            day = int(first.group(1 if day_month else 2))
+            if _mmdd(month, day):
+                start = dt.date(2023 if (month, day) != (2, 29) else 2024, month, day)
+                out |= {(start + dt.timedelta(days=i)).strftime("%m-%d") for i in range(7)}
+    return frozenset(out)
 
 
 def _twelve(text: str) -> bool:
@@ -404,8 +491,10 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                         weekly.append(Rule(ranges, frozenset(days), frozenset(), u.text.strip(),
                                            "", twelve, p, weeks=frozenset(), summary=True))
                 continue
-            dates = _dates(u)
+            dates = _dates(u) | _spans(u.text)
             values = _value(u)
+            if dates and _NORMAL.search(u.text) and not _CLOSED.search(u.text):
+                continue  # "Fri 27 – Mon 30 Dec — normal hours": the weekly rule holds
             if dates and not any(parse_ranges(v) or _CLOSED.search(v) for v, _ in values) \
                     and re.search(r"\b(clos\w*|open\w*|hours)\b", u.text, re.I) \
                     and not any(_TIMETABLE.search(c.header) for c in u.cells):
@@ -413,6 +502,23 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                 holiday = next((c.value for c in u.cells if re.search(
                     r"holiday|occasion|event", c.header, re.I)), "")
                 dated.append(_partial(u, dates, " ".join(v for v, _ in values), holiday, p))
+                continue
+            if dates and not any(parse_ranges(v) for v, _ in values) \
+                    and _CLOSED.search(u.text) and not _hours_line(u, p.heading) \
+                    and not any(_TIMETABLE.search(c.header) for c in u.cells):
+                # "Closed 20–27 March for our annual break", "Week of 15 March: closed"
+                holiday = next((c.value for c in u.cells if re.search(
+                    r"holiday|occasion|event", c.header, re.I)), "")
+                dated.append(Rule((), u.days, dates, u.text.strip(),
+                                  _label(holiday or u.subject.strip(" :")), True, p))
+                continue
+            if not u.structured and not dates and u.days and _CLOSED.search(u.text) \
+                    and not parse_ranges(u.text) and _HOURS_WORDS.search(p.heading + " " +
+                                                                          p.title):
+                # "Closed on Sundays", "closed the first Monday of each month": a weekly rule
+                # (for those weeks only), under an hours heading
+                weekly.append(Rule((), u.days, frozenset(), u.text.strip(), "", True, p,
+                                   _weeks(u.text)))
                 continue
             if not _hours_line(u, p.heading):
                 continue
@@ -428,7 +534,7 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                     continue
                 twelve = _twelve(value)
                 rule = Rule(ranges, u.days, dates, u.text.strip(),
-                            (holiday or u.subject).strip(" :"), twelve, p,
+                            _label(holiday or u.subject.strip(" :")), twelve, p,
                             frozenset() if early else _weeks(u.text), months)
                 (dated if dates else weekly).append(rule)
                 if early and ranges and not dates:
