@@ -268,7 +268,16 @@ def test_the_owner_turns_tools_on_in_settings(server: str, server_app: Doppel) -
     """What it can do, from the Settings tab: tools and their settings saved in the spec, a
     secret stored and never shown again, a person taking over."""
     client = sign_in(server, server_app.keys["alice"])  # type: ignore[attr-defined]
+    bakery = server_app.agents.get("bakery")
+    server_app.ingestor.ingest_bytes(bakery, b"# Opening hours\n\n| Day | Hours |\n|---|---|\n"
+                                     + b"".join(f"| {d} | 8am - 4pm |\n".encode() for d in (
+                                         "Monday", "Tuesday", "Wednesday", "Thursday",
+                                         "Friday", "Saturday")) + b"| Sunday | Closed |\n",
+                                     "hours.md")
     page = client.get("/console/agents/bakery/settings").text
+    # the owner sees how the hours read before turning open_now on
+    assert "How doppel reads your hours" in page
+    assert "Monday: 8 am – 4 pm" in html.unescape(page) and "Sunday: closed" in page
     form = {"csrf": _csrf(page), "name": "Bakery", "tools_form": "1", "tool_open_now": "1",
             "tool_booking": "1", "booking_calendar_url": "https://cal.bakery.example/o.ics",
             "booking_slot_minutes": "45", "tool_order_status": "1",

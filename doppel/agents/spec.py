@@ -131,7 +131,7 @@ class AgentSpec(BaseModel):
     tools: dict[str, dict[str, Any]] | None = Field(
         None, description="The tools the agent may use, each with its settings ({} for none): "
         "{\"open_now\": {}, \"booking\": {\"calendar_url\": \"https://...\"}}. Absent: the "
-        "default tools (open_now, catalog_lookup, lead_capture).")
+        "default tools (catalog_lookup, lead_capture).")
     handoff: HandoffPolicy = Field(default_factory=HandoffPolicy,
                                    description="When a person takes the conversation.")
     memory: bool = Field(False, description="Remember what each customer says about "

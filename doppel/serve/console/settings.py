@@ -28,6 +28,7 @@ from doppel.serve.console.forms import (
     web_field,
 )
 from doppel.serve.sessions import Session
+from doppel.tools.hours import describe, read_schedule
 
 __all__ = ["router", "save_settings", "settings_from_form", "settings_page"]
 
@@ -43,13 +44,16 @@ def settings_page(request: Request, agent: OwnedAgent, session: SignedIn, error:
 def _settings(request: Request, session: Session, agent: Agent, *, error: str = "",
               saved: bool = False, typed_values: dict[str, str] | None = None) -> Response:
     app = service(request)
+    schedule = read_schedule(app.index.search(agent.id, "opening hours open closed holidays",
+                                              12)) if agent.knowledge_version else None
+    hours = describe(schedule) if schedule else []
     return render(request, "settings.html", 422 if error else 200, session=session,
                   agent=agent, tab="settings", error=error, saved=saved,
                   typed=typed_values or {}, base=str(request.base_url).rstrip("/"),
                   tools=agent.spec.tool_names(),
                   tool_settings=agent.spec.tools or {},
                   secrets=dict(app.runtime.secrets.names(agent.id)),
-                  web_search=bool(app.settings.web_search_url))
+                  web_search=bool(app.settings.web_search_url), hours=hours)
 
 
 # Secrets the settings form takes: written when given, never shown again (blank: keep).
