@@ -320,7 +320,7 @@ async def _ask(app: Doppel, slug: str, message: str, thread: str, verbose: bool)
             result = event.result
     click.echo()
     assert result is not None
-    if result.citations and result.path in ("composed", "generated", "extractive"):
+    if result.citations and result.path in ("composed", "generated", "extractive", "tool"):
         for c in result.citations:
             click.secho(f"  {c.label()}", dim=True)
     if verbose:

@@ -7,7 +7,7 @@
   const input = document.getElementById("q");
   const button = form.querySelector("button");
   const slug = log.dataset.agent;
-  const CITED = ["composed", "generated", "extractive"];
+  const CITED = ["composed", "generated", "extractive", "tool"];
 
   // One conversation thread per browser and agent: an unguessable id kept locally.
   const threadKey = "doppel-thread-" + slug;
