@@ -32,13 +32,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from doppel.agents.grounding import Evidence, check
-from doppel.agents.prompt import instructions
 from doppel.agents.turn import PASS_ON, Outcome, Turn
 from doppel.errors import BackendError
 from doppel.knowledge.index import Passage
 from doppel.models.base import ChatMessage, GenerationParams, ToolCall, ToolCallingBackend
-from doppel.safety import rewritten
-from doppel.safety.pii import published
 from doppel.tools import TOOLS, Tool, ToolContext, ToolError, ToolResult
 
 __all__ = ["UseTools", "local_now", "route"]
@@ -273,14 +270,5 @@ async def _checked(turn: Turn, result: ToolResult) -> str | None:
                     sorted({u.split(" ", 1)[0] for u in failed}))
         turn.reports["tool_grounding"] = verdict.to_dict()
         return None
-    if turn.shields is None:
-        return result.text
-    owner = published(spec.evidence_texts(), [*result.facts, *(p.text for p in passages)])
-    report = await turn.shields.check_output(
-        spec.shields, result.text, question=turn.message, evidence=owner,
-        instructions=instructions(spec), agent_name=spec.name)
-    if report.action != "allow":
-        turn.reports["output"] = [{"tool": True} | report.to_dict()]
-    if report.blocked:
-        return None
-    return rewritten(report, result.text)
+    return await turn.screen_reply(result.text, [*result.facts, *(p.text for p in passages)],
+                                   "tool")

@@ -308,18 +308,8 @@ async def _answer_composed(turn: Turn, path: AnswerPath, *, sentence_ok: bool) -
 async def _screened(turn: Turn, composed: Composed) -> str | None:
     """The composed text after the output shields, as a generated answer would pass them (a
     third party's e-mail redacted); None when they block it."""
-    if turn.shields is None:
-        return composed.text
-    spec = turn.agent.spec
-    owner = published(spec.evidence_texts(), [p.text for p in composed.passages])
-    report = await turn.shields.check_output(
-        spec.shields, composed.text, question=turn.message, evidence=owner,
-        instructions=instructions(spec), agent_name=spec.name)
-    if report.action != "allow":
-        turn.reports["output"] = [{"composed": True} | report.to_dict()]
-    if report.blocked:
-        return None
-    return rewritten(report, composed.text)
+    return await turn.screen_reply(composed.text, [p.text for p in composed.passages],
+                                   "composed")
 
 
 class _Gate:

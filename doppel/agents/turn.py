@@ -75,12 +75,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from doppel.agents.grounding import GroundingVerdict
-from doppel.agents.prompt import BuiltPrompt
+from doppel.agents.prompt import BuiltPrompt, instructions
 from doppel.agents.repo import Agent
 from doppel.knowledge.index import ApprovedMatch, Passage, citation_label
 from doppel.models.base import ChatBackend, GenerationParams
-from doppel.safety import ShieldReport, Shields
+from doppel.safety import ShieldReport, Shields, rewritten
 from doppel.safety.base import ShieldContext
+from doppel.safety.pii import published
 from doppel.safety.private import PrivateLine, Subject
 
 if TYPE_CHECKING:
@@ -306,6 +307,23 @@ class Turn:
         """Say `text` and end the turn with it."""
         self.say(text)
         return Answer(text, path, grounding, passages or [])
+
+    async def screen_reply(self, text: str, evidence: Sequence[str], tag: str) -> str | None:
+        """A reply no model wrote (composed, a tool's) after the output shields, as a
+        generated one passes them: the text as it may be shown (a third party's e-mail
+        redacted), or None when they block it. `evidence`: the texts it was built from."""
+        if self.shields is None:
+            return text
+        spec = self.agent.spec
+        owner = published(spec.evidence_texts(), list(evidence))
+        report = await self.shields.check_output(
+            spec.shields, text, question=self.message, evidence=owner,
+            instructions=instructions(spec), agent_name=spec.name)
+        if report.action != "allow":
+            self.reports["output"] = [{tag: True} | report.to_dict()]
+        if report.blocked:
+            return None
+        return rewritten(report, text)
 
     def hand_off(self, reason: str, notice: str = "") -> HandOff:
         """Tell the user `notice` (if any) and give the conversation to a person."""

@@ -79,6 +79,36 @@ _DAY_LEAD = re.compile(
 _NEGATION_WORDS = NEGATORS - {"closed"} | {"no", "never", "nope"}
 
 
+_SEASON_MONTHS = {"winter": {12, 1, 2}, "spring": {3, 4, 5}, "summer": {6, 7, 8},
+                  "autumn": {9, 10, 11}, "fall": {9, 10, 11}}
+_MONTH_ABBR = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+               "dec"]
+
+
+def months_named(text: str) -> set[int]:
+    """The months a question, a column or a heading names: "in November", "Summer",
+    "Oct–Mar" (a span, wrapping the year), "Heating season (October – March)"."""
+    low = text.lower()
+    out: set[int] = set()
+    for season, months in _SEASON_MONTHS.items():
+        if re.search(rf"\b{season}\b", low):
+            out |= months
+    found = [(m.start(), _MONTH_ABBR.index(m.group(1)[:3]) + 1) for m in re.finditer(
+        r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b", low)]
+    if len(found) == 2 and re.search(r"[–—-]|\bto\b|through", low[found[0][0]:found[1][0]]):
+        month = found[0][1]
+        out = set()  # the span names the months; a season word beside it only labels them
+        while True:
+            out.add(month)
+            if month == found[1][1]:
+                break
+            month = month % 12 + 1
+    else:
+        out |= {n for _, n in found}
+    return out
+
+
 def holiday_dates(text: str) -> set[str]:
     """The holidays `text` names, as dates ("12-25") or keys ("h:thanksgiving")."""
     found: set[str] = set()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from doppel.knowledge.index import Passage
-from doppel.language.bound import Unit, holiday_dates, parse_units, unit_days
+from doppel.language.bound import Unit, holiday_dates, months_named, parse_units, unit_days
 from doppel.language.facts import WEEKDAYS
 from doppel.tools.base import NoArguments, NoSettings, Tool, ToolContext, ToolResult
 
@@ -305,29 +305,9 @@ _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
 _SEGMENT = re.compile(
     r"((?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?(?:\s*(?:,|&|and|-|–|—|to|"
     r"through|thru)\s*)?)+)\s*:?\s*(" + _RANGE.pattern + r"|closed)", re.I)
-_SEASONS = {"winter": {12, 1, 2}, "spring": {3, 4, 5}, "summer": {6, 7, 8},
-            "autumn": {9, 10, 11}, "fall": {9, 10, 11}}
-_MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                "dec"]
-
-
 def _months(text: str) -> frozenset[int]:
-    """The months a column names: "Summer", "Heating season (October – March)", "Oct–Mar"."""
-    low = text.lower()
-    found = [_MONTH_NAMES.index(m.group(1)[:3]) + 1 for m in re.finditer(
-        r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b", low)]
-    if len(found) == 2:  # a span, wrapping the year: October – March
-        out, month = set(), found[0]
-        while True:
-            out.add(month)
-            if month == found[1]:
-                break
-            month = month % 12 + 1
-        return frozenset(out)
-    if found:
-        return frozenset(found)
-    return frozenset().union(*(m for s, m in _SEASONS.items() if re.search(rf"\b{s}\b", low)))
+    """The months a column or a section names: "Summer", "Heating season (October – March)"."""
+    return frozenset(months_named(text))
 
 
 def _value(u: Unit) -> list[tuple[str, frozenset[int]]]:

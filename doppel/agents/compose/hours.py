@@ -19,6 +19,7 @@ from doppel.language.bound import (
     Cell,
     Unit,
     claim_words,
+    months_named,
 )
 from doppel.language.facts import WEEKDAYS, extract_facts
 from doppel.language.words import stem
@@ -46,35 +47,8 @@ def _hours_units(found: list[Found]) -> list[Found]:
     return out
 
 
-_SEASONS = {"winter": {12, 1, 2}, "spring": {3, 4, 5}, "summer": {6, 7, 8},
-            "autumn": {9, 10, 11}, "fall": {9, 10, 11}}
-
-
-_MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                "dec"]
-
-
 def _months(text: str) -> set[int]:
-    """The months a question or a column names: "in November", "Summer", "Oct–Mar"."""
-    low = text.lower()
-    out: set[int] = set()
-    for season, months in _SEASONS.items():
-        if re.search(rf"\b{season}\b", low):
-            out |= months
-    found = [(m.start(), _MONTH_NAMES.index(m.group(1)[:3]) + 1) for m in re.finditer(
-        r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b", low)]
-    if len(found) == 2 and re.search(r"[–—-]|\bto\b|through", low[found[0][0]:found[1][0]]):
-        a, b = found[0][1], found[1][1]
-        month = a
-        while True:  # "Oct–Mar" wraps the year
-            out.add(month)
-            if month == b:
-                break
-            month = month % 12 + 1
-    else:
-        out |= {n for _, n in found}
-    return out
+    return months_named(text)
 
 
 def _hours_value(u: Unit, ask: Ask | None = None) -> tuple[str, bool]:
