@@ -511,3 +511,15 @@ def test_a_dated_line_under_an_hours_heading_is_that_days_exception() -> None:
     assert christmas is not None and "closed today (Christmas Day)" in christmas.text
     normal = answer_open_now(schedule, _at(2027, 12, 30, 10, 0))
     assert normal is not None and "until 5 pm" in normal.text
+
+
+def test_the_composers_today_is_the_business_today(shop: tuple[Doppel, Agent]) -> None:
+    """Without open_now, the composed hours answer reads "today" in the business's time zone
+    (10 pm Sunday in California is Monday in UTC), and a day named outright wins over it."""
+    app, agent = shop
+    app.agents.update(agent.spec.model_copy(update={"tools": {}}))
+    app.runtime.now = lambda: dt.datetime(2027, 3, 7, 22, 0, tzinfo=ZONE)  # Sunday evening
+    sunday = turn(app, app.agents.get("shop"), "are you open today?", "tz1")
+    assert "closed" in sunday.answer.lower() and "Sunday" in sunday.answer
+    named = turn(app, app.agents.get("shop"), "are you open today? it's tuesday", "tz2")
+    assert "Tuesday" in named.answer and "9:00 am" in named.answer

@@ -36,7 +36,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import cast
 
-from doppel.agents.acting import UseTools
+from doppel.agents.acting import UseTools, local_now
 from doppel.agents.compose import Composed, compose
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.handoff import Held, Person
@@ -292,7 +292,7 @@ async def _answer_composed(turn: Turn, path: AnswerPath, *, sentence_ok: bool) -
     started = time.perf_counter()
     composed = await asyncio.to_thread(
         compose, turn.message, turn.passages, turn.agent.spec, previous=turn.previous,
-        sentence_ok=sentence_ok, similarity=_similarity(turn))
+        sentence_ok=sentence_ok, similarity=_similarity(turn), today=local_now(turn).date())
     turn.clock.marks["compose_ms"] = turn.clock.marks.get("compose_ms", 0.0) + (
         time.perf_counter() - started) * 1000
     if composed is None:
@@ -501,7 +501,7 @@ class Fallback:
         passages = turn.passages or draft.prompt.passages
         composed = await asyncio.to_thread(
             compose, turn.message, passages, turn.agent.spec, previous=turn.previous,
-            sentence_ok=True, similarity=_similarity(turn))
+            sentence_ok=True, similarity=_similarity(turn), today=local_now(turn).date())
         quote = await _screened(turn, composed) if composed is not None else None
         cited = composed.passages if composed is not None and quote is not None else []
         if quote is None and spoken:  # what was shown passed the gate: end it honestly

@@ -111,10 +111,13 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
     today = today or dt.date.today()
     text = message
     days, dates = unit_days(message)
-    if re.search(r"\btoday\b|\bright now\b|\bnow\b|\btonight\b", message, re.I):
-        days = days | {WEEKDAYS[today.weekday()]}
-    if re.search(r"\btomorrow\b", message, re.I):
-        days = days | {WEEKDAYS[(today.weekday() + 1) % 7]}
+    # "Today" is the business's today (the caller's `today`, in its time zone); a day the
+    # customer names outright ("open today? it's Sunday") is the day asked about.
+    if not days and not dates:
+        if re.search(r"\btoday\b|\bright now\b|\bnow\b|\btonight\b", message, re.I):
+            days = days | {WEEKDAYS[today.weekday()]}
+        if re.search(r"\btomorrow\b", message, re.I):
+            days = days | {WEEKDAYS[(today.weekday() + 1) % 7]}
     intent = _intent(message)
     words = claim_words(message)
     if previous:
