@@ -378,3 +378,16 @@ def test_eval_safety_reports_figures(settings: Settings, embedder: Embedder,
                             obj={"app": app})
     assert missing.exit_code == 1 and missing.output.startswith("error: cannot read")
     app.close()
+
+
+def test_forget_me_is_honoured_though_it_reads_like_an_injection(
+        bakery: tuple[Doppel, FakeChatBackend]) -> None:
+    """The real shields on MiniLM: "forget me" looks like "forget your instructions", but a
+    customer's erasure of their own conversation is never refused."""
+    from doppel.agents.memory import ASK_CONFIRM, FORGOTTEN
+
+    app, _ = bakery
+    turn(app, "How much is the sourdough?", "erase-me")
+    assert turn(app, "forget me", "erase-me").answer == ASK_CONFIRM  # type: ignore[attr-defined]
+    assert turn(app, "yes, delete", "erase-me").answer == FORGOTTEN  # type: ignore[attr-defined]
+    assert app.conversations.find(app.agents.get("bakery").id, "erase-me") is None

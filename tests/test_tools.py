@@ -523,3 +523,11 @@ def test_the_composers_today_is_the_business_today(shop: tuple[Doppel, Agent]) -
     assert "closed" in sunday.answer.lower() and "Sunday" in sunday.answer
     named = turn(app, app.agents.get("shop"), "are you open today? it's tuesday", "tz2")
     assert "Tuesday" in named.answer and "9:00 am" in named.answer
+
+
+def test_catalog_prices_read_as_money_not_as_column_names() -> None:
+    from doppel.language.bound import parse_units
+    from doppel.tools.catalog import _variants
+
+    (unit,) = parse_units("Item: Night guard - soft; price_usd: 395.00; Smile Club price: 316.00")
+    assert _variants(unit) == "$395.00, Smile Club $316.00"

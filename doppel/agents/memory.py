@@ -164,14 +164,15 @@ class Forget:
                 await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
             if not asks_to_forget(turn.message):
                 return PASS_ON
-            if await turn.screened() is not None:
-                return PASS_ON  # a blocked message is refused like any other
+            # Awaited before anything is said, but not obeyed: "forget me" reads like an
+            # injection ("forget your instructions") to the shields, and what follows is fixed
+            # text and the erasure of the sender's own data, harmless whatever the message.
+            await turn.screened()
             # Erasing cannot be undone: ask once ("forget me" may be a slip of a phrase).
             await asyncio.to_thread(conversations.set_pending, turn.conversation_id,
                                     {"tool": "forget", "args": {}})
             return turn.reply(ASK_CONFIRM, "approved", {"source": "forget"})
-        if await turn.screened() is not None:
-            return PASS_ON
+        await turn.screened()  # awaited before anything is said; see above
         repo = MemoryRepo(turn.runtime.index.db)
         counts = await asyncio.to_thread(repo.erase_user, turn.agent.id, "web", turn.thread,
                                          "the customer asked")

@@ -166,11 +166,35 @@ def _variants(u: Unit, words: frozenset[str] = frozenset()) -> str:
     # "what sizes does the fig leaf candle come in": the Fig Leaf variants, not every scent
     asked = [c for c in cells if claim_words(c.header) & words]
     cells = asked or cells
-    if len(cells) == 1:
-        return cells[0].value
+    symbol = _symbol(u)
     out = []
     for c in cells[:6]:
         facts = extract_facts(c.header, names=False)
         label = c.header if c.header and not any(f.kind == "money" for f in facts) else ""
-        out.append(f"{label} {c.value}".strip())
+        # a price column's own name is no label ("price_usd", "Price"): "Smile Club price"
+        # keeps "Smile Club"
+        label = re.sub(r"(?i)\b(price|prices|cost|usd|gbp|eur|cad|aud|nzd|amount)\b", " ",
+                       label.replace("_", " ")).strip(" -:")
+        value = c.value
+        if symbol and not re.search(r"[$£€]", value) and re.fullmatch(
+                r"\d[\d,]*(\.\d{1,2})?", value.strip()):
+            value = symbol + value.strip()  # "395.00" under price_usd is $395.00
+        out.append(f"{' '.join(label.split())} {value}".strip())
     return ", ".join(out)
+
+
+_SYMBOLS = {"usd": "$", "cad": "$", "aud": "$", "nzd": "$", "gbp": "£", "eur": "€"}
+
+
+def _symbol(u: Unit) -> str:
+    """The currency the row's prices are in: a column's code ("price_usd") or a symbol one of
+    its amounts shows; "" when none says."""
+    for c in u.cells:
+        header = c.header.lower().replace("_", " ")
+        for code, sign in _SYMBOLS.items():
+            if re.search(rf"\b{code}\b", header):
+                return sign
+        if m := re.search(r"[$£€]", c.value):
+            return m.group(0)
+    return ""
+
