@@ -31,7 +31,7 @@ import yaml
 from doppel.agents.spec import AgentSpec
 from doppel.agents.turn import TurnResult
 from doppel.errors import ValidationError
-from doppel.evaluation.answers import _normal
+from doppel.evaluation.answers import _normal, _pct
 from doppel.testing import FakeOrderEndpoint, FakeWebsite, SitePage
 
 __all__ = ["ToolCase", "ToolQuestion", "ToolSet", "format_tool_table", "load_tool_sets",
@@ -208,7 +208,6 @@ def run_tool_set(app: Any, ts: ToolSet, progress: Callable[[ToolCase], None] | N
 async def _ask(app: Any, slug: str, q: ToolQuestion) -> ToolCase:
     thread = f"tools-{q.id}-{time.monotonic_ns()}"
     result: TurnResult | None = None
-    invalid = 0
     started = time.perf_counter()
     for message in q.turns:
         started = time.perf_counter()
@@ -230,10 +229,6 @@ async def _ask(app: Any, slug: str, q: ToolQuestion) -> ToolCase:
     return ToolCase(q.id, " / ".join(q.turns), q.tool, chosen, arguments, args_ok, answer,
                     result.path, right, wrong, invalid, round(latency, 3),
                     result.timings.get("tool_ms"), result.timings.get("route_ms"))
-
-
-def _pct(n: int, d: int) -> str:
-    return f"{n}/{d} ({100 * n / d:.0f}%)" if d else "-"
 
 
 def format_tool_table(reports: list[ToolReport]) -> str:
