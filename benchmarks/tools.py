@@ -1,7 +1,7 @@
 """Tools on the embedded default: the right tool, valid arguments and no wrong fact on the
 tool evaluation set (examples/eval/tools), and what a tool step costs a turn.
 
-    .venv/bin/python benchmarks/tools.py [--split dev|heldout|heldout2|heldout3|all] [--json OUT]
+    .venv/bin/python benchmarks/tools.py [--split dev|heldout|heldout2|heldout3|heldout4|all] [--json OUT]
 
 Prints per agent: right tool chosen, arguments as expected, right answers, wrong facts shown;
 then the routing time (rule + MiniLM similarity to each tool's examples, p50/p95), the tool's
@@ -73,14 +73,14 @@ def overhead(app: Doppel, reports: list[ToolReport], repeats: int = 3) -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="all",
-                        choices=["dev", "heldout", "heldout2", "heldout3", "all"])
+                        choices=["dev", "heldout", "heldout2", "heldout3", "heldout4", "all"])
     parser.add_argument("--json", type=Path, default=None, help="write every case here")
     parser.add_argument("--quiet", action="store_true", help="no per-question lines")
     args = parser.parse_args()
 
     sets = load_tool_sets(ROOT / "examples/eval/tools") if args.split in (
         "dev", "heldout", "all") else []
-    for extra in ("heldout2", "heldout3"):
+    for extra in ("heldout2", "heldout3", "heldout4"):
         if args.split in (extra, "all") and (ROOT / "examples/eval" / extra).is_dir():
             sets += load_tool_sets(ROOT / "examples/eval" / extra)
     sets = [s for s in sets if args.split == "all" or s.split == args.split]

@@ -213,6 +213,8 @@ def test_order_status_only_after_number_and_email(
     assert endpoint.calls == 0  # nothing is looked up before the customer is verified
     done = turn(app, agent, "it's sam@example.com")
     assert "shipped" in done.answer and "1Z999AA10123456784" in done.answer
+    # the date as a customer reads it (a bare 2027-03-12 also looked like a phone number)
+    assert "Friday 12 March 2027" in done.answer and "[phone]" not in done.answer
     assert endpoint.calls == 1 and endpoint.rejected == 0  # signed as the endpoint expects
     (call,) = calls(app, agent, done)
     assert call["arguments"] == {"order": "1042", "email": "sam@example.com"}
@@ -475,6 +477,24 @@ def test_two_seasons_without_their_months_are_not_guessed() -> None:
                 Passage(2, "h.html", "Winter hours (December – February)", autumn, 0, 1, 0, 0)]
     july = answer_open_now(read_schedule(passages), _at(2027, 7, 6, 16, 45))
     assert july is not None and "until 5:30 pm" in july.text
+
+
+def test_seasonal_columns_with_dated_headers_are_seasons_not_exceptions() -> None:
+    # A table whose columns are "spring Apr 1 – May 22", "winter Nov 1 – Mar 31": the header
+    # dates say which months a column holds; reading them as dated exceptions left no week.
+    rows = [("Mon", "closed", "closed"), ("Tue", "10am – 6pm", "closed"),
+            ("Wed", "10am – 6pm", "closed"), ("Thu", "10am – 6pm", "10am – 4pm"),
+            ("Fri", "10am – 6pm", "10am – 4pm"), ("Sat", "9am – 6pm", "10am – 4pm"),
+            ("Sun", "10am – 4pm", "closed")]
+    text = "\n".join(f"column 1: {d}; spring Apr 1 – May 22: {a}; winter Nov 1 – Mar 31: {b}"
+                     for d, a, b in rows)
+    schedule = read_schedule([Passage(1, "h.html", "hours > regular hours", text, 0, 1, 0, 0)])
+    march = answer_open_now(schedule, _at(2027, 3, 11, 11, 0))  # a winter Thursday
+    assert march is not None and "until 4 pm" in march.text, march
+    april = answer_open_now(schedule, _at(2027, 4, 13, 11, 0))  # a spring Tuesday
+    assert april is not None and "until 6 pm" in april.text, april
+    closed = answer_open_now(schedule, _at(2027, 3, 9, 11, 0))  # a winter Tuesday
+    assert closed is not None and closed.text.startswith("We're closed"), closed
 
 
 @pytest.mark.parametrize(("line", "day", "closed"), [

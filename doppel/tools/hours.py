@@ -319,7 +319,9 @@ def _value(u: Unit) -> list[tuple[str, frozenset[int]]]:
     if opens is not None and closes is not None and not _CLOSED.search(opens.value):
         rest = " ".join(c.value for c in cells if c is not opens and c is not closes)
         return [(f"{opens.value} – {closes.value} {rest}", frozenset())]
-    seasonal = [c for c in cells if _months(c.header) and parse_ranges(c.value)]
+    # "closed" in a season's column is that season's rule for the day, like its hours
+    seasonal = [c for c in cells if _months(c.header) and (
+        parse_ranges(c.value) or _CLOSED.search(c.value))]
     if len(seasonal) > 1:
         return [(c.value, _months(c.header)) for c in seasonal]
     return [(" ".join(c.value for c in cells) or u.text, frozenset())]
@@ -471,8 +473,12 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                         weekly.append(Rule(ranges, frozenset(days), frozenset(), u.text.strip(),
                                            "", twelve, p, weeks=frozenset(), summary=True))
                 continue
-            dates = _dates(u) | _spans(u.text)
             values = _value(u)
+            # Seasonal columns ("spring Apr 1 – May 22") name the months their hours hold,
+            # not a day's exception: only the row's own cells can date it.
+            seasons = [c for c in u.cells if _months(c.header)]
+            dates = (_dates(u) | _spans(u.text)) if len(seasons) < 2 else _spans(" ".join(
+                c.value for c in u.cells if c not in seasons))
             if dates and _NORMAL.search(u.text) and not _CLOSED.search(u.text):
                 continue  # "Fri 27 – Mon 30 Dec — normal hours": the weekly rule holds
             if dates and not any(parse_ranges(v) or _CLOSED.search(v) for v, _ in values) \

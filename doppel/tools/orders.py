@@ -174,6 +174,16 @@ class OrderStatus(Tool):
         return _answer(args, record)
 
 
+def _day(value: str) -> str:
+    """An ISO date as a customer reads it ("Thursday 18 March 2027"); anything else as given.
+    A bare 2027-03-18 also reads to the output shields like a phone number."""
+    try:
+        day = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{day:%A} {day.day} {day:%B %Y}" + value[10:]
+
+
 def _answer(args: OrderArguments, record: Mapping[str, Any]) -> ToolResult:
     status = str(record.get("status", "")).strip().lower()
     said = _STATUS_WORDS.get(status, f"is {status}" if status else "is in our system")
@@ -187,6 +197,7 @@ def _answer(args: OrderArguments, record: Mapping[str, Any]) -> ToolResult:
         parts.append(f"It's travelling{via}{number}.")
         facts.append(f"Carrier: {carrier}; tracking: {tracking}")
     if eta and status not in ("delivered", "cancelled"):
+        eta = _day(eta)
         parts.append(f"Expected delivery: {eta}.")
         facts.append(f"Expected delivery: {eta}")
     keep = {k: record[k] for k in ("status", "carrier", "tracking", "eta") if k in record}
