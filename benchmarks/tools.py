@@ -1,7 +1,8 @@
 """Tools on the embedded default: the right tool, valid arguments and no wrong fact on the
 tool evaluation set (examples/eval/tools), and what a tool step costs a turn.
 
-    .venv/bin/python benchmarks/tools.py [--split dev|heldout|heldout2|heldout3|heldout4|all] [--json OUT]
+    .venv/bin/python benchmarks/tools.py [--split dev|heldout|heldout2|heldout3|heldout4|all]
+        [--json OUT]
 
 Prints per agent: right tool chosen, arguments as expected, right answers, wrong facts shown;
 then the routing time (rule + MiniLM similarity to each tool's examples, p50/p95), the tool's

@@ -193,6 +193,21 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", description="SMTP password.")
     smtp_from: str = Field("doppel@localhost", description="Sender of notification e-mails.")
 
+    # --- channels -------------------------------------------------------------------------------
+    graph_api_url: str = Field(
+        "https://graph.facebook.com/v24.0", description="Meta's Graph API, versioned, that the "
+        "WhatsApp, Messenger and Instagram channels call (set by the operator; tests point it "
+        "at doppel.testing.FakeGraphAPI).")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org", description="Telegram's Bot API that the telegram channel "
+        "calls (a local Bot API server, or doppel.testing.FakeTelegramAPI in tests).")
+    channel_poll_s: float = Field(
+        1.0, gt=0, le=60, description="How often the outbox is looked at for replies due "
+        "(retries, paced parts); new replies are sent at once.")
+    channel_max_attempts: int = Field(
+        12, ge=1, description="Tries before a reply the channel keeps refusing is marked "
+        "failed (backing off from 2 s to an hour; the platform's retry_after wins).")
+
     # --- ingestion ----------------------------------------------------------------------------
     max_file_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="Files larger than this are skipped at ingestion."
@@ -221,9 +236,10 @@ class Settings(BaseSettings):
         "wins when larger).")
 
     public_url: str = Field(
-        "", description="The server's address as browsers see it (e.g. https://chat.bakery."
-        "example) when it runs behind a reverse proxy that rewrites Host: console forms are "
-        "accepted from that origin. Empty: the request's own Host.")
+        "", description="The server's address as browsers and messaging platforms see it "
+        "(e.g. https://chat.bakery.example): console forms are accepted from that origin "
+        "behind a reverse proxy that rewrites Host, and channels' webhook URLs are built on "
+        "it (Telegram needs https). Empty: the request's own Host.")
 
     # --- console ------------------------------------------------------------------------------
     console_session_hours: float = Field(

@@ -8,7 +8,10 @@ one-line message fit for a CLI line or an API error body.
     ├── IngestError            a file that cannot be read (reported per file, never fatal)
     ├── BackendError           a chat or embedding backend failed
     │   └── ContextOverflowError   the prompt cannot fit the model's context
-    └── StoreError             database problems (migrations, integrity)
+    ├── StoreError             database problems (migrations, integrity)
+    └── ChannelError           a messaging platform refused the owner's credentials
+        └── Unauthorized       a webhook delivery whose signature does not verify
+                               (both in doppel.channels.base)
 """
 
 from __future__ import annotations

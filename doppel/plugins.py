@@ -1,13 +1,14 @@
-"""Third-party loaders, shields, chat backends and tools, found through entry points.
+"""Third-party loaders, shields, chat backends, tools and channels, found through entry points.
 
-`load_plugins` reads the `doppel.loaders`, `doppel.shields`, `doppel.backends` and
-`doppel.tools` groups once per
+`load_plugins` reads the `doppel.loaders`, `doppel.shields`, `doppel.backends`,
+`doppel.tools` and `doppel.channels` groups once per
 process; `Doppel` calls it when its services start, so the CLI, the server and the tests see the
 same set. See doppel/registry.py for how a package declares one.
 """
 
 from __future__ import annotations
 
+from doppel.channels import CHANNELS
 from doppel.knowledge.loaders import LOADERS
 from doppel.models.base import BACKENDS
 from doppel.registry import Registry
@@ -17,7 +18,7 @@ from doppel.tools import TOOLS
 __all__ = ["REGISTRIES", "load_plugins"]
 
 REGISTRIES: tuple[Registry[object], ...] = (  # type: ignore[assignment]
-    LOADERS, SHIELDS, BACKENDS, TOOLS)
+    LOADERS, SHIELDS, BACKENDS, TOOLS, CHANNELS)
 
 
 def load_plugins() -> dict[str, list[str]]:

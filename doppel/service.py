@@ -27,6 +27,9 @@ from doppel.agents.runtime import AgentRuntime
 from doppel.agents.spec import AgentSpec, Contact
 from doppel.agents.students import StudentRepo
 from doppel.agents.voice import clean, derive_voice_async
+from doppel.channels import CHANNELS, split_text
+from doppel.channels.hub import ChannelHub
+from doppel.channels.store import ChannelStore
 from doppel.config import Settings
 from doppel.errors import DoppelError, NotFoundError, ValidationError
 from doppel.knowledge.facts import found_contact
@@ -307,10 +310,35 @@ class Doppel:
         """Leads and booking requests the agents' tools collected."""
         return ToolRecords(self.db)
 
+    @cached_property
+    def channels(self) -> ChannelHub:
+        """WhatsApp, Messenger, Instagram and Telegram: webhooks in, turns, the outbox out
+        (the server starts it; doppel.channels.hub)."""
+        return ChannelHub(self.settings, self.agents, self.runtime)
+
+    @cached_property
+    def channel_store(self) -> ChannelStore:
+        return ChannelStore(self.db)
+
+    def _to_channel(self, agent: Agent, conversation_id: int, kind: str,
+                    texts: list[str]) -> None:
+        """A person's reply or a notice in a conversation that lives on a channel goes out
+        through its outbox (sent by the server's hub, within the channel's rules)."""
+        where = self.channel_store.conversation_of(agent.id, conversation_id)
+        if where is not None:
+            if kind != "control" and where[0] in CHANNELS:
+                limit = CHANNELS.get(where[0]).max_chars
+                texts = [part for text in texts for part in split_text(text, limit)]
+            self.channel_store.enqueue(agent.id, where[0], where[1], conversation_id, kind,
+                                       texts)
+            if "channels" in self.__dict__:
+                self.channels.wake()
+
     def reply_as_person(self, agent: Agent, conversation_id: int, text: str,
                         author: str = "") -> int:
-        """A person's reply in one of the agent's conversations: shown to the customer, and
-        the person now holds the conversation (the agent stays silent)."""
+        """A person's reply in one of the agent's conversations: shown to the customer (on
+        the channel the conversation lives on, if any), and the person now holds the
+        conversation (the agent stays silent)."""
         text = text.strip()
         if not text:
             raise ValidationError("write a reply first")
@@ -321,6 +349,7 @@ class Doppel:
         message_id = self.conversations.add_message(conversation_id, agent.id, "human", text,
                                                     author)
         self.conversations.set_holder(conversation_id, "human", "a person replied")
+        self._to_channel(agent, conversation_id, "person", [text])
         return message_id
 
     def hand_back(self, agent: Agent, conversation_id: int) -> None:
@@ -330,6 +359,9 @@ class Doppel:
         if self.conversations.holder(conversation_id).state != "agent":
             self.conversations.set_holder(conversation_id, "agent", "handed back")
             self.conversations.add_message(conversation_id, agent.id, "notice", BACK_NOTICE)
+            # the platform's inbox gives the thread back (Messenger, Instagram), then the notice
+            self._to_channel(agent, conversation_id, "control", ["take"])
+            self._to_channel(agent, conversation_id, "notice", [BACK_NOTICE])
 
     def close(self) -> None:
         if "imports" in self.__dict__:

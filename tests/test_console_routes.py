@@ -66,6 +66,8 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
                                                              "answer": "Yes."},
     ("POST", "/console/agents/{slug}/people/{conversation_id}/reply"): {"text": "Hijacked."},
     ("POST", "/console/agents/{slug}/bookings/{booking_id}"): {"status": "confirmed"},
+    ("POST", "/console/agents/{slug}/channels/{channel}/connect"): {
+        "bot_token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"},
 }
 FILES = {("POST", "/console/agents/{slug}/files"): [
     ("files", ("intruder.txt", b"Everything is free today.\n", "text/plain"))]}
@@ -117,7 +119,7 @@ def _request(client: httpx.Client, app: Doppel, method: str, path: str, slug: st
     answer = db.execute("SELECT MAX(id) FROM approved_answers").fetchone()[0]
     booking = db.execute("SELECT MAX(id) FROM booking_requests").fetchone()[0]
     url = path.format(slug=slug, job_id=1, conversation_id=conversation or 1, turn_id=turn or 1,
-                      answer_id=answer or 1, booking_id=booking or 1)
+                      answer_id=answer or 1, booking_id=booking or 1, channel="telegram")
     if method == "GET":
         return client.get(url)
     data = FORMS.get((method, path), {}) | ({"csrf": csrf} if csrf is not None else {})

@@ -59,6 +59,11 @@ class AgentRepo:
             raise NotFoundError(f"no agent named {slug!r} (see `doppel agents list`)")
         return _agent(row)
 
+    def by_id(self, agent_id: int) -> Agent | None:
+        row = self.db.connect().execute("SELECT * FROM agents WHERE id = ?",
+                                        (agent_id,)).fetchone()
+        return _agent(row) if row else None
+
     def find(self, slug: str) -> Agent | None:
         try:
             return self.get(slug)

@@ -20,6 +20,7 @@ from doppel.agents.spec import SLUG, AgentSpec, slugify
 from doppel.agents.turn import TurnResult
 from doppel.cli.admin import agents, answers, owners
 from doppel.cli.base import fail, handle_errors, service_of
+from doppel.cli.channels import channels
 from doppel.config import Settings, describe_settings
 from doppel.errors import ConfigError, DoppelError
 from doppel.knowledge.ingest import FileReport, IngestReport
@@ -429,5 +430,5 @@ def eval_answers(ctx: click.Context, agent: str | None, suite: Path | None,
                             encoding="utf-8")
 
 
-for _group in (agents, answers, owners):
+for _group in (agents, answers, owners, channels):
     main.add_command(_group)

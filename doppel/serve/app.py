@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from doppel import __version__
 from doppel.config import Settings
-from doppel.serve import console, openai_api, owner_api, people_api, web
+from doppel.serve import channels_api, console, openai_api, owner_api, people_api, web
 from doppel.serve.errors import install_error_handlers
 from doppel.serve.limits import BodyLimitMiddleware, FailureThrottle, RateLimiter
 from doppel.serve.metrics import Metrics, MetricsMiddleware
@@ -50,7 +50,12 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
                 log.error("models failed to load: %s", exc)
         else:
             state["ready"] = True
-        yield
+        # The channels' hub: answers what a previous run left unanswered, sends the outbox.
+        await service.channels.start()
+        try:
+            yield
+        finally:
+            await service.channels.stop()
 
     app = FastAPI(title="doppel", version=__version__, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     app.include_router(openai_api.router)
     app.include_router(owner_api.router)
     app.include_router(people_api.router)
+    app.include_router(channels_api.router)
     app.include_router(web.router)
     console.install(app)
     app.mount("/static", StaticFiles(directory=str(web.WEB / "static")), name="static")

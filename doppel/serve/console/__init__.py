@@ -13,6 +13,7 @@ One router module per tab of an agent's page, plus the account pages:
     review      facts found, the voice profile, the test chat, publishing
     inbox       the unanswered questions (and answers the owner marked wrong)
     people      conversations for a person (reply, hand back), leads, booking requests
+    channels    WhatsApp, Messenger, Instagram, Telegram: connect, test, deliveries
     answers     the approved answers: list, add, edit, delete
     insights    conversations, safety events, analytics
     settings    the agent's settings
@@ -34,6 +35,7 @@ from doppel.serve.console import (
     account,
     agents,
     answers,
+    channels,
     inbox,
     insights,
     knowledge,
@@ -49,7 +51,8 @@ from doppel.service import Doppel
 __all__ = ["ROUTERS", "install"]
 
 ROUTERS: tuple[APIRouter, ...] = (account.router, agents.router, knowledge.router,
-                                  review.router, inbox.router, people.router, answers.router,
+                                  review.router, inbox.router, people.router, channels.router,
+                                  answers.router,
                                   insights.router, settings.router)
 
 

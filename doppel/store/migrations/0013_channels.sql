@@ -54,7 +54,7 @@ CREATE TABLE channel_outbox (
     conversation_id  INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
     inbound_id       INTEGER REFERENCES channel_inbound(id) ON DELETE SET NULL,
     part             INTEGER NOT NULL DEFAULT 0,
-    kind             TEXT NOT NULL CHECK (kind IN ('reply', 'person', 'notice', 'test')),
+    kind             TEXT NOT NULL CHECK (kind IN ('reply', 'person', 'notice', 'test', 'control')),
     text             TEXT NOT NULL,
     state            TEXT NOT NULL DEFAULT 'pending'
                      CHECK (state IN ('pending', 'sent', 'held', 'failed')),

@@ -6,6 +6,8 @@
   wire format (JSON and SSE streaming), for testing remote backends without a network.
 - `FakeLlamaGuardServer`: a real HTTP server on 127.0.0.1 that reads Llama Guard 3 prompts and
   answers them by keyword rules, for testing the llamaguard shield without a model.
+- `FakeWebsite`, `FakeOrderEndpoint`, `FakeWebhook`: an owner's site, order system, webhook.
+- `FakeGraphAPI`, `FakeTelegramAPI` and the platforms' webhook payloads: doppel.testing.channels.
 """
 
 from __future__ import annotations
@@ -624,3 +626,24 @@ class FakeWebhook(_LocalHTTPServer):
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/hooks/doppel"
+
+
+# The messaging platforms' fakes live beside these (doppel.testing.channels); re-exported so
+# that `from doppel.testing import FakeTelegramAPI` works like the others.
+from doppel.testing.channels import (  # noqa: E402
+    FakeGraphAPI,
+    FakeTelegramAPI,
+    instagram_message,
+    messenger_echo,
+    messenger_message,
+    meta_signature,
+    telegram_update,
+    whatsapp_message,
+    whatsapp_status,
+)
+
+__all__ = ["FakeChatBackend", "FakeEmbedder", "FakeGraphAPI", "FakeLlamaGuardServer",
+           "FakeOpenAIServer", "FakeOrderEndpoint", "FakeTelegramAPI", "FakeWebhook",
+           "FakeWebsite", "ServerThread", "SitePage", "instagram_message", "messenger_echo",
+           "messenger_message", "meta_signature", "telegram_update", "whatsapp_message",
+           "whatsapp_status"]

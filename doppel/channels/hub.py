@@ -1,0 +1,493 @@
+"""The hub: deliveries in, turns, replies out — the same for every channel.
+
+In: a webhook delivery is authenticated by its channel, parsed into events, and each customer
+message is written to `channel_inbound` (unique per channel and message id) *before* any work;
+the request is answered at once and the turn runs in the background. The same delivery twice,
+or two at once, inserts one row: one turn, one reply.
+
+The turn is the web chat's (shields, grounding, tools, handoff) on the thread
+`channel:<channel>:<user>`; one customer's messages are answered in order. The reply's parts
+(split at the channel's limit) and the message's new state are written in one transaction.
+
+Out: the outbox sender sends what is due, in order per customer, paced per business account
+and per customer, outside the customer-service window never (the reply is held for the owner),
+and retries temporary failures with backoff (the platform's retry_after wins). A restart
+answers messages received but not answered and sends replies not sent: nothing is lost.
+
+A person: when a turn hands off, the channel's handover protocol moves the thread to the
+platform's inbox (Messenger, Instagram); a message the owner sends from the platform's own app
+means a person has the conversation; a reply from the console's People tab goes out through
+the outbox; handing back tells the customer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import re
+import secrets as token_source
+import time
+from collections.abc import Coroutine, Mapping
+from typing import Any
+
+import httpx
+
+from doppel.agents.conversations import ConversationRepo
+from doppel.agents.handoff import BACK_NOTICE
+from doppel.agents.repo import Agent, AgentRepo
+from doppel.agents.runtime import AgentRuntime
+from doppel.channels.base import (
+    CHANNELS,
+    Channel,
+    ChannelContext,
+    ChannelError,
+    Control,
+    Delivery,
+    Incoming,
+    Link,
+    SendError,
+    secret_name,
+    split_text,
+)
+from doppel.channels.store import ChannelStore, OutboxRow, thread_of
+from doppel.config import Settings
+from doppel.errors import NotFoundError, ValidationError
+
+__all__ = ["UNSUPPORTED", "ChannelHub"]
+
+log = logging.getLogger(__name__)
+
+UNSUPPORTED = "Sorry, I can only read text messages here. Could you type your question?"
+TROUBLE = ("Sorry, I couldn't answer that just now. I've passed your message to a person, who "
+           "will reply here.")
+_ACCOUNT = re.compile(r"^[0-9]{1,32}$")
+
+
+class _RedactTokens(logging.Filter):
+    """httpx logs each request's URL at INFO; a Telegram URL holds the bot's token."""
+
+    _BOT = re.compile(r"/bot[0-9]+:[A-Za-z0-9_-]+/")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = ()
+        record.msg = self._BOT.sub("/bot<redacted>/", str(record.msg))
+        return True
+
+
+_FILTER = _RedactTokens()
+
+
+class ChannelHub:
+    """One per server process: receives, answers and sends for every agent's channels."""
+
+    def __init__(self, settings: Settings, agents: AgentRepo, runtime: AgentRuntime,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.agents = agents
+        self.runtime = runtime
+        self.conversations: ConversationRepo = runtime.conversations
+        self.store = ChannelStore(runtime.index.db)
+        self._client = client
+        self._own_client = client is None
+        self._locks: dict[tuple[int, str, str], asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake: asyncio.Event | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._buckets: dict[tuple[Any, ...], tuple[float, float]] = {}
+        logging.getLogger("httpx").addFilter(_FILTER)
+
+    # --- life ---------------------------------------------------------------------------
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0),
+                                             follow_redirects=False)
+        return self._client
+
+    async def start(self) -> None:
+        """Answer what a previous run left unanswered, and start sending."""
+        self._wake = asyncio.Event()
+        for inbound_id in await asyncio.to_thread(self.store.unfinished):
+            self._spawn(self._process(inbound_id))
+        self._sender = asyncio.ensure_future(self._send_loop())
+
+    async def stop(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
+            self._sender = None
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait until received messages are answered and due replies sent (tests, the CLI)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._tasks:
+                await asyncio.wait(list(self._tasks), timeout=deadline - time.monotonic())
+                continue
+            await self.flush()
+            if not self._tasks and not await asyncio.to_thread(
+                    self.store.due, dt.datetime.now(dt.UTC), 1):
+                return
+            await asyncio.sleep(0.05)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def channel(self, name: str) -> Channel:
+        if name not in CHANNELS:
+            raise NotFoundError(f"no channel {name!r} (known: {', '.join(CHANNELS.names())})")
+        return CHANNELS.get(name)
+
+    def context(self, agent_id: int, channel: str,
+                pending: Mapping[str, str] | None = None) -> ChannelContext:
+        secrets = self.runtime.secrets
+
+        async def secret(name: str) -> str | None:
+            if pending and name in pending:
+                return pending[name]
+            return await asyncio.to_thread(secrets.get, agent_id, name)
+
+        return ChannelContext(self.settings, self.client, channel, secret)
+
+    # --- in -----------------------------------------------------------------------------
+    def _link(self, agent: Agent, name: str) -> tuple[Channel, Link]:
+        channel = self.channel(name)
+        link = self.store.link(agent.id, name)
+        if link is None or not link.enabled:
+            raise NotFoundError(f"{channel.title} is not connected to this agent")
+        return channel, link
+
+    async def handshake(self, agent: Agent, name: str, params: Mapping[str, str]) -> str | None:
+        channel, link = await asyncio.to_thread(self._link, agent, name)
+        token = await self.context(agent.id, name).secret("verify_token")
+        return channel.handshake(params, token)
+
+    async def receive(self, agent: Agent, name: str, headers: Mapping[str, str],
+                      raw: bytes) -> int:
+        """One webhook delivery: authenticated (raises Unauthorized), recorded, answered in
+        the background. The number of new customer messages."""
+        channel, link = await asyncio.to_thread(self._link, agent, name)
+        await channel.authenticate(self.context(agent.id, name), headers, raw)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise ValidationError("the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise ValidationError("the body is not a JSON object")
+        events = channel.parse(link, body)
+        incoming = [e for e in events if isinstance(e, Incoming)]
+        new = await asyncio.to_thread(self.store.record, agent.id, name, incoming)
+        for event in events:
+            if isinstance(event, Delivery):
+                await asyncio.to_thread(self._delivered, agent, name, event)
+            elif isinstance(event, Control):
+                await asyncio.to_thread(self._control, agent, link, event)
+        for inbound_id in new:
+            self._spawn(self._process(inbound_id))
+        return len(new)
+
+    def _delivered(self, agent: Agent, name: str, event: Delivery) -> None:
+        if event.status == "read" and not event.external_id:
+            self.store.read_all(agent.id, name, event.user_key)
+            return
+        outbox_id = self.store.delivered(name, event.external_id, event.status)
+        if outbox_id is not None and event.status == "failed":
+            window = event.error_code == 131047
+            self.store.give_up(outbox_id, "held" if window else "failed",
+                               f"the platform did not deliver it (error {event.error_code})")
+            if window:
+                self._wait_for_person(agent, name, event.user_key,
+                                      "the reply could not be delivered: the customer-service "
+                                      "window had closed")
+
+    def _control(self, agent: Agent, link: Link, event: Control) -> None:
+        conversation_id = self.conversations.get_or_create(
+            agent.id, thread_of(link.channel, event.user_key))
+        state = self.conversations.holder(conversation_id).state
+        if event.holder == "human" and state != "human":
+            self.conversations.set_holder(conversation_id, "human",
+                                          "a person took the conversation in the inbox")
+        elif event.holder == "agent" and state != "agent":
+            self.conversations.set_holder(conversation_id, "agent", "handed back in the inbox")
+            self.conversations.add_message(conversation_id, agent.id, "notice", BACK_NOTICE)
+            self.store.enqueue(agent.id, link.channel, event.user_key, conversation_id,
+                               "notice", [BACK_NOTICE])
+            self.wake()
+
+    async def _process(self, inbound_id: int) -> None:
+        row = await asyncio.to_thread(self.store.claim, inbound_id)
+        if row is None:
+            return  # another request or worker has it
+        agent = await asyncio.to_thread(self.agents.by_id, row.agent_id)
+        link = await asyncio.to_thread(self.store.link, row.agent_id, row.channel)
+        if agent is None or link is None or row.channel not in CHANNELS:
+            await asyncio.to_thread(self.store.finish, inbound_id, "ignored", None, None, [])
+            return
+        channel = CHANNELS.get(row.channel)
+        lock = self._locks.setdefault((row.agent_id, row.channel, row.user_key), asyncio.Lock())
+        async with lock:  # one customer's messages in order
+            await self._answer(agent, link, channel, row.id, row.user_key, row.kind, row.text,
+                               row.external_id)
+        self.wake()
+
+    async def _answer(self, agent: Agent, link: Link, channel: Channel, inbound_id: int,
+                      user: str, kind: str, text: str, external_id: str) -> None:
+        thread = thread_of(link.channel, user)
+        conversation_id = await asyncio.to_thread(self.conversations.get_or_create, agent.id,
+                                                  thread)
+        store = self.store
+        if kind == "owner":
+            # The owner wrote to the customer from the platform's own app: a person has it.
+            if not await asyncio.to_thread(store.is_ours, link.channel, external_id):
+                await asyncio.to_thread(self.conversations.add_message, conversation_id,
+                                        agent.id, "human", text, f"the owner, on {channel.title}")
+                await asyncio.to_thread(self.conversations.set_holder, conversation_id, "human",
+                                        f"the owner replied on {channel.title}")
+            await asyncio.to_thread(store.finish, inbound_id, "ignored", conversation_id, None,
+                                    [])
+            return
+        # The customer wrote: the service window is open again for a person's held replies.
+        await asyncio.to_thread(store.release_held, agent.id, link.channel, user)
+        if kind == "unsupported":
+            await asyncio.to_thread(store.finish, inbound_id, "answered", conversation_id, None,
+                                    [("reply", UNSUPPORTED)], link, user)
+            return
+        try:
+            result = await self.runtime.turn(agent, text, thread)
+        except ValidationError as exc:  # too long, invalid Unicode: say so, in the channel
+            await asyncio.to_thread(store.finish, inbound_id, "answered", conversation_id, None,
+                                    [("reply", f"Sorry, I couldn't read that message: {exc}.")],
+                                    link, user)
+            return
+        except Exception as exc:  # the model or the store failed: a person is told, not lost
+            log.error("channel message %s of agent %s not answered: %s", inbound_id, agent.slug,
+                      type(exc).__name__)
+            await asyncio.to_thread(store.finish, inbound_id, "held", conversation_id, None,
+                                    [("reply", TROUBLE)], link, user)
+            await asyncio.to_thread(self._wait_for_person, agent, link.channel, user,
+                                    "the agent could not answer a message")
+            return
+        if result.id == 0:  # "forget me": the conversation is gone, the confirmation is sent
+            await asyncio.to_thread(store.finish, inbound_id, "answered", None, None,
+                                    [("reply", p) for p in split_text(result.answer,
+                                                                      channel.max_chars)],
+                                    link, user)
+            return
+        if result.path == "handoff" and not result.answer.strip():
+            # a person has the conversation: recorded for them, nothing said
+            await asyncio.to_thread(store.finish, inbound_id, "held", conversation_id,
+                                    result.id, [])
+            return
+        replies = [("reply", p) for p in split_text(result.answer, channel.max_chars)]
+        if result.path == "handoff":
+            replies.append(("control", "pass"))  # the platform's inbox gets the thread
+        await asyncio.to_thread(store.finish, inbound_id, "answered", conversation_id,
+                                result.id, replies, link, user)
+
+    def _wait_for_person(self, agent: Agent, channel: str, user: str, reason: str) -> None:
+        conversation_id = self.conversations.get_or_create(agent.id, thread_of(channel, user))
+        if self.conversations.holder(conversation_id).state == "agent":
+            self.conversations.set_holder(conversation_id, "waiting_for_human", reason)
+
+    # --- out ----------------------------------------------------------------------------
+    async def _send_loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                await self.flush()
+            except Exception as exc:  # never let one bad row stop the sender
+                log.error("channel outbox pass failed: %s", type(exc).__name__)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.channel_poll_s)
+            except TimeoutError:
+                pass
+
+    async def flush(self) -> int:
+        """Send what is due now; the number sent."""
+        now = dt.datetime.now(dt.UTC)
+        rows = await asyncio.to_thread(self.store.due, now)
+        sent = 0
+        waiting: set[tuple[int, str, str]] = set()
+        for row in rows:
+            key = (row.agent_id, row.channel, row.user_key)
+            if key in waiting:
+                continue  # an earlier message to this customer has not gone yet
+            if await asyncio.to_thread(self.store.earlier_pending, row):
+                waiting.add(key)
+                continue
+            if await self._send_one(row):
+                sent += 1
+            else:
+                waiting.add(key)
+        return sent
+
+    async def _send_one(self, row: OutboxRow) -> bool:
+        store = self.store
+        link = await asyncio.to_thread(store.link, row.agent_id, row.channel)
+        if link is None or not link.enabled or row.channel not in CHANNELS:
+            await asyncio.to_thread(store.give_up, row.id, "failed", "the channel is not "
+                                    "connected any more")
+            return False
+        channel = CHANNELS.get(row.channel)
+        ctx = self.context(row.agent_id, row.channel)
+        now = dt.datetime.now(dt.UTC)
+        if row.kind != "control" and channel.window is not None and row.kind != "test":
+            last = await asyncio.to_thread(store.last_inbound, row.agent_id, row.channel,
+                                           row.user_key)
+            if last is None or now - _when(last) > channel.window:
+                await self._hold(row, f"outside {channel.title}'s customer-service window")
+                return False
+        wait = self._pace(channel, link, row.user_key)
+        if wait > 0:
+            await asyncio.to_thread(store.retry_later, row.id,
+                                    now + dt.timedelta(seconds=wait))
+            return False
+        try:
+            if row.kind == "control":
+                await channel.hand_over(ctx, link, row.user_key, row.text == "pass")
+                external = ""
+            else:
+                external = await channel.send(ctx, link, row.user_key, row.text)
+        except SendError as exc:
+            if exc.outside_window:
+                await self._hold(row, exc.reason)
+            elif exc.permanent or row.attempts + 1 >= self.settings.channel_max_attempts:
+                await asyncio.to_thread(store.give_up, row.id, "failed", exc.reason)
+                if row.kind != "control":
+                    await self._tell_owner(row, f"A message could not be sent on "
+                                           f"{channel.title}: {exc.reason}")
+            else:
+                backoff = min(3600.0, 2.0 ** (row.attempts + 1))
+                await asyncio.to_thread(store.retry, row.id, exc.reason, now + dt.timedelta(
+                    seconds=max(backoff, exc.retry_after or 0.0)))
+            return False
+        await asyncio.to_thread(store.sent, row.id, external, now)
+        return True
+
+    async def _hold(self, row: OutboxRow, reason: str) -> None:
+        await asyncio.to_thread(self.store.give_up, row.id, "held", reason)
+        agent = await asyncio.to_thread(self.agents.by_id, row.agent_id)
+        if agent is not None and row.kind != "person":
+            await asyncio.to_thread(self._wait_for_person, agent, row.channel, row.user_key,
+                                    "a reply waits: " + reason)
+        await self._tell_owner(row, f"A reply is waiting for you: {reason}. It goes out when "
+                               f"the customer writes again, or answer them yourself.")
+
+    async def _tell_owner(self, row: OutboxRow, text: str) -> None:
+        agent = await asyncio.to_thread(self.agents.by_id, row.agent_id)
+        if agent is not None:
+            await self.runtime.notify(agent, "A channel message needs you", text)
+
+    def _pace(self, channel: Channel, link: Link, user: str) -> float:
+        """Seconds until one more message may go to this account and customer (0: now, and
+        the message is counted)."""
+        pacing, now = channel.pacing, time.monotonic()
+        buckets = (((link.id,), max(1.0, pacing.account_per_s), pacing.account_per_s),
+                   ((link.id, user), float(pacing.user_burst), 1.0 / pacing.user_interval_s))
+        levels = []
+        for key, capacity, rate in buckets:
+            tokens, at = self._buckets.get(key, (capacity, now))
+            levels.append((key, min(capacity, tokens + (now - at) * rate), rate))
+        wait = max((1.0 - tokens) / rate for _, tokens, rate in levels)
+        if wait > 0:
+            return wait
+        for key, tokens, _ in levels:
+            self._buckets[key] = (tokens - 1.0, now)
+        return 0.0
+
+    # --- the owner ----------------------------------------------------------------------
+    def webhook_url(self, agent: Agent, name: str, base: str = "") -> str:
+        """The URL the platform posts to: on DOPPEL_PUBLIC_URL, else on `base` (the address
+        the owner reached the console at)."""
+        root = (self.settings.public_url or base).rstrip("/")
+        return f"{root}/channels/{name}/{agent.slug}"
+
+    async def connect(self, agent: Agent, name: str, account: str,
+                      given: Mapping[str, str], base: str = "") -> dict[str, Any]:
+        """Check the owner's credentials with the platform, register the webhook where doppel
+        can, then save: a rejected token changes nothing. What to show the owner once."""
+        channel = self.channel(name)
+        stored = {n for n, _ in await asyncio.to_thread(self.runtime.secrets.names, agent.id)}
+        pending: dict[str, str] = {}
+        for key, label in channel.secrets.items():
+            value = (given.get(key) or "").strip()
+            if value:
+                if not 16 <= len(value) <= 512:
+                    raise ValidationError(f"{label}: 16 to 512 characters")
+                pending[secret_name(name, key)] = value
+            elif secret_name(name, key) not in stored and key not in channel.optional_secrets:
+                raise ValidationError(f"give {label[:1].lower() + label[1:]} ({key})")
+        shown: dict[str, str] = {}
+        if "verify_token" in channel.secrets and secret_name(name, "verify_token") not in (
+                pending.keys() | stored):
+            shown["verify_token"] = pending[secret_name(name, "verify_token")] = (
+                token_source.token_urlsafe(24))
+        if name == "telegram":  # a fresh secret for the webhook each time it is registered
+            pending[secret_name(name, "webhook_secret")] = token_source.token_urlsafe(32)
+        account = account.strip()
+        if channel.name != "telegram" and not _ACCOUNT.match(account):
+            raise ValidationError(f"{channel.account_label}: the number Meta shows, digits only")
+        webhook = self.webhook_url(agent, name, base)
+        probe = Link(0, agent.id, name, account, True, "new", "")
+        ctx = self.context(agent.id, name, pending)
+        described = await channel.check(ctx, probe)  # ChannelError: shown to the owner
+        if channel.name == "telegram":
+            # (a local Bot API server, as in tests, may post to plain http)
+            if not webhook.startswith("https://") and not (
+                    self.settings.telegram_api_url.startswith("http://127.0.0.1")):
+                raise ChannelError("Telegram delivers only to an https:// address: the operator "
+                                   "sets the server's public address (DOPPEL_PUBLIC_URL)")
+            account = described
+        await channel.connect(ctx, probe, webhook)
+        for key, value in pending.items():
+            await asyncio.to_thread(self.runtime.secrets.set, agent.id, key, value)
+        link = await asyncio.to_thread(self.store.save_link, agent.id, name, account, "ok",
+                                       f"connected to {described}")
+        return {"channel": name, "account": link.account, "status": link.status,
+                "detail": link.status_detail, "webhook_url": webhook} | shown
+
+    async def disconnect(self, agent: Agent, name: str) -> bool:
+        channel = self.channel(name)
+        link = await asyncio.to_thread(self.store.link, agent.id, name)
+        if link is None:
+            return False
+        await channel.disconnect(self.context(agent.id, name), link)
+        return await asyncio.to_thread(self.store.delete_link, agent.id, name)
+
+    async def send_test(self, agent: Agent, name: str, to: str = "") -> dict[str, Any]:
+        """A test message to a customer (the latest one when `to` is empty), sent now."""
+        channel, link = await asyncio.to_thread(self._link, agent, name)
+        if not to:
+            recent = await asyncio.to_thread(self.store.recent_users, agent.id, name, 1)
+            if not recent:
+                raise ValidationError(f"nobody has written to the agent on {channel.title} yet: "
+                                      f"send it a message first")
+            to = recent[0]
+        text = f"This is a test message from {agent.spec.name}'s assistant."
+        try:
+            external = await channel.send(self.context(agent.id, name), link, to, text)
+        except SendError as exc:
+            await asyncio.to_thread(self.store.set_status, link.id, "error", exc.reason)
+            raise ChannelError(exc.reason) from None
+        await asyncio.to_thread(self.store.set_status, link.id, "ok", f"test message sent to {to}")
+        return {"to": to, "id": external}
+
+
+def _when(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
