@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     channel_poll_s: float = Field(
         1.0, gt=0, le=60, description="How often the outbox is looked at for replies due "
         "(retries, paced parts); new replies are sent at once.")
+    channel_concurrency: int = Field(
+        4, ge=1, le=64, description="Channel messages answered at once per process (the rest "
+        "wait in channel_inbound, in order per customer); keep it under "
+        "DOPPEL_QUEUE_MAX_WAITING.")
     channel_max_attempts: int = Field(
         12, ge=1, description="Tries before a reply the channel keeps refusing is marked "
         "failed (backing off from 2 s to an hour; the platform's retry_after wins).")

@@ -5,6 +5,7 @@ the webhook route, every reply through the outbox to the fake."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import threading
@@ -15,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from doppel.channels import CHANNELS, split_text
+from doppel.channels import CHANNELS, Incoming, split_text
 from doppel.channels.hub import UNSUPPORTED
-from doppel.channels.store import thread_of
+from doppel.channels.store import stamp, thread_of
 from doppel.service import Doppel
 from doppel.testing import (
     FakeGraphAPI,
@@ -362,7 +363,6 @@ def test_test_message_and_disconnect(world: World) -> None:
 
 def test_a_restart_answers_what_was_received_and_sends_what_was_not_sent(
         server_app: Doppel) -> None:
-    from doppel.channels import Incoming
     from doppel.serve import create_app
 
     with FakeTelegramAPI(TG_TOKEN) as telegram:
@@ -423,3 +423,143 @@ def test_the_console_channels_tab_connects_tests_and_shows_deliveries(world: Wor
     assert tested.status_code == 200 and "Test message sent" in tested.text
     assert "hello from whatsapp" in tested.text  # the latest deliveries
     assert world.graph.texts()[-1].startswith("This is a test message")
+
+
+def test_kill_9_between_receipt_and_reply_then_restart_sends_the_reply_once(
+        tmp_path: Any) -> None:
+    """A real `doppel serve` process, killed with SIGKILL while the model is drafting the
+    reply to a message it has acknowledged; the restarted server answers it, once."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    from doppel.agents.spec import AgentSpec
+    from doppel.config import Settings
+    from doppel.testing import FakeOpenAIServer
+
+    from .conftest import shared_models_dir
+
+    def slow(body: dict[str, Any]) -> str:
+        time.sleep(4)  # the model drafting: long enough to kill the server meanwhile
+        return "Our country sourdough is a naturally leavened loaf."
+
+    home = tmp_path / "home"
+    with FakeOpenAIServer(slow) as model, FakeTelegramAPI(TG_TOKEN) as telegram:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        base = f"http://127.0.0.1:{port}"
+        env = os.environ | {
+            "DOPPEL_HOME": str(home), "DOPPEL_MODELS_HOME": str(shared_models_dir()),
+            "DOPPEL_CHAT_BACKEND": "openai", "DOPPEL_OPENAI_BASE_URL": model.base_url,
+            "DOPPEL_OPENAI_MODEL": "fake", "DOPPEL_COMPOSE_ANSWERS": "false",
+            "DOPPEL_TELEGRAM_API_URL": telegram.base_url, "DOPPEL_PUBLIC_URL": base,
+            "DOPPEL_CHANNEL_POLL_S": "0.1", "DOPPEL_SHIELDS": "false"}
+        settings = Settings(home=home, models_home=shared_models_dir(),
+                            telegram_api_url=telegram.base_url, public_url=base)
+        app = Doppel(settings)
+        agent, _ = app.create_agent(AgentSpec(slug="bakery", name="Bakery"), [])
+        app.ingestor.ingest_bytes(agent, b"item,price\nCountry Sourdough,9.00\n", "prices.csv")
+        asyncio.run(app.channels.connect(agent, "telegram", "", {"bot_token": TG_TOKEN}))
+        app.close()
+
+        def start() -> subprocess.Popen[bytes]:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "doppel", "serve", "--port", str(port)], env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            def ready() -> bool:
+                assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
+                try:
+                    return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    return False
+            wait_for(ready, timeout=120)
+            return process
+
+        def state() -> str | None:
+            with sqlite3.connect(home / "doppel.db") as db:
+                row = db.execute("SELECT state FROM channel_inbound").fetchone()
+            return row[0] if row else None
+
+        first = start()
+        try:
+            assert telegram.deliver(telegram_update(7001, 88, "Tell me about the sourdough")
+                                    ).status_code == 200
+            wait_for(lambda: state() == "processing" and model.requests)
+            first.send_signal(signal.SIGKILL)  # mid-draft: acknowledged, not answered
+            first.wait(10)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        assert telegram.sent == [] and state() == "processing"
+        second = start()
+        try:
+            wait_for(lambda: telegram.sent, timeout=60)
+            time.sleep(1.0)  # nothing more comes
+            assert state() == "answered"
+            with sqlite3.connect(home / "doppel.db") as db:
+                answers = [r[0] for r in db.execute("SELECT answer FROM turns")]
+            assert len(answers) == 1 and answers[0]  # the killed turn never recorded
+            assert [(m["chat_id"], m["text"]) for m in telegram.sent] == [("88", answers[0])]
+        finally:
+            second.terminate()
+            second.wait(20)
+
+
+def test_the_24_hour_window_to_the_minute(world: World) -> None:
+    world.connect_meta("whatsapp", PHONE_ID)
+    agent = world.app.agents.get("bakery")
+    store = world.app.channel_store
+    now = dt.datetime.now(dt.UTC)
+    for user, age in (("15550000001", dt.timedelta(hours=23, minutes=59)),
+                      ("15550000002", dt.timedelta(hours=24, minutes=1))):
+        store.record(agent.id, "whatsapp", [Incoming(f"wamid.{user}", user, "hi")])
+        world.app.db.connect().execute(
+            "UPDATE channel_inbound SET state = 'answered', received_at = ? WHERE user_key = ?",
+            (stamp(now - age), user))
+        conversation = world.app.conversations.get_or_create(agent.id,
+                                                             thread_of("whatsapp", user))
+        world.app.reply_as_person(agent, conversation, f"A reply to {user}", "Ana")
+    wait_for(lambda: world.one("SELECT COUNT(*) FROM channel_outbox WHERE state != 'pending'")
+             == 2)
+    states = dict(world.rows("SELECT user_key, state FROM channel_outbox"))
+    assert states == {"15550000001": "sent", "15550000002": "held"}
+    assert world.graph.texts() == ["A reply to 15550000001"]
+
+
+@pytest.mark.parametrize("code", [131056, 2])
+def test_pair_rate_limits_and_meta_outages_are_retried_never_lost(world: World,
+                                                                   code: int) -> None:
+    world.connect_meta("whatsapp", PHONE_ID)
+    world.graph.fail(code, times=2)
+    FakeGraphAPI.deliver(f"{world.base}/channels/whatsapp/bakery",
+                         whatsapp_message(PHONE_ID, "¿Tenéis pan sin gluten? 🍞"), APP_SECRET)
+    wait_for(lambda: world.one("SELECT attempts FROM channel_outbox") == 1)
+    for _ in range(2):  # make each retry due now instead of in 2 s, 4 s, ...
+        world.app.db.connect().execute(
+            "UPDATE channel_outbox SET next_at = '2000-01-01T00:00:00Z' WHERE state='pending'")
+        time.sleep(0.4)
+    wait_for(world.graph.texts)
+    assert world.one("SELECT attempts || ' ' || state FROM channel_outbox") == "3 sent"
+    assert len(world.graph.texts()) == 1
+
+
+def test_statuses_and_echoes_get_no_reply_and_telegram_outages_are_retried(
+        world: World) -> None:
+    world.connect_meta("whatsapp", PHONE_ID)
+    world.post_meta("whatsapp", whatsapp_status(PHONE_ID, "wamid.unknown", "delivered"))
+    world.connect_meta("messenger", PAGE_ID)
+    world.post_meta("messenger", messenger_echo(PAGE_ID, "psid-5", "ours", metadata="doppel"))
+    time.sleep(0.5)
+    assert world.graph.sent == [] and world.turns() == 0
+    world.connect("telegram", bot_token=TG_TOKEN)
+    world.telegram.fail(502)
+    world.telegram.deliver(telegram_update(77, 12, "hello"))
+    wait_for(lambda: world.one("SELECT attempts FROM channel_outbox") == 1)
+    world.app.db.connect().execute("UPDATE channel_outbox SET next_at = '2000-01-01T00:00:00Z'")
+    wait_for(lambda: world.telegram.sent)
+    assert len(world.telegram.sent) == 1

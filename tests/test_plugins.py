@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from doppel.channels import CHANNELS
 from doppel.knowledge.loaders import LOADERS, loader_for
 from doppel.models.base import BACKENDS
 from doppel.registry import Registry
@@ -21,6 +22,7 @@ from doppel.knowledge.loaders import LoadedDocument, Section, decode_text
 from doppel.models.base import BackendFactory
 from doppel.safety.base import ShieldFactory
 from doppel.tools import Tool, ToolResult
+from doppel.channels import Channel, Incoming
 
 
 class Weather(Tool):
@@ -42,6 +44,21 @@ class ICSLoader:
         text = decode_text(data, filename)
         events = [ln.split(":", 1)[1] for ln in text.splitlines() if ln.startswith("SUMMARY:")]
         return LoadedDocument("calendar", [Section("Events", events, records=True)])
+
+
+class Line(Channel):
+    name = "line-test"
+    title = "LINE"
+    max_chars = 5000
+
+    async def authenticate(self, ctx, headers, raw):
+        pass
+
+    def parse(self, link, body):
+        return [Incoming(str(e["id"]), str(e["user"]), str(e["text"])) for e in body["events"]]
+
+    async def send(self, ctx, link, user_key, text):
+        return "1"
 
 
 shield = ShieldFactory("shout-test", lambda services: None, {"output"}, "test shield")
@@ -76,6 +93,9 @@ def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         [doppel.tools]
         weather = doppel_plugin_test:Weather
         not-a-tool = doppel_plugin_test:not_a_loader
+        [doppel.channels]
+        line = doppel_plugin_test:Line
+        not-a-channel = doppel_plugin_test:not_a_loader
         """)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
@@ -110,11 +130,15 @@ def test_entry_points_register_a_loader_after_the_built_ins(plugin_path, monkeyp
 def test_shields_and_backends_come_from_their_groups(plugin_path, monkeypatch):
     from doppel.plugins import load_plugins
 
-    for registry in (LOADERS, SHIELDS, BACKENDS, TOOLS):
+    for registry in (LOADERS, SHIELDS, BACKENDS, TOOLS, CHANNELS):
         _fresh(registry, monkeypatch)
     found = load_plugins()
     assert found == {"loader": ["ics-test"], "shield": ["shout-test"],
-                     "chat backend": ["echo-test"], "tool": ["weather-test"]}
+                     "chat backend": ["echo-test"], "tool": ["weather-test"],
+                     "channel": ["line-test"]}
+    # a channel from a package gets the built-ins' webhook route, hub and outbox
+    assert CHANNELS.get("line-test").parse(None, {"events": [
+        {"id": 1, "user": "u", "text": "hi"}]})[0].text == "hi"
     assert "shout-test" in SHIELDS and "echo-test" in BACKENDS
 
 

@@ -23,6 +23,7 @@ the outbox; handing back tells the customer.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import json
 import logging
@@ -98,6 +99,15 @@ class ChannelHub:
         self._wake: asyncio.Event | None = None
         self._sender: asyncio.Task[None] | None = None
         self._buckets: dict[tuple[Any, ...], tuple[float, float]] = {}
+        # Turns at once: a burst of deliveries waits here (recorded, acknowledged), not in the
+        # model's queue, which would refuse it.
+        self._slots: asyncio.Semaphore | None = None
+        # The acknowledgement path never waits behind turns: deliveries are written by their
+        # own thread, many in one transaction when they arrive together (group commit), and
+        # an agent's link and secrets are read once a few seconds, not per delivery.
+        self._intake = concurrent.futures.ThreadPoolExecutor(1, "doppel-intake")
+        self._batch: list[tuple[int, str, list[Incoming], asyncio.Future[list[int]]]] = []
+        self._auth: dict[tuple[int, str], tuple[float, Channel, Link, dict[str, str]]] = {}
         logging.getLogger("httpx").addFilter(_FILTER)
 
     # --- life ---------------------------------------------------------------------------
@@ -111,6 +121,7 @@ class ChannelHub:
     async def start(self) -> None:
         """Answer what a previous run left unanswered, and start sending."""
         self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(self.settings.channel_concurrency)
         for inbound_id in await asyncio.to_thread(self.store.unfinished):
             self._spawn(self._process(inbound_id))
         self._sender = asyncio.ensure_future(self._send_loop())
@@ -125,6 +136,7 @@ class ChannelHub:
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+        self._auth.clear()
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until received messages are answered and due replies sent (tests, the CLI)."""
@@ -177,12 +189,33 @@ class ChannelHub:
         token = await self.context(agent.id, name).secret("verify_token")
         return channel.handshake(params, token)
 
+    AUTH_TTL_S = 5.0
+
+    def forget(self, agent_id: int, name: str) -> None:
+        """The link or its secrets changed (in this process; others see it within
+        AUTH_TTL_S)."""
+        self._auth.pop((agent_id, name), None)
+
+    def _authority(self, agent: Agent, name: str) -> tuple[Channel, Link, dict[str, str]]:
+        channel, link = self._link(agent, name)
+        prefix = f"channel_{name}."
+        secrets = {n: v for n in (prefix + k for k in (*channel.secrets, "webhook_secret"))
+                   if (v := self.runtime.secrets.get(agent.id, n)) is not None}
+        return channel, link, secrets
+
     async def receive(self, agent: Agent, name: str, headers: Mapping[str, str],
                       raw: bytes) -> int:
         """One webhook delivery: authenticated (raises Unauthorized), recorded, answered in
         the background. The number of new customer messages."""
-        channel, link = await asyncio.to_thread(self._link, agent, name)
-        await channel.authenticate(self.context(agent.id, name), headers, raw)
+        key, now = (agent.id, name), time.monotonic()
+        cached = self._auth.get(key)
+        if cached is None or now - cached[0] > self.AUTH_TTL_S:
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(self._intake, self._authority, agent, name)
+            cached = (now, *found)
+            self._auth[key] = cached
+        _, channel, link, secrets = cached
+        await channel.authenticate(self.context(agent.id, name, secrets), headers, raw)
         try:
             body = json.loads(raw)
         except ValueError:
@@ -191,7 +224,7 @@ class ChannelHub:
             raise ValidationError("the body is not a JSON object")
         events = channel.parse(link, body)
         incoming = [e for e in events if isinstance(e, Incoming)]
-        new = await asyncio.to_thread(self.store.record, agent.id, name, incoming)
+        new = await self._record(agent.id, name, incoming) if incoming else []
         for event in events:
             if isinstance(event, Delivery):
                 await asyncio.to_thread(self._delivered, agent, name, event)
@@ -200,6 +233,35 @@ class ChannelHub:
         for inbound_id in new:
             self._spawn(self._process(inbound_id))
         return len(new)
+
+    async def _record(self, agent_id: int, name: str, events: list[Incoming]) -> list[int]:
+        """Written before the delivery is acknowledged, with whatever else arrived meanwhile
+        in one transaction."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[int]] = loop.create_future()
+        self._batch.append((agent_id, name, events, done))
+        if len(self._batch) == 1:
+            loop.call_soon(self._write_batch, loop)
+        return await done
+
+    def _write_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch, self._batch = self._batch, []
+
+        def write() -> list[list[int]]:
+            return self.store.record_many([(a, n, e) for a, n, e, _ in batch])
+
+        def settle(result: concurrent.futures.Future[list[list[int]]]) -> None:
+            error = result.exception()
+            for i, (*_, future) in enumerate(batch):
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result.result()[i])
+
+        running = self._intake.submit(write)
+        running.add_done_callback(lambda f: loop.call_soon_threadsafe(settle, f))
 
     def _delivered(self, agent: Agent, name: str, event: Delivery) -> None:
         if event.status == "read" and not event.external_id:
@@ -230,6 +292,12 @@ class ChannelHub:
             self.wake()
 
     async def _process(self, inbound_id: int) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.settings.channel_concurrency)
+        async with self._slots:
+            await self._process_one(inbound_id)
+
+    async def _process_one(self, inbound_id: int) -> None:
         row = await asyncio.to_thread(self.store.claim, inbound_id)
         if row is None:
             return  # another request or worker has it
@@ -459,6 +527,7 @@ class ChannelHub:
             await asyncio.to_thread(self.runtime.secrets.set, agent.id, key, value)
         link = await asyncio.to_thread(self.store.save_link, agent.id, name, account, "ok",
                                        f"connected to {described}")
+        self.forget(agent.id, name)
         return {"channel": name, "account": link.account, "status": link.status,
                 "detail": link.status_detail, "webhook_url": webhook} | shown
 
@@ -468,6 +537,7 @@ class ChannelHub:
         if link is None:
             return False
         await channel.disconnect(self.context(agent.id, name), link)
+        self.forget(agent.id, name)
         return await asyncio.to_thread(self.store.delete_link, agent.id, name)
 
     async def send_test(self, agent: Agent, name: str, to: str = "") -> dict[str, Any]:

@@ -113,17 +113,26 @@ class ChannelStore:
     def record(self, agent_id: int, channel: str, events: list[Incoming]) -> list[int]:
         """Each message once: the ids of the rows this call inserted (a delivery seen before,
         or being handled by another request, inserts nothing)."""
-        new: list[int] = []
+        return self.record_many([(agent_id, channel, events)])[0]
+
+    def record_many(self, deliveries: list[tuple[int, str, list[Incoming]]]
+                    ) -> list[list[int]]:
+        """`record` for several deliveries in one transaction (the hub's group commit)."""
+        out: list[list[int]] = []
         with self.db.transaction() as tx:
-            for e in events:
-                cur = tx.execute(
-                    "INSERT INTO channel_inbound(agent_id, channel, external_id, user_key, "
-                    "kind, text) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(channel, external_id) DO NOTHING",
-                    (agent_id, channel, e.external_id, e.user_key, e.kind, e.text[:20000]))
-                if cur.rowcount:
-                    new.append(int(cur.lastrowid or 0))
-        return new
+            for agent_id, channel, events in deliveries:
+                new: list[int] = []
+                for e in events:
+                    cur = tx.execute(
+                        "INSERT INTO channel_inbound(agent_id, channel, external_id, "
+                        "user_key, kind, text) VALUES (?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT(channel, external_id) DO NOTHING",
+                        (agent_id, channel, e.external_id, e.user_key, e.kind,
+                         e.text[:20000]))
+                    if cur.rowcount:
+                        new.append(int(cur.lastrowid or 0))
+                out.append(new)
+        return out
 
     def claim(self, inbound_id: int) -> InboundRow | None:
         """received -> processing, for one worker only."""

@@ -3,7 +3,8 @@
 - `FakeGraphAPI`: Meta's Graph API as doppel's WhatsApp, Messenger and Instagram channels call
   it — bearer-token checks (code 190 on a bad one), account look-ups, `/{id}/messages`,
   the handover protocol — recording every call; `fail` scripts errors for the next sends
-  (a rate limit, the closed 24-hour window) by Graph error code.
+  (a rate limit, the closed 24-hour window, Meta down) by Graph error code; `deliver` posts
+  a webhook signed exactly as Meta signs it.
 - `FakeTelegramAPI`: the Bot API's `getMe`, `setWebhook`, `deleteWebhook` and `sendMessage`,
   with 401 on a wrong token and 429 + `retry_after` when scripted; `deliver` posts an update
   to the registered webhook with its secret token, as Telegram does.
@@ -172,8 +173,19 @@ class FakeGraphAPI(_LocalHTTPServer):
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def fail(self, code: int, times: int = 1) -> None:
+        """The next `times` sends answer Graph error `code`: 131047 (the 24-hour window) as a
+        400, 130429/131056/4/613 (rate limits) as a 429, 1 or 2 (Meta is down) as a 500."""
         with self._lock:
             self.failures += [code] * times
+
+    @staticmethod
+    def deliver(url: str, payload: dict[str, Any], app_secret: str) -> httpx.Response:
+        """POST a webhook payload as Meta does: JSON with non-ASCII characters escaped
+        (lowercase \\uXXXX), signed over those exact bytes in X-Hub-Signature-256."""
+        raw = json.dumps(payload, ensure_ascii=True).encode()
+        return httpx.post(url, content=raw, timeout=30, headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": meta_signature(app_secret, raw)})
 
     def texts(self) -> list[str]:
         """The texts sent, in order (WhatsApp's and Messenger's shapes)."""
@@ -197,6 +209,7 @@ class FakeTelegramAPI(_LocalHTTPServer):
         self.secret = ""
         self.sent: list[dict[str, Any]] = []
         self.throttled: list[int] = []
+        self.errors: list[int] = []
         self._ids = itertools.count(100)
         fake = self
 
@@ -219,6 +232,11 @@ class FakeTelegramAPI(_LocalHTTPServer):
                     fake.webhook = fake.secret = ""
                     self._json(200, {"ok": True, "result": True})
                 elif method == "sendMessage":
+                    if fake.errors:
+                        status = fake.errors.pop(0)
+                        self._json(status, {"ok": False, "error_code": status,
+                                            "description": "Internal Server Error"})
+                        return
                     if fake.throttled:
                         after = fake.throttled.pop(0)
                         self._json(429, {"ok": False, "error_code": 429,
@@ -248,6 +266,10 @@ class FakeTelegramAPI(_LocalHTTPServer):
 
     def throttle(self, times: int = 1, after: int = 1) -> None:
         self.throttled += [after] * times
+
+    def fail(self, status: int = 502, times: int = 1) -> None:
+        """The next `times` sendMessage calls answer HTTP `status` (Telegram down)."""
+        self.errors += [status] * times
 
     def deliver(self, update: dict[str, Any], secret: str | None = None) -> httpx.Response:
         """POST an update to the registered webhook, as Telegram does."""
