@@ -288,6 +288,11 @@ def test_messenger_handover_person_reply_and_handback(world: World) -> None:
                                                 thread_of("messenger", "psid-1"))
     assert conversation is not None
     assert world.app.conversations.holder(conversation).state == "waiting_for_human"
+    from .test_console import sign_in
+
+    people = sign_in(world.base, world.app.keys["alice"]).get(  # type: ignore[attr-defined]
+        "/console/agents/bakery/people").text
+    assert "on Messenger" in people and "can I talk to a real person?" in people
     httpx.post(f"{world.base}/api/agents/bakery/conversations/{conversation}/reply",
                headers=world.alice, json={"text": "Hi, this is Ana from the bakery."})
     wait_for(lambda: "Hi, this is Ana from the bakery." in world.graph.texts())
@@ -563,3 +568,51 @@ def test_statuses_and_echoes_get_no_reply_and_telegram_outages_are_retried(
     world.app.db.connect().execute("UPDATE channel_outbox SET next_at = '2000-01-01T00:00:00Z'")
     wait_for(lambda: world.telegram.sent)
     assert len(world.telegram.sent) == 1
+
+
+def test_two_server_processes_answer_each_message_once_and_one_takes_over(
+        server_app: Doppel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`doppel serve --workers 2` in miniature: a second service on the same data directory
+    records what it receives, the leading one answers it; when the leader stops, it leads."""
+    from doppel.channels.hub import ChannelHub
+    from doppel.serve import create_app
+    from doppel.testing import FakeChatBackend, FakeEmbedder
+
+    monkeypatch.setattr(ChannelHub, "LEAD_RETRY_S", 0.2)
+    with FakeTelegramAPI(TG_TOKEN) as telegram:
+        s = server_app.settings
+        s.telegram_api_url, s.channel_poll_s = telegram.base_url, 0.1
+        agent = server_app.agents.get("bakery")
+        asyncio.run(server_app.channels.connect(agent, "telegram", "", {"bot_token": TG_TOKEN},
+                                                "http://127.0.0.1"))
+        server_app.__dict__.pop("channels")
+        other = Doppel(s.model_copy(), backend=FakeChatBackend(), embedder=FakeEmbedder())
+        headers = {"Content-Type": "application/json",
+                   "X-Telegram-Bot-Api-Secret-Token": telegram.secret}
+        try:
+            with ServerThread(create_app(doppel=other, preload=False)) as second:
+                with ServerThread(create_app(doppel=server_app, preload=False)) as first:
+                    wait_for(lambda: other.channels.leading)
+                    assert not server_app.channels.leading
+                    raw = json.dumps(telegram_update(3001, 901, "hello there")).encode()
+                    for _ in range(2):  # the same update to both processes, twice
+                        for base in (first, second):
+                            assert httpx.post(f"{base}/channels/telegram/bakery", content=raw,
+                                              headers=headers).status_code == 200
+                    wait_for(lambda: telegram.sent)
+                    time.sleep(0.5)
+                    assert [m["chat_id"] for m in telegram.sent] == ["901"]
+                # `second` still serves; the leader is gone when `other` stops below: first
+                # check the follower's own deliveries are answered by the leader
+                httpx.post(f"{second}/channels/telegram/bakery", headers=headers,
+                           content=json.dumps(telegram_update(3002, 902, "hi")).encode())
+                wait_for(lambda: len(telegram.sent) == 2)
+            # the leader stopped: a new process on the same data directory takes over
+            with ServerThread(create_app(doppel=server_app, preload=False)) as third:
+                wait_for(lambda: server_app.channels.leading)
+                httpx.post(f"{third}/channels/telegram/bakery", headers=headers,
+                           content=json.dumps(telegram_update(3003, 903, "hey")).encode())
+                wait_for(lambda: len(telegram.sent) == 3)
+                assert [m["chat_id"] for m in telegram.sent] == ["901", "902", "903"]
+        finally:
+            other.close()

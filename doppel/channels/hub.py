@@ -25,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import fcntl
 import json
 import logging
+import os
 import re
 import secrets as token_source
 import time
@@ -108,6 +110,11 @@ class ChannelHub:
         self._intake = concurrent.futures.ThreadPoolExecutor(1, "doppel-intake")
         self._batch: list[tuple[int, str, list[Incoming], asyncio.Future[list[int]]]] = []
         self._auth: dict[tuple[int, str], tuple[float, Channel, Link, dict[str, str]]] = {}
+        # One process of an installation answers and sends (`doppel serve --workers N`: every
+        # worker acknowledges and records, the one holding channels.lock does the rest, and
+        # another takes over when it dies): no message is answered twice, no reply sent twice.
+        self._lock_fd: int | None = None
+        self._active: set[int] = set()
         logging.getLogger("httpx").addFilter(_FILTER)
 
     # --- life ---------------------------------------------------------------------------
@@ -119,12 +126,36 @@ class ChannelHub:
         return self._client
 
     async def start(self) -> None:
-        """Answer what a previous run left unanswered, and start sending."""
+        """Lead when no other process does: answer what a previous run left unanswered, then
+        answer and send as messages come."""
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(self.settings.channel_concurrency)
+        self._sender = asyncio.ensure_future(self._run())
+
+    @property
+    def leading(self) -> bool:
+        return self._lock_fd is not None
+
+    def _try_lead(self) -> bool:
+        if self._lock_fd is not None:
+            return True
+        fd = os.open(self.settings.home / "channels.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    async def _run(self) -> None:
+        while not await asyncio.to_thread(self._try_lead):
+            await asyncio.sleep(self.LEAD_RETRY_S)  # another process answers and sends
         for inbound_id in await asyncio.to_thread(self.store.unfinished):
             self._spawn(self._process(inbound_id))
-        self._sender = asyncio.ensure_future(self._send_loop())
+        await self._send_loop()
+
+    LEAD_RETRY_S = 5.0
 
     async def stop(self) -> None:
         if self._sender is not None:
@@ -137,6 +168,10 @@ class ChannelHub:
             await self._client.aclose()
             self._client = None
         self._auth.clear()
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until received messages are answered and due replies sent (tests, the CLI)."""
@@ -230,8 +265,9 @@ class ChannelHub:
                 await asyncio.to_thread(self._delivered, agent, name, event)
             elif isinstance(event, Control):
                 await asyncio.to_thread(self._control, agent, link, event)
-        for inbound_id in new:
-            self._spawn(self._process(inbound_id))
+        if self.leading:  # else the leading process finds them within channel_poll_s
+            for inbound_id in new:
+                self._spawn(self._process(inbound_id))
         return len(new)
 
     async def _record(self, agent_id: int, name: str, events: list[Incoming]) -> list[int]:
@@ -294,8 +330,12 @@ class ChannelHub:
     async def _process(self, inbound_id: int) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.settings.channel_concurrency)
-        async with self._slots:
-            await self._process_one(inbound_id)
+        self._active.add(inbound_id)
+        try:
+            async with self._slots:
+                await self._process_one(inbound_id)
+        finally:
+            self._active.discard(inbound_id)
 
     async def _process_one(self, inbound_id: int) -> None:
         row = await asyncio.to_thread(self.store.claim, inbound_id)
@@ -377,6 +417,10 @@ class ChannelHub:
         assert self._wake is not None
         while True:
             try:
+                # messages another process recorded (or one this process could not start)
+                for inbound_id in await asyncio.to_thread(self.store.received):
+                    if inbound_id not in self._active:
+                        self._spawn(self._process(inbound_id))
                 await self.flush()
             except Exception as exc:  # never let one bad row stop the sender
                 log.error("channel outbox pass failed: %s", type(exc).__name__)

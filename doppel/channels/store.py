@@ -171,6 +171,13 @@ class ChannelStore:
                               "ORDER BY id").fetchall()
         return [int(r[0]) for r in rows]
 
+    def received(self, limit: int = 500) -> list[int]:
+        """Messages recorded and not yet taken, oldest first."""
+        rows = self.db.connect().execute(
+            "SELECT id FROM channel_inbound WHERE state = 'received' ORDER BY id LIMIT ?",
+            (limit,)).fetchall()
+        return [int(r[0]) for r in rows]
+
     def last_inbound(self, agent_id: int, channel: str, user_key: str) -> str | None:
         row = self.db.connect().execute(
             "SELECT MAX(received_at) FROM channel_inbound WHERE agent_id = ? AND channel = ? "

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from doppel.channels import CHANNELS
+from doppel.channels.store import parse_thread
 from doppel.errors import NotFoundError, ValidationError
 from doppel.serve.console.deps import OwnedAgent, Posted, SignedIn, redirect, render, service
 from doppel.serve.console.forms import field, message
@@ -32,7 +34,10 @@ def _held(app: Doppel, agent_id: int) -> list[dict[str, Any]]:
         for m in app.conversations.messages(held["id"]):
             lines.append((m.created_at, "person" if m.kind == "human" else "notice",
                           (f"{m.author}: " if m.author else "") + m.text))
-        out.append(held | {"lines": [(who, text) for _, who, text in sorted(lines)]})
+        where = parse_thread(held["thread"])
+        out.append(held | {"lines": [(who, text) for _, who, text in sorted(lines)],
+                           "channel": CHANNELS.get(where[0]).title if where and where[0] in
+                           CHANNELS else "the web chat"})
     return out
 
 
