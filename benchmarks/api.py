@@ -110,6 +110,12 @@ def stream_turn(base: str, question: str, user: str
 
 
 class Server:
+    """A benchmark's server: `script --serve HOME PORT MODE` in its own process, ready when
+    /readyz says so (benchmarks/channels.py runs its own script the same way)."""
+
+    script = __file__
+    ready_s = 180.0
+
     def __init__(self, mode: str, env: dict[str, str] | None = None) -> None:
         self.mode = mode
         self.env = env or {}
@@ -123,9 +129,9 @@ class Server:
             "DOPPEL_RATE_PER_USER_PER_MINUTE": "100000000",
             "DOPPEL_QUEUE_MAX_WAITING": "10000", "PYTHONUNBUFFERED": "1"} | self.env
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", self.home.name, str(self.port), self.mode],
+            [sys.executable, self.script, "--serve", self.home.name, str(self.port), self.mode],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + self.ready_s
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
