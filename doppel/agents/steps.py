@@ -542,6 +542,9 @@ def _withhold_private(passages: list[Passage], subjects: list[Subject]
 
 
 # The order is the behaviour: see doppel.agents.turn for what each step does and how to add one.
-STEPS: tuple[Step, ...] = (Forget(), Held(), Remember(), Greeting(), LookUp(), Screen(),
-                           Person(), Withhold(), UseTools(), Approved(), Compose(), DontKnow(),
+# `person` before `screen`: a customer who asks for a person gets one even when a shield
+# blocked the message ("a real person about the no-show charge on my card"); it awaits the
+# screening itself and passes a blocked message that asks for nobody on to `screen`.
+STEPS: tuple[Step, ...] = (Forget(), Held(), Remember(), Greeting(), LookUp(), Person(),
+                           Screen(), Withhold(), UseTools(), Approved(), Compose(), DontKnow(),
                            Sentence(), Generate(), Fallback())

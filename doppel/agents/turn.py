@@ -22,9 +22,10 @@ The built-in steps (doppel.agents.steps.STEPS), in the order they run:
     remember   memory on: what the customer said about themselves is kept, and recalled
     greeting   small talk gets the owner's greeting (after the input shields pass)
     look_up    follow-up query, embedding, the approved-answer match and retrieval
-    screen     the input shields' verdict: a blocked message is refused in the agent's voice
     person     the customer asks for a person, or writes about a subject the owner keeps for
-               people: the conversation is handed off
+               people: the conversation is handed off (a person asked for is given even when
+               a shield blocked the message; it awaits the shields' verdict)
+    screen     the input shields' verdict: a blocked message is refused in the agent's voice
     withhold   text planted for AI assistants neutralised, private lines withheld
     tools      a tool the message needs (open now, catalog, booking, order status, leads):
                chosen, its arguments filled and validated, run, its answer checked

@@ -131,6 +131,8 @@ class _Meta(Channel):
         try:
             body = await self._graph(ctx, "GET", link.account, params={"fields": self._fields})
         except SendError as exc:
+            if exc.code is None and exc.retry_after is not None:  # not an answer from Meta
+                raise ChannelError(f"{exc.reason}: try again in a moment") from None
             why = exc.reason.removeprefix("Meta: ")
             raise ChannelError(f"Meta rejected the token: {why}") from None
         name = next((str(body[f]) for f in self._fields.split(",") if body.get(f)), "")

@@ -117,6 +117,8 @@ class Telegram(Channel):
         try:
             body = await self._call(ctx, "getMe", {})
         except SendError as exc:
+            if exc.code is None and exc.retry_after is not None:  # not an answer from Telegram
+                raise ChannelError(f"{exc.reason}: try again in a moment") from None
             why = exc.reason.removeprefix("Telegram: ")
             raise ChannelError(f"Telegram rejected the token: {why}") from None
         username = str((body.get("result") or {}).get("username") or "")
