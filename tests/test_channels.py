@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from doppel.channels import CHANNELS, Incoming, split_text
-from doppel.channels.hub import UNSUPPORTED
+from doppel.channels.hub import UNSUPPORTED, plain
 from doppel.channels.store import stamp, thread_of
 from doppel.service import Doppel
 from doppel.testing import (
@@ -32,6 +32,8 @@ from doppel.testing import (
     whatsapp_message,
     whatsapp_status,
 )
+
+from .conftest import needs_chromium
 
 TG_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 META_TOKEN = "EAAG-page-access-token-0123456789abcdef"
@@ -120,7 +122,8 @@ def test_telegram_connects_answers_and_delivers_each_update_once(world: World) -
     sent = wait_for(lambda: world.telegram.sent)
     assert sent[0]["chat_id"] == "777"
     answer = world.rows("SELECT answer FROM turns ORDER BY id DESC LIMIT 1")[0][0]
-    assert sent[0]["text"] == answer and answer
+    # the answer as the web chat shows it, less the citation marks a chat bubble cannot show
+    assert "[1]" in answer and sent[0]["text"] == plain(answer) and "[1]" not in sent[0]["text"]
     # the same update again, and twice at once: no new turn, no new reply
     before = world.turns()
     results: list[int] = []
@@ -509,7 +512,8 @@ def test_kill_9_between_receipt_and_reply_then_restart_sends_the_reply_once(
             with sqlite3.connect(home / "doppel.db") as db:
                 answers = [r[0] for r in db.execute("SELECT answer FROM turns")]
             assert len(answers) == 1 and answers[0]  # the killed turn never recorded
-            assert [(m["chat_id"], m["text"]) for m in telegram.sent] == [("88", answers[0])]
+            assert [(m["chat_id"], m["text"]) for m in telegram.sent] == [
+                ("88", plain(answers[0]))]
         finally:
             second.terminate()
             second.wait(20)
@@ -616,3 +620,33 @@ def test_two_server_processes_answer_each_message_once_and_one_takes_over(
                 assert [m["chat_id"] for m in telegram.sent] == ["901", "902", "903"]
         finally:
             other.close()
+
+
+# --- in a real browser (last in this module: Playwright keeps an event loop while open) -----
+
+@needs_chromium
+def test_an_owner_connects_telegram_in_the_console_in_a_real_browser(world: World,
+                                                                      browser: object) -> None:
+    from .test_browser_console import shoot
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900})  # type: ignore
+    page = context.new_page()
+    page.goto(f"{world.base}/console/login")
+    page.fill("input[name=key]", world.app.keys["alice"])  # type: ignore[attr-defined]
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{world.base}/console/agents")
+    page.goto(f"{world.base}/console/agents/bakery/channels")
+    telegram = page.locator("section#telegram")
+    telegram.locator("input[name=bot_token]").fill(TG_TOKEN)
+    telegram.locator("form[action$='/connect'] button[type=submit]").click()
+    page.locator(".notice").wait_for(timeout=15_000)
+    assert "Connected" in page.locator(".notice").inner_text()
+    assert world.telegram.webhook.endswith("/channels/telegram/bakery")
+    world.telegram.deliver(telegram_update(42, 4242, "How much is the Almond Croissant?"))
+    wait_for(lambda: world.telegram.sent)
+    page.goto(f"{world.base}/console/agents/bakery/channels#telegram")
+    deliveries = page.locator("section#telegram .deliveries").inner_text()
+    assert "How much is the Almond Croissant?" in deliveries and "answered" in deliveries
+    assert TG_TOKEN.split(":")[1] not in page.content()
+    shoot(page, "18-channels")
+    context.close()

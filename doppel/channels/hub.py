@@ -392,7 +392,7 @@ class ChannelHub:
             return
         if result.id == 0:  # "forget me": the conversation is gone, the confirmation is sent
             await asyncio.to_thread(store.finish, inbound_id, "answered", None, None,
-                                    [("reply", p) for p in split_text(result.answer,
+                                    [("reply", p) for p in split_text(plain(result.answer),
                                                                       channel.max_chars)],
                                     link, user)
             return
@@ -401,7 +401,7 @@ class ChannelHub:
             await asyncio.to_thread(store.finish, inbound_id, "held", conversation_id,
                                     result.id, [])
             return
-        replies = [("reply", p) for p in split_text(result.answer, channel.max_chars)]
+        replies = [("reply", p) for p in split_text(plain(result.answer), channel.max_chars)]
         if result.path == "handoff":
             replies.append(("control", "pass"))  # the platform's inbox gets the thread
         await asyncio.to_thread(store.finish, inbound_id, "answered", conversation_id,
@@ -601,6 +601,15 @@ class ChannelHub:
             raise ChannelError(exc.reason) from None
         await asyncio.to_thread(self.store.set_status, link.id, "ok", f"test message sent to {to}")
         return {"to": to, "id": external}
+
+
+_MARKS = re.compile(r"(?:\s+|(?<=[.!?,;:]))(?:\[\d{1,2}\])+(?=\s|$|[.,;:!?])")
+
+
+def plain(text: str) -> str:
+    """A reply as a messaging app shows it: the web chat's citation marks ("[1]") point at
+    sources a chat bubble cannot show."""
+    return _MARKS.sub("", text).strip()
 
 
 def _when(stamp: str) -> dt.datetime:

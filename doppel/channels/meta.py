@@ -155,8 +155,8 @@ class WhatsApp(_Meta):
         "Under WhatsApp › API Setup, copy the Phone number ID and paste it below, with a "
         "permanent access token (a system user's) and the app's App Secret.",
         "Under WhatsApp › Configuration › Webhook, paste {webhook} as the callback URL and "
-        "the verify token doppel shows you, then subscribe to the `messages` field (and "
-        "`smb_message_echoes` if you also answer from the WhatsApp Business app).",
+        "the verify token doppel shows you, then subscribe to the messages field (and "
+        "smb_message_echoes if you also answer from the WhatsApp Business app).",
         "Send a WhatsApp message to the business number: the agent answers.",
     )
 
@@ -237,8 +237,8 @@ class Messenger(_Meta):
         "Facebook Page and generate a Page access token.",
         "Paste the Page ID, the Page access token and the app's App Secret below.",
         "Under Messenger › Webhooks, paste {webhook} as the callback URL and the verify "
-        "token doppel shows you; subscribe the Page to `messages`, `message_echoes`, "
-        "`messaging_handovers`, `message_deliveries` and `message_reads`.",
+        "token doppel shows you; subscribe the Page to messages, message_echoes, "
+        "messaging_handovers, message_deliveries and message_reads.",
         "In the Page's settings, make this app the primary receiver and the Page Inbox the "
         "secondary one: when a customer asks for a person the conversation moves to your "
         "inbox, and comes back when you mark it done.",
@@ -320,8 +320,8 @@ class Instagram(Messenger):
         "Paste the Instagram account ID, the Page access token and the app's App Secret "
         "below.",
         "Under Webhooks › Instagram, paste {webhook} as the callback URL and the verify token "
-        "doppel shows you; subscribe to `messages`, `messaging_handover` and "
-        "`message_reactions`.",
+        "doppel shows you; subscribe to messages, messaging_handover and "
+        "message_reactions.",
         "In the Instagram app, turn on Settings › Messages › Connected tools, then DM the "
         "account: the agent answers.",
     )
