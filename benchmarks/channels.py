@@ -7,13 +7,16 @@
    per second and ack latency p50/p95/p99, client side. Target (issue 15): >= 500 acks/s on 2
    cores, p99 < 50 ms, independent of model time. Then every message the server recorded
    must be answered exactly once (the fake Graph API counts the replies; the outbox paces
-   them as WhatsApp asks, so the backlog takes minutes).
+   them as WhatsApp asks, so the backlog takes minutes). Two layouts, measured in the same
+   run: `inline`, the server answers what it acknowledges (the default), and `split`, the
+   server only acknowledges (DOPPEL_CHANNEL_ANSWERS=false) and a `doppel channels work`
+   process beside it answers and sends.
 2. End to end on the embedded model: Telegram updates to the demo agent one at a time, the
    delay from posting the update to the reply reaching the fake Bot API, beside the time from
    the acknowledgement to the turn recorded: what receiving and sending add.
 
     .venv/bin/python benchmarks/channels.py [--messages 6000] [--seconds 5] [--connections 8 32]
-        [--questions 8] [--skip-model | --skip-acks] [--json OUT]
+        [--layouts inline split] [--questions 8] [--skip-model | --skip-acks] [--json OUT]
 """
 
 from __future__ import annotations
@@ -57,15 +60,16 @@ def serve(home: str, port: int, mode: str) -> None:
     from doppel.service import Doppel
     from doppel.testing import FakeChatBackend
 
-    settings = Settings(home=Path(home), models_home=Settings().models_dir, seed=1234)
-    if mode == "fake":  # each turn waits ~0.3 s on the "model": acks must not
+    settings = Settings(home=Path(home), models_home=Settings().models_dir, seed=1234,
+                        channel_answers=mode != "fake-split")
+    if mode.startswith("fake"):  # each turn waits ~0.3 s on the "model": acks must not
         app = Doppel(settings, backend=FakeChatBackend(["An Almond Croissant is $5.25."],
                                                        delay=0.05))
     else:
         app = Doppel(settings)
     build_demo(app, EXAMPLES)
     agent = app.agents.get("juniper-rye")
-    if mode == "fake":
+    if mode.startswith("fake"):
         secrets = {"access_token": TOKEN, "app_secret": APP_SECRET}
         asyncio.run(app.channels.connect(agent, "whatsapp", PHONE_ID, secrets))
     else:
@@ -75,6 +79,19 @@ def serve(home: str, port: int, mode: str) -> None:
                 access_log=False)
 
 
+def work(home: str) -> None:
+    """The split layout's worker: `doppel channels work` on the benchmark's fake model."""
+    from doppel.cli.channels import _work
+    from doppel.config import Settings
+    from doppel.service import Doppel
+    from doppel.testing import FakeChatBackend
+
+    settings = Settings(home=Path(home), models_home=Settings().models_dir, seed=1234)
+    app = Doppel(settings, backend=FakeChatBackend(["An Almond Croissant is $5.25."],
+                                                   delay=0.05))
+    asyncio.run(_work(app))
+
+
 class Server(ApiServer):
     script = __file__
     ready_s = 300.0
@@ -82,6 +99,31 @@ class Server(ApiServer):
     def __init__(self, mode: str, env: dict[str, str]) -> None:
         super().__init__(mode, env)
         self.env["DOPPEL_PUBLIC_URL"] = self.base
+
+
+class Worker:
+    """`benchmarks/channels.py --work HOME` beside the server (None: no worker)."""
+
+    def __init__(self, home: str | None) -> None:
+        self.home = home
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Worker:
+        if self.home is None:
+            return self
+        self.proc = subprocess.Popen([sys.executable, __file__, "--work", self.home],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while not (Path(self.home) / "channels.sock").exists():  # leading, doorbell up
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("the channel worker did not start")
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -170,11 +212,16 @@ def _wrk(base: str, n: int, concurrency: int, seconds: int, prefix: str = "wrk"
             int(errors))
 
 
-def acks(n: int, connections: list[int], seconds: int) -> dict[str, float]:
+def acks(n: int, connections: list[int], seconds: int, layout: str) -> dict[str, float]:
     from doppel.testing import FakeGraphAPI
 
+    print(f"-- layout {layout}: " + ("the server acknowledges and answers" if layout == "inline"
+                                    else "the server acknowledges, a channel worker answers"),
+          flush=True)
+    mode = "fake" if layout == "inline" else "fake-split"
     with FakeGraphAPI(TOKEN, {PHONE_ID: {"verified_name": "Juniper & Rye"}}) as graph, \
-            Server("fake", {"DOPPEL_GRAPH_API_URL": graph.base_url}) as server:
+            Server(mode, {"DOPPEL_GRAPH_API_URL": graph.base_url}) as server, \
+            Worker(server.home.name if layout == "split" else None):
         # warm-up (connections, the first delivery's imports)
         asyncio.run(_post_all(server.base, 50, 4, prefix="warm"))
         first = time.perf_counter()
@@ -192,9 +239,10 @@ def acks(n: int, connections: list[int], seconds: int) -> dict[str, float]:
             print(f"acknowledged {requests} webhooks in {elapsed:.2f} s ({how}, {concurrency} "
                   f"connections): {requests / elapsed:.0f}/s, p50 {p50:.1f} ms, p95 "
                   f"{p95:.1f} ms, p99 {p99:.1f} ms, failed {failed}", flush=True)
-            out |= {f"acks_per_s_c{concurrency}": requests / elapsed,
-                    f"ack_p50_ms_c{concurrency}": p50, f"ack_p99_ms_c{concurrency}": p99,
-                    f"failed_c{concurrency}": failed}
+            out |= {f"{layout}_acks_per_s_c{concurrency}": requests / elapsed,
+                    f"{layout}_ack_p50_ms_c{concurrency}": p50,
+                    f"{layout}_ack_p99_ms_c{concurrency}": p99,
+                    f"{layout}_failed_c{concurrency}": failed}
         # every message is answered, once: the model is slow, so wait for the backlog. (wrk
         # stops with requests in flight that it does not count: the server's own table says
         # how many different messages it acknowledged.)
@@ -225,7 +273,8 @@ def acks(n: int, connections: list[int], seconds: int) -> dict[str, float]:
         print(f"{total} different messages recorded: {len(replied)} replies sent, {held} "
               f"held for a person (handed off), messages with two replies: {twice}; the "
               f"last {answered:.0f} s after the first delivery (paced)", flush=True)
-        return out | {"replies": len(replied), "messages": total, "twice": twice}
+        return out | {f"{layout}_replies": len(replied), f"{layout}_messages": total,
+                      f"{layout}_twice": twice}
 
 
 def end_to_end(questions: int) -> dict[str, float]:
@@ -265,17 +314,31 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "--work":
+        work(sys.argv[2])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=6000,
                         help="different deliveries (wrk cycles through them)")
     parser.add_argument("--seconds", type=int, default=5, help="wrk's run")
     parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--layouts", nargs="+", choices=["inline", "split"],
+                        default=["inline", "split"])
     parser.add_argument("--questions", type=int, default=8)
     parser.add_argument("--skip-model", action="store_true", help="acknowledgements only")
     parser.add_argument("--skip-acks", action="store_true", help="the embedded model only")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    out = {} if args.skip_acks else acks(args.messages, args.connections, args.seconds)
+    out: dict[str, float] = {}
+    if not args.skip_acks:
+        for layout in args.layouts:
+            out |= acks(args.messages, args.connections, args.seconds, layout)
+        if len(args.layouts) == 2:
+            for c in args.connections:
+                print(f"split vs inline at {c} connections: acks/s "
+                      f"x{out[f'split_acks_per_s_c{c}'] / out[f'inline_acks_per_s_c{c}']:.2f}, "
+                      f"p99 x{out[f'split_ack_p99_ms_c{c}'] / out[f'inline_ack_p99_ms_c{c}']:.2f}",
+                      flush=True)
     if not args.skip_model:
         out |= end_to_end(args.questions)
     if args.json:

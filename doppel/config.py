@@ -208,6 +208,11 @@ class Settings(BaseSettings):
         4, ge=1, le=64, description="Channel messages answered at once per process (the rest "
         "wait in channel_inbound, in order per customer); keep it under "
         "DOPPEL_QUEUE_MAX_WAITING.")
+    channel_answers: bool = Field(
+        True, description="Whether this process answers channel messages and sends replies "
+        "when no other process of the installation does (the default). false: it only "
+        "acknowledges and records deliveries, for a deployment that runs `doppel channels "
+        "work` beside its servers, so acknowledgements never wait behind answers.")
     channel_max_attempts: int = Field(
         12, ge=1, description="Tries before a reply the channel keeps refusing is marked "
         "failed (backing off from 2 s to an hour; the platform's retry_after wins).")

@@ -8,6 +8,10 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -433,90 +437,151 @@ def test_the_console_channels_tab_connects_tests_and_shows_deliveries(world: Wor
     assert world.graph.texts()[-1].startswith("This is a test message")
 
 
-def test_kill_9_between_receipt_and_reply_then_restart_sends_the_reply_once(
-        tmp_path: Any) -> None:
-    """A real `doppel serve` process, killed with SIGKILL while the model is drafting the
-    reply to a message it has acknowledged; the restarted server answers it, once."""
-    import os
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
+class Installation:
+    """A data directory with the bakery connected to the fake Telegram, and real `doppel`
+    processes started on it (`serve`, `channels work`) with the model behind a fake
+    OpenAI-compatible server."""
 
-    from doppel.agents.spec import AgentSpec
-    from doppel.config import Settings
-    from doppel.testing import FakeOpenAIServer
-
-    from .conftest import shared_models_dir
-
-    def slow(body: dict[str, Any]) -> str:
-        time.sleep(4)  # the model drafting: long enough to kill the server meanwhile
-        return "Our country sourdough is a naturally leavened loaf."
-
-    home = tmp_path / "home"
-    with FakeOpenAIServer(slow) as model, FakeTelegramAPI(TG_TOKEN) as telegram:
+    def __init__(self, tmp_path: Any, model_url: str, telegram: FakeTelegramAPI,
+                 **env: str) -> None:
+        import os
         import socket
 
+        from doppel.agents.spec import AgentSpec
+        from doppel.config import Settings
+
+        from .conftest import shared_models_dir
+
+        self.home, self.logs = tmp_path / "home", tmp_path
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        base = f"http://127.0.0.1:{port}"
-        env = os.environ | {
-            "DOPPEL_HOME": str(home), "DOPPEL_MODELS_HOME": str(shared_models_dir()),
-            "DOPPEL_CHAT_BACKEND": "openai", "DOPPEL_OPENAI_BASE_URL": model.base_url,
+            self.port = int(probe.getsockname()[1])
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = os.environ | {
+            "DOPPEL_HOME": str(self.home), "DOPPEL_MODELS_HOME": str(shared_models_dir()),
+            "DOPPEL_CHAT_BACKEND": "openai", "DOPPEL_OPENAI_BASE_URL": model_url,
             "DOPPEL_OPENAI_MODEL": "fake", "DOPPEL_COMPOSE_ANSWERS": "false",
-            "DOPPEL_TELEGRAM_API_URL": telegram.base_url, "DOPPEL_PUBLIC_URL": base,
-            "DOPPEL_CHANNEL_POLL_S": "0.1", "DOPPEL_SHIELDS": "false"}
-        settings = Settings(home=home, models_home=shared_models_dir(),
-                            telegram_api_url=telegram.base_url, public_url=base)
+            "DOPPEL_TELEGRAM_API_URL": telegram.base_url, "DOPPEL_PUBLIC_URL": self.base,
+            "DOPPEL_CHANNEL_POLL_S": "0.1", "DOPPEL_SHIELDS": "false"} | env
+        settings = Settings(home=self.home, models_home=shared_models_dir(),
+                            telegram_api_url=telegram.base_url, public_url=self.base)
         app = Doppel(settings)
         agent, _ = app.create_agent(AgentSpec(slug="bakery", name="Bakery"), [])
         app.ingestor.ingest_bytes(agent, b"item,price\nCountry Sourdough,9.00\n", "prices.csv")
         asyncio.run(app.channels.connect(agent, "telegram", "", {"bot_token": TG_TOKEN}))
         app.close()
 
-        def start() -> subprocess.Popen[bytes]:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "doppel", "serve", "--port", str(port)], env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            def ready() -> bool:
-                assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-                try:
-                    return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-                except httpx.HTTPError:
-                    return False
-            wait_for(ready, timeout=120)
-            return process
+    def start(self, *command: str) -> subprocess.Popen[bytes]:
+        """`doppel COMMAND`, its output in files (a pipe nobody reads fills and blocks it)."""
+        self.runs = getattr(self, "runs", 0) + 1
+        out, err = (self.logs / f"{command[0]}-{self.runs}.{x}" for x in ("out", "err"))
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            process = subprocess.Popen([sys.executable, "-m", "doppel", *command],
+                                       env=self.env, stdout=stdout, stderr=stderr)
+        process.out, process.err = out, err  # type: ignore[attr-defined]
+        return process
 
-        def state() -> str | None:
-            with sqlite3.connect(home / "doppel.db") as db:
-                row = db.execute("SELECT state FROM channel_inbound").fetchone()
-            return row[0] if row else None
+    @staticmethod
+    def said(process: subprocess.Popen[bytes]) -> str:
+        return str(process.out.read_text() + process.err.read_text())  # type: ignore
 
-        first = start()
+    def serve(self) -> subprocess.Popen[bytes]:
+        process = self.start("serve", "--port", str(self.port))
+
+        def ready() -> bool:
+            assert process.poll() is None, self.said(process)
+            try:
+                return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+        wait_for(ready, timeout=120)
+        return process
+
+    def states(self) -> list[str]:
+        with sqlite3.connect(self.home / "doppel.db") as db:
+            return [r[0] for r in db.execute("SELECT state FROM channel_inbound ORDER BY id")]
+
+    def answers(self) -> list[str]:
+        with sqlite3.connect(self.home / "doppel.db") as db:
+            return [r[0] for r in db.execute("SELECT answer FROM turns ORDER BY id")]
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def test_kill_9_between_receipt_and_reply_then_restart_sends_the_reply_once(
+        tmp_path: Any) -> None:
+    """A real `doppel serve` process, killed with SIGKILL while the model is drafting the
+    reply to a message it has acknowledged; the restarted server answers it, once."""
+    from doppel.testing import FakeOpenAIServer
+
+    def slow(body: dict[str, Any]) -> str:
+        time.sleep(4)  # the model drafting: long enough to kill the server meanwhile
+        return "Our country sourdough is a naturally leavened loaf."
+
+    with FakeOpenAIServer(slow) as model, FakeTelegramAPI(TG_TOKEN) as telegram:
+        site = Installation(tmp_path, model.base_url, telegram)
+        first = site.serve()
         try:
             assert telegram.deliver(telegram_update(7001, 88, "Tell me about the sourdough")
                                     ).status_code == 200
-            wait_for(lambda: state() == "processing" and model.requests)
-            first.send_signal(signal.SIGKILL)  # mid-draft: acknowledged, not answered
-            first.wait(10)
+            wait_for(lambda: site.states() == ["processing"] and model.requests)
+            stop(first, signal.SIGKILL)  # mid-draft: acknowledged, not answered
         finally:
-            if first.poll() is None:
-                first.kill()
-        assert telegram.sent == [] and state() == "processing"
-        second = start()
+            stop(first, signal.SIGKILL)
+        assert telegram.sent == [] and site.states() == ["processing"]
+        second = site.serve()
         try:
             wait_for(lambda: telegram.sent, timeout=60)
             time.sleep(1.0)  # nothing more comes
-            assert state() == "answered"
-            with sqlite3.connect(home / "doppel.db") as db:
-                answers = [r[0] for r in db.execute("SELECT answer FROM turns")]
+            assert site.states() == ["answered"]
+            answers = site.answers()
             assert len(answers) == 1 and answers[0]  # the killed turn never recorded
             assert [(m["chat_id"], m["text"]) for m in telegram.sent] == [
                 ("88", plain(answers[0]))]
         finally:
-            second.terminate()
-            second.wait(20)
+            stop(second)
+
+
+def test_a_channel_worker_answers_what_servers_only_acknowledge(tmp_path: Any) -> None:
+    """`doppel channels work` beside a `doppel serve` told not to answer: the server records
+    and acknowledges, the worker answers at once (rung, not polled: the poll is 30 s); while
+    no worker runs, messages wait, none lost; a new worker answers them."""
+    from doppel.testing import FakeOpenAIServer
+
+    with FakeOpenAIServer(lambda body: "Our sourdough is $9.00.") as model, \
+            FakeTelegramAPI(TG_TOKEN) as telegram:
+        site = Installation(tmp_path, model.base_url, telegram,
+                            DOPPEL_CHANNEL_ANSWERS="false", DOPPEL_CHANNEL_POLL_S="30")
+        server = site.serve()
+        worker = site.start("channels", "work")
+        try:
+            wait_for(lambda: "answering and sending" in site.said(worker), timeout=60)
+            assert "another process" not in site.said(worker)
+            started = time.monotonic()
+            telegram.deliver(telegram_update(8001, 71, "How much is the sourdough?"))
+            wait_for(lambda: telegram.sent, timeout=15)
+            assert time.monotonic() - started < 15 and site.states() == ["answered"]
+            stop(worker)  # SIGTERM: a clean stop
+            assert worker.returncode == 0, site.said(worker)
+            telegram.deliver(telegram_update(8002, 72, "And the rye?"))
+            wait_for(lambda: len(site.states()) == 2)
+            time.sleep(1.0)
+            assert site.states() == ["answered", "received"] and len(telegram.sent) == 1
+            worker = site.start("channels", "work")
+            wait_for(lambda: len(telegram.sent) == 2, timeout=60)
+            assert [m["chat_id"] for m in telegram.sent] == ["71", "72"]
+            assert site.states() == ["answered", "answered"] and len(site.answers()) == 2
+        finally:
+            stop(worker)
+            stop(server)
 
 
 def test_the_24_hour_window_to_the_minute(world: World) -> None:

@@ -334,3 +334,24 @@ def test_an_address_without_a_street_word_is_found_by_its_postcode() -> None:
     passage = Passage(1, "index.html", "Contact", text, 0, 99, 1, 0.5)
     got = compose("where are you? address please", [passage], AgentSpec(slug="c", name="C"))
     assert got is not None and "HG4 7RW" in got.text and "bus" not in got.text, got
+
+
+def test_a_holiday_row_dated_in_numbers_is_no_rule_for_its_weekday() -> None:
+    """"Sat 12/27 · Closed" in a holiday table closes one Saturday, not every Saturday; it
+    still answers for its own date (month first, day first when it cannot be a month)."""
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    week = ("Day: Friday; Open: 7:30 AM; Close: 5:00 PM\n"
+            "Day: Saturday; Open: 8:00 AM; Close: 12:00 PM")
+    holidays = ("Date: Sat 12/27; Hours: Closed\n"
+                "Date: Fri 28/11; Holiday: Day after Thanksgiving; Hours: 9:00 AM – 3:00 PM")
+    passages = [Passage(1, "hours.html", "Holiday schedule", holidays, 0, 99, 1, 0.6),
+                Passage(2, "hours.html", "Clinic hours", week, 100, 199, 1, 0.5)]
+    spec = AgentSpec(slug="v", name="Vet")
+    saturday = compose("what are your hours on Saturday?", passages, spec)
+    assert saturday is not None and "8:00 AM – 12:00 PM" in saturday.text, saturday
+    dated = compose("are you open on Saturday 27 December?", passages, spec)
+    assert dated is not None and "closed" in dated.text.lower(), dated
+    friday = compose("what are your hours on 28 November?", passages, spec)
+    assert friday is not None and "9:00 AM – 3:00 PM" in friday.text, friday

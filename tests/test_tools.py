@@ -551,3 +551,26 @@ def test_catalog_prices_read_as_money_not_as_column_names() -> None:
 
     (unit,) = parse_units("Item: Night guard - soft; price_usd: 395.00; Smile Club price: 316.00")
     assert _variants(unit) == "$395.00, Smile Club $316.00"
+
+
+def test_open_now_says_nothing_when_the_content_reads_today_otherwise(
+        shop: tuple[Doppel, Agent], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second, independent reading of today's hours (the composer's, from the same pages)
+    that disagrees with open_now's means one of them misread: the tool stays silent."""
+    import doppel.tools.hours as hours
+
+    app, agent = shop
+    real = hours.answer_open_now
+
+    def misread(schedule: Any, now: dt.datetime) -> ToolResult | None:
+        result = real(schedule, now)
+        assert result is not None and result.data["today"] == "09:00-19:00"
+        # as if Tuesday's row had been read as Sunday's
+        return ToolResult(status="ok", text="We're closed today.", facts=result.facts,
+                          data=result.data | {"open": False, "today": "closed"})
+
+    monkeypatch.setattr(hours, "answer_open_now", misread)
+    result = turn(app, agent, "are you still open right now?")
+    assert result.path != "tool" and "closed today" not in result.answer
+    (call,) = calls(app, agent, result)
+    assert call["tool"] == "open_now" and call["status"] == "nothing"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,12 +32,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from doppel.agents.compose import compose
 from doppel.agents.grounding import Evidence, check
 from doppel.agents.turn import PASS_ON, Outcome, Turn
 from doppel.errors import BackendError
 from doppel.knowledge.index import Passage
 from doppel.models.base import ChatMessage, GenerationParams, ToolCall, ToolCallingBackend
 from doppel.tools import TOOLS, Tool, ToolContext, ToolError, ToolResult
+from doppel.tools.hours import parse_ranges
 
 __all__ = ["UseTools", "local_now", "route"]
 
@@ -196,6 +199,10 @@ class UseTools:
                 "tool": tool.name, "args": call["arguments"] | dict(result.data.get("args", {}))})
         else:
             await asyncio.to_thread(conversations.set_pending, turn.conversation_id, {})
+        if tool.name == "open_now" and not await asyncio.to_thread(_hours_agree, turn, result,
+                                                                    now):
+            call.update(status="nothing", error="the content's hours for today read otherwise")
+            return PASS_ON
         text = await _checked(turn, result)
         if text is None:
             call.update(status="failed", error="the tool's answer failed the grounding check")
@@ -248,6 +255,34 @@ def _reach(turn: Turn) -> str:
     c = turn.agent.spec.contact
     ways = " or ".join(w for w in (c.phone, c.email) if w)
     return f" You can reach {c.name or turn.agent.spec.name} at {ways}." if ways else ""
+
+
+def _hours_agree(turn: Turn, result: ToolResult, now: dt.datetime) -> bool:
+    """open_now's reading of today against the composer's reading of the same day from the
+    same content ("what are your hours on Friday 12 March?", or on Fridays when no line names
+    the date and the tool read the weekly rule too). Two independent readings that disagree —
+    one open, one closed, or no time in common — mean one misread the page: the tool then says
+    nothing (right or silent). No second reading, no objection."""
+    read = str(result.data.get("today", "none"))
+    source = str(result.data.get("today_from", "none"))
+    if read == "none":
+        return True  # "not open today" because no line names the day: nothing to compare
+    passages = turn.runtime.index.search(turn.agent.id, "opening hours open closed holidays", 12)
+    composed = compose(f"what are your hours on {now:%A} {now.day} {now:%B}?", passages,
+                       turn.agent.spec, today=now.date())
+    if composed is None and source == "week":
+        composed = compose(f"what are your hours on {now:%A}?", passages, turn.agent.spec,
+                           today=now.date())
+    if composed is None:
+        return True
+    theirs = {(a.strftime("%H:%M"), b.strftime("%H:%M")) for a, b in parse_ranges(composed.text)}
+    closed = bool(re.search(r"\bclosed\b", composed.text, re.I)) and not theirs
+    if read == "closed":
+        return not theirs
+    ours = {tuple(span.split("-", 1)) for span in read.split(";")}
+    if closed:
+        return False
+    return not theirs or bool(ours & theirs)
 
 
 async def _checked(turn: Turn, result: ToolResult) -> str | None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -31,6 +32,7 @@ import logging
 import os
 import re
 import secrets as token_source
+import socket
 import time
 from collections.abc import Coroutine, Mapping
 from typing import Any
@@ -115,6 +117,12 @@ class ChannelHub:
         # another takes over when it dies): no message is answered twice, no reply sent twice.
         self._lock_fd: int | None = None
         self._active: set[int] = set()
+        # The leader's doorbell: a Unix datagram socket that the other processes ring when
+        # they record a message or queue a reply, so the leader looks at once instead of
+        # within channel_poll_s. A ring carries nothing; the tables are the truth.
+        self._bell: socket.socket | None = None
+        self._ringer: socket.socket | None = None
+        self.tried = asyncio.Event()  # set after the first try to lead
         logging.getLogger("httpx").addFilter(_FILTER)
 
     # --- life ---------------------------------------------------------------------------
@@ -125,12 +133,14 @@ class ChannelHub:
                                              follow_redirects=False)
         return self._client
 
-    async def start(self) -> None:
+    async def start(self, answer: bool | None = None) -> None:
         """Lead when no other process does: answer what a previous run left unanswered, then
-        answer and send as messages come."""
+        answer and send as messages come. answer=False (default: the channel_answers
+        setting): only acknowledge and record, a `doppel channels work` process answers."""
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(self.settings.channel_concurrency)
-        self._sender = asyncio.ensure_future(self._run())
+        if self.settings.channel_answers if answer is None else answer:
+            self._sender = asyncio.ensure_future(self._run())
 
     @property
     def leading(self) -> bool:
@@ -150,7 +160,10 @@ class ChannelHub:
 
     async def _run(self) -> None:
         while not await asyncio.to_thread(self._try_lead):
+            self.tried.set()
             await asyncio.sleep(self.LEAD_RETRY_S)  # another process answers and sends
+        self._listen()
+        self.tried.set()
         for inbound_id in await asyncio.to_thread(self.store.unfinished):
             self._spawn(self._process(inbound_id))
         await self._send_loop()
@@ -168,6 +181,15 @@ class ChannelHub:
             await self._client.aclose()
             self._client = None
         self._auth.clear()
+        if self._bell is not None:
+            asyncio.get_running_loop().remove_reader(self._bell.fileno())
+            self._bell.close()
+            self._bell = None
+            with contextlib.suppress(OSError):
+                os.unlink(self._doorbell() or "")
+        if self._ringer is not None:
+            self._ringer.close()
+            self._ringer = None
         if self._lock_fd is not None:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
@@ -192,8 +214,57 @@ class ChannelHub:
         task.add_done_callback(self._tasks.discard)
 
     def wake(self) -> None:
+        """Something to do (a message recorded, a reply queued): the leader looks now; in
+        another process, the leader's doorbell rings."""
+        if not self.leading:
+            self._ring()
+        elif self._wake is not None:
+            self._wake.set()
+
+    def _doorbell(self) -> str | None:
+        """The doorbell's path; None where it cannot be bound (AF_UNIX paths are limited to
+        about a hundred bytes): the leader then finds work within channel_poll_s."""
+        path = str(self.settings.home / "channels.sock")
+        return path if hasattr(socket, "AF_UNIX") and len(os.fsencode(path)) < 100 else None
+
+    def _listen(self) -> None:
+        """The leader's end: bound by the process holding channels.lock only, so replacing a
+        dead leader's socket file races with no one."""
+        path = self._doorbell()
+        if path is None or self._bell is not None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        bell = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            bell.bind(path)
+            os.chmod(path, 0o600)
+        except OSError as exc:
+            bell.close()
+            log.warning("channels: no doorbell (%s); polling every %s s", exc.strerror,
+                        self.settings.channel_poll_s)
+            return
+        bell.setblocking(False)
+        asyncio.get_running_loop().add_reader(bell.fileno(), self._rung)
+        self._bell = bell
+
+    def _rung(self) -> None:
+        assert self._bell is not None
+        with contextlib.suppress(OSError):  # BlockingIOError: drained
+            while self._bell.recv(16):
+                pass
         if self._wake is not None:
             self._wake.set()
+
+    def _ring(self) -> None:
+        path = self._doorbell()
+        if path is None:
+            return
+        if self._ringer is None:
+            self._ringer = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._ringer.setblocking(False)
+        with contextlib.suppress(OSError):  # no leader listening, or its queue is full: it
+            self._ringer.sendto(b"!", path)  # polls, or is awake already
 
     def channel(self, name: str) -> Channel:
         if name not in CHANNELS:
@@ -265,9 +336,11 @@ class ChannelHub:
                 await asyncio.to_thread(self._delivered, agent, name, event)
             elif isinstance(event, Control):
                 await asyncio.to_thread(self._control, agent, link, event)
-        if self.leading:  # else the leading process finds them within channel_poll_s
+        if self.leading:
             for inbound_id in new:
                 self._spawn(self._process(inbound_id))
+        elif new:
+            self._ring()  # the leading process answers them
         return len(new)
 
     async def _record(self, agent_id: int, name: str, events: list[Incoming]) -> list[int]:

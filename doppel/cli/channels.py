@@ -5,12 +5,15 @@ owner API (doppel.channels.hub): a token the platform rejects is reported and no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 
 import click
 
 from doppel.channels import CHANNELS
 from doppel.cli.base import fail, handle_errors, service_of
+from doppel.service import Doppel
 
 __all__ = ["channels"]
 
@@ -97,3 +100,38 @@ def channels_disconnect(ctx: click.Context, agent: str, channel: str) -> None:
     if not asyncio.run(app.channels.disconnect(app.agents.get(agent), channel)):
         fail(f"{channel} is not connected to {agent}")
     click.echo(f"{channel} disconnected")
+
+
+@channels.command("work")
+@click.pass_context
+@handle_errors
+def channels_work(ctx: click.Context) -> None:
+    """Answer and send for every agent's channels, without a web server.
+
+    Run one beside `doppel serve` on the same data directory, with DOPPEL_CHANNEL_ANSWERS=false
+    for the servers: they then only acknowledge and record deliveries, so acknowledgements
+    never wait behind answers. Stops on Ctrl-C or SIGTERM; what it was answering is answered
+    again by the next worker (nothing is lost, nothing sent twice)."""
+    asyncio.run(_work(service_of(ctx)))
+
+
+async def _work(app: Doppel) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    hub = app.channels
+    await hub.start(answer=True)
+    await hub.tried.wait()
+    said = ""
+    try:
+        while not stop.is_set():
+            now = ("answering and sending for this installation's channels (Ctrl-C stops)"
+                   if hub.leading else "another process answers now; taking over when it stops")
+            if now != said:
+                click.echo(now)
+                said = now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+    finally:
+        await hub.stop()

@@ -240,6 +240,24 @@ def _subject_rank(header: str) -> int | None:
     return None
 
 
+_DATE_HEADER = re.compile(r"^\s*(date|dates|day|when)\s*$", re.I)
+_NUMERIC_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])")
+
+
+def _numeric_dates(values: Iterable[str]) -> frozenset[str]:
+    """A row's numeric dates, where a row's name or Date column holds them ("Sat 12/27" is
+    12-27, "Fri 28/11" is 11-28); month first unless the first number cannot be a month.
+    Only there: in running text "1/2" is a half."""
+    found = set()
+    for value in values:
+        for m in _NUMERIC_DATE.finditer(value):
+            a, b = int(m.group(1)), int(m.group(2))
+            month, day = (b, a) if a > 12 else (a, b)
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                found.add(f"{month:02d}-{day:02d}")
+    return frozenset(found)
+
+
 def _record(text: str, parts: list[tuple[str, str]], heading: str) -> Unit:
     cells = tuple(Cell(h.strip(), v.strip()) for h, v in parts)
     subject_cells = sorted(
@@ -252,6 +270,8 @@ def _record(text: str, parts: list[tuple[str, str]], heading: str) -> Unit:
     # Every naming cell tells rows apart ("Latte" + "16 oz"); the first one names the row.
     naming = " ".join(c.value for c in subject_cells[:3])
     days, dates = unit_days(naming)
+    dates |= _numeric_dates(c.value for c in cells
+                            if c.value == subject or _DATE_HEADER.match(c.header))
     return Unit(text, "record", subject, cells, _subject_words(naming, days, dates),
                 _words(text), days, dates, polarity(text), heading)
 

@@ -300,7 +300,6 @@ def _hours_line(u: Unit, heading: str) -> bool:
 _OPEN_HEADER = re.compile(r"^\s*(open|opens|opening|from|start|starts)\s*$", re.I)
 _CLOSE_HEADER = re.compile(r"^\s*(close|closes|closing|until|till|to|end|ends)\s*$", re.I)
 _DATE_HEADER = re.compile(r"^\s*(date|day|when)\s*$", re.I)
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
 # "Mon, Tue 7:30–6 Wed 7:30–7:30 Thu 9–6": a weekday group, then its hours
 _SEGMENT = re.compile(
     r"((?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?(?:\s*(?:,|&|and|-|–|—|to|"
@@ -325,18 +324,6 @@ def _value(u: Unit) -> list[tuple[str, frozenset[int]]]:
     if len(seasonal) > 1:
         return [(c.value, _months(c.header)) for c in seasonal]
     return [(" ".join(c.value for c in cells) or u.text, frozenset())]
-
-
-def _dates(u: Unit) -> frozenset[str]:
-    """The unit's dates, numeric ones in a Date column too ("Sat 12/27" is 12-27)."""
-    dates = set(u.dates)
-    for c in u.cells:
-        if _DATE_HEADER.match(c.header) or c.value == u.subject:
-            for m in _NUMERIC_DATE.finditer(c.value):
-                month, day = int(m.group(1)), int(m.group(2))
-                if 1 <= month <= 12 and 1 <= day <= 31:
-                    dates.add(f"{month:02d}-{day:02d}")
-    return frozenset(dates)
 
 
 _NORMAL = re.compile(r"\b(normal|regular|usual|standard)\s+(opening\s+)?hours\b", re.I)
@@ -477,7 +464,7 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
             # Seasonal columns ("spring Apr 1 – May 22") name the months their hours hold,
             # not a day's exception: only the row's own cells can date it.
             seasons = [c for c in u.cells if _months(c.header)]
-            dates = (_dates(u) | _spans(u.text)) if len(seasons) < 2 else _spans(" ".join(
+            dates = (u.dates | _spans(u.text)) if len(seasons) < 2 else _spans(" ".join(
                 c.value for c in u.cells if c not in seasons))
             if dates and _NORMAL.search(u.text) and not _CLOSED.search(u.text):
                 continue  # "Fri 27 – Mon 30 Dec — normal hours": the weekly rule holds
@@ -651,18 +638,24 @@ def answer_open_now(schedule: Schedule, now: dt.datetime) -> ToolResult | None:
     used: list[Rule] = []
     clock = now.time().replace(second=0, microsecond=0)
     day_name = WEEKDAYS[today.weekday()].capitalize()
+    # today's hours as read ("09:00-12:30;13:30-17:00", "closed", "none": no line for the day),
+    # for a second reading to be compared with (doppel.agents.acting)
+    read = "none" if rule is None else (";".join(
+        f"{a:%H:%M}-{b:%H:%M}" for a, b in rule.intervals) or "closed")
+    reading = {"today": read, "today_from": "none" if rule is None else
+           "date" if rule.dates else "season" if rule.months or rule.weeks else "week"}
     if rule is not None:
         used.append(rule)
         for start, end in rule.intervals:
             if start <= clock < end:
                 text = (f"Yes, we're open right now, until {say_time(end, rule.twelve_hour)} "
                         f"today.")
-                return _result(text, used, now, open_=True, until=end)
+                return _result(text, used, now, open_=True, until=end, **reading)
         later = [s for s, _ in rule.intervals if s > clock]
         if later:
             text = (f"We're closed right now; we open today at "
                     f"{say_time(later[0], rule.twelve_hour)}.")
-            return _result(text, used, now, open_=False, next_open=later[0])
+            return _result(text, used, now, open_=False, next_open=later[0], **reading)
     if rule is None:
         why = " right now"
     elif rule.intervals:  # after today's hours (or between them)
@@ -687,8 +680,9 @@ def answer_open_now(schedule: Schedule, now: dt.datetime) -> ToolResult | None:
             if rule is None:
                 text = (f"We're closed right now — it's {day_name}. We open again {when} at "
                         f"{say_time(nxt.intervals[0][0], nxt.twelve_hour)}.")
-            return _result(text, used, now, open_=False, next_day=day.isoformat())
-    return _result(f"We're closed{why}.", used, now, open_=False)
+            return _result(text, used, now, open_=False, next_day=day.isoformat(),
+                           **reading)
+    return _result(f"We're closed{why}.", used, now, open_=False, **reading)
 
 
 def _result(text: str, used: list[Rule], now: dt.datetime, *, open_: bool,
