@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     web_search_url: str = Field(
         "", description="Base URL of the SearXNG instance the web_search tool queries (its "
         "JSON API); set by the operator, never by an owner. Empty: web_search is unavailable.")
+    calcom_api_url: str = Field(
+        "https://api.cal.com/v2", description="Cal.com's API v2 that the booking tool calls "
+        "for an agent with a Cal.com event type (a self-hosted Cal.com's, or "
+        "doppel.testing.FakeCalcom in tests); set by the operator, never by an owner.")
     handoff_after_dont_knows: int = Field(
         3, ge=0, description="Don't-knows in a row after which the conversation goes to a "
         "person (0: never for that reason).")

@@ -280,7 +280,8 @@ def test_the_owner_turns_tools_on_in_settings(server: str, server_app: Doppel) -
     assert "Monday: 8 am – 4 pm" in html.unescape(page) and "Sunday: closed" in page
     form = {"csrf": _csrf(page), "name": "Bakery", "tools_form": "1", "tool_open_now": "1",
             "tool_booking": "1", "booking_calendar_url": "https://cal.bakery.example/o.ics",
-            "booking_slot_minutes": "45", "tool_order_status": "1",
+            "booking_slot_minutes": "45", "booking_calcom_event_type": "4242",
+            "secret_calcom": "cal_live_0123456789abcdef", "tool_order_status": "1",
             "order_endpoint": "https://shop.bakery.example/doppel/orders",
             "secret_order_status": "a-very-secret-signing-key-123", "timezone": "Europe/London",
             "memory": "1", "handoff_enabled": "1", "handoff_reply_time": "Within the hour",
@@ -290,13 +291,17 @@ def test_the_owner_turns_tools_on_in_settings(server: str, server_app: Doppel) -
     spec = server_app.agents.get("bakery").spec
     assert spec.tool_names() == ["open_now", "order_status", "booking"]
     assert spec.tools["booking"]["slot_minutes"] == 45  # type: ignore[index]
+    assert spec.tools["booking"]["calcom_event_type_id"] == 4242  # type: ignore[index]
     assert spec.timezone == "Europe/London" and spec.memory
     assert spec.handoff.topics == ["refunds", "complaints"]
     agent = server_app.agents.get("bakery")
     assert server_app.runtime.secrets.get(agent.id, "order_status.secret") == (
         "a-very-secret-signing-key-123")
+    assert server_app.runtime.secrets.get(agent.id, "booking.calcom_api_key") == (
+        "cal_live_0123456789abcdef")
     page = client.get("/console/agents/bakery/settings").text
     assert "a-very-secret-signing-key-123" not in page and "leave empty to keep it" in page
+    assert "cal_live_0123456789abcdef" not in page
     # saved again without the secret: it is kept
     form.pop("secret_order_status")
     form["csrf"] = _csrf(page)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from doppel.config import Settings
 from doppel.knowledge.index import Passage
 from doppel.store.db import Database
+from doppel.testing import FakeCalcom
 from doppel.tools.base import ToolContext, ToolError, ToolResult
 from doppel.tools.booking import Booking, BookingArguments, BookingSettings, parse_when
 
@@ -506,3 +507,73 @@ def test_a_caldav_calendar_behind_the_owners_password(world: _World, radicale: s
     world.secrets["booking.calendar_password"] = "wrong-password-000"
     with pytest.raises(ToolError, match="HTTP 401"):
         book(world, **settings, day=THU)  # type: ignore[arg-type]
+
+
+# --- Cal.com ------------------------------------------------------------------------------------
+
+CAL_KEY = "cal_live_0123456789abcdef0123"
+
+
+@pytest.fixture
+def calcom(world: _World) -> Iterator[FakeCalcom]:
+    # Thursday 9:00, 10:00 and 14:00 free in Cal.com (its own view, whatever the hours say);
+    # Tuesday 9:30, before now plus the notice
+    free = [dt.datetime.combine(THU, dt.time(h), tzinfo=LA) for h in (9, 10, 14)] + [
+        dt.datetime.combine(TUE, dt.time(9, 30), tzinfo=LA)]
+    with FakeCalcom(CAL_KEY, 4242, free) as fake:
+        world.settings = world.settings.model_copy(update={"calcom_api_url": fake.base_url})
+        world.secrets["booking.calcom_api_key"] = CAL_KEY
+        yield fake
+
+
+def cal_book(world: _World, **args: Any) -> ToolResult:
+    settings = BookingSettings(calcom_event_type_id=4242)
+    return asyncio.run(Booking().run(world.ctx(), BookingArguments(**args), settings))
+
+
+def test_calcom_slots_are_the_times_offered_and_a_booking_is_made_there(
+        world: _World, calcom: FakeCalcom) -> None:
+    listing = cal_book(world, day=THU)
+    assert listing.status == "ok" and "9 am, 10 am and 2 pm free" in listing.text
+    method, path, headers = calcom.requests[0]
+    assert (method, path, headers["cal-api-version"]) == ("GET", "/v2/slots", "2024-09-04")
+    assert headers["Authorization"] == f"Bearer {CAL_KEY}"
+    # a time Cal.com does not offer is refused with the nearest ones, even inside the hours
+    refused = cal_book(world, day=THU, time=dt.time(11))
+    assert refused.status == "refused" and "isn't available" in refused.text
+    assert "10 am" in refused.text and not calcom.bookings
+    # Cal.com e-mails the confirmation: a phone number is not enough
+    phone = cal_book(world, day=THU, time=dt.time(10), name="Sam", contact="(541) 555-0100")
+    assert phone.status == "needs_input" and "e-mail" in phone.text and not calcom.bookings
+    done = cal_book(world, day=THU, time=dt.time(10), name="Sam", contact="sam@example.com")
+    assert done.status == "ok" and done.text.startswith("You're booked for Thursday 11 March "
+                                                        "at 10 am, Sam.")
+    (booking,) = calcom.bookings
+    assert booking["start"] == "2027-03-11T18:00:00+00:00"  # 10 am in Los Angeles
+    assert booking["attendees"] == [{"name": "Sam", "email": "sam@example.com",
+                                     "timeZone": "America/Los_Angeles"}]
+    assert world.requests()[0][2:] == ("Sam", "sam@example.com", "confirmed")
+    # the time is gone: asked again, it is refused, not booked twice
+    again = cal_book(world, day=THU, time=dt.time(10), name="Jo", contact="jo@example.com")
+    assert again.status == "refused" and len(calcom.bookings) == 1
+
+
+def test_calcom_taken_meanwhile_pending_confirmation_and_a_wrong_key(
+        world: _World, calcom: FakeCalcom) -> None:
+    calcom.requires_confirmation = True
+    pending = cal_book(world, day=THU, time=dt.time(9), name="Ana", contact="ana@example.com")
+    assert pending.status == "ok" and "will confirm it with you at ana@example.com" in pending.text
+    assert world.requests()[0][-1] == "requested"
+    # free when the tool looked, taken by someone else before its booking reached Cal.com:
+    # refused with the times still free
+    calcom.book_elsewhere(dt.datetime.combine(THU, dt.time(14), tzinfo=LA))
+    late = cal_book(world, day=THU, time=dt.time(14), name="Bo", contact="bo@example.com")
+    assert late.status == "refused" and "2 pm" not in late.text.split("free")[-1]
+    assert "10 am" in late.text and len(calcom.bookings) == 1
+    assert [m for m, *_ in calcom.requests[-3:]] == ["GET", "POST", "GET"]
+    world.secrets["booking.calcom_api_key"] = "cal_live_wrong_key_000000000"
+    with pytest.raises(ToolError, match="Cal.com rejected the API key"):
+        cal_book(world, day=THU)
+    del world.secrets["booking.calcom_api_key"]
+    with pytest.raises(ToolError, match="booking.calcom_api_key"):
+        cal_book(world, day=THU)

@@ -8,6 +8,7 @@
   answers them by keyword rules, for testing the llamaguard shield without a model.
 - `FakeWebsite`, `FakeOrderEndpoint`, `FakeWebhook`: an owner's site, order system, webhook.
 - `FakeGraphAPI`, `FakeTelegramAPI` and the platforms' webhook payloads: doppel.testing.channels.
+- `FakeCalcom`: Cal.com's API v2 (slots, bookings): doppel.testing.calendars.
 """
 
 from __future__ import annotations
@@ -628,8 +629,9 @@ class FakeWebhook(_LocalHTTPServer):
         return f"http://{host!s}:{port}/hooks/doppel"
 
 
-# The messaging platforms' fakes live beside these (doppel.testing.channels); re-exported so
-# that `from doppel.testing import FakeTelegramAPI` works like the others.
+# The messaging platforms' and Cal.com's fakes live beside these (doppel.testing.channels,
+# .calendars); re-exported so that `from doppel.testing import FakeTelegramAPI` works too.
+from doppel.testing.calendars import FakeCalcom  # noqa: E402
 from doppel.testing.channels import (  # noqa: E402
     FakeGraphAPI,
     FakeTelegramAPI,
@@ -642,8 +644,8 @@ from doppel.testing.channels import (  # noqa: E402
     whatsapp_status,
 )
 
-__all__ = ["FakeChatBackend", "FakeEmbedder", "FakeGraphAPI", "FakeLlamaGuardServer",
-           "FakeOpenAIServer", "FakeOrderEndpoint", "FakeTelegramAPI", "FakeWebhook",
-           "FakeWebsite", "ServerThread", "SitePage", "instagram_message", "messenger_echo",
-           "messenger_message", "meta_signature", "telegram_update", "whatsapp_message",
-           "whatsapp_status"]
+__all__ = ["FakeCalcom", "FakeChatBackend", "FakeEmbedder", "FakeGraphAPI",
+           "FakeLlamaGuardServer", "FakeOpenAIServer", "FakeOrderEndpoint", "FakeTelegramAPI",
+           "FakeWebhook", "FakeWebsite", "ServerThread", "SitePage", "instagram_message",
+           "messenger_echo", "messenger_message", "meta_signature", "telegram_update",
+           "whatsapp_message", "whatsapp_status"]

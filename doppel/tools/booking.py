@@ -7,6 +7,10 @@ cancelled events are free), the agent's open booking requests, anything inside t
 period, and any day past `days_ahead`. A request is a `booking_requests` row with status
 'requested'; the slot is checked again in the transaction that inserts it, so two customers
 never both get one slot. Nothing is confirmed to the customer: the owner does that.
+
+With a Cal.com event type (`calcom_event_type_id`, doppel.tools.calcom) Cal.com's free slots
+are the times offered and a request is a Cal.com booking, confirmed at once or left for the
+owner to confirm in Cal.com as the event type says; it is recorded as a booking request too.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from doppel.knowledge.index import Passage
 from doppel.language.facts import MONTHS, WEEKDAYS
 from doppel.net import FetchError, SafeFetcher
 from doppel.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolStatus
+from doppel.tools.calcom import CALCOM_KEY, Calcom, Taken
 from doppel.tools.fields import EMAIL, PHONE, contacts_in, valid_contact
 from doppel.tools.hours import Rule, Schedule, read_schedule, say_time
 
@@ -50,6 +55,10 @@ class BookingSettings(BaseModel):
     calendar_user: str = Field("", max_length=200, description="A CalDAV calendar's user "
                                "name; its password is the agent's secret "
                                "booking.calendar_password.")
+    calcom_event_type_id: int | None = Field(
+        None, ge=1, description="A Cal.com event type: its free slots are the times offered "
+        "and a request becomes a Cal.com booking (the API key is the agent's secret "
+        "booking.calcom_api_key; the opening hours and calendar_url are then not used).")
 
 
 CALENDAR_PASSWORD = "booking.calendar_password"
@@ -286,6 +295,30 @@ class _Slots:
         # A closed day's line has no am/pm: the open days say how the content writes times.
         self.twelve = any(r.twelve_hour for r in schedule.weekly if r.intervals)
 
+    def none_free(self, day: dt.date) -> str:
+        """Why `day` has no free time."""
+        rule = self.schedule.rule(day)
+        return (f"I can't tell our hours on {_words(day)} for sure." if rule and rule.unknown
+                else f"We're closed on {_words(day)}." if rule is None or not rule.intervals
+                else f"I have nothing free on {_words(day)}.")
+
+    def not_free(self, at: dt.datetime, asked: str) -> str:
+        """Why the time asked for cannot be had."""
+        rule = self.schedule.rule(at.date())
+        inside = rule is not None and any(
+            a <= at.time() and (at + self.minutes).time() <= b for a, b in rule.intervals)
+        if at.astimezone(dt.UTC) <= self.now:
+            return f"Sorry, {asked} has already passed."
+        if rule is not None and rule.unknown:  # a line about that day not understood
+            return f"Sorry, I can't tell our hours on {_words(at.date())} for sure."
+        if rule is None or not rule.intervals:
+            return f"Sorry, we're closed on {_words(at.date())}."
+        if not inside:  # say the day's hours: the reason, in the content's own times
+            hours = ", ".join(f"{self.say_time(a, rule)} – {self.say_time(b, rule)}"
+                              for a, b in rule.intervals)
+            return f"Sorry, {asked} is outside our hours that day ({hours})."
+        return f"Sorry, {asked} isn't available."
+
     def free(self, day: dt.date) -> list[dt.datetime]:
         rule = self.schedule.rule(day)
         if rule is None or rule.unknown or not self.today <= day <= self.last:
@@ -334,6 +367,31 @@ class _Slots:
         return ToolResult(status, f"{text} {marks}".strip(), tuple(facts),
                           {"free": [s.isoformat() for s in shown], **data},
                           passages=tuple(passages))
+
+
+class _CalcomSlots(_Slots):
+    """The free times Cal.com gives (its event type's length, buffers and limits are its
+    own), within the notice period and days_ahead."""
+
+    def __init__(self, schedule: Schedule, free: dict[dt.date, list[dt.datetime]],
+                 now: dt.datetime, settings: BookingSettings) -> None:
+        super().__init__(schedule, [], now, settings)
+        self.feed = free
+        if not schedule.weekly:  # no hours page says how times are written
+            self.twelve = True
+
+    def free(self, day: dt.date) -> list[dt.datetime]:
+        if not self.today <= day <= self.last:
+            return []
+        return [t for t in self.feed.get(day, []) if t.astimezone(dt.UTC) >= self.earliest]
+
+    def none_free(self, day: dt.date) -> str:
+        return f"I have nothing free on {_words(day)}."
+
+    def not_free(self, at: dt.datetime, asked: str) -> str:
+        if at.astimezone(dt.UTC) <= self.now:
+            return f"Sorry, {asked} has already passed."
+        return f"Sorry, {asked} isn't available."
 
 
 def _half_hour(t: dt.datetime) -> dt.datetime:
@@ -424,7 +482,7 @@ class Booking(Tool):
     async def run(self, ctx: ToolContext, args: BookingArguments, settings: BookingSettings
                   ) -> ToolResult:
         schedule = read_schedule(list(ctx.search("opening hours open closed holidays", 12)))
-        if not schedule:
+        if not schedule and not settings.calcom_event_type_id:
             raise ToolError("no weekly opening hours found in the agent's content")
         day, today = args.day, ctx.now.date()
         assert day is not None  # BookingArguments requires it
@@ -435,6 +493,8 @@ class Booking(Tool):
             return ToolResult("needs_input", f"{_words(day)} {why}. What other day would suit "
                               "you?", (f"Day: {_words(day)}", f"Last day: {_words(last)}"),
                               {"day": day.isoformat(), "missing": ["day"]})
+        if settings.calcom_event_type_id:
+            return await self._calcom(ctx, args, settings, schedule)
         midnight = dt.datetime.combine(today, dt.time(0), tzinfo=ctx.now.tzinfo)
         busy = await self._calendar(ctx, settings, midnight,
                                     midnight + dt.timedelta(days=settings.days_ahead + 2))
@@ -478,6 +538,65 @@ class Booking(Tool):
                            f"confirm it with you at {args.contact}.", [at], [day], False, **span)
         return replace(done, facts=(*done.facts, f"Requested: {when}{what}, {args.name}, "
                                     f"{args.contact}"))
+
+    async def _calcom(self, ctx: ToolContext, args: BookingArguments,
+                      settings: BookingSettings, schedule: Schedule) -> ToolResult:
+        key = ctx.secret(CALCOM_KEY)
+        if not key or settings.calcom_event_type_id is None:
+            raise ToolError(f"calcom_event_type_id is set but the secret {CALCOM_KEY} is not")
+        zone = getattr(ctx.now.tzinfo, "key", "UTC")
+        cal = Calcom(ctx.settings.calcom_api_url, key, settings.calcom_event_type_id, zone,
+                     self.timeout_s - 1.0)
+        today = ctx.now.date()
+        assert ctx.now.tzinfo is not None
+        last = today + dt.timedelta(days=settings.days_ahead)
+        slots = _CalcomSlots(schedule, await cal.slots(today, last, ctx.now.tzinfo), ctx.now,
+                             settings)
+        day = args.day
+        if args.time is None:
+            return self._listing(slots, day)
+        at = dt.datetime.combine(day, args.time, tzinfo=ctx.now.tzinfo)
+        if at not in slots.free(day):
+            return self._refusal(slots, at)
+        when = f"{slots.say([at])} on {_words(day)}"
+        span: dict[str, Any] = {"start": at.isoformat()}
+        # Cal.com sends its confirmation by e-mail: a phone number is not enough.
+        missing = [f for f in ("name", "contact") if not getattr(args, f)]
+        if not missing and not EMAIL.fullmatch(args.contact or ""):
+            return slots.offer("needs_input", f"{when} is free. What e-mail address should "
+                               "the confirmation go to?", [at], [day], False, **span,
+                               missing=["contact"])
+        if missing:
+            return slots.offer("needs_input", f"{when} is free. " + self.ask(missing, settings),
+                               [at], [day], False, **span, missing=missing)
+        service = _service(args.service, settings.services)
+        try:
+            booked = await cal.book(at, args.name or "", args.contact or "", service)
+        except Taken:
+            fresh = await cal.slots(today, last, ctx.now.tzinfo)
+            if at in fresh.get(day, []):  # refused for another reason than the time
+                raise ToolError("Cal.com refused the booking of a free time") from None
+            slots = _CalcomSlots(schedule, fresh, ctx.now, settings)
+            return self._refusal(slots, at)
+        confirmed = str(booked.get("status", "")).lower() == "accepted"
+        end = at + slots.minutes
+        with ctx.db.transaction() as tx:  # the owner's console lists it with the others
+            span["request_id"] = tx.execute(
+                "INSERT INTO booking_requests(agent_id, conversation_id, starts_at, ends_at, "
+                "name, contact, service, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (ctx.agent_id, ctx.conversation_id, at.isoformat(), end.isoformat(), args.name,
+                 args.contact, service, "confirmed" if confirmed else "requested")).lastrowid
+        span["calcom"] = {"uid": str(booked.get("uid", "")), "status": str(
+            booked.get("status", ""))}
+        what = f" ({service})" if service else ""
+        text = (f"You're booked for {_words(day)} at {slots.say([at])}{what}, {args.name}. "
+                f"The confirmation is on its way to {args.contact}." if confirmed else
+                f"I've sent a booking request for {_words(day)} at {slots.say([at])}{what} "
+                f"under {args.name}. {ctx.agent_name} will confirm it with you at "
+                f"{args.contact}.")
+        done = slots.offer("ok", text, [at], [day], False, **span)
+        return replace(done, facts=(*done.facts, f"{'Booked' if confirmed else 'Requested'}: "
+                                    f"{when}{what}, {args.name}, {args.contact}"))
 
     async def _calendar(self, ctx: ToolContext, settings: BookingSettings,
                         start: dt.datetime, end: dt.datetime) -> list[Span]:
@@ -525,10 +644,7 @@ class Booking(Tool):
             more = ", and later times too" if len(free) > len(shown) else ""
             return slots.offer("ok", f"On {_words(day)} I have {slots.say(shown)} free{more}.",
                                shown, [day], free=[s.isoformat() for s in free])
-        rule = slots.schedule.rule(day)
-        text = (f"I can't tell our hours on {_words(day)} for sure." if rule and rule.unknown
-                else f"We're closed on {_words(day)}." if rule is None or not rule.intervals
-                else f"I have nothing free on {_words(day)}.")
+        text = slots.none_free(day)
         if (nxt := slots.next_free(day)) is None:
             return slots.offer("ok", f"{text} I have no free times in the days I can book.",
                                [], [day])
@@ -538,21 +654,7 @@ class Booking(Tool):
 
     def _refusal(self, slots: _Slots, at: dt.datetime) -> ToolResult:
         asked = f"{slots.say([at])} on {_words(at.date())}"
-        rule = slots.schedule.rule(at.date())
-        inside = rule is not None and any(
-            a <= at.time() and (at + slots.minutes).time() <= b for a, b in rule.intervals)
-        if at.astimezone(dt.UTC) <= slots.now:
-            text = f"Sorry, {asked} has already passed."
-        elif rule is not None and rule.unknown:  # a line about that day not understood
-            text = f"Sorry, I can't tell our hours on {_words(at.date())} for sure."
-        elif rule is None or not rule.intervals:
-            text = f"Sorry, we're closed on {_words(at.date())}."
-        elif not inside:  # say the day's hours: the reason, in the content's own times
-            hours = ", ".join(f"{slots.say_time(a, rule)} – {slots.say_time(b, rule)}"
-                              for a, b in rule.intervals)
-            text = f"Sorry, {asked} is outside our hours that day ({hours})."
-        else:
-            text = f"Sorry, {asked} isn't available."
+        text = slots.not_free(at, asked)
         # The four free times nearest the one asked for, else the next day's first four.
         near = sorted(sorted(slots.free(at.date()), key=lambda s: abs(s - at))[:4])
         days = [at.date()]

@@ -36,7 +36,8 @@ class CatalogArguments(BaseModel):
 
 _ASKS = re.compile(
     r"\b(do|does|d'?|did)\s*(you|u|ya|y'all|the shop|the store)\s+(guys\s+)?"
-    r"(sell|carry|stock|still (sell|have|make)|make|have any|do any|offer any|do|offer)\b|"
+    r"(sell|carry|stock|still (sell|have|make)|make|have any|do any|offer any|do|offer|rent|"
+    r"hire out)\b|"
     r"\b(in stock|out of stock|back in stock)\b|"
     r"\bwhat\s+(kinds?|sorts?|types?|flavou?rs?|sizes?|colou?rs?|scents?|options?)\b.*"
     r"\b(sell|carry|have|come in|stock|make|got)\b|"
@@ -48,7 +49,8 @@ _NOISE = re.compile(
     r"pls|hi|hey|hello|me|i|we|my|looking|want|need|like|would|could|can|under|below|less|"
     r"than|cheaper|price|prices|cost|much|how|back|out|offer|make)\b|[$£€]\s?\d[\d.,]*|[?!.,]",
     re.I)
-_OBJECT = re.compile(r"\b(?:sell|carry|stock|have any|do any|make any|got any|(?<=you )do|"
+_OBJECT = re.compile(r"\b(?:sell|carry|stock|rent|hire out|have any|do any|make any|got any|"
+                     r"(?<=you )do|"
                      r"(?<=u )do|offer)\s+(?:a |an |the |"
                      r"some |any )?([^?!.,;]{2,60}?)\s*(?:[?!.,;]|$| for (?!a |an |the )|"
                      r" in (?:stock|store)| under )", re.I)

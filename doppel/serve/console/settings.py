@@ -59,6 +59,7 @@ def _settings(request: Request, session: Session, agent: Agent, *, error: str = 
 # Secrets the settings form takes: written when given, never shown again (blank: keep).
 SECRET_FIELDS = {"secret_order_status": ("order_status.secret", "Order system signing secret"),
                  "secret_calendar": ("booking.calendar_password", "Calendar password"),
+                 "secret_calcom": ("booking.calcom_api_key", "Cal.com API key"),
                  "secret_webhook": ("handoff.webhook_secret", "Webhook signing secret")}
 
 
@@ -128,9 +129,13 @@ def _tools_from_form(data: dict[str, Any], form: FormData) -> None:
         minutes = field(form, "booking_slot_minutes", "Appointment length (minutes)", 4)
         if minutes and not minutes.isdigit():
             raise FormError("Appointment length (minutes)", "give a number of minutes")
+        event = field(form, "booking_calcom_event_type", "Cal.com event type ID", 12)
+        if event and not event.isdigit():
+            raise FormError("Cal.com event type ID", "give the number Cal.com shows for it")
         tools["booking"] |= {
             "calendar_url": web_field(form, "booking_calendar_url", "Calendar address"),
             "calendar_user": field(form, "booking_calendar_user", "Calendar user name", 200),
+            "calcom_event_type_id": int(event) if event else None,
             **({"slot_minutes": int(minutes)} if minutes else {})}
     if "order_status" in tools:
         tools["order_status"]["endpoint"] = web_field(form, "order_endpoint",
