@@ -413,6 +413,43 @@ def test_an_mcp_tool_of_the_owners_system_answers(shop: tuple[Doppel, Agent]) ->
     assert gone.path == "tool" and "couldn't check" in gone.answer
 
 
+def test_a_remote_model_sees_each_mcp_tool_with_its_own_schema(tmp_path: Any) -> None:
+    """Native tool calling: each server tool the agent uses is a function of its own, with
+    the server's description and JSON Schema; the model fills its arguments, and the call
+    goes to that server tool."""
+    from doppel.config import MCPServer
+    from doppel.models.base import ToolCall
+    from doppel.testing import FakeOpenAIServer, ServerThread
+
+    def reply(body: dict[str, Any]) -> str | ToolCall:
+        names = {t["function"]["name"] for t in body.get("tools") or []}
+        if "mcp_inventory_check_stock" in names and "lavender" in body["messages"][-1][
+                "content"]:
+            return ToolCall("mcp_inventory_check_stock", {"product": "lavender candle"})
+        return "NONE"
+
+    with FakeOpenAIServer(reply) as model, ServerThread(_inventory_server()) as base:
+        settings = Settings(home=tmp_path / "home", shields=False, chat_backend="openai",
+                            openai_base_url=model.base_url, openai_model="llama-3.1-8b",
+                            mcp_servers={"inventory": MCPServer(url=f"{base}/mcp")})
+        app = Doppel(settings, embedder=FakeEmbedder())
+        agent = app.agents.create(AgentSpec(slug="shop", name="Maple Shop", tools={
+            "open_now": {}, "mcp": {"tools": [{"server": "inventory", "tool": "check_stock",
+                                               "examples": ["is it in stock?"]}]}}))
+        result = turn(app, agent, "got any of the lavender ones left?")
+        assert result.answer == "Lavender candle (8 oz): 14 in stock.", result.answer
+        (function,) = [t["function"] for t in model.requests[0]["tools"]
+                       if t["function"]["name"].startswith("mcp_")]
+        assert function["description"] == "How many of a product are in stock."
+        assert function["parameters"]["properties"]["product"]["type"] == "string"
+        assert function["parameters"]["required"] == ["product"]
+        (call,) = calls(app, agent, result)
+        assert call["chosen_by"] == "model" and call["arguments"] == {
+            "server": "inventory", "tool": "check_stock",
+            "arguments": {"product": "lavender candle"}}
+        app.close()
+
+
 def test_owners_pick_mcp_servers_by_name_only() -> None:
     from doppel.config import MCPServer
     from doppel.errors import ValidationError

@@ -101,7 +101,9 @@ class UseTools:
             # A model that calls tools natively chooses, and fills what it chose.
             called = await _model_choice(turn, names)
             if called is not None:
+                # the model's arguments are what is known; the rules' reading wins over them
                 chosen, model_args = (called.name, "model"), called.arguments
+                known = dict(model_args)
         how = chosen[1] if chosen else ""
         if pending.get("tool") in names and (chosen is None or chosen[0] == pending["tool"]):
             chosen, how, known = (pending["tool"], "pending"), "pending", dict(pending["args"])
@@ -215,12 +217,22 @@ class UseTools:
 
 async def _model_choice(turn: Turn, names: list[str]) -> ToolCall | None:
     """The tool a remote model chooses natively for the message, if the agent's backend calls
-    tools (never the embedded model: it cannot choose reliably). A model's failure here is no
-    failure of the turn: the content answers."""
+    tools (never the embedded model: it cannot choose reliably), with that tool's arguments.
+    A model's failure here is no failure of the turn: the content answers."""
     backend = turn.runtime.backend_for(turn.agent.spec)
     if backend.name == "embedded" or not isinstance(backend, ToolCallingBackend):
         return None
     spec = turn.agent.spec
+    configured = spec.tools or {}
+    tools = [TOOLS.get(n) for n in names]
+    settings = {t.name: t.Settings.model_validate(configured.get(t.name, {})) for t in tools}
+    functions = []
+    for tool in tools:
+        try:
+            functions += await tool.functions(settings[tool.name], turn.runtime.settings,
+                                              spec.slug)
+        except Exception:  # a plug-in's functions must never fail the turn
+            log.exception("tool %s: its functions could not be listed", tool.name)
     messages = [
         ChatMessage("system", f"You route messages for {spec.name}'s customer assistant. Call "
                     "a tool only when the customer's message needs what it does; otherwise "
@@ -231,14 +243,19 @@ async def _model_choice(turn: Turn, names: list[str]) -> ToolCall | None:
                               seed=turn.runtime.settings.seed)
     started = time.perf_counter()
     try:
-        called = await backend.call_tool(messages, [TOOLS.get(n).schema() for n in names],
-                                         params)
+        called = await backend.call_tool(messages, functions, params) if functions else None
     except BackendError as exc:
         log.warning("tool choice by %s failed: %s", backend.model_name, exc)
         return None
     finally:
         turn.clock.marks["route_model_ms"] = (time.perf_counter() - started) * 1000
-    return called if called is not None and called.name in names else None
+    if called is None:
+        return None
+    for tool in tools:  # which tool's function it was (mcp: one per server tool)
+        if (args := tool.from_function(called.name, called.arguments,
+                                       settings[tool.name])) is not None:
+            return ToolCall(tool.name, args)
+    return None
 
 
 def _safely(check: Callable[[str], bool], message: str, name: str,

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from doppel import config
 from doppel.config import Settings
 from doppel.knowledge.index import Passage
 from doppel.registry import Registry
@@ -155,6 +156,18 @@ class Tool(abc.ABC):
         return {"type": "function", "function": {
             "name": self.name, "description": self.description,
             "parameters": self.Arguments.model_json_schema()}}
+
+    async def functions(self, settings: BaseModel, operator: config.Settings, agent_slug: str
+                        ) -> list[dict[str, Any]]:
+        """The functions a model that calls tools natively sees for this tool: its `schema`,
+        or several when the agent's settings name several uses (`mcp`: one per server tool,
+        with the server's own JSON Schema)."""
+        return [self.schema()]
+
+    def from_function(self, name: str, arguments: Mapping[str, Any], settings: BaseModel
+                      ) -> dict[str, Any] | None:
+        """This tool's arguments for a call of one of its `functions` (None: not one)."""
+        return dict(arguments) if name == self.name else None
 
 
 TOOLS: Registry[Tool] = Registry("tool", "doppel.tools", accepts=lambda o: isinstance(o, Tool))

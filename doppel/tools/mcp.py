@@ -14,8 +14,10 @@ stated), and text that reads as instructions to an AI is dropped.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,10 +25,13 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from doppel import config
 from doppel.config import MCPServer
 from doppel.tools.base import Tool, ToolContext, ToolError, ToolResult
 
 __all__ = ["MCP", "MCPArguments", "MCPSettings", "MCPToolRef", "list_server_tools"]
+
+log = logging.getLogger(__name__)
 
 
 class MCPToolRef(BaseModel):
@@ -97,6 +102,26 @@ async def list_server_tools(server: MCPServer) -> list[dict[str, Any]]:
              "parameters": t.inputSchema} for t in listed.tools]
 
 
+# A server's tool list, kept a few minutes: a model that calls tools natively sees each server
+# tool with its own schema, without a round trip to every server on every turn.
+_LISTED: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+_LISTED_TTL_S = 300.0
+
+
+async def _listed(name: str, server: MCPServer) -> list[dict[str, Any]]:
+    now = time.monotonic()
+    cached = _LISTED.get(name)
+    if cached is None or now - cached[0] > _LISTED_TTL_S:
+        cached = (now, await list_server_tools(server))
+        _LISTED[name] = cached
+    return cached[1]
+
+
+def _function_name(ref: MCPToolRef) -> str:
+    """OpenAI function names are ^[a-zA-Z0-9_-]{1,64}$."""
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", f"mcp_{ref.server}_{ref.tool}")[:64]
+
+
 class MCP(Tool):
     name = "mcp"
     description = "The owner's own systems, as tools of their MCP servers."
@@ -122,6 +147,44 @@ class MCP(Tool):
             default=0))
         arguments = {ref.argument: message} if ref.argument else {}
         return {"server": ref.server, "tool": ref.tool, "arguments": arguments}
+
+    async def functions(self, settings: BaseModel, operator: config.Settings, agent_slug: str
+                        ) -> list[dict[str, Any]]:
+        """One function per server tool the agent uses, with the server's description and
+        JSON Schema; a server that cannot be listed now offers its tools with the one text
+        argument the owner named (or none)."""
+        assert isinstance(settings, MCPSettings)
+        out = []
+        for ref in settings.tools:
+            server = operator.mcp_servers.get(ref.server)
+            if server is None or (server.agents and agent_slug not in server.agents):
+                continue
+            try:
+                listed = {t["name"]: t for t in await _listed(ref.server, server)}
+            except Exception as exc:  # the SDK and its transports raise many kinds
+                log.warning("MCP server %r could not be listed: %s", ref.server,
+                            type(exc).__name__)
+                listed = {}
+            found = listed.get(ref.tool)
+            if found is None and listed:
+                continue  # the server no longer has it
+            parameters = found["parameters"] if found else {
+                "type": "object", "properties": {ref.argument: {"type": "string"}} if
+                ref.argument else {}, "required": [ref.argument] if ref.argument else []}
+            description = (found or {}).get("description") or (
+                f"{ref.tool} in the owner's {ref.server} system")
+            out.append({"type": "function", "function": {
+                "name": _function_name(ref), "description": description[:1000],
+                "parameters": parameters}})
+        return out
+
+    def from_function(self, name: str, arguments: Mapping[str, Any], settings: BaseModel
+                      ) -> dict[str, Any] | None:
+        assert isinstance(settings, MCPSettings)
+        for ref in settings.tools:
+            if _function_name(ref) == name:
+                return {"server": ref.server, "tool": ref.tool, "arguments": dict(arguments)}
+        return None
 
     async def run(self, ctx: ToolContext, args: MCPArguments, settings: MCPSettings
                   ) -> ToolResult:
