@@ -81,11 +81,14 @@ def serve(home: str, port: int, mode: str) -> None:
 
 def work(home: str) -> None:
     """The split layout's worker: `doppel channels work` on the benchmark's fake model."""
+    import os
+
     from doppel.cli.channels import _work
     from doppel.config import Settings
     from doppel.service import Doppel
     from doppel.testing import FakeChatBackend
 
+    os.nice(10)  # as `doppel channels work` does by default
     settings = Settings(home=Path(home), models_home=Settings().models_dir, seed=1234)
     app = Doppel(settings, backend=FakeChatBackend(["An Almond Croissant is $5.25."],
                                                    delay=0.05))

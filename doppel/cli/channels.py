@@ -103,15 +103,20 @@ def channels_disconnect(ctx: click.Context, agent: str, channel: str) -> None:
 
 
 @channels.command("work")
+@click.option("--nice", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="CPU priority below the servers' (added to this process's niceness): on "
+              "a shared machine, acknowledgements come before answers.")
 @click.pass_context
 @handle_errors
-def channels_work(ctx: click.Context) -> None:
+def channels_work(ctx: click.Context, nice: int) -> None:
     """Answer and send for every agent's channels, without a web server.
 
     Run one beside `doppel serve` on the same data directory, with DOPPEL_CHANNEL_ANSWERS=false
     for the servers: they then only acknowledge and record deliveries, so acknowledgements
     never wait behind answers. Stops on Ctrl-C or SIGTERM; what it was answering is answered
     again by the next worker (nothing is lost, nothing sent twice)."""
+    if nice:
+        os.nice(nice)
     asyncio.run(_work(service_of(ctx)))
 
 
