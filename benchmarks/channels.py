@@ -107,15 +107,18 @@ class Server(ApiServer):
 class Worker:
     """`benchmarks/channels.py --work HOME` beside the server (None: no worker)."""
 
-    def __init__(self, home: str | None) -> None:
-        self.home = home
+    def __init__(self, home: str | None, env: dict[str, str]) -> None:
+        self.home, self.env = home, env
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Worker:
         if self.home is None:
             return self
+        import os
+
         self.proc = subprocess.Popen([sys.executable, __file__, "--work", self.home],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     env=os.environ | self.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while not (Path(self.home) / "channels.sock").exists():  # leading, doorbell up
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -224,7 +227,8 @@ def acks(n: int, connections: list[int], seconds: int, layout: str) -> dict[str,
     mode = "fake" if layout == "inline" else "fake-split"
     with FakeGraphAPI(TOKEN, {PHONE_ID: {"verified_name": "Juniper & Rye"}}) as graph, \
             Server(mode, {"DOPPEL_GRAPH_API_URL": graph.base_url}) as server, \
-            Worker(server.home.name if layout == "split" else None):
+            Worker(server.home.name if layout == "split" else None,
+                   {"DOPPEL_GRAPH_API_URL": graph.base_url}):
         # warm-up (connections, the first delivery's imports)
         asyncio.run(_post_all(server.base, 50, 4, prefix="warm"))
         first = time.perf_counter()

@@ -169,6 +169,13 @@ class Settings(BaseSettings):
         0.72, ge=0, le=1, description="Cosine similarity of a message to one of a tool's "
         "example phrasings above which that tool is chosen without a rule (MiniLM); a rule "
         "match always chooses it.")
+    tool_grammar_fill: bool = Field(
+        False, description="With the embedded model, a tool's free-text arguments the rules "
+        "could not read (a name, a need) are read from the message by the model under a "
+        "JSON-schema grammar; a value counts only when the message holds it word for word. "
+        "Off by default: on 2 cores a fill takes seconds and the 135M model often returns a "
+        "name with the phone number after it (rejected), so the customer is usually asked "
+        "anyway (README, Tools).")
     tool_timeout_s: float = Field(
         8.0, gt=0, description="Longest a tool call may take before the turn goes on without "
         "it (a tool's own limit, when lower, wins).")

@@ -611,3 +611,25 @@ def test_open_now_says_nothing_when_the_content_reads_today_otherwise(
     assert result.path != "tool" and "closed today" not in result.answer
     (call,) = calls(app, agent, result)
     assert call["tool"] == "open_now" and call["status"] == "nothing"
+
+
+def test_the_embedded_model_reads_only_words_the_customer_wrote(
+        model_settings: Settings, tmp_path: Any) -> None:
+    """DOPPEL_TOOL_GRAMMAR_FILL: the real 135M model fills a missing name under a JSON-schema
+    grammar; it counts only when the customer wrote it, outside their e-mail address."""
+    settings = model_settings.model_copy(update={
+        "home": tmp_path / "home", "shields": False, "tool_grammar_fill": True})
+    app = Doppel(settings)
+    agent = app.agents.create(AgentSpec(slug="porch", name="Porch Co",
+                                        tools={"lead_capture": {}}))
+    app.ingestor.ingest_bytes(agent, b"# About\n\nWe build porches and decks.\n", "about.md")
+    named = turn(app, agent, "Could someone get in touch about a quote for a new porch? "
+                             "Priya Raman, priya.r@example.com")
+    assert named.path == "tool" and named.answer.startswith("Thanks, Priya Raman"), named.answer
+    (call,) = calls(app, agent, named)
+    assert call["chosen_by"] == "rule; name read by the model" and call["status"] == "ok"
+    # "sam@example.com" names no Sam: asked, not invented
+    unnamed = turn(app, agent, "I'd like a quote for a porch, contact me at sam@example.com",
+                   "t2")
+    assert "name" in unnamed.answer and "Sam" not in unnamed.answer
+    app.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import re
 import time
@@ -39,6 +40,7 @@ from doppel.errors import BackendError
 from doppel.knowledge.index import Passage
 from doppel.models.base import ChatMessage, GenerationParams, ToolCall, ToolCallingBackend
 from doppel.tools import TOOLS, Tool, ToolContext, ToolError, ToolResult
+from doppel.tools.fields import EMAIL, PHONE
 from doppel.tools.hours import parse_ranges
 
 __all__ = ["UseTools", "local_now", "route"]
@@ -133,7 +135,16 @@ class UseTools:
         try:
             parsed = tool.Arguments.model_validate(args)
         except ValidationError as exc:
-            return await self._ask(turn, tool, settings, args, exc, call)
+            read = await _read_missing(turn, tool, args, exc)
+            if not read:
+                return await self._ask(turn, tool, settings, args, exc, call)
+            args |= read
+            call.update(arguments=args, chosen_by=f"{how}; {', '.join(sorted(read))} read "
+                        "by the model")
+            try:
+                parsed = tool.Arguments.model_validate(args)
+            except ValidationError as again:
+                return await self._ask(turn, tool, settings, args, again, call)
         return await self._call(turn, tool, settings, parsed, now, call)
 
     async def _ask(self, turn: Turn, tool: Tool, settings: BaseModel, args: dict[str, Any],
@@ -256,6 +267,65 @@ async def _model_choice(turn: Turn, names: list[str]) -> ToolCall | None:
                                        settings[tool.name])) is not None:
             return ToolCall(tool.name, args)
     return None
+
+
+def _free_text(schema: dict[str, Any]) -> bool:
+    """A plain string field (a name, an e-mail, a need), not a date, time or number."""
+    options = schema.get("anyOf", [schema])
+    return any(o.get("type") == "string" and "format" not in o for o in options)
+
+
+async def _read_missing(turn: Turn, tool: Tool, args: dict[str, Any], exc: ValidationError
+                        ) -> dict[str, str]:
+    """What the embedded model reads from the message for the missing free-text arguments the
+    rules could not ("Quote for a porch please, Priya Raman" names a name no rule knew to look
+    for). It writes under a JSON-schema grammar (llama.cpp), and a value counts only when the
+    message holds it word for word, outside its e-mail addresses and phone numbers, and apart
+    from the other arguments' values: the 135M model can point at the customer's words, never
+    invent them ("sam@example.com" names no Sam). Pydantic then validates them like any
+    argument; what stays missing is asked for."""
+    runtime = turn.runtime
+    backend = runtime.backend_for(turn.agent.spec)
+    if backend.name != "embedded" or not runtime.settings.tool_grammar_fill:
+        return {}
+    fields = tool.Arguments.model_json_schema().get("properties", {})
+    missing = [name for e in exc.errors() if e["type"] == "missing" and e["loc"]
+               and (name := str(e["loc"][0])) in fields and _free_text(fields[name])]
+    if not missing:
+        return {}
+    schema = {"type": "object", "additionalProperties": False, "required": missing,
+              "properties": {m: {"type": "string", "maxLength": 80} for m in missing}}
+    messages = [
+        ChatMessage("system", "Copy values from the customer's message into JSON. For each "
+                    "field, copy the customer's own words for it exactly; write \"\" when the "
+                    "message does not say it."),
+        ChatMessage("user", f"Message: {turn.message}\n\nFields: {', '.join(missing)}")]
+    params = GenerationParams(max_tokens=64, temperature=0.0, top_p=1.0, repeat_penalty=1.0,
+                              seed=runtime.settings.seed, json_schema=json.dumps(schema))
+    started = time.perf_counter()
+    try:
+        result = await backend.chat(messages, params)
+        data = json.loads(result.text)
+    except (BackendError, ValueError) as exc_:
+        log.warning("reading %s's arguments with the model failed: %s", tool.name,
+                    type(exc_).__name__)
+        return {}
+    finally:
+        turn.clock.marks["read_args_ms"] = (time.perf_counter() - started) * 1000
+    plain = _CONTACTS.sub(" ", turn.message)
+    known = [str(v).lower() for v in args.values() if isinstance(v, str) and len(v) < 80]
+    out: dict[str, str] = {}
+    for name in missing:
+        value = " ".join(str(data.get(name, "") if isinstance(data, dict) else "").split())
+        value = value.strip(" .,;:!?\"'")
+        if (len(value) >= 2 and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", plain, re.I)
+                and not any(k in value.lower() or value.lower() in k for k in known)):
+            out[name] = value
+    return out
+
+
+# What a model must not read a name or a need out of: e-mail addresses, links, phone numbers.
+_CONTACTS = re.compile(rf"{EMAIL.pattern}|https?://\S+|{PHONE.pattern}", re.I)
 
 
 def _safely(check: Callable[[str], bool], message: str, name: str,

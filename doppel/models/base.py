@@ -40,6 +40,9 @@ class GenerationParams:
     # The agent slug whose LoRA adapter to apply (None: the base model). A backend without that
     # adapter serves the base model and says so in ChatResult.adapter.
     adapter: str | None = None
+    # A JSON Schema (as JSON text) the output must follow: the embedded model generates under
+    # the llama.cpp grammar made from it. Backends that cannot constrain output ignore it.
+    json_schema: str | None = None
 
 
 @dataclass

@@ -26,6 +26,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import ctypes
+import functools
 import logging
 import threading
 import time
@@ -294,11 +295,12 @@ class EmbeddedBackend:
             pending, since = "", time.perf_counter()
             try:
                 served = self._use_adapter(params.adapter)
+                grammar = _grammar(params.json_schema) if params.json_schema else None
                 for part in self._llama.create_completion(
                     prompt=tokens, max_tokens=params.max_tokens, temperature=params.temperature,
                     top_p=params.top_p, top_k=40, min_p=0.05,
                     repeat_penalty=params.repeat_penalty, stop=stop, seed=params.seed,
-                    stream=True,
+                    stream=True, grammar=grammar,
                 ):
                     if cancel.is_set():
                         finish = "cancelled"
@@ -357,6 +359,14 @@ class EmbeddedBackend:
             self._executor.shutdown(wait=True)
             self._llama.close()
             self._llama = None
+
+
+@functools.lru_cache(maxsize=32)
+def _grammar(schema: str) -> Any:
+    """llama.cpp's grammar for a JSON Schema (built once per schema: it takes milliseconds)."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema, verbose=False)
 
 
 def check_lora_file(path: Path, architecture: str) -> None:
