@@ -355,3 +355,43 @@ def test_a_holiday_row_dated_in_numbers_is_no_rule_for_its_weekday() -> None:
     assert dated is not None and "closed" in dated.text.lower(), dated
     friday = compose("what are your hours on 28 November?", passages, spec)
     assert friday is not None and "9:00 AM – 3:00 PM" in friday.text, friday
+
+
+def test_a_variant_whose_bound_leaves_out_the_customers_quantity_is_not_their_answer() -> None:
+    """"I've got 10 radiators" is not answered by the "up to 8 radiators" row, "2 teeth" not by
+    "4+ teeth": the price is there and belongs to another variant. The one that fits answers,
+    or nothing does."""
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+    from doppel.language.quantity import bounds, excludes, quantities
+
+    assert bounds("Powerflush - up to 8 radiators") == {"radiator": (0.0, 8.0)}
+    assert bounds("4+ teeth per quadrant")["tooth"][0] == 4.0
+    assert quantities("a table for 4 at 7pm") == {}  # no things counted, no clock as a noun
+    assert not excludes("can I come at 10pm?", "open up to 9pm")
+    assert not excludes("anything under 20 kg?", "Bag (up to 15 kg)")  # a bound, not a count
+    rows = ("Service: Powerflush - up to 8 radiators; Price: £395\n"
+            "Service: Powerflush - 9 to 15 radiators; Price: £495\n"
+            "Service: Scaling & root planing - 4+ teeth per quadrant; Price: $265\n"
+            "Service: Scaling & root planing - 1–3 teeth per quadrant; Price: $195")
+    passages = [Passage(1, "prices.csv", "Prices", rows, 0, len(rows), 1, 0.6)]
+    spec = AgentSpec(slug="p", name="P")
+    flush = compose("How much is a powerflush? I've got 10 radiators", passages, spec)
+    assert flush is not None and "£495" in flush.text and "£395" not in flush.text, flush
+    teeth = compose("how much is scaling and root planing on 2 teeth?", passages, spec)
+    assert teeth is not None and "$195" in teeth.text and "$265" not in teeth.text, teeth
+    none = compose("How much is a powerflush? I've got 20 radiators", passages, spec)
+    assert none is None or ("£395" not in none.text and "£495" not in none.text), none
+
+
+def test_a_price_row_for_other_days_is_not_the_price_on_the_day_asked() -> None:
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    rows = ("When: Mon–Fri 8am – 6pm; Call-out (incl. 1st hour): £79; Each hour after: £62; "
+            "Note: Standard rate\n"
+            "When: Saturday 8am – 1pm; Call-out (incl. 1st hour): £99; Each hour after: £72")
+    passages = [Passage(1, "prices.html", "Labour rates", rows, 0, len(rows), 1, 0.6)]
+    answer = compose("Whats the hourly rate on a saturday morning once the first hour is up?",
+                     passages, AgentSpec(slug="p", name="P"), sentence_ok=True)
+    assert answer is not None and "£72" in answer.text and "£62" not in answer.text, answer

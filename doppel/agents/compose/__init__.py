@@ -32,9 +32,15 @@ from doppel.agents.compose.price import price_answer
 from doppel.agents.compose.sentence import sentence_answer
 from doppel.agents.spec import AgentSpec
 from doppel.knowledge.index import Passage
-from doppel.language.bound import WordWeights, parse_units
+from doppel.language.bound import WordWeights, parse_units, unit_days
+from doppel.language.quantity import excludes
 
 __all__ = ["Ask", "Composed", "Similarity", "analyse", "compose"]
+
+
+def _other_days(text: str, days: frozenset[str]) -> bool:
+    named = unit_days(text)[0]
+    return bool(named) and not named & days
 
 
 def compose(message: str, passages: list[Passage], spec: AgentSpec, *,
@@ -46,8 +52,14 @@ def compose(message: str, passages: list[Passage], spec: AgentSpec, *,
     With `sentence_ok`, prose questions get the one sentence that answers them (the fallback
     after a draft that failed the gate); without it only clear yes/no answers do."""
     ask = analyse(message, previous, today)
+    # A unit whose bound leaves out the customer's own quantity ("up to 8 radiators" for
+    # "I've got 10") answers another variant: it is not a candidate at all; nor, for a price,
+    # a row for other days than the one the customer named ("Mon–Fri: £62 an hour" for "on a
+    # Saturday morning").
+    days = unit_days(message)[0] if ask.intent == "price" else frozenset()
     found = [Found(u, p, i) for i, p in enumerate(passages)
-             for u in parse_units(p.text, p.heading)]
+             for u in parse_units(p.text, p.heading) if not excludes(message, u.text)
+             and not (days and _other_days(u.text, days))]
     symbols = re.findall(r"[$€£]", " ".join(p.text for p in passages))
     if symbols:
         ask.currency = max(set(symbols), key=symbols.count)
