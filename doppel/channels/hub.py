@@ -123,6 +123,7 @@ class ChannelHub:
         self._bell: socket.socket | None = None
         self._ringer: socket.socket | None = None
         self.tried = asyncio.Event()  # set after the first try to lead
+        self._loop: asyncio.AbstractEventLoop | None = None
         logging.getLogger("httpx").addFilter(_FILTER)
 
     # --- life ---------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class ChannelHub:
         answer and send as messages come. answer=False (default: the channel_answers
         setting): only acknowledge and record, a `doppel channels work` process answers."""
         self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         self._slots = asyncio.Semaphore(self.settings.channel_concurrency)
         if self.settings.channel_answers if answer is None else answer:
             self._sender = asyncio.ensure_future(self._run())
@@ -215,11 +217,21 @@ class ChannelHub:
 
     def wake(self) -> None:
         """Something to do (a message recorded, a reply queued): the leader looks now; in
-        another process, the leader's doorbell rings."""
+        another process, the leader's doorbell rings. Callable from any thread (a person's
+        reply is queued from a worker thread)."""
         if not self.leading:
             self._ring()
-        elif self._wake is not None:
+            return
+        if self._wake is None or self._loop is None:
+            return
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is self._loop:
             self._wake.set()
+        else:
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def _doorbell(self) -> str | None:
         """The doorbell's path; None where it cannot be bound (AF_UNIX paths are limited to
