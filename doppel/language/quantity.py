@@ -9,6 +9,7 @@ it, so a variant that fits — "1–3 teeth" — or an honest don't-know answers
 
 from __future__ import annotations
 
+import functools
 import re
 
 from doppel.language.words import stem
@@ -48,6 +49,9 @@ def _key(noun: str) -> str:
     return _SAME.get(noun, stem(noun))
 
 
+# Pure functions of a text, called for every unit of every composed answer (the same rows
+# turn after turn): cached. Callers must not change the dicts they get.
+@functools.lru_cache(maxsize=4096)
 def bounds(text: str) -> dict[str, tuple[float, float]]:
     """The bounds `text` sets on things, by noun: "up to 8 radiators" → {radiator: (0, 8)},
     "4+ teeth" → {tooth: (4, inf)}, "1–3 teeth" → {tooth: (1, 3)}, "under 20 kg" → (0, <20).
@@ -75,6 +79,7 @@ def bounds(text: str) -> dict[str, tuple[float, float]]:
     return {k: v[0] for k, v in found.items() if len(set(v)) == 1}
 
 
+@functools.lru_cache(maxsize=1024)
 def quantities(text: str) -> dict[str, float]:
     """The counts and measures a question gives: "I've got 10 radiators" → {radiator: 10},
     "he's about 70 lbs" → {lb: 70}; a noun given two different numbers is left out."""
