@@ -520,7 +520,7 @@ def calcom(world: _World) -> Iterator[FakeCalcom]:
     # Tuesday 9:30, before now plus the notice
     free = [dt.datetime.combine(THU, dt.time(h), tzinfo=LA) for h in (9, 10, 14)] + [
         dt.datetime.combine(TUE, dt.time(9, 30), tzinfo=LA)]
-    with FakeCalcom(CAL_KEY, 4242, free) as fake:
+    with FakeCalcom(CAL_KEY, 4242, free, minutes=45) as fake:  # its length, not slot_minutes
         world.settings = world.settings.model_copy(update={"calcom_api_url": fake.base_url})
         world.secrets["booking.calcom_api_key"] = CAL_KEY
         yield fake
@@ -553,6 +553,7 @@ def test_calcom_slots_are_the_times_offered_and_a_booking_is_made_there(
     assert booking["attendees"] == [{"name": "Sam", "email": "sam@example.com",
                                      "timeZone": "America/Los_Angeles"}]
     assert world.requests()[0][2:] == ("Sam", "sam@example.com", "confirmed")
+    assert world.requests()[0][:2] == ("2027-03-11T10:00:00-08:00", "2027-03-11T10:45:00-08:00")
     # the time is gone: asked again, it is refused, not booked twice
     again = cal_book(world, day=THU, time=dt.time(10), name="Jo", contact="jo@example.com")
     assert again.status == "refused" and len(calcom.bookings) == 1

@@ -579,7 +579,7 @@ class Booking(Tool):
             slots = _CalcomSlots(schedule, fresh, ctx.now, settings)
             return self._refusal(slots, at)
         confirmed = str(booked.get("status", "")).lower() == "accepted"
-        end = at + slots.minutes
+        end = _instant(booked.get("end"), at.tzinfo) or at + slots.minutes  # Cal.com's length
         with ctx.db.transaction() as tx:  # the owner's console lists it with the others
             span["request_id"] = tx.execute(
                 "INSERT INTO booking_requests(agent_id, conversation_id, starts_at, ends_at, "
@@ -665,6 +665,15 @@ class Booking(Tool):
             text += f" The next free times are on {_words(nxt[0])}: {slots.say(near)}."
         result = slots.offer("refused", text, near, days, asked=at.isoformat())
         return replace(result, facts=(*result.facts, f"Not available: {asked}"))
+
+
+def _instant(value: object, tz: dt.tzinfo | None) -> dt.datetime | None:
+    """An aware ISO 8601 instant from an API's answer, in `tz`; None when it is not one."""
+    try:
+        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.astimezone(tz) if t.tzinfo is not None else None
 
 
 def _service(asked: str | None, services: Sequence[str]) -> str:
