@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     models_home: Path | None = Field(
         None, description="Where prepared models live; default: <home>/models.")
 
+    # --- storage ----------------------------------------------------------------------------
+    database_url: str = Field(
+        "", repr=False, description="postgresql://user:password@host/db to keep everything in "
+        "PostgreSQL (with pgvector; pip install 'doppel[postgres]'); empty: the SQLite file "
+        "<home>/doppel.db. Never printed: it may hold a password.")
+    database_pool_size: int = Field(
+        10, ge=1, le=1000, description="PostgreSQL connections per process at most (a bounded "
+        "pool: reads borrow one per statement, a transaction holds one).")
+
     # --- chat model -------------------------------------------------------------------------
     chat_backend: str = Field(
         "embedded",

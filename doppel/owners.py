@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -30,7 +29,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from doppel.errors import NotFoundError, ValidationError
-from doppel.store.db import Database
+from doppel.store import Connection, Database, IntegrityError, Row, now_iso
 
 __all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "SCOPES", "ApiKey", "Owner", "OwnerRepo", "Scope",
            "check_new_password"]
@@ -127,9 +126,9 @@ class OwnerRepo:
             raise ValidationError("an owner needs a name")
         try:
             with self.db.transaction() as tx:
-                cur = tx.execute("INSERT INTO owners(name) VALUES (?)", (name,))
-                owner_id = int(cur.lastrowid or 0)
-        except sqlite3.IntegrityError:
+                cur = tx.execute("INSERT INTO owners(name) VALUES (?) RETURNING id", (name,))
+                owner_id = int(cur.fetchone()[0])
+        except IntegrityError:
             raise ValidationError(f"an owner named {name!r} already exists") from None
         return self.get(owner_id)
 
@@ -160,12 +159,14 @@ class OwnerRepo:
         name = _check_name(name)
         check_new_password(password)
         hashed = _hasher.hash(password)
-        with self.db.transaction() as tx:
-            cur = tx.execute("INSERT INTO owners(name, password_hash) SELECT ?, ? "
-                             "WHERE NOT EXISTS (SELECT 1 FROM owners)", (name, hashed))
-            if cur.rowcount != 1:
+        # serialize: two visitors signing up at once on PostgreSQL would both see no owner
+        with self.db.transaction(serialize="first-owner") as tx:
+            row = tx.execute("INSERT INTO owners(name, password_hash) SELECT ?, ? "
+                             "WHERE NOT EXISTS (SELECT 1 FROM owners) RETURNING id",
+                             (name, hashed)).fetchone()
+            if row is None:
                 return None
-            owner_id = int(cur.lastrowid or 0)
+            owner_id = int(row[0])
         return self.get(owner_id)
 
     def create_with_password(self, name: str, password: str) -> Owner:
@@ -177,17 +178,17 @@ class OwnerRepo:
             owner_id = self._insert(tx, name, hashed)
         return self.get(owner_id)
 
-    def _insert(self, tx: sqlite3.Connection, name: str, hashed: str) -> int:
+    def _insert(self, tx: Connection, name: str, hashed: str) -> int:
         # "Maya" next to "maya" would be one person to whoever reads the sign-in form
-        if tx.execute("SELECT 1 FROM owners WHERE name = ? COLLATE NOCASE",
+        if tx.execute("SELECT 1 FROM owners WHERE lower(name) = lower(?)",
                       (name,)).fetchone() is not None:
             raise ValidationError(_TAKEN)
         try:
-            cur = tx.execute("INSERT INTO owners(name, password_hash) VALUES (?, ?)",
+            cur = tx.execute("INSERT INTO owners(name, password_hash) VALUES (?, ?) RETURNING id",
                              (name, hashed))
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise ValidationError(_TAKEN) from None
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def check_password(self, name: str, password: str) -> Owner | None:
         """The owner with this name and password, or None. An unknown name, an owner without
@@ -296,10 +297,10 @@ class OwnerRepo:
         with self.db.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO api_keys(owner_id, prefix, hash, label, scopes, agents) "
-                "VALUES (?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?) RETURNING id",
                 (owner_id, prefix, _hash(secret), label, json.dumps(sorted(set(scopes))),
                  json.dumps(agents) if agents is not None else None))
-            key_id = int(cur.lastrowid or 0)
+            key_id = int(cur.fetchone()[0])
         return self._key_by_id(key_id), secret
 
     def authenticate(self, secret: str) -> tuple[Owner, ApiKey] | None:
@@ -323,8 +324,8 @@ class OwnerRepo:
             if (datetime.now(UTC).replace(tzinfo=None) - last).total_seconds() < every_s:
                 return
         with self.db.transaction() as tx:
-            tx.execute("UPDATE api_keys SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
-                       "'now') WHERE id = ?", (key.id,))
+            tx.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?",
+                       (now_iso(), key.id))
 
     def list_keys(self, owner_id: int) -> builtins.list[ApiKey]:
         rows = self.db.connect().execute("SELECT * FROM api_keys WHERE owner_id = ? ORDER BY id",
@@ -333,9 +334,8 @@ class OwnerRepo:
 
     def revoke_key(self, owner_id: int, key_id: int) -> None:
         with self.db.transaction() as tx:
-            cur = tx.execute("UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
-                             "'now') WHERE id = ? AND owner_id = ? AND revoked_at IS NULL",
-                             (key_id, owner_id))
+            cur = tx.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND owner_id = ? "
+                             "AND revoked_at IS NULL", (now_iso(), key_id, owner_id))
             if cur.rowcount == 0:
                 raise NotFoundError(f"no active key #{key_id}")
 
@@ -345,7 +345,7 @@ class OwnerRepo:
         return _key(row)
 
 
-def _key(row: sqlite3.Row) -> ApiKey:
+def _key(row: Row) -> ApiKey:
     agents = json.loads(row["agents"]) if row["agents"] is not None else None
     return ApiKey(row["id"], row["owner_id"], row["prefix"], row["label"],
                   tuple(json.loads(row["scopes"])), tuple(agents) if agents is not None else None,

@@ -34,7 +34,7 @@ from doppel.config import Settings
 from doppel.errors import DoppelError, NotFoundError, ValidationError
 from doppel.knowledge.facts import found_contact
 from doppel.knowledge.imports import ImportJobs
-from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex
+from doppel.knowledge.index import ApprovedAnswers, KnowledgeIndex, open_index
 from doppel.knowledge.ingest import FileReport, Ingestor, IngestReport
 from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
@@ -44,7 +44,7 @@ from doppel.plugins import load_plugins
 from doppel.safety import Shields
 from doppel.safety.injection import scan_texts
 from doppel.safety.policy import GUARD_HELP
-from doppel.store.db import Database
+from doppel.store import Database, open_database
 from doppel.tools.records import ToolRecords
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ class Doppel:
         self.settings.ensure_home()
         # Installed packages' loaders, shields and backends, read once per process.
         load_plugins()
-        self.db = Database(self.settings.db_path)
+        self.db: Database = open_database(self.settings.database_url, self.settings.db_path,
+                                          pool_size=self.settings.database_pool_size)
         self.agents = AgentRepo(self.db, validate=self._check_spec)
         self.conversations = ConversationRepo(self.db)
         self.owners = OwnerRepo(self.db)
@@ -91,7 +92,7 @@ class Doppel:
 
     @cached_property
     def index(self) -> KnowledgeIndex:
-        return KnowledgeIndex(self.db, self.embedder)
+        return open_index(self.db, self.embedder)
 
     @cached_property
     def shields(self) -> Shields:

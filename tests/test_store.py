@@ -1,4 +1,5 @@
-"""The SQLite store: migrations, pragmas, transactions, on real files."""
+"""The SQLite store: migrations, pragmas, transactions, on real files (what both stores must do
+alike is tested on both in test_store_engines.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-import doppel.store.db as db_module
+import doppel.store.base as base_module
 from doppel.errors import StoreError
-from doppel.store.db import Database, _split_sql, available_migrations
+from doppel.store import IntegrityError, available_migrations
+from doppel.store.sqlite import SQLiteConnection, _split_sql
+from doppel.store.sqlite import SQLiteDatabase as Database
 
-MIGRATIONS_DIR = Path(db_module.__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(base_module.__file__).resolve().parent / "migrations"
 MIGRATION_FILES = sorted(p.name for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
 TABLES = {"agents", "documents", "chunks", "chunks_fts", "approved_answers", "conversations",
           "turns", "schema_migrations"}
@@ -32,7 +35,7 @@ def db(tmp_path: Path):
     database.close()
 
 
-def add_agent(conn: sqlite3.Connection, slug: str) -> int:
+def add_agent(conn: SQLiteConnection, slug: str) -> int:
     return int(conn.execute("INSERT INTO agents(slug, spec_json) VALUES (?, '{}')",
                             (slug,)).lastrowid)
 
@@ -83,7 +86,7 @@ def test_wal_mode_is_on(db: Database) -> None:
 def test_foreign_keys_are_enforced(db: Database) -> None:
     conn = db.connect()
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         with db.transaction() as tx:
             tx.execute("INSERT INTO documents(agent_id, source, loader, sha256) "
                        "VALUES (999, 'x.md', 'markdown', 'abc')")
@@ -112,7 +115,7 @@ def test_failing_transaction_rolls_back(db: Database) -> None:
             raise Boom()
 
     conn = db.connect()
-    assert not conn.in_transaction
+    assert not conn.raw.in_transaction
     assert [r[0] for r in conn.execute("SELECT slug FROM agents")] == ["before"]
     assert conn.execute("SELECT knowledge_version FROM agents").fetchone()[0] == 0
     # nothing reached the file either: a fresh connection sees the same
@@ -125,7 +128,7 @@ def test_failing_transaction_rolls_back(db: Database) -> None:
 
 
 def test_sql_error_inside_a_transaction_rolls_back(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         with db.transaction() as tx:
             add_agent(tx, "dup")
             add_agent(tx, "dup")  # UNIQUE(slug)
@@ -168,7 +171,7 @@ def use_migrations(monkeypatch: pytest.MonkeyPatch, root: Path, files: dict[str,
     (root / "migrations").mkdir(parents=True)
     for name, sql in files.items():
         (root / "migrations" / name).write_text(sql)
-    monkeypatch.setattr(db_module, "resources", types.SimpleNamespace(files=lambda pkg: root))
+    monkeypatch.setattr(base_module, "resources", types.SimpleNamespace(files=lambda pkg: root))
 
 
 def test_available_migrations_rejects_a_gap(monkeypatch: pytest.MonkeyPatch,

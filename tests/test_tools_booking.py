@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from doppel.config import Settings
 from doppel.knowledge.index import Passage
-from doppel.store.db import Database
+from doppel.store.sqlite import SQLiteDatabase as Database
 from doppel.testing import FakeCalcom
 from doppel.tools.base import ToolContext, ToolError, ToolResult
 from doppel.tools.booking import Booking, BookingArguments, BookingSettings, parse_when
@@ -398,8 +398,8 @@ def test_the_slot_is_checked_again_inside_the_insert_transaction(world: _World) 
     real = world.db.transaction
 
     @contextmanager
-    def racing() -> Iterator[Any]:
-        with real() as tx:
+    def racing(serialize: str | None = None) -> Iterator[Any]:
+        with real(serialize) as tx:
             tx.execute("INSERT INTO booking_requests(agent_id, conversation_id, starts_at, "
                        "ends_at, name, contact) VALUES (?, ?, '2027-03-11T15:30:00-08:00', "
                        "'2027-03-11T16:30:00-08:00', 'Alex', '555-123-4567')",

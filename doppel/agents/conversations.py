@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from doppel.store.db import Database
+from doppel.store import Database, now_iso
 
 
 @dataclass
@@ -65,7 +65,8 @@ class ConversationRepo:
         if row:
             return int(row[0])
         with self.db.transaction() as tx:
-            tx.execute("INSERT OR IGNORE INTO conversations(agent_id, thread) VALUES (?, ?)",
+            tx.execute("INSERT INTO conversations(agent_id, thread) VALUES (?, ?) "
+                       "ON CONFLICT DO NOTHING",
                        (agent_id, thread))
             row = tx.execute("SELECT id FROM conversations WHERE agent_id = ? AND thread = ?",
                              (agent_id, thread)).fetchone()
@@ -103,11 +104,11 @@ class ConversationRepo:
             cur = tx.execute(
                 "INSERT INTO turns(conversation_id, agent_id, user_message, answer, path, draft, "
                 "grounding_json, passages_json, prompt_tokens, completion_tokens, timings_json, "
-                "model, shields_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "model, shields_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (conversation_id, agent_id, user_message, answer, path, draft,
                  json.dumps(grounding), json.dumps(passages), prompt_tokens, completion_tokens,
-                 json.dumps(timings), model, json.dumps(shields or {})))
-            turn_id = int(cur.lastrowid or 0)
+                 json.dumps(timings), model, json.dumps(shields or {}), now_iso()))
+            turn_id = int(cur.fetchone()[0])
             for call in tool_calls or []:
                 tx.execute(
                     "INSERT INTO tool_calls(turn_id, agent_id, tool, arguments_json, status, "
@@ -130,9 +131,9 @@ class ConversationRepo:
 
     def set_holder(self, conversation_id: int, state: ConversationState, reason: str = "") -> None:
         with self.db.transaction() as tx:
-            tx.execute("UPDATE conversations SET state = ?, state_reason = ?, state_since = "
-                       "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), pending_json = '{}' WHERE id = ?",
-                       (state, reason, conversation_id))
+            tx.execute("UPDATE conversations SET state = ?, state_reason = ?, state_since = ?, "
+                       "pending_json = '{}' WHERE id = ?",
+                       (state, reason, now_iso(), conversation_id))
 
     def held(self, agent_id: int) -> builtins.list[dict[str, Any]]:
         """The agent's conversations waiting for or held by a person, oldest wait first."""
@@ -147,9 +148,9 @@ class ConversationRepo:
                     text: str, author: str = "") -> int:
         with self.db.transaction() as tx:
             cur = tx.execute("INSERT INTO human_messages(conversation_id, agent_id, kind, author, "
-                             "text) VALUES (?, ?, ?, ?, ?)",
-                             (conversation_id, agent_id, kind, author, text))
-            return int(cur.lastrowid or 0)
+                             "text, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                             (conversation_id, agent_id, kind, author, text, now_iso()))
+            return int(cur.fetchone()[0])
 
     def messages(self, conversation_id: int, after: int = 0,
                  limit: int = 100) -> builtins.list[HumanMessage]:

@@ -289,8 +289,8 @@ class Insights:
             also = self._members(agent_id, question, threshold)
         keys = list(dict.fromkeys(k for k in map(normalise, [question, *also]) if k))
         with self.db.transaction() as tx:
-            tx.executemany("INSERT OR IGNORE INTO inbox_dismissals(agent_id, question) "
-                           "VALUES (?, ?)", [(agent_id, k) for k in keys])
+            tx.executemany("INSERT INTO inbox_dismissals(agent_id, question) VALUES (?, ?) "
+                           "ON CONFLICT DO NOTHING", [(agent_id, k) for k in keys])
         return keys
 
     def restore(self, agent_id: int, question: str) -> bool:
@@ -342,13 +342,13 @@ class Insights:
         """Counts over the last `days` days (today included), zero-filled, in the caller's
         time zone (`utc_offset_minutes` east of UTC; JavaScript's getTimezoneOffset negated)."""
         since, until = _window(days, utc_offset_minutes, today)
-        shift = f"{utc_offset_minutes:+d} minutes"
         conn = self.db.connect()
+        day = self.db.dialect.local_day("created_at")
         scope = "agent_id = ? AND created_at >= ? AND created_at < ?"
         args = (agent_id, since, until)
         per_day = {r[0]: (int(r[1]), int(r[2])) for r in conn.execute(
-            f"SELECT strftime('%Y-%m-%d', created_at, ?) AS day, COUNT(DISTINCT "
-            f"conversation_id), COUNT(*) FROM turns WHERE {scope} GROUP BY day", (shift, *args))}
+            f"SELECT {day} AS day, COUNT(DISTINCT conversation_id), COUNT(*) FROM turns "
+            f"WHERE {scope} GROUP BY day", (utc_offset_minutes, *args))}
         first = _day(since, utc_offset_minutes)
         series = [DayCount(d, *per_day.get(d, (0, 0)))
                   for d in ((first + timedelta(days=i)).isoformat() for i in range(days))]
@@ -395,13 +395,14 @@ class Insights:
                       limit: int = 50, offset: int = 0) -> SafetyPage:
         """Turns where a shield blocked or rewrote something, newest first."""
         since, _ = _window(days, 0, None)
+        sql = self.db.dialect
         rows = self.db.connect().execute(
             "SELECT t.id, t.conversation_id, c.thread, t.created_at, t.path, t.user_message, "
             "t.answer, t.shields_json FROM turns t JOIN conversations c ON c.id = "
             "t.conversation_id WHERE t.agent_id = ? AND t.created_at >= ? AND ("
-            "COALESCE(json_extract(t.shields_json, '$.input.action'), 'allow') != 'allow' OR "
-            "COALESCE(json_array_length(t.shields_json, '$.output'), 0) > 0) "
-            "ORDER BY t.id DESC", (agent_id, since)).fetchall()
+            f"COALESCE({sql.json_text('t.shields_json', 'input', 'action')}, 'allow') "
+            f"!= 'allow' OR COALESCE({sql.json_array_length('t.shields_json', 'output')}, 0) "
+            "> 0) ORDER BY t.id DESC", (agent_id, since)).fetchall()
         events: list[SafetyEvent] = []
         counts: dict[str, int] = {}
         wanted = category.casefold() if category else None
@@ -469,7 +470,8 @@ class Insights:
             sql += " AND created_at < ?"
             args.append(until)
         if skip_greetings:
-            sql += " AND COALESCE(json_extract(grounding_json, '$.source'), '') != 'greeting'"
+            source = self.db.dialect.json_text("grounding_json", "source")
+            sql += f" AND COALESCE({source}, '') != 'greeting'"
         rows = self.db.connect().execute(sql + " ORDER BY id DESC LIMIT ?",
                                          (*args, MAX_TURNS)).fetchall()
         found: dict[str, _Question] = {}

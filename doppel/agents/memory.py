@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from doppel.agents.turn import PASS_ON, Outcome, Turn
-from doppel.store.db import Database
+from doppel.store import Database
 
 __all__ = ["ASK_CONFIRM", "FORGOTTEN", "Forget", "MemoryRepo", "Remember", "asks_to_forget",
            "remembered"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from doppel.agents.spec import AgentSpec
 from doppel.errors import NotFoundError, ValidationError
-from doppel.store.db import Database
+from doppel.store import Database, IntegrityError, Row, now_iso
 
 
 @dataclass
@@ -39,16 +38,15 @@ class AgentRepo:
             with self.db.transaction() as tx:
                 tx.execute("INSERT INTO agents(slug, spec_json, owner_id) VALUES (?, ?, ?)",
                            (spec.slug, spec.model_dump_json(), owner_id))
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise ValidationError(f"an agent named {spec.slug!r} already exists") from None
         return self.get(spec.slug)
 
     def update(self, spec: AgentSpec) -> Agent:
         self.validate(spec)
         with self.db.transaction() as tx:
-            cur = tx.execute("UPDATE agents SET spec_json = ?, updated_at = "
-                             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE slug = ?",
-                             (spec.model_dump_json(), spec.slug))
+            cur = tx.execute("UPDATE agents SET spec_json = ?, updated_at = ? WHERE slug = ?",
+                             (spec.model_dump_json(), now_iso(), spec.slug))
             if cur.rowcount == 0:
                 raise NotFoundError(f"no agent named {spec.slug!r}")
         return self.get(spec.slug)
@@ -89,9 +87,6 @@ class AgentRepo:
     def delete(self, slug: str) -> None:
         agent = self.get(slug)
         with self.db.transaction() as tx:
-            # FTS rows are not covered by foreign keys: remove them explicitly.
-            tx.execute("DELETE FROM chunks_fts WHERE rowid IN "
-                       "(SELECT id FROM chunks WHERE agent_id = ?)", (agent.id,))
             tx.execute("DELETE FROM agents WHERE id = ?", (agent.id,))
 
     def stats(self, agent: Agent) -> dict[str, int]:
@@ -106,7 +101,7 @@ class AgentRepo:
         }
 
 
-def _agent(row: sqlite3.Row) -> Agent:
+def _agent(row: Row) -> Agent:
     # "stored": a spec saved by an older doppel loads even where today's rules refuse a field.
     return Agent(row["id"], AgentSpec.model_validate_json(row["spec_json"],
                                                           context={"stored": True}),

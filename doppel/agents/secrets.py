@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from doppel.errors import ValidationError
-from doppel.store.db import Database
+from doppel.store import Database, now_iso
 
 __all__ = ["SecretStore"]
 
@@ -23,10 +23,10 @@ class SecretStore:
         if not 16 <= len(value) <= 512:
             raise ValidationError("a secret must be 16 to 512 characters long")
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO agent_secrets(agent_id, name, value) VALUES (?, ?, ?) "
+            tx.execute("INSERT INTO agent_secrets(agent_id, name, value, updated_at) VALUES (?, ?, ?, ?) "
                        "ON CONFLICT(agent_id, name) DO UPDATE SET value = excluded.value, "
-                       "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                       (agent_id, name, value))
+                       "updated_at = excluded.updated_at",
+                       (agent_id, name, value, now_iso()))
 
     def get(self, agent_id: int, name: str) -> str | None:
         """For the tool that uses it; nothing else reads a secret's value."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from doppel.errors import NotFoundError, ValidationError
-from doppel.store.db import Database
+from doppel.store import Database, now_iso
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,13 @@ class StudentRepo:
              passed: bool) -> Student:
         """Record a new distillation; it replaces the previous one and is active iff passed."""
         with self.db.transaction() as tx:
-            tx.execute("INSERT OR REPLACE INTO students(agent_id, dir, adapter_gguf, "
-                       "report_json, passed, active) VALUES (?,?,?,?,?,?)",
+            tx.execute("INSERT INTO students(agent_id, dir, adapter_gguf, report_json, passed, "
+                       "active, created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(agent_id) DO "
+                       "UPDATE SET dir = excluded.dir, adapter_gguf = excluded.adapter_gguf, "
+                       "report_json = excluded.report_json, passed = excluded.passed, "
+                       "active = excluded.active, created_at = excluded.created_at",
                        (agent_id, self._stored(folder), self._stored(adapter_gguf),
-                        json.dumps(report),
-                        int(passed), int(passed)))
+                        json.dumps(report), int(passed), int(passed), now_iso()))
         return self.get(agent_id)
 
     def find(self, agent_id: int) -> Student | None:

@@ -1,6 +1,6 @@
 """The channels' tables: links, every inbound delivery once, the durable outbox.
 
-Synchronous SQLite, called from the hub through `asyncio.to_thread`. Each method is one short
+Synchronous store calls (SQLite or PostgreSQL), made from the hub through `asyncio.to_thread`. Each method is one short
 transaction; the ones that must be atomic together (a reply's parts and its inbound's state)
 are one method.
 """
@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from doppel.channels.base import Incoming, Link
-from doppel.store.db import Database
+from doppel.store import Database, now_iso
 
 __all__ = ["ChannelStore", "InboundRow", "OutboxRow", "parse_thread", "stamp", "thread_of"]
 
 
 def stamp(when: dt.datetime) -> str:
     """The tables' time format (UTC, milliseconds, Z), which sorts as text."""
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return now_iso(when)
 
 
 @dataclass(frozen=True)
@@ -88,18 +88,16 @@ class ChannelStore:
                 "INSERT INTO channel_links(agent_id, channel, account, status, status_detail) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(agent_id, channel) DO UPDATE SET "
                 "account = excluded.account, status = excluded.status, enabled = 1, "
-                "status_detail = excluded.status_detail, "
-                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                (agent_id, channel, account, status, detail))
+                "status_detail = excluded.status_detail, updated_at = ?",
+                (agent_id, channel, account, status, detail, now_iso()))
         found = self.link(agent_id, channel)
         assert found is not None
         return found
 
     def set_status(self, link_id: int, status: str, detail: str) -> None:
         with self.db.transaction() as tx:
-            tx.execute("UPDATE channel_links SET status = ?, status_detail = ?, updated_at = "
-                       "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                       (status, detail[:300], link_id))
+            tx.execute("UPDATE channel_links SET status = ?, status_detail = ?, updated_at = ? "
+                       "WHERE id = ?", (status, detail[:300], now_iso(), link_id))
 
     def delete_link(self, agent_id: int, channel: str) -> bool:
         with self.db.transaction() as tx:
@@ -126,11 +124,11 @@ class ChannelStore:
                     cur = tx.execute(
                         "INSERT INTO channel_inbound(agent_id, channel, external_id, "
                         "user_key, kind, text) VALUES (?, ?, ?, ?, ?, ?) "
-                        "ON CONFLICT(channel, external_id) DO NOTHING",
+                        "ON CONFLICT(channel, external_id) DO NOTHING RETURNING id",
                         (agent_id, channel, e.external_id, e.user_key, e.kind,
                          e.text[:20000]))
-                    if cur.rowcount:
-                        new.append(int(cur.lastrowid or 0))
+                    if (row := cur.fetchone()) is not None:
+                        new.append(int(row[0]))
                 out.append(new)
         return out
 
@@ -195,7 +193,8 @@ class ChannelStore:
                 limit: int = 20) -> list[dict[str, Any]]:
         rows = self.db.connect().execute(
             "SELECT id, channel, user_key, kind, text, state, received_at, conversation_id "
-            "FROM channel_inbound WHERE agent_id = ? AND (? IS NULL OR channel = ?) "
+            "FROM channel_inbound WHERE agent_id = ? AND "
+            "(CAST(? AS TEXT) IS NULL OR channel = ?) "
             "ORDER BY id DESC LIMIT ?", (agent_id, channel, channel, limit)).fetchall()
         return [dict(r) for r in rows]
 
@@ -207,9 +206,9 @@ class ChannelStore:
             for text in texts:
                 cur = tx.execute(
                     "INSERT INTO channel_outbox(agent_id, channel, user_key, conversation_id, "
-                    "kind, text) VALUES (?, ?, ?, ?, ?, ?)",
+                    "kind, text) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     (agent_id, channel, user_key, conversation_id, kind, text))
-                ids.append(int(cur.lastrowid or 0))
+                ids.append(int(cur.fetchone()[0]))
         return ids
 
     def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxRow]:
@@ -251,10 +250,9 @@ class ChannelStore:
         """The customer wrote again: replies held outside the window may go now."""
         with self.db.transaction() as tx:
             return tx.execute(
-                "UPDATE channel_outbox SET state = 'pending', error = '', next_at = "
-                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE agent_id = ? AND channel = ? AND "
-                "user_key = ? AND state = 'held' AND kind = 'person'",
-                (agent_id, channel, user_key)).rowcount
+                "UPDATE channel_outbox SET state = 'pending', error = '', next_at = ? "
+                "WHERE agent_id = ? AND channel = ? AND user_key = ? AND state = 'held' AND "
+                "kind = 'person'", (now_iso(), agent_id, channel, user_key)).rowcount
 
     def delivered(self, channel: str, external_id: str, status: str) -> int | None:
         """A delivery status for a sent message; its outbox id (None: not ours)."""
@@ -281,7 +279,7 @@ class ChannelStore:
                limit: int = 20) -> list[dict[str, Any]]:
         rows = self.db.connect().execute(
             f"SELECT {_OUT} FROM channel_outbox WHERE agent_id = ? AND "
-            "(? IS NULL OR channel = ?) ORDER BY id DESC LIMIT ?",
+            "(CAST(? AS TEXT) IS NULL OR channel = ?) ORDER BY id DESC LIMIT ?",
             (agent_id, channel, channel, limit)).fetchall()
         return [dict(r) for r in rows]
 

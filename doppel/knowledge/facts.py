@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from doppel.language.bound import Unit, parse_units
 from doppel.language.facts import extract_facts
 from doppel.safety.private import mask, private_line, rule_subjects
-from doppel.store.db import Database
+from doppel.store import Database
 
 __all__ = ["THIRD_PARTY", "FactOverrides", "FactsFound", "FoundFact", "facts_found",
            "found_contact"]
@@ -182,7 +182,8 @@ class FactOverrides:
 
     def list(self, agent_id: int) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self.db.connect().execute(
-            "SELECT line, replacement FROM fact_overrides WHERE agent_id = ? ORDER BY rowid",
+            "SELECT line, replacement FROM fact_overrides WHERE agent_id = ? "
+            "ORDER BY created_at, line",
             (agent_id,))]
 
     def for_agent(self, agent_id: int, version: int) -> dict[str, str]:

@@ -40,7 +40,7 @@ from doppel.knowledge.archive import is_archive
 from doppel.knowledge.ingest import FileReport, Ingestor
 from doppel.knowledge.owner import KnowledgeOwner
 from doppel.net import redact_secrets
-from doppel.store.db import Database
+from doppel.store import Database, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,7 @@ class ImportJobs:
                 tx.execute(
                     "UPDATE import_jobs SET state = 'failed', error = 'interrupted by a server "
                     "restart; run the import again (what was imported is kept, and unchanged "
-                    "files are skipped)', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                    "WHERE id = ?", (job_id,))
+                    "files are skipped)', finished_at = ? WHERE id = ?", (now_iso(), job_id))
         return len(dead)
 
     # --- starting -------------------------------------------------------------------------------
@@ -182,7 +181,8 @@ class ImportJobs:
     # --- running --------------------------------------------------------------------------------
     def _create(self, agent: KnowledgeOwner, kind: str, label: str, total: int, *,
                 queue: bool = True) -> ImportJob:
-        with self.db.transaction() as tx:
+        # the count and the insert must not interleave with another request's for this agent
+        with self.db.transaction(serialize=f"imports:{agent.id}") as tx:
             # Uploads wait in memory until their turn: one agent may not pile them up.
             waiting = tx.execute("SELECT COUNT(*) FROM import_jobs WHERE agent_id = ? AND "
                                  "state IN ('queued', 'running')", (agent.id,)).fetchone()[0]
@@ -190,10 +190,11 @@ class ImportJobs:
                 raise ValidationError(f"{waiting} imports are still waiting or running for "
                                       "this agent: wait for them to finish")
             cur = tx.execute("INSERT INTO import_jobs(agent_id, kind, label, state, total, "
-                             "worker) VALUES (?,?,?,?,?,?)",
+                             "worker) VALUES (?,?,?,?,?,?) RETURNING id",
                              (agent.id, kind, redact_secrets(label)[:300], "queued", total,
                               _worker()))
-        return self.get(int(cur.lastrowid or 0))
+            job_id = int(cur.fetchone()[0])
+        return self.get(job_id)
 
     def _update(self, job_id: int, **values: Any) -> None:
         """Write job columns. Every text a job stores passes here, so this is where URLs lose
@@ -206,7 +207,8 @@ class ImportJobs:
                                                ensure_ascii=False)
         columns = [f"{name} = ?" for name in values]
         if values.get("state") in ("done", "failed"):
-            columns.append("finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+            columns.append("finished_at = ?")
+            values["finished_at"] = now_iso()
         with self.db.transaction() as tx:
             tx.execute(f"UPDATE import_jobs SET {', '.join(columns)} WHERE id = ?",
                        (*values.values(), job_id))

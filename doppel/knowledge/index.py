@@ -1,13 +1,14 @@
-"""The per-agent hybrid index: SQLite FTS5 (BM25) + vector similarity, fused by reciprocal rank.
+"""The per-agent hybrid index: full text (BM25 over the agent's own chunks) + vector
+similarity, fused by reciprocal rank.
 
-Isolation: every query is scoped to one agent twice over — the FTS5 query carries the agent's
-own token in the `agent` column (so other agents' rows never match), and the vector matrix is
-built from that agent's rows only.
-
-Vectors are kept in SQLite as float32 blobs and, per agent, in one in-memory numpy matrix that
-is rebuilt when the agent's `knowledge_version` changes. Exact search over 100k x 384 floats is
-a single matrix-vector product (a few ms); beyond one machine, the PostgreSQL + pgvector store
-is the scale path.
+The ranking is the same on both stores; what finds the candidates differs:
+- SQLite (this module's `KnowledgeIndex`): an FTS5 table finds the chunks that hold a term;
+  vectors are float32 blobs and, per agent, one in-memory numpy matrix rebuilt when the
+  agent's `knowledge_version` changes (exact search over 100k x 384 floats is one
+  matrix-vector product, a few ms). Isolation: the FTS5 query carries the agent's own token in
+  the `agent` column, and the matrix holds that agent's rows only.
+- PostgreSQL (`doppel.knowledge.pgindex`): a generated `tsvector` with a GIN index, and
+  pgvector for the nearest chunks, every statement filtered by the agent's id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -28,7 +28,7 @@ from doppel.knowledge.chunking import Chunk
 from doppel.knowledge.loaders import FAQEntry
 from doppel.language.words import COURTESIES, FUNCTION_WORDS, other_spellings, stem
 from doppel.models.base import Embedder
-from doppel.store.db import Database
+from doppel.store import Connection, Database, now_iso
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
 
@@ -128,29 +128,30 @@ class KnowledgeIndex:
         self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # --- writing (inside the caller's transaction) ---------------------------------------------
+    # The full-text index follows the chunks table by itself (SQLite: triggers; PostgreSQL: a
+    # generated column), so writing a chunk is the same statement on both stores.
     @staticmethod
-    def delete_document(tx: sqlite3.Connection, document_id: int) -> None:
-        tx.execute("DELETE FROM chunks_fts WHERE rowid IN "
-                   "(SELECT id FROM chunks WHERE document_id = ?)", (document_id,))
+    def delete_document(tx: Connection, document_id: int) -> None:
         tx.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
         tx.execute("DELETE FROM approved_answers WHERE document_id = ?", (document_id,))
 
     @staticmethod
-    def insert_chunks(tx: sqlite3.Connection, agent_id: int, document_id: int,
+    def insert_chunks(tx: Connection, agent_id: int, document_id: int,
                       chunks: Sequence[Chunk], vectors: np.ndarray,
                       flags: Sequence[list[list[float]]] | None = None) -> None:
         flags = flags if flags is not None else [[] for _ in chunks]
-        for chunk, vector, flag in zip(chunks, vectors, flags, strict=True):
-            cur = tx.execute(
-                "INSERT INTO chunks(agent_id, document_id, ord, heading, text, start_offset, "
-                "end_offset, embedding, flags_json) VALUES (?,?,?,?,?,?,?,?,?)",
-                (agent_id, document_id, chunk.ord, chunk.heading, chunk.text, chunk.start,
-                 chunk.end, to_blob(vector), json.dumps(flag)))
-            tx.execute("INSERT INTO chunks_fts(rowid, agent, heading, text) VALUES (?,?,?,?)",
-                       (cur.lastrowid, f"a{agent_id}", chunk.heading, chunk.text))
+        # A pgvector `vector` on PostgreSQL (searched there), float32 bytes on SQLite.
+        as_vector = tx.kind == "postgres"
+        tx.executemany(
+            "INSERT INTO chunks(agent_id, document_id, ord, heading, text, start_offset, "
+            "end_offset, embedding, flags_json) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(agent_id, document_id, chunk.ord, chunk.heading, chunk.text, chunk.start,
+              chunk.end, np.asarray(vector, dtype=np.float32) if as_vector else to_blob(vector),
+              json.dumps(flag))
+             for chunk, vector, flag in zip(chunks, vectors, flags, strict=True)])
 
     @staticmethod
-    def insert_faq(tx: sqlite3.Connection, agent_id: int, document_id: int | None,
+    def insert_faq(tx: Connection, agent_id: int, document_id: int | None,
                    entries: Sequence[FAQEntry], vectors: np.ndarray) -> None:
         for entry, vector in zip(entries, vectors, strict=True):
             tx.execute("INSERT INTO approved_answers(agent_id, document_id, question, answer, "
@@ -158,9 +159,9 @@ class KnowledgeIndex:
                        (agent_id, document_id, entry.question, entry.answer, to_blob(vector)))
 
     @staticmethod
-    def bump_version(tx: sqlite3.Connection, agent_id: int) -> None:
+    def bump_version(tx: Connection, agent_id: int) -> None:
         tx.execute("UPDATE agents SET knowledge_version = knowledge_version + 1, "
-                   "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", (agent_id,))
+                   "updated_at = ? WHERE id = ?", (now_iso(), agent_id))
 
     # --- reading ------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
@@ -198,28 +199,21 @@ class KnowledgeIndex:
         """The top-k passages of this agent for the query, best first."""
         conn = self.db.connect()
         qv = self.embed_query(query) if query_vector is None else query_vector
-        vectors = self._agent_vectors(conn, agent_id)
+        version = self._version(conn, agent_id)
         ranks: dict[int, float] = {}
         similarity: dict[int, float] = {}
-        if len(vectors.ids):
-            sims = vectors.matrix @ qv
-            n = min(candidates, len(sims))
-            top = np.argpartition(-sims, n - 1)[:n]
-            top = top[np.argsort(-sims[top])]
-            for rank, row in enumerate(top):
-                cid = int(vectors.ids[row])
-                ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-                similarity[cid] = float(sims[row])
-        terms = self._selective_terms(conn, agent_id, vectors.version, query_terms(query))
+        for rank, (cid, sim) in enumerate(self._nearest(conn, agent_id, version, qv,
+                                                        candidates)):
+            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            similarity[cid] = sim
+        terms = self._selective_terms(conn, agent_id, version, query_terms(query))
         if terms:
-            match = " OR ".join(f'"{t}"' for t in terms)
-            # FTS5 finds the chunks; they are ranked here with this agent's own statistics.
-            # bm25() would weigh words by how rare they are across every agent in the table,
-            # so another owner's content would change this agent's order (and answers).
-            matched = [int(r[0]) for r in conn.execute(
-                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?",
-                (f'agent:"a{agent_id}" AND ({match})',))]
-            scored = self._bm25(conn, agent_id, vectors.version, terms, matched)
+            # The full-text index finds the chunks; they are ranked here with this agent's own
+            # statistics. The engine's BM25 (or ts_rank) would weigh words by how rare they are
+            # across every agent in the table, so another owner's content would change this
+            # agent's order (and answers).
+            matched = self._matching(conn, agent_id, list(terms))
+            scored = self._bm25(conn, agent_id, version, terms, matched)
             for rank, cid in enumerate(scored[:candidates]):
                 ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(ranks, key=lambda c: -ranks[c])[:k]
@@ -228,11 +222,7 @@ class KnowledgeIndex:
         missing = [c for c in best if c not in similarity]
         if missing:  # BM25-only hits: their similarity, from the database (a chunk written
             # after the matrix was built is not in it)
-            marks = ",".join("?" * len(missing))
-            for cid, blob in conn.execute(
-                    f"SELECT id, embedding FROM chunks WHERE agent_id = ? AND id IN ({marks})",
-                    (agent_id, *missing)):
-                similarity[cid] = float(np.frombuffer(blob, dtype=np.float32) @ qv)
+            similarity.update(self._similarities(conn, agent_id, missing, qv))
         marks = ",".join("?" * len(best))
         rows = conn.execute(
             f"SELECT c.id, c.heading, c.text, c.start_offset, c.end_offset, c.flags_json, "
@@ -246,7 +236,46 @@ class KnowledgeIndex:
                         by_id[cid]["title"] or "")
                 for cid in best if cid in by_id]
 
-    def _bm25(self, conn: sqlite3.Connection, agent_id: int, version: int,
+    # --- what differs between the stores (PgKnowledgeIndex overrides these) -----------------
+    @staticmethod
+    def _version(conn: Connection, agent_id: int) -> int:
+        row = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
+                           (agent_id,)).fetchone()
+        return int(row[0]) if row else -1
+
+    def _nearest(self, conn: Connection, agent_id: int, version: int, qv: np.ndarray,
+                 n: int) -> list[tuple[int, float]]:
+        """The agent's `n` chunks most similar to the query vector, (id, cosine), best first."""
+        vectors = self._agent_vectors(conn, agent_id, version)
+        if not len(vectors.ids):
+            return []
+        sims = vectors.matrix @ qv
+        n = min(n, len(sims))
+        top = np.argpartition(-sims, n - 1)[:n]
+        top = top[np.argsort(-sims[top])]
+        return [(int(vectors.ids[row]), float(sims[row])) for row in top]
+
+    def _matching(self, conn: Connection, agent_id: int, terms: list[str]) -> list[int]:
+        """The agent's chunks holding any of the terms (FTS5's stemmed match)."""
+        match = " OR ".join(f'"{t}"' for t in terms)
+        return [int(r[0]) for r in conn.execute(
+            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?",
+            (f'agent:"a{agent_id}" AND ({match})',))]
+
+    def _term_count(self, conn: Connection, agent_id: int, term: str) -> int:
+        return int(conn.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                                (f'agent:"a{agent_id}" AND "{term}"',)).fetchone()[0])
+
+    def _similarities(self, conn: Connection, agent_id: int, ids: list[int],
+                      qv: np.ndarray) -> dict[int, float]:
+        marks = ",".join("?" * len(ids))
+        return {int(cid): float(np.frombuffer(blob, dtype=np.float32) @ qv)
+                for cid, blob in conn.execute(
+                    f"SELECT id, embedding FROM chunks WHERE agent_id = ? AND id IN ({marks})",
+                    (agent_id, *ids))}
+
+    # --- the ranking, the same on every store --------------------------------------------
+    def _bm25(self, conn: Connection, agent_id: int, version: int,
               terms: dict[str, int], matched: list[int]) -> list[int]:
         """`matched` chunks, best first by BM25 over this agent's chunks only: document
         frequencies are this agent's (`terms`: term -> chunks of the agent that match it, as
@@ -283,7 +312,7 @@ class KnowledgeIndex:
         ranked = sorted(scores, key=lambda c: (-scores[c], c))
         return ranked + [c for c in matched if c not in scores]
 
-    def _agent_size(self, conn: sqlite3.Connection, agent_id: int,
+    def _agent_size(self, conn: Connection, agent_id: int,
                     version: int) -> tuple[int, float]:
         """The agent's chunk count and mean length in characters, once per knowledge version."""
         with self._lock:
@@ -297,7 +326,7 @@ class KnowledgeIndex:
             self._sizes[agent_id] = size
         return size[1], size[2]
 
-    def _selective_terms(self, conn: sqlite3.Connection, agent_id: int, version: int,
+    def _selective_terms(self, conn: Connection, agent_id: int, version: int,
                          terms: list[str]) -> dict[str, int]:
         """The rarest of `terms` in this agent's chunks, within FTS_ROW_BUDGET matching rows,
         each with the number of the agent's chunks it matches.
@@ -316,9 +345,7 @@ class KnowledgeIndex:
         for term in terms:
             count = freqs.get(term)
             if count is None:
-                count = int(conn.execute(
-                    "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                    (f'agent:"a{agent_id}" AND "{term}"',)).fetchone()[0])
+                count = self._term_count(conn, agent_id, term)
                 with self._lock:
                     if len(freqs) > 50_000:  # bounded memory for long-running servers
                         freqs.clear()
@@ -352,9 +379,7 @@ class KnowledgeIndex:
     def match_approved(self, agent_id: int, query_vector: np.ndarray) -> ApprovedMatch | None:
         """The approved answer whose question is most similar to the query."""
         conn = self.db.connect()
-        version_row = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
-                                   (agent_id,)).fetchone()
-        version = int(version_row[0]) if version_row else -1
+        version = self._version(conn, agent_id)
         with self._lock:
             cached = self._approved.get(agent_id)
         if cached is None or cached[0] != version:
@@ -377,10 +402,7 @@ class KnowledgeIndex:
         answer_id, question, answer, source = entries[i]
         return ApprovedMatch(answer_id, question, answer, float(sims[i]), source)
 
-    def _agent_vectors(self, conn: sqlite3.Connection, agent_id: int) -> _AgentVectors:
-        version_row = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
-                                   (agent_id,)).fetchone()
-        version = int(version_row[0]) if version_row else -1
+    def _agent_vectors(self, conn: Connection, agent_id: int, version: int) -> _AgentVectors:
         with self._lock:
             cached = self._vectors.get(agent_id)
             if cached is not None and cached.version == version:
@@ -412,9 +434,11 @@ class ApprovedAnswers:
         vector = self.index.embedder.embed([question])[0]
         with self.db.transaction() as tx:
             cur = tx.execute("INSERT INTO approved_answers(agent_id, question, answer, embedding) "
-                             "VALUES (?,?,?,?)", (agent_id, question, answer, to_blob(vector)))
+                             "VALUES (?,?,?,?) RETURNING id",
+                             (agent_id, question, answer, to_blob(vector)))
+            answer_id = int(cur.fetchone()[0])
             KnowledgeIndex.bump_version(tx, agent_id)
-            return int(cur.lastrowid or 0)
+            return answer_id
 
     def list(self, agent_id: int) -> list[dict[str, object]]:
         rows = self.db.connect().execute(
@@ -448,3 +472,11 @@ class ApprovedAnswers:
             if cur.rowcount:
                 KnowledgeIndex.bump_version(tx, agent_id)
             return cur.rowcount > 0
+
+
+def open_index(db: Database, embedder: Embedder) -> KnowledgeIndex:
+    """The index for the database's engine (the same ranking on each)."""
+    if db.kind == "postgres":
+        from doppel.knowledge.pgindex import PgKnowledgeIndex
+        return PgKnowledgeIndex(db, embedder)
+    return KnowledgeIndex(db, embedder)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from doppel.knowledge.index import KnowledgeIndex
 from doppel.knowledge.loaders import LoadedDocument, Loader, loader_for
 from doppel.knowledge.owner import KnowledgeOwner
 from doppel.safety.private import rule_subjects, withhold
-from doppel.store.db import Database
+from doppel.store import Connection, Database, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -321,20 +320,20 @@ class Ingestor:
                 log.warning("%s: %d passage(s) hold instructions addressed to AI assistants",
                             file.source, flagged)
 
-    def _write_one(self, tx: sqlite3.Connection, agent: KnowledgeOwner, file: _Prepared) -> None:
+    def _write_one(self, tx: Connection, agent: KnowledgeOwner, file: _Prepared) -> None:
         if file.existing is not None:
             document_id = file.existing
             self.index.delete_document(tx, document_id)
             tx.execute("UPDATE documents SET loader = ?, sha256 = ?, title = ?, n_chunks = ?, "
-                       "ingested_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                       "ingested_at = ? WHERE id = ?",
                        (file.loader.name, file.digest, file.doc.title, len(file.chunks),
-                        document_id))
+                        now_iso(), document_id))
         else:
             cur = tx.execute("INSERT INTO documents(agent_id, source, loader, sha256, title, "
-                             "n_chunks) VALUES (?,?,?,?,?,?)",
+                             "n_chunks) VALUES (?,?,?,?,?,?) RETURNING id",
                              (agent.id, file.source, file.loader.name, file.digest,
                               file.doc.title, len(file.chunks)))
-            document_id = int(cur.lastrowid or 0)
+            document_id = int(cur.fetchone()[0])
         self.index.insert_chunks(tx, agent.id, document_id, file.chunks, file.vectors,
                                  file.flags)
         self.index.insert_faq(tx, agent.id, document_id, file.doc.faq, file.faq_vectors)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from doppel.owners import ApiKey, Owner, OwnerRepo
-from doppel.store.db import Database
+from doppel.store import Database
 
 SESSION_COOKIE = "doppel_session"
 LOGIN_COOKIE = "doppel_login"
@@ -92,10 +92,11 @@ class SessionStore:
             tx.execute("DELETE FROM console_sessions WHERE expires_at < ?", (_iso(now),))
             cur = tx.execute(
                 "INSERT INTO console_sessions(token_hash, owner_id, key_id, csrf, expires_at) "
-                "VALUES (?,?,?,?,?)",
+                "VALUES (?,?,?,?,?) RETURNING id",
                 (_hash(token), owner.id, key.id if key else None, csrf,
                  _iso(now + self.lifetime)))
-        return token, Session(int(cur.lastrowid or 0), owner, key, csrf)
+            session_id = int(cur.fetchone()[0])
+        return token, Session(session_id, owner, key, csrf)
 
     def get(self, token: str | None) -> Session | None:
         """The live session behind a cookie token, or None (expired, revoked key, unknown)."""

@@ -1,5 +1,38 @@
-"""Persistence: SQLite by default (WAL, numbered migrations) and the repositories over it."""
+"""Persistence: SQLite by default (one file, WAL), PostgreSQL when `DOPPEL_DATABASE_URL` names
+one; numbered migrations for each, one SQL dialect for the repositories (`base`)."""
 
-from doppel.store.db import Database
+from __future__ import annotations
 
-__all__ = ["Database"]
+from pathlib import Path
+
+from doppel.errors import StoreError
+from doppel.store.base import (
+    Connection,
+    Cursor,
+    Database,
+    Dialect,
+    IntegrityError,
+    Row,
+    available_migrations,
+    now_iso,
+)
+
+__all__ = ["Connection", "Cursor", "Database", "Dialect", "IntegrityError", "Row",
+           "available_migrations", "now_iso", "open_database"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def open_database(url: str = "", path: Path | str | None = None, *,
+                  pool_size: int = 10) -> Database:
+    """The database a URL names (`postgresql://…`), else the SQLite file at `path`."""
+    if url:
+        if not url.startswith(POSTGRES_SCHEMES):
+            raise StoreError("DOPPEL_DATABASE_URL must start with postgresql:// (empty: the "
+                             "SQLite file in the data directory)")
+        from doppel.store.postgres import PostgresDatabase
+        return PostgresDatabase(url, pool_size=pool_size)
+    if path is None:
+        raise StoreError("no database: give a postgresql:// URL or a SQLite path")
+    from doppel.store.sqlite import SQLiteDatabase
+    return SQLiteDatabase(path)

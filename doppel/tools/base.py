@@ -34,7 +34,7 @@ from doppel import config
 from doppel.config import Settings
 from doppel.knowledge.index import Passage
 from doppel.registry import Registry
-from doppel.store.db import Database
+from doppel.store import Database
 
 __all__ = ["TOOLS", "NoArguments", "NoSettings", "Tool", "ToolContext", "ToolError",
            "ToolResult", "ToolStatus"]

@@ -513,15 +513,16 @@ class Booking(Tool):
             return slots.offer("needs_input", f"{when} is free. " + self.ask(missing, settings),
                                [at], [day], False, **span, missing=missing)
         service = _service(args.service, settings.services)
-        with ctx.db.transaction() as tx:
+        with ctx.db.transaction(serialize=f"booking:{ctx.agent_id}") as tx:
             # Check again under the write lock: another conversation may have just taken it.
             taken = _overlaps(at, end, _booked(tx, ctx.agent_id, day - dt.timedelta(days=1)))
             if not taken:
                 span["request_id"] = tx.execute(
                     "INSERT INTO booking_requests(agent_id, conversation_id, starts_at, ends_at,"
-                    " name, contact, service, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested')",
-                    (ctx.agent_id, ctx.conversation_id, at.isoformat(), end.isoformat(),
-                     args.name, args.contact, service)).lastrowid
+                    " name, contact, service, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested') "
+                    "RETURNING id", (ctx.agent_id, ctx.conversation_id, at.isoformat(),
+                                     end.isoformat(), args.name, args.contact, service)
+                ).fetchone()[0]
         if taken:
             slots.busy.append((at, end))
             return self._refusal(slots, at)
@@ -583,9 +584,10 @@ class Booking(Tool):
         with ctx.db.transaction() as tx:  # the owner's console lists it with the others
             span["request_id"] = tx.execute(
                 "INSERT INTO booking_requests(agent_id, conversation_id, starts_at, ends_at, "
-                "name, contact, service, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "name, contact, service, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (ctx.agent_id, ctx.conversation_id, at.isoformat(), end.isoformat(), args.name,
-                 args.contact, service, "confirmed" if confirmed else "requested")).lastrowid
+                 args.contact, service, "confirmed" if confirmed else "requested")
+            ).fetchone()[0]
         span["calcom"] = {"uid": str(booked.get("uid", "")), "status": str(
             booked.get("status", ""))}
         what = f" ({service})" if service else ""

@@ -106,10 +106,10 @@ class LeadCapture(Tool):
                   ) -> ToolResult:
         with ctx.db.transaction() as tx:
             cur = tx.execute("INSERT INTO leads(agent_id, conversation_id, name, contact, need) "
-                             "VALUES (?, ?, ?, ?, ?)",
+                             "VALUES (?, ?, ?, ?, ?) RETURNING id",
                              (ctx.agent_id, ctx.conversation_id, args.name, args.contact,
                               args.need))
-            lead_id = int(cur.lastrowid or 0)
+            lead_id = int(cur.fetchone()[0])
         if ctx.notify is not None:
             await ctx.notify(f"New lead: {args.name}",
                              f"{args.name} ({args.contact}) asked: {args.need}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from doppel.store.db import Database
+from doppel.store import Database
 
 __all__ = ["ToolRecords"]
 
