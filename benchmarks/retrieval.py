@@ -62,7 +62,8 @@ from doppel.knowledge.chunking import Chunk  # noqa: E402
 from doppel.knowledge.index import RRF_K, KnowledgeIndex, fts_query, query_terms  # noqa: E402
 from doppel.models import Embedder, load_embedder  # noqa: E402
 from doppel.service import Doppel  # noqa: E402
-from doppel.store.db import Database  # noqa: E402
+from doppel.store import Database  # noqa: E402
+from doppel.store.sqlite import SQLiteDatabase  # noqa: E402
 
 TARGET_SIZE = 100_000
 TARGET_P95_MS = 20.0
@@ -336,7 +337,7 @@ def bench_size(n: int, n_queries: int, embedder: Embedder, seed: int) -> dict[st
     generate_s = time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory(prefix="doppel-bench-") as tmp:
-        db = Database(Path(tmp) / "doppel.db")
+        db = SQLiteDatabase(Path(tmp) / "doppel.db")
         repo = AgentRepo(db)
         noise_id = create_agent(repo, "noise-cafe")
         agent_id = create_agent(repo, "corner-bakery")

@@ -45,9 +45,56 @@ def shared_models_dir() -> Path:
     return home / "models"
 
 
+# --- the stores: SQLite, and a real PostgreSQL + pgvector ----------------------------------------
+# A module marked `both_stores` runs each of its tests on SQLite and on PostgreSQL (its
+# `settings` then name a fresh database on one server started for the session); every other
+# test runs on SQLite, the default.
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_stores: run each test on SQLite and PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_kind" in metafunc.fixturenames and \
+            metafunc.definition.get_closest_marker("both_stores") is not None:
+        metafunc.parametrize("store_kind", ["sqlite", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", models_home=shared_models_dir())
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One PostgreSQL 18 + pgvector server for the session (doppel.testing.postgres), on a
+    Unix socket, no TCP port."""
+    from doppel.testing.postgres import PostgresServer
+
+    with PostgresServer.start() as server:
+        yield server
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def database_url(store_kind: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """'' (SQLite in the data directory) or the URL of a fresh PostgreSQL database."""
+    if store_kind == "sqlite":
+        yield ""
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"t{next(_databases)}"
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", models_home=shared_models_dir(),
+                    database_url=database_url)
 
 
 @pytest.fixture

@@ -39,6 +39,9 @@ from doppel.testing import (
 
 from .conftest import needs_chromium
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 TG_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 META_TOKEN = "EAAG-page-access-token-0123456789abcdef"
 APP_SECRET = "0123456789abcdef0123456789abcdef"

@@ -17,6 +17,9 @@ import pytest
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 
 def _csrf(html: str) -> str:
     m = re.search(r'name="csrf" value="([^"]+)"', html)
@@ -69,8 +72,9 @@ def test_session_cookie_is_httponly_and_revoking_the_key_ends_it(server: str,
     cookie = r.headers["set-cookie"]
     assert "doppel_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     token = client.cookies["doppel_session"]
-    assert token not in server_app.db.connect().execute(
-        "SELECT group_concat(token_hash) FROM console_sessions").fetchone()[0]
+    stored = [r[0] for r in server_app.db.connect().execute(
+        "SELECT token_hash FROM console_sessions").fetchall()]
+    assert stored and not any(token in h for h in stored)
     assert client.get("/console/agents").status_code == 200
     owner = server_app.owners.find("alice")
     assert owner is not None

@@ -24,7 +24,11 @@ from fastapi.routing import APIRoute
 from doppel.serve.console import ROUTERS
 from doppel.serve.console.deps import owned_agent
 from doppel.service import Doppel
+from doppel.store.copy import TABLES, columns
 from tests.test_console import _csrf, sign_in
+
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
 
 UNKNOWN = "no-such-agent"
 
@@ -81,11 +85,12 @@ def alice_state(app: Doppel) -> dict[str, Any]:
     state: dict[str, Any] = {"agent": dict(db.execute(
         "SELECT slug, spec_json, knowledge_version, owner_id FROM agents WHERE id = ?",
         (agent.id,)).fetchone())}
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-        if "agent_id" in columns:
-            state[table] = [tuple(row) for row in db.execute(
-                f"SELECT * FROM {table} WHERE agent_id = ? ORDER BY rowid", (agent.id,))]
+    for table in TABLES:  # every table of the store (the copy tool's list, checked complete)
+        names = columns(db, table)
+        if "agent_id" in names:
+            state[table] = [tuple(map(str, row)) for row in db.execute(
+                f"SELECT {', '.join(names)} FROM {table} WHERE agent_id = ? ORDER BY 1, 2",
+                (agent.id,))]
     return state
 
 

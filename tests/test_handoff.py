@@ -21,6 +21,9 @@ from doppel.service import Doppel
 
 from .conftest import needs_chromium
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 
 class Mailbox:
     """aiosmtpd's real SMTP server on 127.0.0.1, keeping what it receives."""

@@ -29,6 +29,9 @@ from doppel.service import Doppel
 from doppel.testing import FakeWebsite
 from tests.test_console import _csrf, sign_in, wait_job
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 SECRETS = ("s3cr3t-start", "hunter2", "deadbeef", "k3y-gone", "user:pass@")
 
 

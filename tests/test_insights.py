@@ -33,6 +33,9 @@ from doppel.serve.charts import bar_chart, daily_chart, hbar_chart, paths_chart,
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend, FakeEmbedder
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 SVG = "{http://www.w3.org/2000/svg}"
 FAQ = """
 - question: Do you have wifi?

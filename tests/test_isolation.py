@@ -17,6 +17,9 @@ import pytest
 
 from doppel.service import Doppel
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 UNKNOWN = "no-such-agent"
 
 

@@ -14,6 +14,9 @@ from doppel.agents.memory import ASK_CONFIRM, FORGOTTEN, asks_to_forget, remembe
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 
 def _turn(app: Doppel, message: str, thread: str) -> object:
     return asyncio.run(app.runtime.turn(app.agents.get("bakery"), message, thread))

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from doppel.agents.spec import AgentSpec
 from doppel.service import Doppel
+
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
 
 PRICES = "item,price_usd\nSourdough loaf,9.00\nRye loaf,7.00\nBaguette,4.00\n"
 # Another owner whose every passage says "sourdough": across the whole table the word becomes

@@ -13,6 +13,9 @@ from doppel.errors import ValidationError
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 FAQ = """
 - question: Do you have wifi?
   answer: Yes, free wifi for customers; the password is on your receipt.

@@ -16,6 +16,9 @@ from doppel.testing import FakeChatBackend
 
 from .conftest import EXAMPLES
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 
 def client(base: str, key: str = "none") -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0)

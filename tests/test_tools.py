@@ -24,6 +24,9 @@ from doppel.testing import FakeChatBackend, FakeEmbedder, FakeOrderEndpoint
 from doppel.tools import TOOLS, NoSettings, Tool, ToolContext, ToolResult
 from doppel.tools.hours import answer_open_now, parse_ranges, read_schedule
 
+# On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
+pytestmark = pytest.mark.both_stores
+
 ZONE = ZoneInfo("America/Los_Angeles")
 HOURS = """# Opening hours
 

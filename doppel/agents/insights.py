@@ -428,9 +428,10 @@ class Insights:
         terms = list(dict.fromkeys(q.split()))[:8]
         if not terms:
             return []
-        where = " AND ".join(["(user_message LIKE ? ESCAPE '\\' OR answer LIKE ? ESCAPE '\\')"]
-                             * len(terms))
-        likes = [p for t in terms for p in (_like(t), _like(t))]
+        # lower() on both sides: SQLite's LIKE ignores case, PostgreSQL's does not
+        where = " AND ".join(["(lower(user_message) LIKE ? ESCAPE '\\' OR lower(answer) LIKE ? "
+                              "ESCAPE '\\')"] * len(terms))
+        likes = [p for t in terms for p in (_like(t.lower()), _like(t.lower()))]
         rows = self.db.connect().execute(
             f"WITH hits AS (SELECT conversation_id, MAX(id) AS turn_id, COUNT(*) AS matches "
             f"FROM turns WHERE agent_id = ? AND {where} GROUP BY conversation_id) "

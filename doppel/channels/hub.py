@@ -26,7 +26,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -59,6 +58,7 @@ from doppel.channels.base import (
 from doppel.channels.store import ChannelStore, OutboxRow, thread_of
 from doppel.config import Settings
 from doppel.errors import NotFoundError, ValidationError
+from doppel.store import Lease
 
 __all__ = ["UNSUPPORTED", "ChannelHub"]
 
@@ -113,9 +113,11 @@ class ChannelHub:
         self._batch: list[tuple[int, str, list[Incoming], asyncio.Future[list[int]]]] = []
         self._auth: dict[tuple[int, str], tuple[float, Channel, Link, dict[str, str]]] = {}
         # One process of an installation answers and sends (`doppel serve --workers N`: every
-        # worker acknowledges and records, the one holding channels.lock does the rest, and
-        # another takes over when it dies): no message is answered twice, no reply sent twice.
-        self._lock_fd: int | None = None
+        # worker acknowledges and records, the one holding the store's "channels" lease does
+        # the rest, and another takes over when it dies): no message is answered twice, no
+        # reply sent twice. On SQLite the lease is channels.lock beside the database; on
+        # PostgreSQL an advisory lock, which holds across hosts.
+        self._lease: Lease | None = None
         self._active: set[int] = set()
         # The leader's doorbell: a Unix datagram socket that the other processes ring when
         # they record a message or queue a reply, so the leader looks at once instead of
@@ -146,19 +148,12 @@ class ChannelHub:
 
     @property
     def leading(self) -> bool:
-        return self._lock_fd is not None
+        return self._lease is not None
 
     def _try_lead(self) -> bool:
-        if self._lock_fd is not None:
-            return True
-        fd = os.open(self.settings.home / "channels.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        self._lock_fd = fd
-        return True
+        if self._lease is None:
+            self._lease = self.store.db.try_lead("channels")
+        return self._lease is not None
 
     async def _run(self) -> None:
         while not await asyncio.to_thread(self._try_lead):
@@ -192,10 +187,9 @@ class ChannelHub:
         if self._ringer is not None:
             self._ringer.close()
             self._ringer = None
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until received messages are answered and due replies sent (tests, the CLI)."""

@@ -21,6 +21,7 @@ from doppel.agents.turn import TurnResult
 from doppel.cli.admin import agents, answers, owners
 from doppel.cli.base import fail, handle_errors, service_of
 from doppel.cli.channels import channels
+from doppel.cli.store import backup, migrate, restore
 from doppel.config import Settings, describe_settings
 from doppel.errors import ConfigError, DoppelError
 from doppel.knowledge.ingest import FileReport, IngestReport
@@ -61,7 +62,7 @@ def init(ctx: click.Context, quiet: bool) -> None:
     app = service_of(ctx)
     if not (quiet and was_ready):
         click.echo(f"data directory: {settings.home}")
-        click.echo(f"database:       {app.db.path} (schema v{app.db.schema_version()})")
+        click.echo(f"database:       {app.db.describe()} (schema v{app.db.schema_version()})")
         click.echo(f"chat model:     {paths.chat}")
         click.echo(f"llama.cpp:      {build.summary()}")
         click.echo(f"embedder:       {paths.embedder_onnx}")
@@ -430,5 +431,5 @@ def eval_answers(ctx: click.Context, agent: str | None, suite: Path | None,
                             encoding="utf-8")
 
 
-for _group in (agents, answers, owners, channels):
+for _group in (agents, answers, owners, channels, migrate, backup, restore):
     main.add_command(_group)

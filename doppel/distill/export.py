@@ -11,8 +11,10 @@ The wheel is made from the running installation, so the laptop runs the code tha
 data: built from the source checkout when doppel runs from one (an editable install, `make`'s),
 otherwise re-packed from the installed files that the distribution's RECORD lists.
 
-What is left out on purpose: other agents, every conversation (customers' words are not the
-owner's to hand around), owners, API keys, console sessions and import jobs.
+What is left out on purpose: other agents, every conversation, lead, booking request and memory
+(customers' words are not the owner's to hand around), owners, API keys, the agent's secrets,
+console sessions and import jobs. The database is copied from either store (SQLite or
+PostgreSQL) into a fresh SQLite file by `doppel.store.copy`.
 
 The folder is built beside the target and renamed at the end: an interrupted export leaves no
 half-written folder behind, and an existing folder is never overwritten.
@@ -30,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,8 @@ from doppel.agents.repo import Agent
 from doppel.errors import ConfigError, ValidationError
 from doppel.models.prepare import model_paths
 from doppel.service import Doppel
+from doppel.store.copy import copy_database
+from doppel.store.sqlite import SQLiteDatabase
 
 __all__ = ["ExportResult", "build_wheel_from_source", "doppel_wheel", "export_agent",
            "install_steps", "repack_distribution", "source_checkout"]
@@ -172,27 +175,15 @@ def export_agent(app: Doppel, agent: Agent, out: Path) -> ExportResult:
 
 
 def _database(app: Doppel, agent: Agent, target: Path) -> tuple[int, int]:
-    """A copy of the database (SQLite's online backup: consistent while the server writes)
-    reduced to this agent's knowledge."""
-    source = app.db.connect()
-    copy = sqlite3.connect(target)
+    """A SQLite database of this agent's knowledge alone, read from one consistent snapshot of
+    the server's store (which keeps being written meanwhile)."""
+    copy = SQLiteDatabase(target)
     try:
-        source.backup(copy)
-        copy.execute("PRAGMA foreign_keys=ON")
-        with copy:
-            copy.execute("DELETE FROM agents WHERE id != ?", (agent.id,))
-            copy.execute("UPDATE agents SET owner_id = NULL")
-            for table in ("conversations", "console_sessions", "import_jobs",
-                          "inbox_dismissals", "api_keys", "owners"):
-                copy.execute(f"DELETE FROM {table}")
-            # The full-text index is a virtual table: no cascade reaches it.
-            copy.execute("DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)")
-        passages = copy.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        answers = copy.execute("SELECT COUNT(*) FROM approved_answers").fetchone()[0]
-        copy.execute("VACUUM")
+        report = copy_database(app.db, copy, agent_id=agent.id)
+        copy.connect().execute("VACUUM")
     finally:
         copy.close()
-    return int(passages), int(answers)
+    return report.rows.get("chunks", 0), report.rows.get("approved_answers", 0)
 
 
 def _adapter(app: Doppel, agent: Agent, home: Path) -> bool:

@@ -252,7 +252,13 @@ class KnowledgeIndex:
         sims = vectors.matrix @ qv
         n = min(n, len(sims))
         top = np.argpartition(-sims, n - 1)[:n]
-        top = top[np.argsort(-sims[top])]
+        # Ordered by similarity to 5 decimals, then chunk id, as PostgreSQL orders them:
+        # float32 sums in another order (BLAS here, pgvector there) differ in the 8th digit,
+        # which must not reorder near-ties between the stores. Rows tied at the cut are all
+        # considered, so which of them make the list does not depend on the partition.
+        keys = np.round(sims * 1e5)
+        top = np.flatnonzero(keys >= keys[top].min())
+        top = top[np.lexsort((vectors.ids[top], -keys[top]))][:n]
         return [(int(vectors.ids[row]), float(sims[row])) for row in top]
 
     def _matching(self, conn: Connection, agent_id: int, terms: list[str]) -> list[int]:

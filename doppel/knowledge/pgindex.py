@@ -29,11 +29,13 @@ class PgKnowledgeIndex(KnowledgeIndex):
     def _nearest(self, conn: Connection, agent_id: int, version: int, qv: np.ndarray,
                  n: int) -> list[tuple[int, float]]:
         # <#> is the negative inner product; the vectors are unit length, so this is cosine,
-        # the number the SQLite index computes with numpy.
+        # the number the SQLite index computes with numpy, and ordered the same way (to 5
+        # decimals, then by id). Exact: every one of the agent's rows is scored.
         q = np.asarray(qv, dtype=np.float32)
         rows = conn.execute(
             "SELECT id, -(embedding <#> ?) AS similarity FROM chunks WHERE agent_id = ? "
-            "ORDER BY embedding <#> ?, id LIMIT ?", (q, agent_id, q, n)).fetchall()
+            "ORDER BY round((embedding <#> ?) * 100000), id LIMIT ?",
+            (q, agent_id, q, n)).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def _matching(self, conn: Connection, agent_id: int, terms: list[str]) -> list[int]:

@@ -81,6 +81,10 @@ class Dialect(Protocol):
         ...
 
 
+class Lease(Protocol):
+    def release(self) -> None: ...
+
+
 class Database(ABC):
     """A database of agents, their knowledge, conversations and everything else doppel keeps."""
 
@@ -100,6 +104,12 @@ class Database(ABC):
         a write that must not interleave (the first owner of an install, a claim). SQLite runs
         every writing transaction one at a time anyway; PostgreSQL takes a transaction-level
         advisory lock on the name."""
+
+    @abstractmethod
+    def try_lead(self, name: str) -> Lease | None:
+        """Become the one process of the installation that does `name` (the channels' answers
+        and sends), or None when another process holds it. Held until released or until the
+        process (or its connection to PostgreSQL) dies, when another may take it."""
 
     @abstractmethod
     def schema_version(self) -> int: ...

@@ -212,11 +212,15 @@ class PostgresDatabase(Database):
     kind = "postgres"
     dialect = PostgresDialect()
 
-    def __init__(self, url: str, *, pool_size: int = 10, timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, timeout_s: float = 30.0,
+                 migrate: bool = True) -> None:
         self.url = url
         self._local = threading.local()
         try:
-            self.migrate()
+            if migrate:
+                self.migrate()
+            else:
+                self.schema_version()  # reachable?
         except psycopg.OperationalError as exc:
             raise StoreError(f"cannot reach the database {self.describe()}: "
                              f"{str(exc).strip().splitlines()[0]}") from None
@@ -248,6 +252,17 @@ class PostgresDatabase(Database):
                 yield conn
             finally:
                 self._local.tx = None
+
+    def try_lead(self, name: str) -> _AdvisoryLease | None:
+        # A session-level advisory lock on a connection of its own (not the pool's): every
+        # process and host on this database sees it, and PostgreSQL releases it when the
+        # holder's connection ends.
+        conn = psycopg.connect(self.url, autocommit=True)
+        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()
+        if not got or not got[0]:
+            conn.close()
+            return None
+        return _AdvisoryLease(conn)
 
     def schema_version(self) -> int:
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -284,6 +299,16 @@ class PostgresDatabase(Database):
         pool = getattr(self, "pool", None)
         if pool is not None and not pool.closed:
             pool.close()
+
+
+class _AdvisoryLease:
+    def __init__(self, conn: Any) -> None:
+        self.conn: Any = conn
+
+    def release(self) -> None:
+        if self.conn is not None:
+            self.conn.close()  # the session's advisory locks go with it
+            self.conn = None
 
 
 def _version(conn: Any) -> int:

@@ -6,6 +6,8 @@ each and recorded in ``schema_migrations``. Never edit an applied migration: add
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -59,7 +61,7 @@ class SQLiteDatabase(Database):
     kind = "sqlite"
     dialect = SQLiteDialect()
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old: doppel needs "
                              f"{'.'.join(map(str, MIN_SQLITE))} or later (Python's sqlite3)")
@@ -68,7 +70,8 @@ class SQLiteDatabase(Database):
         self._write_lock = threading.RLock()
         if self.path != Path(":memory:"):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.migrate()
+        if migrate:
+            self.migrate()
 
     def describe(self) -> str:
         return f"SQLite {self.path}"
@@ -110,9 +113,24 @@ class SQLiteDatabase(Database):
             else:
                 conn.raw.execute("COMMIT")
 
+    def try_lead(self, name: str) -> _FileLease | None:
+        # An flock beside the database file: every process on this data directory sees it,
+        # and the kernel releases it when the holder dies.
+        folder = self.path.parent if self.path != Path(":memory:") else Path(".")
+        fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        return _FileLease(fd)
+
     def schema_version(self) -> int:
-        row = self.connect().execute(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+        conn = self.connect()
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'"
+                        ).fetchone() is None:
+            return 0
+        row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
         return int(row[0])
 
     def migrate(self) -> list[str]:
@@ -142,6 +160,17 @@ class SQLiteDatabase(Database):
         if conn is not None:
             conn.raw.close()
             self._local.conn = None
+
+
+class _FileLease:
+    def __init__(self, fd: int) -> None:
+        self.fd: int | None = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
 
 
 def _split_sql(script: str) -> list[str]:

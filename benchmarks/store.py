@@ -1,0 +1,210 @@
+"""The store on SQLite and on PostgreSQL + pgvector, in the same run, on the same data.
+
+What is measured:
+
+1. Retrieval (`KnowledgeIndex.search`, k=4, the package's own code on each store: FTS5 +
+   numpy on SQLite, tsvector + pgvector on PostgreSQL, the same agent-local BM25 and fusion)
+   - many small agents: AGENTS agents of CHUNKS chunks each (default 2,000 x 50 = 100k chunks);
+     each query picks a random agent, so SQLite's per-agent vector matrices are built as the
+     queries reach them (reported apart: the first query of an agent, and later ones);
+   - one large agent (default 20,000 chunks) among the small ones.
+   p50/p95/p99 per query, and whether every query returned exactly k passages.
+2. Persisted turns per second (`ConversationRepo.record`: a turn row in its own transaction),
+   from 1 thread and from 8 threads.
+
+Synthetic texts and vectors come from benchmarks/retrieval.py's generators (vectors are
+mixtures of topic centroids, not MiniLM's: embedding 100k texts would take minutes here).
+PostgreSQL is the test server of `doppel.testing.postgres` (PostgreSQL 18.6, pgvector 0.8.6,
+a Unix socket, fsync off, shared_buffers 64MB); SQLite is WAL with synchronous=NORMAL. Both on
+this machine's disk; figures are ratios PostgreSQL / SQLite measured in this run.
+
+Run:  .venv/bin/python benchmarks/store.py [--agents 2000] [--chunks 50] [--large 20000]
+      [--queries 400] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from retrieval import (  # noqa: E402
+    DIM,
+    N_TOPICS,
+    structured_vectors,
+    synthetic_passage,
+    synthetic_question,
+)
+
+from doppel.agents.conversations import ConversationRepo  # noqa: E402
+from doppel.knowledge.chunking import Chunk  # noqa: E402
+from doppel.knowledge.index import KnowledgeIndex, open_index  # noqa: E402
+from doppel.store import Database, open_database  # noqa: E402
+from doppel.testing import FakeEmbedder  # noqa: E402
+from doppel.testing.postgres import PostgresServer  # noqa: E402
+
+K = 4
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"n": len(samples), "p50_ms": pct(samples, 0.50), "p95_ms": pct(samples, 0.95),
+            "p99_ms": pct(samples, 0.99), "mean_ms": statistics.mean(samples) * 1000}
+
+
+def load(db: Database, n_agents: int, per_agent: int, large: int, seed: int
+         ) -> tuple[list[int], int, np.ndarray]:
+    """The agents and their chunks (same texts and vectors on every store for one seed)."""
+    rng, nrng = random.Random(seed), np.random.default_rng(seed)
+    centroids = nrng.standard_normal((N_TOPICS, DIM), dtype=np.float32)
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    sizes = [per_agent] * n_agents + ([large] if large else [])
+    ids: list[int] = []
+    for i, size in enumerate(sizes):
+        passages = [synthetic_passage(rng) for _ in range(size)]
+        vectors = structured_vectors(np.array([p[0] for p in passages]), centroids, nrng)
+        with db.transaction() as tx:
+            agent = int(tx.execute("INSERT INTO agents(slug, spec_json) VALUES (?, '{}') "
+                                   "RETURNING id", (f"a{i}",)).fetchone()[0])
+            for start in range(0, size, 500):
+                part = passages[start:start + 500]
+                source = f"doc-{start}.md"
+                doc = int(tx.execute(
+                    "INSERT INTO documents(agent_id, source, loader, sha256, n_chunks) "
+                    "VALUES (?, ?, 'markdown', ?, ?) RETURNING id",
+                    (agent, source, hashlib.sha256(source.encode()).hexdigest(), len(part))
+                ).fetchone()[0])
+                KnowledgeIndex.insert_chunks(tx, agent, doc, [
+                    Chunk(j, heading, text, 0, len(text))
+                    for j, (_, heading, text) in enumerate(part)], vectors[start:start + 500])
+            KnowledgeIndex.bump_version(tx, agent)
+        ids.append(agent)
+    return ids[:n_agents], (ids[-1] if large else 0), centroids
+
+
+def queries(centroids: np.ndarray, n: int, seed: int) -> list[tuple[str, np.ndarray]]:
+    rng, nrng = random.Random(seed + 1), np.random.default_rng(seed + 1)
+    asked = [synthetic_question(rng) for _ in range(n)]
+    vectors = structured_vectors(np.array([q[0] for q in asked]), centroids, nrng, noise=1.0)
+    return [(q[1], v) for q, v in zip(asked, vectors, strict=True)]
+
+
+def bench_search(db: Database, small: list[int], large: int, asked: list[tuple[str, np.ndarray]],
+                 seed: int) -> dict[str, Any]:
+    index = open_index(db, FakeEmbedder(dim=DIM))
+    rng = random.Random(seed + 2)
+    first, again, big, short = [], [], [], 0
+    seen: set[int] = set()
+    for question, vector in asked:
+        agent = rng.choice(small)
+        t0 = time.perf_counter()
+        found = index.search(agent, question, k=K, query_vector=vector)
+        (again if agent in seen else first).append(time.perf_counter() - t0)
+        seen.add(agent)
+        short += len(found) != K
+    if large:
+        for question, vector in asked:
+            t0 = time.perf_counter()
+            found = index.search(large, question, k=K, query_vector=vector)
+            big.append(time.perf_counter() - t0)
+            short += len(found) != K
+    out: dict[str, Any] = {"small_first_query": summary(first), "not_k": short}
+    if again:
+        out["small_later_queries"] = summary(again)
+    if big:
+        out["large_agent"] = summary(big[1:])  # the first builds SQLite's matrix
+    return out
+
+
+def bench_turns(db: Database, agent: int, n: int, threads: int) -> float:
+    repo = ConversationRepo(db)
+    conversation = repo.get_or_create(agent, f"bench-{threads}")
+    per = n // threads
+
+    def work() -> None:
+        for i in range(per):
+            repo.record(conversation_id=conversation, agent_id=agent, user_message=f"q{i}",
+                        answer="a", path="generated", draft=None, grounding={}, passages=[],
+                        prompt_tokens=1, completion_tokens=1, timings={}, model="m")
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return per * threads / (time.perf_counter() - t0)
+
+
+def run(kind: str, db: Database, args: argparse.Namespace) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    small, large, centroids = load(db, args.agents, args.chunks, args.large, args.seed)
+    load_s = time.perf_counter() - t0
+    asked = queries(centroids, args.queries, args.seed)
+    result: dict[str, Any] = {"store": kind, "load_s": load_s,
+                              "chunks": args.agents * args.chunks + args.large}
+    result.update(bench_search(db, small, large, asked, args.seed))
+    result["turns_per_s_1_thread"] = bench_turns(db, small[0], args.turns, 1)
+    result["turns_per_s_8_threads"] = bench_turns(db, small[0], args.turns, 8)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--chunks", type=int, default=50)
+    parser.add_argument("--large", type=int, default=20000)
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--turns", type=int, default=800)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="doppel-store-") as tmp, \
+            PostgresServer.start() as server:
+        for kind in ("sqlite", "postgres"):
+            url = server.create_database("bench") if kind == "postgres" else ""
+            db = open_database(url, Path(tmp) / "doppel.db", pool_size=10)
+            try:
+                print(f"{kind}: loading {args.agents} x {args.chunks} + {args.large} chunks...",
+                      file=sys.stderr)
+                results.append(run(kind, db, args))
+            finally:
+                db.close()
+    print(f"\n{'':28}" + "".join(f"{r['store']:>14}" for r in results) + f"{'pg/sqlite':>12}")
+    rows = [("load (s)", lambda r: r["load_s"])]
+    for part in ("small_first_query", "small_later_queries", "large_agent"):
+        for stat in ("p50_ms", "p95_ms", "p99_ms"):
+            rows.append((f"{part} {stat}", lambda r, p=part, s=stat: r.get(p, {}).get(s, 0.0)))
+    rows += [("queries without k passages", lambda r: r["not_k"]),
+             ("turns/s, 1 thread", lambda r: r["turns_per_s_1_thread"]),
+             ("turns/s, 8 threads", lambda r: r["turns_per_s_8_threads"])]
+    for label, get in rows:
+        values = [float(get(r)) for r in results]
+        ratio = values[1] / values[0] if values[0] else float("nan")
+        print(f"{label:28}" + "".join(f"{v:14.2f}" for v in values) + f"{ratio:12.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
