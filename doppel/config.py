@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         "", repr=False, description="postgresql://user:password@host/db to keep everything in "
         "PostgreSQL (with pgvector; pip install 'doppel[postgres]'); empty: the SQLite file "
         "<home>/doppel.db. Never printed: it may hold a password.")
+    redis_url: str = Field(
+        "", repr=False, description="redis://host:6379/0 (or redis+unix:///path/redis.sock): "
+        "rate limits and sign-in throttles shared by every worker and host (pip install "
+        "'doppel[redis]'); empty: each process counts its own.")
     database_pool_size: int = Field(
         10, ge=1, le=1000, description="PostgreSQL connections per process at most (a bounded "
         "pool: reads borrow one per statement, a transaction holds one).")
@@ -308,6 +312,22 @@ class Settings(BaseSettings):
         32, ge=1, description="Requests that may wait for the model; more get 503.")
     remote_concurrency: int = Field(
         16, ge=1, description="Concurrent generations sent to a remote model server.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (empty: the SQLite file in the "
+                             "data directory)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+            raise ValueError("must start with redis://, rediss:// or redis+unix:// (empty: "
+                             "each process counts its own limits)")
+        return value
 
     @property
     def db_path(self) -> Path:

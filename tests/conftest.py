@@ -75,6 +75,19 @@ def postgres_server() -> Iterator[object]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[object]:
+    """Debian's redis-server on a Unix socket (doppel.testing.redis), for the session."""
+    from doppel.testing.redis import RedisServer, RedisUnavailable
+
+    try:
+        server = RedisServer.start()
+    except RedisUnavailable as exc:
+        pytest.skip(str(exc))  # `make test` installs it; a bare checkout may not have it
+    with server:
+        yield server
+
+
 _databases = iter(range(1, 1_000_000))
 
 

@@ -384,7 +384,7 @@ def test_search_never_crosses_agents(app: Doppel, two_agents: tuple[Agent, Agent
     # (SQLite: the agent's token in the FTS5 query; PostgreSQL: the agent_id filter)
     conn = app.db.connect()
     assert app.index._matching(conn, a.id, ["derailleur", "tubeless"]) == []
-    b_hits = set(app.index._matching(conn, b.id, ["derailleur"]))
+    b_hits = {r[0] for r in app.index._matching(conn, b.id, ["derailleur"])}
     assert b_hits and b_hits <= b_ids
     # approved answers are per agent too
     assert [x["question"] for x in app.answers.list(b.id)] == ["Do you fix carbon frames?"]

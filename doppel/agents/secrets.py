@@ -23,7 +23,8 @@ class SecretStore:
         if not 16 <= len(value) <= 512:
             raise ValidationError("a secret must be 16 to 512 characters long")
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO agent_secrets(agent_id, name, value, updated_at) VALUES (?, ?, ?, ?) "
+            tx.execute("INSERT INTO agent_secrets(agent_id, name, value, updated_at) "
+                       "VALUES (?, ?, ?, ?) "
                        "ON CONFLICT(agent_id, name) DO UPDATE SET value = excluded.value, "
                        "updated_at = excluded.updated_at",
                        (agent_id, name, value, now_iso()))

@@ -1,8 +1,8 @@
 """The channels' tables: links, every inbound delivery once, the durable outbox.
 
-Synchronous store calls (SQLite or PostgreSQL), made from the hub through `asyncio.to_thread`. Each method is one short
-transaction; the ones that must be atomic together (a reply's parts and its inbound's state)
-are one method.
+Synchronous store calls (SQLite or PostgreSQL), made from the hub through
+`asyncio.to_thread`. Each method is one short transaction; the ones that must be atomic
+together (a reply's parts and its inbound's state) are one method.
 """
 
 from __future__ import annotations

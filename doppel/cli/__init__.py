@@ -19,7 +19,7 @@ from doppel.agents.repo import Agent
 from doppel.agents.spec import SLUG, AgentSpec, slugify
 from doppel.agents.turn import TurnResult
 from doppel.cli.admin import agents, answers, owners
-from doppel.cli.base import fail, handle_errors, service_of
+from doppel.cli.base import fail, handle_errors, load_settings, service_of
 from doppel.cli.channels import channels
 from doppel.cli.store import backup, migrate, restore
 from doppel.config import Settings, describe_settings
@@ -49,7 +49,7 @@ def init(ctx: click.Context, quiet: bool) -> None:
     from doppel.models.llamabuild import installed_build
     from doppel.models.prepare import is_prepared, prepare_models
 
-    settings: Settings = ctx.obj.get("settings") or Settings()
+    settings: Settings = ctx.obj.get("settings") or load_settings()
     was_ready = is_prepared(settings)
     # An AMX build segfaults at the first token on CPUs that have AMX (../shared/MODELS.md):
     # refuse it here, every time, rather than let `make run` crash at the first answer.

@@ -13,7 +13,7 @@ from doppel.config import Settings
 from doppel.errors import DoppelError
 from doppel.service import Doppel
 
-__all__ = ["fail", "handle_errors", "service_of"]
+__all__ = ["fail", "handle_errors", "load_settings", "service_of"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,9 +36,21 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is one line naming its variable."""
+    from pydantic import ValidationError as SettingsError
+
+    try:
+        return Settings()
+    except SettingsError as exc:
+        problem = exc.errors()[0]
+        name = "DOPPEL_" + "_".join(str(p) for p in problem["loc"]).upper()
+        fail(f"{name}: {problem['msg']}")
+
+
 def service_of(ctx: click.Context) -> Doppel:
     obj = ctx.ensure_object(dict)
     if "app" not in obj:
-        obj["app"] = Doppel(obj.get("settings") or Settings())
+        obj["app"] = Doppel(obj.get("settings") or load_settings())
     app: Doppel = obj["app"]
     return app

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from doppel.cli.base import fail, handle_errors
+from doppel.cli.base import fail, handle_errors, load_settings
 from doppel.config import Settings
 from doppel.store import Database, available_migrations, open_database
 from doppel.store.copy import copy_database, holds_data
@@ -25,7 +25,7 @@ __all__ = ["backup", "migrate", "restore"]
 
 
 def _store(ctx: click.Context, *, migrate: bool = True) -> Database:
-    settings: Settings = ctx.ensure_object(dict).get("settings") or Settings()
+    settings: Settings = ctx.ensure_object(dict).get("settings") or load_settings()
     settings.ensure_home()
     return open_database(settings.database_url, settings.db_path,
                          pool_size=settings.database_pool_size, migrate=migrate)

@@ -261,11 +261,14 @@ class KnowledgeIndex:
         top = top[np.lexsort((vectors.ids[top], -keys[top]))][:n]
         return [(int(vectors.ids[row]), float(sims[row])) for row in top]
 
-    def _matching(self, conn: Connection, agent_id: int, terms: list[str]) -> list[int]:
-        """The agent's chunks holding any of the terms (FTS5's stemmed match)."""
+    def _matching(self, conn: Connection, agent_id: int, terms: list[str]
+                  ) -> list[tuple[int, str, str]]:
+        """The agent's chunks holding any of the terms (FTS5's stemmed match), as (id,
+        heading, text) in id order: what BM25 reads, in the same statement."""
         match = " OR ".join(f'"{t}"' for t in terms)
-        return [int(r[0]) for r in conn.execute(
-            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?",
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+            "SELECT c.id, c.heading, c.text FROM chunks_fts JOIN chunks c ON c.id = "
+            "chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY c.id",
             (f'agent:"a{agent_id}" AND ({match})',))]
 
     def _term_count(self, conn: Connection, agent_id: int, term: str) -> int:
@@ -282,7 +285,7 @@ class KnowledgeIndex:
 
     # --- the ranking, the same on every store --------------------------------------------
     def _bm25(self, conn: Connection, agent_id: int, version: int,
-              terms: dict[str, int], matched: list[int]) -> list[int]:
+              terms: dict[str, int], matched: list[tuple[int, str, str]]) -> list[int]:
         """`matched` chunks, best first by BM25 over this agent's chunks only: document
         frequencies are this agent's (`terms`: term -> chunks of the agent that match it, as
         `_selective_terms` counted them), a heading's words count twice (as FTS5's column
@@ -300,23 +303,17 @@ class KnowledgeIndex:
         idf = {t: math.log((n - df + 0.5) / (df + 0.5) + 1.0) for t, df in terms.items()}
         k1, b = 1.2, 0.75
         scores: dict[int, float] = {}
-        for start in range(0, len(matched), 500):
-            part = matched[start:start + 500]
-            marks = ",".join("?" * len(part))
-            for r in conn.execute(f"SELECT id, heading, text FROM chunks WHERE agent_id = ? "
-                                  f"AND id IN ({marks})", (agent_id, *part)):
-                heading, text = str(r["heading"]), str(r["text"])
-                tally: dict[str, int] = {}
-                for word in finder.findall(text) + 2 * finder.findall(heading):
-                    key = stem(word)
-                    if key in wanted:
-                        tally[key] = tally.get(key, 0) + 1
-                length = len(text) + 2 * len(heading)
-                norm = k1 * (1 - b + b * length / mean_length)
-                scores[int(r["id"])] = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t in terms
-                                           if (tf := tally.get(keys[t], 0)))
-        ranked = sorted(scores, key=lambda c: (-scores[c], c))
-        return ranked + [c for c in matched if c not in scores]
+        for chunk_id, heading, text in matched:
+            tally: dict[str, int] = {}
+            for word in finder.findall(text) + 2 * finder.findall(heading):
+                key = stem(word)
+                if key in wanted:
+                    tally[key] = tally.get(key, 0) + 1
+            length = len(text) + 2 * len(heading)
+            norm = k1 * (1 - b + b * length / mean_length)
+            scores[chunk_id] = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t in terms
+                                   if (tf := tally.get(keys[t], 0)))
+        return sorted(scores, key=lambda c: (-scores[c], c))
 
     def _agent_size(self, conn: Connection, agent_id: int,
                     version: int) -> tuple[int, float]:

@@ -38,10 +38,11 @@ class PgKnowledgeIndex(KnowledgeIndex):
             (q, agent_id, q, n)).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
-    def _matching(self, conn: Connection, agent_id: int, terms: list[str]) -> list[int]:
-        return [int(r[0]) for r in conn.execute(
-            f"SELECT id FROM chunks WHERE agent_id = ? AND search @@ ({_any_term(len(terms))})",
-            (agent_id, *terms))]
+    def _matching(self, conn: Connection, agent_id: int, terms: list[str]
+                  ) -> list[tuple[int, str, str]]:
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+            f"SELECT id, heading, text FROM chunks WHERE agent_id = ? AND search @@ "
+            f"({_any_term(len(terms))}) ORDER BY id", (agent_id, *terms))]
 
     def _term_count(self, conn: Connection, agent_id: int, term: str) -> int:
         return int(conn.execute(

@@ -17,7 +17,7 @@ from doppel import __version__
 from doppel.config import Settings
 from doppel.serve import channels_api, console, openai_api, owner_api, people_api, web
 from doppel.serve.errors import install_error_handlers
-from doppel.serve.limits import BodyLimitMiddleware, FailureThrottle, RateLimiter
+from doppel.serve.limits import BodyLimitMiddleware, failure_throttle, rate_limiter
 from doppel.serve.metrics import Metrics, MetricsMiddleware
 from doppel.serve.security import (
     ClientAddressMiddleware,
@@ -62,10 +62,12 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     app.state.doppel = service
     app.state.imports = service.imports
     app.state.metrics = metrics
-    app.state.limits = {"key": RateLimiter(service.settings.rate_per_key_per_minute),
-                        "user": RateLimiter(service.settings.rate_per_user_per_minute)}
+    settings = service.settings
+    app.state.limits = {
+        "key": rate_limiter(settings, settings.rate_per_key_per_minute, "key"),
+        "user": rate_limiter(settings, settings.rate_per_user_per_minute, "user")}
     # Failed console sign-ins and bad API keys, per client address (see auth.py).
-    app.state.auth_failures = FailureThrottle(service.settings.auth_failures_per_minute)
+    app.state.auth_failures = failure_throttle(settings, "auth-address")
     install_error_handlers(app)
     app.include_router(openai_api.router)
     app.include_router(owner_api.router)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from doppel.config import Settings
 from doppel.serve.errors import APIError, error_body
 
 
@@ -43,6 +44,26 @@ class RateLimiter:
             self._buckets[key] = (tokens - 1.0, now)
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
+
+
+def rate_limiter(settings: Settings, per_minute: int, namespace: str) -> RateLimiter:
+    """This process's limiter, or one shared by every worker through Redis when
+    DOPPEL_REDIS_URL is set (shared_limits.py)."""
+    if settings.redis_url:
+        from doppel.serve.shared_limits import SharedRateLimiter, redis_storage
+        return SharedRateLimiter(redis_storage(settings.redis_url), per_minute,
+                                 namespace)  # type: ignore[return-value]
+    return RateLimiter(per_minute)
+
+
+def failure_throttle(settings: Settings, namespace: str) -> FailureThrottle:
+    """As rate_limiter, for failed sign-ins and bad keys."""
+    per_minute = settings.auth_failures_per_minute
+    if settings.redis_url:
+        from doppel.serve.shared_limits import SharedFailureThrottle, redis_storage
+        return SharedFailureThrottle(redis_storage(settings.redis_url), per_minute,
+                                     namespace)  # type: ignore[return-value]
+    return FailureThrottle(per_minute)
 
 
 def address_bucket(address: str) -> str:

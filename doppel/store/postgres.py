@@ -235,7 +235,7 @@ class PostgresDatabase(Database):
         where = host if host.startswith("/") else f"{host}:{info.get('port') or 5432}"
         return f"PostgreSQL {info.get('dbname') or info.get('user') or ''} at {where}"
 
-    def connect(self) -> PostgresConnection | _PooledReads:  # type: ignore[override]
+    def connect(self) -> PostgresConnection | _PooledReads:
         tx: PostgresConnection | None = getattr(self._local, "tx", None)
         return tx if tx is not None else _PooledReads(self.pool)
 

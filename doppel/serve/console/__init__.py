@@ -44,7 +44,7 @@ from doppel.serve.console import (
     settings,
 )
 from doppel.serve.console.deps import ConsoleError, SignInRequired, redirect, render
-from doppel.serve.limits import FailureThrottle
+from doppel.serve.limits import failure_throttle
 from doppel.serve.sessions import SessionStore
 from doppel.service import Doppel
 
@@ -62,8 +62,7 @@ def install(app: FastAPI) -> None:
     app.state.sessions = SessionStore(service.db, service.owners,
                                       service.settings.console_session_hours)
     # Failed password sign-ins per account name; per address they count in auth_failures.
-    setattr(app.state, account.NAME_FAILURES,
-            FailureThrottle(service.settings.auth_failures_per_minute))
+    setattr(app.state, account.NAME_FAILURES, failure_throttle(service.settings, "auth-name"))
     for router in ROUTERS:
         app.include_router(router)
 
