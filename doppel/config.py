@@ -109,6 +109,17 @@ class Settings(BaseSettings):
         False, description="The OpenAI-compatible server serves each agent's student as a LoRA "
         "named after the agent's slug (vLLM: --enable-lora --lora-modules SLUG=DIR): requests "
         "for an agent with an active student name that LoRA as the model.")
+    vllm_lora_dir: Path | None = Field(
+        None, description="A folder vLLM also sees (its VLLM_LORA_RESOLVER_CACHE_DIR): each "
+        "active student's adapter is published there under the agent's slug, for vLLM to load "
+        "on demand (with DOPPEL_OPENAI_LORA_ADAPTERS).")
+    vllm_runtime_load: bool = Field(
+        False, description="When vLLM does not know an agent's adapter (404), load it through "
+        "/v1/load_lora_adapter from DOPPEL_VLLM_LORA_DIR and ask again (vLLM: "
+        "VLLM_ALLOW_RUNTIME_LORA_UPDATING=True).")
+    vllm_max_lora_rank: int | None = Field(
+        None, ge=1, description="The vLLM server's --max-lora-rank: a student of higher rank is "
+        "not published (vLLM would refuse it) and its agent answers on the base model.")
 
     # --- generation ---------------------------------------------------------------------------
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")

@@ -39,6 +39,7 @@ from doppel.knowledge.ingest import FileReport, Ingestor, IngestReport
 from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
 from doppel.models.queue import FairQueue, QueuedBackend
+from doppel.models.vllm import AdapterDirectory
 from doppel.owners import OwnerRepo
 from doppel.plugins import load_plugins
 from doppel.safety import Shields
@@ -129,7 +130,9 @@ class Doppel:
         backend = self.backend_for(agent.spec)
         inner = getattr(backend, "inner", backend)  # under the server's queue
         if getattr(inner, "use_adapters", False):
-            return agent.slug  # vLLM serves it under the slug (--lora-modules SLUG=DIR)
+            # vLLM serves it under the slug: --lora-modules SLUG=DIR, or from the folder its
+            # resolver reads, where it is published (once per adapter version)
+            return agent.slug if self._published(agent, student.dir / "adapter") else None
         register = getattr(inner, "register_adapter", None)
         if register is None:
             return None
@@ -149,6 +152,42 @@ class Doppel:
                 known = (signature, False)
             self._adapters[agent.slug] = known
         return agent.slug if known[1] else None
+
+    @cached_property
+    def vllm_adapters(self) -> AdapterDirectory | None:
+        folder = self.settings.vllm_lora_dir
+        if folder is None:
+            return None
+        return AdapterDirectory(folder, self.settings.openai_model,
+                                self.settings.vllm_max_lora_rank)
+
+    def _published(self, agent: Agent, peft_dir: Path) -> bool:
+        """The student's adapter is in vLLM's folder (published now if it is new or changed);
+        True when there is no folder to publish to (the server was given --lora-modules)."""
+        directory = self.vllm_adapters
+        if directory is None:
+            return True
+        try:
+            signature = (str(peft_dir), (peft_dir / "adapter_config.json").stat().st_mtime_ns)
+        except OSError:
+            log.warning("student of %s: no peft adapter in %s", agent.slug, peft_dir)
+            return False
+        known = self._adapters.get(agent.slug)
+        if known is None or known[0] != signature:
+            try:
+                directory.publish(agent.slug, peft_dir)
+                known = (signature, True)
+            except DoppelError as exc:  # refused: logged once per version, the base answers
+                log.warning("student of %s not published for vLLM: %s", agent.slug, exc)
+                known = (signature, False)
+            self._adapters[agent.slug] = known
+        return known[1]
+
+    def withdraw_student(self, agent: Agent) -> None:
+        """A student switched off: its adapter leaves vLLM's folder (requests name the base)."""
+        self._adapters.pop(agent.slug, None)
+        if self.vllm_adapters is not None:
+            self.vllm_adapters.withdraw(agent.slug)
 
     def backend_for(self, spec: AgentSpec) -> ChatBackend:
         """The agent's chat backend: an injected one, the agent's choice, or the default."""

@@ -197,6 +197,8 @@ def distill(ctx: click.Context, agent: str, fresh: bool, seed: int, epochs: int,
     students = StudentRepo(app.db, app.settings.home)
     if switch is not None:
         student = students.set_active(record.id, switch, force=force)
+        if not student.active:
+            app.withdraw_student(record)
         click.echo(f"{agent}'s student is {'on' if student.active else 'off'}")
         return
     from doppel.distill.pipeline import distill as run

@@ -32,9 +32,18 @@ def _embedded(settings: Settings) -> ChatBackend:
 def _openai(settings: Settings) -> ChatBackend:
     from doppel.models.remote import OpenAICompatibleBackend
 
+    folder = settings.vllm_lora_dir
+    loads = settings.vllm_runtime_load and folder is not None
+
+    def adapter_path(name: str) -> str | None:
+        path = folder / name if folder is not None else None
+        return str(path) if path is not None and (path / "adapter_config.json").is_file() \
+            else None
+
     return OpenAICompatibleBackend(settings.openai_base_url, settings.openai_model,
                                    settings.openai_api_key, timeout_s=settings.openai_timeout_s,
-                                   use_adapters=settings.openai_lora_adapters)
+                                   use_adapters=settings.openai_lora_adapters,
+                                   adapter_path=adapter_path if loads else None)
 
 
 BACKENDS.register(BackendFactory("embedded", _embedded,

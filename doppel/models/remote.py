@@ -6,7 +6,10 @@ the Authorization header and never logged or put in error messages.
 
 Per-agent LoRA adapters: with `use_adapters`, a request whose `GenerationParams.adapter` is set
 names that adapter as its model. vLLM started with `--enable-lora --lora-modules
-<slug>=<peft adapter dir>` serves each agent's adapter under its slug, on the shared base.
+<slug>=<peft adapter dir>` serves each agent's adapter under its slug, on the shared base; or
+finds it on demand in the folder doppel publishes to (doppel/models/vllm.py). With
+`adapter_path` (runtime loading), a 404 for an adapter is answered by loading it through
+`/v1/load_lora_adapter` and asking once more.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
+
+from collections.abc import Callable
 
 import httpx
 
@@ -30,7 +35,8 @@ class OpenAICompatibleBackend:
     def __init__(self, base_url: str, model: str, api_key: str = "", *,
                  timeout_s: float = 60.0, context_window: int = 8192,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 use_adapters: bool = False) -> None:
+                 use_adapters: bool = False,
+                 adapter_path: Callable[[str], str | None] | None = None) -> None:
         if not model:
             raise ConfigError("the OpenAI-compatible backend needs a model name "
                               "(DOPPEL_OPENAI_MODEL)")
@@ -41,6 +47,7 @@ class OpenAICompatibleBackend:
         self._timeout_s = timeout_s
         self._transport = transport
         self.use_adapters = use_adapters
+        self.adapter_path = adapter_path
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
 
@@ -90,13 +97,35 @@ class OpenAICompatibleBackend:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    async def chat(self, messages: Sequence[ChatMessage], params: GenerationParams) -> ChatResult:
+    async def _load_missing(self, response: httpx.Response, params: GenerationParams) -> bool:
+        """After a 404: load the request's adapter at run time when it is one doppel publishes
+        (vLLM never saw it, or lost it in a restart); True when the request may be retried."""
+        name = self._adapter(params)
+        if response.status_code != 404 or name is None or self.adapter_path is None:
+            return False
+        path = self.adapter_path(name)
+        if path is None:
+            return False
         try:
-            response = await self._client.post("/chat/completions",
-                                               json=self._body(messages, params, False))
+            loaded = await self._client.post("/load_lora_adapter",
+                                             json={"lora_name": name, "lora_path": path})
+        except httpx.HTTPError:
+            return False
+        # 400 "already loaded": another worker loaded it meanwhile, which is as good
+        return loaded.status_code < 400 or "already" in loaded.text
+
+    async def _post(self, body: dict[str, Any], params: GenerationParams) -> httpx.Response:
+        try:
+            response = await self._client.post("/chat/completions", json=body)
+            if await self._load_missing(response, params):
+                response = await self._client.post("/chat/completions", json=body)
         except httpx.HTTPError as exc:
             raise BackendError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         _raise_for_status(response)
+        return response
+
+    async def chat(self, messages: Sequence[ChatMessage], params: GenerationParams) -> ChatResult:
+        response = await self._post(self._body(messages, params, False), params)
         try:
             data = response.json()
             choice = data["choices"][0]
@@ -116,11 +145,7 @@ class OpenAICompatibleBackend:
         llama3_json): the first tool the model calls, or None when it answers instead."""
         body = self._body(messages, params, False) | {"tools": list(tools),
                                                        "tool_choice": "auto"}
-        try:
-            response = await self._client.post("/chat/completions", json=body)
-        except httpx.HTTPError as exc:
-            raise BackendError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
-        _raise_for_status(response)
+        response = await self._post(body, params)
         try:
             calls = response.json()["choices"][0]["message"].get("tool_calls") or []
             if not calls:
@@ -134,6 +159,22 @@ class OpenAICompatibleBackend:
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise BackendError(f"malformed tool call from {self.base_url}: {exc}") from exc
 
+    async def _open_stream(self, body: dict[str, Any],
+                           params: GenerationParams) -> httpx.Response:
+        """The streaming response, its status checked (an adapter loaded and asked again once,
+        as `_post` does); the caller reads and closes it."""
+        for attempt in (1, 2):
+            request = self._client.build_request("POST", "/chat/completions", json=body)
+            response = await self._client.send(request, stream=True)
+            if response.status_code < 400:
+                return response
+            await response.aread()
+            await response.aclose()
+            if attempt == 1 and await self._load_missing(response, params):
+                continue
+            _raise_for_status(response)
+        raise BackendError(f"model server at {self.base_url} refused the request")
+
     async def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams
     ) -> AsyncIterator[StreamChunk]:
@@ -141,11 +182,8 @@ class OpenAICompatibleBackend:
         usage: dict[str, Any] = {}
         n_chunks = 0
         try:
-            async with self._client.stream("POST", "/chat/completions",
-                                           json=self._body(messages, params, True)) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    _raise_for_status(response)
+            response = await self._open_stream(self._body(messages, params, True), params)
+            try:
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -165,6 +203,8 @@ class OpenAICompatibleBackend:
                             yield StreamChunk(text, adapter=self._adapter(params))
                         if choice.get("finish_reason"):
                             finish = choice["finish_reason"]
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             raise BackendError(f"cannot reach {self.base_url}: {type(exc).__name__}") from exc
         yield StreamChunk("", finish_reason=finish or "stop",

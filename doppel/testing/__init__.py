@@ -174,8 +174,13 @@ class FakeOpenAIServer(_LocalHTTPServer):
 
     def __init__(self, reply: Callable[[dict[str, Any]], str | ToolCall] | str = (
                      "Hello from the fake."),
-                 *, api_key: str | None = None, fail_status: int | None = None) -> None:
+                 *, api_key: str | None = None, fail_status: int | None = None,
+                 gate: Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]] | None]
+                 | None = None) -> None:
         self.reply = reply if callable(reply) else (lambda body, _r=reply: _r)
+        # A server's own rules before the chat (FakeVLLMServer: which models exist, adapter
+        # loading): (path, body) -> a (status, payload) answer instead, or None to go on.
+        self.gate = gate
         self.api_key = api_key
         self.fail_status = fail_status
         self.requests: list[dict[str, Any]] = []
@@ -193,6 +198,8 @@ class FakeOpenAIServer(_LocalHTTPServer):
                                                       "type": "invalid_request_error"}})
                 if server.fail_status:
                     return self._json(server.fail_status, {"error": {"message": "overloaded"}})
+                if server.gate is not None and (answer := server.gate(self.path, body)):
+                    return self._json(*answer)
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._json(404, {"error": {"message": f"no route {self.path}"}})
                 text = server.reply(body)
