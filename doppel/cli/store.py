@@ -8,8 +8,10 @@ PostgreSQL's own `pg_dump` is the better backup; this one is for moving and for 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -29,6 +31,17 @@ def _store(ctx: click.Context, *, migrate: bool = True) -> Database:
     settings.ensure_home()
     return open_database(settings.database_url, settings.db_path,
                          pool_size=settings.database_pool_size, migrate=migrate)
+
+
+def _is_doppel_database(path: Path) -> bool:
+    """A SQLite file holding doppel's tables (checked before anything migrates it: an empty
+    file would otherwise become an empty doppel database)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as probe:
+            names = {str(r[0]) for r in probe.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError:
+        return False
+    return {"schema_migrations", "agents", "owners"} <= names
 
 
 @click.command()
@@ -93,14 +106,10 @@ def restore(ctx: click.Context, file: Path) -> None:
             # A copy, migrated to this doppel's schema: the file itself is never changed.
             work = Path(folder) / "backup.db"
             shutil.copyfile(file, work)
+            if not _is_doppel_database(work):
+                fail(f"{file} is not a doppel database (a `doppel backup` file or a doppel.db)")
+            source = SQLiteDatabase(work)
             try:
-                source = SQLiteDatabase(work)
-            except Exception as exc:
-                fail(f"{file} is not a doppel database ({str(exc)[:120]})")
-            try:
-                if source.connect().execute("SELECT 1 FROM sqlite_master WHERE name = "
-                                            "'agents'").fetchone() is None:
-                    fail(f"{file} is not a doppel database")
                 report = copy_database(source, db)
             finally:
                 source.close()
