@@ -131,6 +131,7 @@ class ShieldContext:
     embed: Callable[[str], np.ndarray] | None = None
     _vector: np.ndarray | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def embedding(self) -> np.ndarray:
         with self._lock:
@@ -139,6 +140,15 @@ class ShieldContext:
                     raise ShieldUnavailable("no embedder")
                 self._vector = self.embed(self.text)
             return self._vector
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value several shields read of this text (the classifier's probabilities), computed
+        once. Concurrent shields may both compute it; the first result is kept."""
+        if key not in self._memo:
+            value = compute()
+            with self._lock:
+                self._memo.setdefault(key, value)
+        return self._memo[key]
 
 
 class Shield(Protocol):
@@ -151,18 +161,26 @@ class Shield(Protocol):
 
 class SyncShield:
     """Base for CPU shields: `inspect` is synchronous; `cheap` ones (regexes, sub-millisecond)
-    run inline, the others in a worker thread so the event loop keeps serving."""
+    run inline, the others in a worker thread so the event loop keeps serving. `cheap_when_warm`
+    ones run in a thread until their first check has returned (it may load or train a model:
+    seconds), then inline: their work is a fraction of a millisecond, less than the hop to a
+    thread and back."""
 
     name = "sync"
     cheap = True
+    cheap_when_warm = False
+    _warm = False
 
     def inspect(self, ctx: ShieldContext) -> Verdict:
         raise NotImplementedError
 
     async def check(self, ctx: ShieldContext) -> Verdict:
-        if self.cheap:
+        if self.cheap or self._warm:
             return self.inspect(ctx)
-        return await asyncio.to_thread(self.inspect, ctx)
+        verdict = await asyncio.to_thread(self.inspect, ctx)
+        if self.cheap_when_warm:
+            self._warm = True
+        return verdict
 
 
 class ShieldServices:

@@ -46,6 +46,7 @@ def _name_pattern(name: str) -> re.Pattern[str]:
 class BrandShield(SyncShield):
     name = "brand"
     cheap = False
+    cheap_when_warm = True  # a regex per competitor; the classifier only when one is named
 
     def __init__(self, models_for: Any) -> None:
         self.models_for = models_for

@@ -13,6 +13,7 @@ and cut out at prompt time (`neutralise`), and every passage is quoted to the mo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import os
@@ -24,6 +25,7 @@ from typing import Any
 
 from doppel.models.base import Embedder
 from doppel.safety.base import ShieldContext, ShieldUnavailable, SyncShield, Verdict
+from doppel.safety.hazard import classifier_probs
 
 _P = re.IGNORECASE | re.MULTILINE
 _VERB = r"(ignore|disregard|forget|override|bypass|skip|drop|discard|abandon|set aside)"
@@ -94,20 +96,25 @@ def heuristic_score(text: str) -> tuple[float, str]:
     return best, why
 
 
+def injection_signals(ctx: ShieldContext, models: Any) -> tuple[float, str, float]:
+    """(rules' score, their reason, the classifier's injection probability), once per text."""
+    rule, reason = ctx.memo("injection_rules", lambda: heuristic_score(ctx.text))
+    p = float(classifier_probs(ctx, models)[models.hazard.index["injection"]])
+    return rule, reason, p
+
+
 class InjectionShield(SyncShield):
     """doppel's rules plus the embedded classifier's injection class."""
 
     name = "injection"
     cheap = False
+    cheap_when_warm = True  # 0.2 ms once the classifier is loaded
 
     def __init__(self, models_for: Any) -> None:
         self.models_for = models_for  # () -> SafetyModels, loaded on first use
 
     def inspect(self, ctx: ShieldContext) -> Verdict:
-        rule, reason = heuristic_score(ctx.text)
-        models = self.models_for()
-        p = float(models.hazard_probs([ctx.text], ctx.embedding())[0,
-                                                                  models.hazard.index["injection"]])
+        rule, reason, p = injection_signals(ctx, self.models_for())
         threshold = ctx.policy.threshold("injection", 0.5)
         score = max(rule, p)
         if score >= threshold:
@@ -120,6 +127,13 @@ class InjectionShield(SyncShield):
 # ("lol ok fair enough", "thanks so much") for 64.5 % of its injections; at 0.95 it flags 0.9 %
 # and still adds confident catches to doppel's own detectors.
 JAILGUARD_THRESHOLD = 0.95
+# jailguard embeds the message again with its own MiniLM: 11 ms of CPU, where every other input
+# shield together costs 0.35 ms (benchmarks/shield_costs.py). It is asked only where doppel's
+# own detectors are unsure: not when they block already, nor when the rules see nothing and the
+# classifier gives injection less than this. Chosen by 5-fold cross-validation on the training
+# set (never on the held-out set): at 0.05, 84 % of its non-injection messages skip jailguard
+# and none of jailguard's own catches (injections the rules and classifier missed) is lost.
+JAILGUARD_GATE = 0.05
 
 
 class JailguardShield(SyncShield):
@@ -130,10 +144,12 @@ class JailguardShield(SyncShield):
     cheap = False
     ONNX_FILE = "all-MiniLM-L6-v2.onnx"
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, models_for: Any = None) -> None:
         self.models_dir = models_dir
+        self.models_for = models_for  # None: always asked (no gate)
         self._module: Any = None
         self._lock = threading.Lock()
+        self.calls = 0  # messages jailguard was asked about (the gate's effect)
 
     def _load(self) -> Any:
         with self._lock:
@@ -152,7 +168,31 @@ class JailguardShield(SyncShield):
     def score(self, text: str) -> float:
         return float(self._load().score(text[:2000]))
 
+    def unsure(self, ctx: ShieldContext) -> bool:
+        """Whether doppel's own detectors leave the message undecided (jailguard is asked)."""
+        if self.models_for is None:
+            return True
+        rule, _, p = injection_signals(ctx, self.models_for())
+        if max(rule, p) >= ctx.policy.threshold("injection", 0.5):
+            return False  # the injection shield blocks it
+        return rule > 0 or p >= JAILGUARD_GATE
+
+    async def check(self, ctx: ShieldContext) -> Verdict:
+        # The gate inline (the classifier's probabilities, shared with the other shields);
+        # jailguard itself, 11 ms of CPU, in a worker thread.
+        if self._warm and not self.unsure(ctx):
+            return self._skipped()
+        verdict = await asyncio.to_thread(self.inspect, ctx)
+        self._warm = self.models_for is not None
+        return verdict
+
+    def _skipped(self) -> Verdict:
+        return Verdict(self.name, scores={"jailguard_skipped": 1.0})
+
     def inspect(self, ctx: ShieldContext) -> Verdict:
+        if not self.unsure(ctx):
+            return self._skipped()
+        self.calls += 1
         score = self.score(ctx.text)
         if score >= ctx.policy.threshold("jailguard", JAILGUARD_THRESHOLD):
             return Verdict(self.name, "block", ["injection"], {"jailguard": score},
