@@ -40,6 +40,7 @@ from doppel.errors import BackendError
 from doppel.knowledge.index import Passage
 from doppel.models.base import ChatMessage, GenerationParams, ToolCall, ToolCallingBackend
 from doppel.tools import TOOLS, Tool, ToolContext, ToolError, ToolResult
+from doppel.tools.base import arguments_schema
 from doppel.tools.fields import EMAIL, PHONE
 from doppel.tools.hours import parse_ranges
 
@@ -288,7 +289,7 @@ async def _read_missing(turn: Turn, tool: Tool, args: dict[str, Any], exc: Valid
     backend = runtime.backend_for(turn.agent.spec)
     if backend.name != "embedded" or not runtime.settings.tool_grammar_fill:
         return {}
-    fields = tool.Arguments.model_json_schema().get("properties", {})
+    fields = arguments_schema(tool.Arguments).get("properties", {})
     missing = [name for e in exc.errors() if e["type"] == "missing" and e["loc"]
                and (name := str(e["loc"][0])) in fields and _free_text(fields[name])]
     if not missing:

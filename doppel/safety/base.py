@@ -190,6 +190,7 @@ class ShieldServices:
     def __init__(self, settings: Settings, embedder: Embedder | Callable[[], Embedder]) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._models: Any = None
 
     def get_embedder(self) -> Embedder:
         if callable(self._embedder) and not hasattr(self._embedder, "embed"):
@@ -197,10 +198,13 @@ class ShieldServices:
         return self._embedder  # type: ignore[return-value]
 
     def safety_models(self) -> Any:
-        """The embedded classifier (classifier.SafetyModels), trained on first use if needed."""
-        from doppel.safety.classifier import load_or_train
+        """The embedded classifier (classifier.SafetyModels), trained on first use if needed;
+        kept (three shields ask for it on every message)."""
+        if self._models is None:
+            from doppel.safety.classifier import load_or_train
 
-        return load_or_train(self.settings.home, self.get_embedder())
+            self._models = load_or_train(self.settings.home, self.get_embedder())
+        return self._models
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ new training set retrains (about two seconds) instead of silently using mismatch
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -92,7 +93,14 @@ def load_set(path: Path = TRAIN_SET) -> LabelledSet:
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    # Asked on every shield check (load_or_train's cache key): hashed once per file version.
+    stat = path.stat()
+    return _digest(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _digest(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 class SoftmaxClassifier:
@@ -187,6 +195,7 @@ class SafetyModels:
 
 
 _cache: dict[tuple[str, str], SafetyModels] = {}
+_saved: set[Path] = set()
 _lock = threading.Lock()
 
 
@@ -217,9 +226,11 @@ def load_or_train(home: Path, embedder: Embedder, train_set: Path = TRAIN_SET,
     with _lock:
         if key in _cache:  # trained in this process already (tests use many data directories)
             models = _cache[key]
-            if not path.is_file():
-                models.hazard.save(path)
-                models.brand.save(brand_path)
+            if path not in _saved:  # checked once per data directory, not on every message
+                if not path.is_file():
+                    models.hazard.save(path)
+                    models.brand.save(brand_path)
+                _saved.add(path)
             return models
         loaded: SafetyModels | None = None
         if path.is_file() and brand_path.is_file():

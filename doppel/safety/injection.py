@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import os
 import re
 import threading
@@ -179,8 +180,9 @@ class JailguardShield(SyncShield):
 
     async def check(self, ctx: ShieldContext) -> Verdict:
         # The gate inline (the classifier's probabilities, shared with the other shields);
-        # jailguard itself, 11 ms of CPU, in a worker thread.
-        if self._warm and not self.unsure(ctx):
+        # jailguard itself, 11 ms of CPU, in a worker thread. A jailguard that cannot run
+        # fails every check, asked or not, so that a policy failing closed stays closed.
+        if self._warm and self._load() and not self.unsure(ctx):
             return self._skipped()
         verdict = await asyncio.to_thread(self.inspect, ctx)
         self._warm = self.models_for is not None
@@ -190,6 +192,7 @@ class JailguardShield(SyncShield):
         return Verdict(self.name, scores={"jailguard_skipped": 1.0})
 
     def inspect(self, ctx: ShieldContext) -> Verdict:
+        self._load()
         if not self.unsure(ctx):
             return self._skipped()
         self.calls += 1
@@ -292,6 +295,15 @@ LEAK_NGRAM = 8  # consecutive words shared with the instructions that count as a
 LEAK_SHORT = 6  # shorter sentences ("You are an assistant.") are too common to judge
 
 
+@functools.lru_cache(maxsize=256)
+def _instruction_grams(instructions: str) -> tuple[list[str], frozenset[tuple[str, ...]]]:
+    """The instructions' words and word n-grams, once per prompt (every sentence of every
+    answer is checked against the same one)."""
+    source = _WORD.findall(instructions.lower())
+    return source, frozenset(tuple(source[i:i + LEAK_NGRAM])
+                             for i in range(len(source) - LEAK_NGRAM + 1))
+
+
 class LeakageShield(SyncShield):
     """Blocks answer sentences that recite the agent's instructions: a run of LEAK_NGRAM words
     copied from the fixed system prompt, or talk about "my system prompt"."""
@@ -305,14 +317,13 @@ class LeakageShield(SyncShield):
         words = _WORD.findall(ctx.text.lower())
         if not ctx.instructions or len(words) < LEAK_SHORT:
             return Verdict(self.name)
-        source = _WORD.findall(ctx.instructions.lower())
+        source, grams = _instruction_grams(ctx.instructions)
         if len(words) < LEAK_NGRAM:  # a short sentence copied whole from the instructions
             n = len(words)
             if any(source[i:i + n] == words for i in range(len(source) - n + 1)):
                 return Verdict(self.name, "block", ["leakage"], {"leakage": 1.0},
                                "repeats a sentence of its instructions")
             return Verdict(self.name)
-        grams = {tuple(source[i:i + LEAK_NGRAM]) for i in range(len(source) - LEAK_NGRAM + 1)}
         hits = sum(tuple(words[i:i + LEAK_NGRAM]) in grams
                    for i in range(len(words) - LEAK_NGRAM + 1))
         if hits:
