@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import abc
 import copy
-import functools
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
