@@ -9,6 +9,7 @@ one-line message fit for a CLI line or an API error body.
     ├── BackendError           a chat or embedding backend failed
     │   └── ContextOverflowError   the prompt cannot fit the model's context
     ├── StoreError             database problems (migrations, integrity)
+    │   └── StoreUnavailable   the database server cannot be reached
     └── ChannelError           a messaging platform refused the owner's credentials
         └── Unauthorized       a webhook delivery whose signature does not verify
                                (both in doppel.channels.base)
@@ -47,3 +48,8 @@ class ContextOverflowError(BackendError):
 
 class StoreError(DoppelError):
     """The database is unusable or a migration failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The database server cannot be reached (PostgreSQL down, the pool exhausted): a client
+    hears 503 and tries again; the detail, which names the host, goes to the log only."""

@@ -255,3 +255,38 @@ def _fresh(db: Database, tmp_path: Path) -> tuple[str, Path]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     return url, tmp_path / "unused.db"
+
+
+def test_a_database_that_goes_away_is_a_503_not_a_traceback(tmp_path: Path) -> None:
+    """PostgreSQL stops under a running server: requests get 503 with a message that names
+    no host, and the server keeps running."""
+    import httpx
+
+    from doppel.config import Settings
+    from doppel.errors import StoreUnavailable
+    from doppel.serve import create_app
+    from doppel.service import Doppel
+    from doppel.testing import FakeChatBackend, FakeEmbedder, ServerThread
+    from doppel.testing.postgres import PostgresServer
+
+    server = PostgresServer.start()
+    try:
+        settings = Settings(home=tmp_path / "home", database_url=server.create_database("gone"),
+                            database_pool_size=2, shields=False)
+        app = Doppel(settings, backend=FakeChatBackend(), embedder=FakeEmbedder())
+        owner = app.owners.create("alice")
+        _, key = app.owners.create_key(owner.id, ["admin"])
+        with ServerThread(create_app(doppel=app, preload=False)) as base:
+            assert httpx.get(f"{base}/api/agents", headers={
+                "Authorization": f"Bearer {key}"}).status_code == 200
+            server.stop()
+            r = httpx.get(f"{base}/api/agents", headers={"Authorization": f"Bearer {key}"},
+                          timeout=60)
+            assert r.status_code == 503 and r.json()["error"]["code"] == "store_unavailable"
+            assert str(server.base) not in r.text and "Traceback" not in r.text
+            assert httpx.get(f"{base}/healthz").status_code in (200, 503)
+        with pytest.raises(StoreUnavailable):
+            app.agents.list()
+        app.close()
+    finally:
+        server.stop()

@@ -18,6 +18,8 @@ from doppel.errors import (
     ContextOverflowError,
     DoppelError,
     NotFoundError,
+    StoreError,
+    StoreUnavailable,
     ValidationError,
 )
 from doppel.models.queue import OverloadedError
@@ -97,6 +99,13 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(422, str(exc), code="invalid_value")
         if isinstance(exc, ContextOverflowError):
             return error_response(400, str(exc), code="context_length_exceeded")
+        if isinstance(exc, StoreUnavailable):  # the detail names the host: the log only
+            log.error("store unavailable on %s: %s", request.url.path, exc)
+            return error_response(503, "storage is unavailable; try again later",
+                                  code="store_unavailable", headers={"Retry-After": "5"})
+        if isinstance(exc, StoreError):  # a constraint the code did not expect: a bug
+            log.error("store error on %s: %s", request.url.path, exc)
+            return error_response(500, "internal error", code="internal_error")
         if isinstance(exc, BackendError):
             # The detail names internal hosts: it goes to the log, not to the client.
             log.error("model backend error on %s: %s", request.url.path, exc)

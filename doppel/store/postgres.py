@@ -23,14 +23,14 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from doppel.errors import StoreError
+from doppel.errors import StoreError, StoreUnavailable
 from doppel.store.base import Database, IntegrityError, Params, available_migrations
 
 try:  # the `postgres` extra: psycopg[binary], psycopg-pool, pgvector
     import psycopg
     import psycopg.errors
     from psycopg.adapt import Loader
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError as exc:  # pragma: no cover - the message is the point
     raise StoreError("DOPPEL_DATABASE_URL names PostgreSQL, but its driver is not installed: "
                      "pip install 'doppel[postgres]'") from exc
@@ -138,6 +138,11 @@ class _Buffered:
         return iter(self.fetchall())
 
 
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreUnavailable(f"the database is unavailable ({detail})")
+
+
 def _run(conn: Any, sql: str, params: Params, many: bool = False) -> _Buffered:
     try:
         with conn.cursor() as cur:
@@ -149,6 +154,8 @@ def _run(conn: Any, sql: str, params: Params, many: bool = False) -> _Buffered:
             return _Buffered(rows, cur.rowcount)
     except psycopg.errors.IntegrityError as exc:
         raise IntegrityError(str(exc).strip().splitlines()[0]) from exc
+    except psycopg.OperationalError as exc:
+        raise _unavailable(exc) from exc
 
 
 class PostgresConnection:
@@ -177,12 +184,22 @@ class _PooledReads:
         self._pool = pool
 
     def execute(self, sql: str, params: Params = ()) -> _Buffered:
-        with self._pool.connection() as conn:
+        with _borrowed(self._pool) as conn:
             return _run(conn, sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> _Buffered:
-        with self._pool.connection() as conn, conn.transaction():
+        with _borrowed(self._pool) as conn, conn.transaction():
             return _run(conn, sql, rows, many=True)
+
+
+@contextmanager
+def _borrowed(pool: ConnectionPool) -> Iterator[Any]:
+    """A pooled connection; the pool timing out or the server gone is StoreUnavailable."""
+    try:
+        with pool.connection() as conn:
+            yield conn
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise _unavailable(exc) from exc
 
 
 class PostgresDialect:
@@ -243,7 +260,7 @@ class PostgresDatabase(Database):
     def transaction(self, serialize: str | None = None) -> Iterator[PostgresConnection]:
         if getattr(self._local, "tx", None) is not None:
             raise StoreError("a transaction is already open on this thread")
-        with self.pool.connection() as raw, raw.transaction():
+        with _borrowed(self.pool) as raw, raw.transaction():
             conn = PostgresConnection(raw)
             if serialize:
                 raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (serialize,))
