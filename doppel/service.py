@@ -229,7 +229,7 @@ class Doppel:
 
     @cached_property
     def imports(self) -> ImportJobs:
-        return ImportJobs(self.db, self.ingestor, self.settings)
+        return ImportJobs(self.db, self.ingestor, self.settings, owner_of=self.agents.by_id)
 
     @cached_property
     def answers(self) -> ApprovedAnswers:

@@ -38,3 +38,27 @@ def test_another_agents_content_does_not_change_an_agents_ranking(app: Doppel,
     (other / "prices.csv").write_text(OTHER)
     app.create_agent(AgentSpec(slug="starters", name="Starters"), [other])
     assert _order(app, "bakery", query) == before
+
+
+def test_the_vector_cache_is_bounded_and_refills(app: Doppel, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite keeps agents' matrices least recently used first, within a byte budget; an
+    agent whose matrix was dropped is searched as before (read again from the store)."""
+    import doppel.knowledge.index as index_module
+
+    if app.db.kind != "sqlite":
+        pytest.skip("PostgreSQL searches its vectors in the database")
+    slugs = [f"shop{i}" for i in range(4)]
+    for slug in slugs:
+        folder = tmp_path / slug
+        folder.mkdir()
+        (folder / "prices.csv").write_text(PRICES)
+        app.create_agent(AgentSpec(slug=slug, name=slug), [folder])
+    ids = [app.agents.get(s).id for s in slugs]
+    first = [p.text for p in app.index.search(ids[0], "rye", 2)]
+    one = app.index._vectors[ids[0]].matrix.nbytes
+    monkeypatch.setattr(index_module, "VECTOR_CACHE_BYTES", 2 * one)
+    for agent_id in ids[1:]:
+        app.index.search(agent_id, "rye", 2)
+    assert list(app.index._vectors) == ids[2:] and app.index._vector_bytes == 2 * one
+    assert [p.text for p in app.index.search(ids[0], "rye", 2)] == first

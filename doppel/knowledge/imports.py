@@ -5,6 +5,14 @@ the `import_jobs` table, so whichever server worker answers the next poll can re
 run one at a time on one background thread per process: ingestion embeds every chunk, and two
 imports at once would only compete for the same CPU cores as the chat model.
 
+The queue is the store's (issue 16: several workers or hosts, one queue): an upload's files are
+written with its job (`import_uploads`), and every process's worker claims the oldest queued
+job — on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so no two take the same one and none waits
+for another. Whichever process is free runs it; a job whose process died is queued again (three
+attempts), and a server that stops puts its running job back in the queue. A website whose
+address holds a password or a token is never stored: its job runs in the process that took it,
+as do the synchronous imports (the owner API's upload, the CLI).
+
 Bad input never leaves half-written state: each item is written in its own transaction by the
 ingestor (a zip is validated whole, and its entries are written together), and a failed item is
 reported with its reason while the others go on.
@@ -27,7 +35,7 @@ import os
 import socket
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -46,6 +54,8 @@ log = logging.getLogger(__name__)
 
 State = Literal["queued", "running", "done", "failed"]
 MAX_WAITING_PER_AGENT = 3
+MAX_ATTEMPTS = 3  # a job whose process died this many times fails for good
+POLL_S = 2.0  # an idle worker looks for jobs queued by other processes this often
 MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: a larger id in an address is no job at all
 # An uploaded file: its name and its content, in memory or still in the upload's spool file.
 Upload = tuple[str, bytes | BinaryIO]
@@ -89,33 +99,116 @@ def _report_json(report: FileReport) -> dict[str, Any]:
 
 
 class ImportJobs:
-    def __init__(self, db: Database, ingestor: Ingestor, settings: Settings) -> None:
+    """`owner_of` (agent id -> the agent, None when deleted) lets this process run jobs that
+    others queued; without it, jobs run only in the process that took them (as before)."""
+
+    def __init__(self, db: Database, ingestor: Ingestor, settings: Settings,
+                 owner_of: Callable[[int], KnowledgeOwner | None] | None = None) -> None:
         self.db = db
         self.ingestor = ingestor
         self.settings = settings
+        self.owner_of = owner_of
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doppel-import")
         self._lock = threading.Lock()
         # Set by close(): a running file import stops after the file in progress and says so.
         self._closing = threading.Event()
+        self._wake = threading.Event()
+        self._worker: threading.Thread | None = None
 
     def recover(self) -> int:
-        """Mark as failed the jobs whose process died with them (at start-up). Jobs of other
-        live workers on this machine are left alone: with `--workers N` a restarted worker
-        must not fail its siblings' imports."""
+        """At start-up: the jobs whose process died with them go back to the queue when their
+        input was kept (another process runs them), else fail; returns how many failed. Jobs
+        of other live workers on this machine are left alone: with `--workers N` a restarted
+        worker must not touch its siblings' imports."""
         rows = self.db.connect().execute(
-            "SELECT id, worker FROM import_jobs WHERE state IN ('queued', 'running')").fetchall()
-        dead = [int(r["id"]) for r in rows if not _alive(str(r["worker"]))]
+            "SELECT id, worker, state, durable, attempts FROM import_jobs WHERE state IN "
+            "('queued', 'running')").fetchall()
+        requeue, dead = [], []
+        for r in rows:
+            if r["durable"] and (r["state"] == "queued" or not r["worker"]):
+                continue  # waiting in the shared queue, for any process
+            if _alive(str(r["worker"])):
+                continue
+            (requeue if r["durable"] and r["attempts"] < MAX_ATTEMPTS else dead).append(
+                int(r["id"]))
         with self.db.transaction() as tx:
+            for job_id in requeue:
+                tx.execute("UPDATE import_jobs SET state = 'queued', worker = '', current = "
+                           "'waiting to start again' WHERE id = ?", (job_id,))
             for job_id in dead:
                 tx.execute(
                     "UPDATE import_jobs SET state = 'failed', error = 'interrupted by a server "
                     "restart; run the import again (what was imported is kept, and unchanged "
-                    "files are skipped)', finished_at = ? WHERE id = ?", (now_iso(), job_id))
+                    "files are skipped)', finished_at = ?, source = '' WHERE id = ?",
+                    (now_iso(), job_id))
+                tx.execute("DELETE FROM import_uploads WHERE job_id = ?", (job_id,))
+        if requeue:
+            self.start_worker()
         return len(dead)
+
+    # --- the shared queue -----------------------------------------------------------------------
+    def start_worker(self) -> None:
+        """This process takes queued jobs (its own and other processes'), one at a time."""
+        if self.owner_of is None:
+            return
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="doppel-import-queue",
+                                                daemon=True)
+                self._worker.start()
+        self._wake.set()
+
+    def _work(self) -> None:
+        while not self._closing.is_set():
+            try:
+                claimed = self._claim()
+            except Exception as exc:  # the store is unreachable: try again later
+                log.warning("import queue: %s", exc)
+                claimed = None
+            if claimed is None:
+                self._wake.wait(POLL_S)
+                self._wake.clear()
+                continue
+            self._run_claimed(*claimed)
+
+    def _claim(self) -> tuple[int, int, str, str] | None:
+        """The oldest queued job of the shared queue, now this process's: (id, agent id,
+        kind, source)."""
+        with self.db.transaction() as tx:
+            row = tx.execute(
+                "UPDATE import_jobs SET state = 'running', worker = ?, attempts = attempts + 1 "
+                "WHERE id = (SELECT id FROM import_jobs WHERE state = 'queued' AND durable = 1 "
+                f"ORDER BY id LIMIT 1{self.db.dialect.skip_locked}) "
+                "RETURNING id, agent_id, kind, source", (_worker(),)).fetchone()
+        return (int(row[0]), int(row[1]), str(row[2]), str(row[3])) if row else None
+
+    def _run_claimed(self, job_id: int, agent_id: int, kind: str, source: str) -> None:
+        assert self.owner_of is not None
+        try:
+            owner = self.owner_of(agent_id)
+            if owner is None:
+                self._update(job_id, state="failed", error="the agent was deleted")
+            elif kind == "files":
+                rows = self.db.connect().execute(
+                    "SELECT name, data FROM import_uploads WHERE job_id = ? ORDER BY ord",
+                    (job_id,)).fetchall()
+                files: builtins.list[Upload] = [(str(r[0]), bytes(r[1])) for r in rows]
+                self._guard(job_id, self._run_files, job_id, owner, files, None)
+            else:
+                self._guard(job_id, self._run_url, job_id, owner, source)
+        finally:
+            if self.get(job_id).finished:  # its input is no longer needed
+                with self.db.transaction() as tx:
+                    tx.execute("DELETE FROM import_uploads WHERE job_id = ?", (job_id,))
+                    tx.execute("UPDATE import_jobs SET source = '' WHERE id = ?", (job_id,))
 
     # --- starting -------------------------------------------------------------------------------
     def start_files(self, agent: KnowledgeOwner,
                     files: builtins.list[tuple[str, bytes]]) -> ImportJob:
+        if self.owner_of is not None:  # into the shared queue, files and all
+            job = self._create(agent, "files", _files_label(files), len(files), uploads=files)
+            self.start_worker()
+            return job
         job = self._create(agent, "files", _files_label(files), len(files))
         self._pool.submit(self._guard, job.id, self._run_files, job.id, agent, files, None)
         return job
@@ -134,6 +227,11 @@ class ImportJobs:
 
     def start_url(self, agent: KnowledgeOwner, url: str) -> ImportJob:
         url = _with_scheme(url)
+        if self.owner_of is not None and _label(url) == url:  # no secret in it: storable
+            job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages,
+                               source=url)
+            self.start_worker()
+            return job
         job = self._create(agent, "url", _label(url), self.settings.crawl_max_pages)
         self._pool.submit(self._guard, job.id, self._run_url, job.id, agent, url)
         return job
@@ -180,7 +278,12 @@ class ImportJobs:
 
     # --- running --------------------------------------------------------------------------------
     def _create(self, agent: KnowledgeOwner, kind: str, label: str, total: int, *,
-                queue: bool = True) -> ImportJob:
+                queue: bool = True, uploads: Sequence[tuple[str, bytes]] | None = None,
+                source: str = "") -> ImportJob:
+        """A queued job. With `uploads` or a `source`, a job of the shared queue (any process
+        may run it; unowned by a worker until one claims it), written with its input in one
+        transaction."""
+        durable = uploads is not None or bool(source)
         # the count and the insert must not interleave with another request's for this agent
         with self.db.transaction(serialize=f"imports:{agent.id}") as tx:
             # Uploads wait in memory until their turn: one agent may not pile them up.
@@ -190,10 +293,14 @@ class ImportJobs:
                 raise ValidationError(f"{waiting} imports are still waiting or running for "
                                       "this agent: wait for them to finish")
             cur = tx.execute("INSERT INTO import_jobs(agent_id, kind, label, state, total, "
-                             "worker) VALUES (?,?,?,?,?,?) RETURNING id",
+                             "worker, durable, source) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
                              (agent.id, kind, redact_secrets(label)[:300], "queued", total,
-                              _worker()))
+                              "" if durable else _worker(), int(durable), source))
             job_id = int(cur.fetchone()[0])
+            if uploads:
+                tx.executemany("INSERT INTO import_uploads(job_id, ord, name, data) "
+                               "VALUES (?, ?, ?, ?)",
+                               [(job_id, i, name, data) for i, (name, data) in enumerate(uploads)])
         return self.get(job_id)
 
     def _update(self, job_id: int, **values: Any) -> None:
@@ -260,7 +367,13 @@ class ImportJobs:
 
     def _interrupted(self, job_id: int, files: Sequence[Upload], n: int,
                      items: builtins.list[dict[str, Any]], why: str) -> None:
-        """End a file import that stopped before file `n`: those left are reported too."""
+        """End a file import that stopped before file `n`: those left are reported too. A job
+        of the shared queue whose server stops goes back to the queue instead (its files were
+        kept; those imported already are skipped as unchanged when it runs again)."""
+        if self._closing.is_set() and self.owner_of is not None and self.db.connect().execute(
+                "SELECT durable FROM import_jobs WHERE id = ?", (job_id,)).fetchone()[0]:
+            self._update(job_id, state="queued", worker="", current="waiting to start again")
+            return
         reason = f"not imported: {why}"
         items = items + [_report_json(FileReport(name, "skipped", reason=reason))
                          for name, _ in files[n:]]
@@ -301,7 +414,10 @@ class ImportJobs:
 
     def close(self) -> None:
         self._closing.set()
+        self._wake.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._worker is not None:
+            self._worker.join(timeout=30)  # the file in progress ends; the job is re-queued
 
 
 # --- which process runs a job -------------------------------------------------------------------

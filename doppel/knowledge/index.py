@@ -80,6 +80,9 @@ class _AgentVectors:
 FTS_ROW_BUDGET = 1500
 # Content sentences whose vectors are kept (384 float32 each: 20,000 is ~31 MB).
 SENTENCE_CACHE = 20_000
+# Agents' vector matrices kept in memory on SQLite (one large agent alone may exceed it: the
+# one being searched is always kept).
+VECTOR_CACHE_BYTES = 512 * 2**20
 
 
 def query_terms(text: str) -> list[str]:
@@ -119,7 +122,11 @@ class KnowledgeIndex:
     def __init__(self, db: Database, embedder: Embedder) -> None:
         self.db = db
         self.embedder = embedder
-        self._vectors: dict[int, _AgentVectors] = {}
+        # Agents' matrices, least recently searched first, at most VECTOR_CACHE_BYTES together:
+        # 10,000 small agents of 50 chunks would otherwise keep 750 MB (measured in
+        # benchmarks/store.py); a matrix dropped is read again from the store when needed.
+        self._vectors: OrderedDict[int, _AgentVectors] = OrderedDict()
+        self._vector_bytes = 0
         self._doc_freqs: dict[int, tuple[int, dict[str, int]]] = {}
         self._sizes: dict[int, tuple[int, int, float]] = {}
         self._approved: dict[int, tuple[int, np.ndarray | None,
@@ -409,6 +416,7 @@ class KnowledgeIndex:
         with self._lock:
             cached = self._vectors.get(agent_id)
             if cached is not None and cached.version == version:
+                self._vectors.move_to_end(agent_id)
                 return cached
         rows = conn.execute("SELECT id, embedding FROM chunks WHERE agent_id = ? ORDER BY id",
                             (agent_id,)).fetchall()
@@ -418,7 +426,14 @@ class KnowledgeIndex:
                   .reshape(len(rows), dim) if rows else np.zeros((0, dim), dtype=np.float32))
         vectors = _AgentVectors(version, ids, matrix)
         with self._lock:
+            old = self._vectors.pop(agent_id, None)
+            if old is not None:
+                self._vector_bytes -= old.matrix.nbytes
             self._vectors[agent_id] = vectors
+            self._vector_bytes += matrix.nbytes
+            while self._vector_bytes > VECTOR_CACHE_BYTES and len(self._vectors) > 1:
+                _, dropped = self._vectors.popitem(last=False)
+                self._vector_bytes -= dropped.matrix.nbytes
         return vectors
 
 

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.imports.recover()
+        service.imports.start_worker()  # jobs other processes queued run here too
         if preload:
             try:
                 await asyncio.to_thread(_load_models, service)

@@ -68,6 +68,11 @@ class Connection(Protocol):
 
 
 class Dialect(Protocol):
+    # Appended to a SELECT that picks a row to claim: PostgreSQL's "FOR UPDATE SKIP LOCKED"
+    # (two processes never claim the same row, neither waits for the other); nothing on
+    # SQLite, where a writing transaction runs alone.
+    skip_locked: str
+
     def json_text(self, column: str, *path: str) -> str:
         """An expression for the text at `path` inside a JSON text column (NULL if absent)."""
         ...

@@ -27,8 +27,8 @@ from doppel.store.base import Connection, Database
 TABLES = (
     "owners", "api_keys", "agents", "documents", "chunks", "approved_answers", "conversations",
     "turns", "tool_calls", "human_messages", "leads", "booking_requests", "agent_secrets",
-    "inbox_dismissals", "owner_invites", "console_sessions", "import_jobs", "students",
-    "fact_overrides", "user_memory", "erasures", "channel_links", "channel_inbound",
+    "inbox_dismissals", "owner_invites", "console_sessions", "import_jobs", "import_uploads",
+    "students", "fact_overrides", "user_memory", "erasures", "channel_links", "channel_inbound",
     "channel_outbox",
 )
 # Per agent, what an agent's export keeps (and how each table reaches the agent).

@@ -203,6 +203,8 @@ def _borrowed(pool: ConnectionPool) -> Iterator[Any]:
 
 
 class PostgresDialect:
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
     def json_text(self, column: str, *path: str) -> str:
         return f"(({column})::jsonb #>> '{{{','.join(path)}}}')"
 

@@ -22,6 +22,8 @@ MIN_SQLITE = (3, 35, 0)
 
 
 class SQLiteDialect:
+    skip_locked = ""
+
     def json_text(self, column: str, *path: str) -> str:
         return f"json_extract({column}, '$.{'.'.join(path)}')"
 
