@@ -123,7 +123,8 @@ class ImportJobs:
         rows = self.db.connect().execute(
             "SELECT id, worker, state, durable, attempts FROM import_jobs WHERE state IN "
             "('queued', 'running')").fetchall()
-        requeue, dead = [], []
+        requeue: builtins.list[int] = []
+        dead: builtins.list[int] = []
         for r in rows:
             if r["durable"] and (r["state"] == "queued" or not r["worker"]):
                 continue  # waiting in the shared queue, for any process
