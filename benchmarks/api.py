@@ -210,23 +210,28 @@ def load_wrk(base: str, clients: int, seconds: float) -> dict[str, float]:
             "p50_ms": float(p50), "p95_ms": float(p95)}
 
 
-def persisted_turns(home: str) -> int:
-    import sqlite3
+def persisted_turns(home: str, database_url: str = "") -> int:
+    from doppel.store import open_database
 
-    with sqlite3.connect(Path(home) / "doppel.db") as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0])
+    db = open_database(database_url, Path(home) / "doppel.db", pool_size=1)
+    try:
+        return int(db.connect().execute("SELECT COUNT(*) FROM turns").fetchone()[0])
+    finally:
+        db.close()
 
 
-def throughput(mode: str, seconds: float, use_wrk: bool) -> list[dict[str, float]]:
-    with Server(mode) as server:
+def throughput(mode: str, seconds: float, use_wrk: bool,
+               database_url: str = "") -> list[dict[str, float]]:
+    env = {"DOPPEL_DATABASE_URL": database_url} if database_url else {}
+    with Server(mode, env) as server:
         asyncio.run(load(server.base, 4, 1.0))  # warm-up
         rows = []
         for clients in (1, 8, 64):
-            before = persisted_turns(server.home.name)
+            before = persisted_turns(server.home.name, database_url)
             row = (load_wrk(server.base, clients, seconds) if use_wrk
                    else asyncio.run(load(server.base, clients, seconds)))
             # every answered turn was written to the database
-            row["persisted"] = persisted_turns(server.home.name) - before
+            row["persisted"] = persisted_turns(server.home.name, database_url) - before
             rows.append(row)
         return rows
 
@@ -346,6 +351,9 @@ def main() -> None:
     parser.add_argument("--python-client", action="store_true",
                         help="load from httpx even when wrk (apt-get install wrk) is there")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="sqlite",
+                        help="postgres: the throughput runs on a PostgreSQL + pgvector started "
+                        "for the run (doppel.testing.postgres); both: SQLite then PostgreSQL")
     args = parser.parse_args()
 
     import shutil
@@ -359,13 +367,21 @@ def main() -> None:
         stack.callback(lambda: setattr(sys, "stdout", sys.__stdout__))
     results: dict[str, object] = {
         "load_generator": "wrk" if use_wrk else "httpx (Python, shares the 2 cores)"}
-    if not args.skip_throughput:
+    if not args.skip_throughput and args.store in ("sqlite", "both"):
         results |= {
             "fake_backend_fake_embedder": throughput("fake", args.seconds, use_wrk),
             "fake_backend_fake_embedder_2_workers": throughput("fake-2w", args.seconds,
                                                                use_wrk),
             "fake_backend_real_embedder": throughput("fake-real-embedder", args.seconds,
                                                      use_wrk)}
+    if not args.skip_throughput and args.store in ("postgres", "both"):
+        from doppel.testing.postgres import PostgresServer
+
+        with PostgresServer.start() as pg:
+            results["postgres_fake_backend_fake_embedder"] = throughput(
+                "fake", args.seconds, use_wrk, pg.create_database("one"))
+            results["postgres_fake_backend_fake_embedder_2_workers"] = throughput(
+                "fake-2w", args.seconds, use_wrk, pg.create_database("two"))
     if not args.skip_model:
         results["embedded_model"] = model_comparison(args.questions)
     if args.json:
@@ -374,7 +390,8 @@ def main() -> None:
         return
     print(f"load generator: {results['load_generator']}")
     for name in [n for n in ("fake_backend_fake_embedder", "fake_backend_fake_embedder_2_workers",
-                             "fake_backend_real_embedder") if n in results]:
+                             "fake_backend_real_embedder", "postgres_fake_backend_fake_embedder",
+                             "postgres_fake_backend_fake_embedder_2_workers") if n in results]:
         print(f"\n{name.replace('_', ' ')}: persisted turns over HTTP")
         print(f"{'clients':>8} {'turns/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} "
               f"{'persisted':>10}")

@@ -66,3 +66,34 @@ def test_another_agent_never_reaches_the_results(stores: tuple[Doppel, Doppel],
         assert texts and not any("99.00" in t or "98.00" in t for t in texts)
         assert all("99.00" in t or "98.00" in t for t in
                    (p.text for p in postgres.index.search(stranger.id, question, 20)))
+
+
+def test_a_large_agent_is_searched_through_its_own_hnsw_index(
+        stores: tuple[Doppel, Doppel], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past HNSW_MIN_CHUNKS an agent gets a partial HNSW index of its own, built in the
+    background; searches then go through it, k rows every time (tiny here, so the same
+    passages as the exact scan)."""
+    import doppel.knowledge.pgindex as pgindex
+
+    _, postgres = stores
+    monkeypatch.setattr(pgindex, "HNSW_MIN_CHUNKS", 5)
+    index = postgres.index
+    assert isinstance(index, pgindex.PgKnowledgeIndex)
+    agent = postgres.agents.get("bakery")
+    before = [p.text for p in index.search(agent.id, "almond croissant", 4)]  # starts the build
+    index.build_hnsw(agent.id, wait=True)  # (or waits for nothing: it is there)
+    conn = postgres.db.connect()
+    assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = ?",
+                        (index.hnsw_name(agent.id),)).fetchone()[0].endswith(
+        f"WHERE (agent_id = {agent.id})")
+    version = index._version(conn, agent.id)
+    assert index._uses_hnsw(conn, agent.id, version)
+    for question in QUESTIONS:
+        assert len(index.search(agent.id, question, 4)) == 4, question
+        qv = index.embed_query(question)
+        # as close as the exact scan's ten (the fake embedder's cosine is word overlap: many
+        # chunks tie, and an approximate index may meet another of the tied ones first)
+        near = [round(sim, 4) for _, sim in index._approximate(agent.id, qv, 10)]
+        exact = [round(sim, 4) for _, sim in index._exact(conn, agent.id, qv, 10)]
+        assert near == exact, question
+    assert [p.text for p in index.search(agent.id, "almond croissant", 4)] == before
