@@ -51,6 +51,7 @@ from retrieval import (  # noqa: E402
 )
 
 from doppel.agents.conversations import ConversationRepo  # noqa: E402
+from doppel.agents.spec import AgentSpec  # noqa: E402
 from doppel.knowledge.chunking import Chunk  # noqa: E402
 from doppel.knowledge.index import KnowledgeIndex, open_index  # noqa: E402
 from doppel.store import Database, open_database  # noqa: E402
@@ -82,8 +83,9 @@ def load(db: Database, n_agents: int, per_agent: int, large: int, seed: int
         passages = [synthetic_passage(rng) for _ in range(size)]
         vectors = structured_vectors(np.array([p[0] for p in passages]), centroids, nrng)
         with db.transaction() as tx:
-            agent = int(tx.execute("INSERT INTO agents(slug, spec_json) VALUES (?, '{}') "
-                                   "RETURNING id", (f"a{i}",)).fetchone()[0])
+            spec = AgentSpec(slug=f"a{i}", name=f"Shop {i}").model_dump_json()
+            agent = int(tx.execute("INSERT INTO agents(slug, spec_json) VALUES (?, ?) "
+                                   "RETURNING id", (f"a{i}", spec)).fetchone()[0])
             for start in range(0, size, 500):
                 part = passages[start:start + 500]
                 source = f"doc-{start}.md"
@@ -150,6 +152,28 @@ def bench_search(db: Database, small: list[int], large: int, asked: list[tuple[s
     return out
 
 
+def bench_lookup(db: Database, n_agents: int, n: int, seed: int) -> dict[str, float]:
+    """An agent found by its slug, as every request does (`AgentRepo.get`: the row and its
+    spec parsed)."""
+    from doppel.agents.repo import AgentRepo
+
+    repo, rng = AgentRepo(db), random.Random(seed + 3)
+    samples = []
+    for _ in range(n):
+        slug = f"a{rng.randrange(n_agents)}"
+        t0 = time.perf_counter()
+        repo.get(slug)
+        samples.append(time.perf_counter() - t0)
+    return summary(samples)
+
+
+def disk_bytes(db: Database, folder: Path) -> int:
+    if db.kind == "postgres":
+        return int(db.connect().execute("SELECT pg_database_size(current_database())")
+                   .fetchone()[0])
+    return sum(f.stat().st_size for f in folder.iterdir() if f.name.startswith("doppel.db"))
+
+
 def bench_turns(db: Database, agent: int, n: int, threads: int) -> float:
     repo = ConversationRepo(db)
     conversation = repo.get_or_create(agent, f"bench-{threads}")
@@ -183,6 +207,8 @@ def run(kind: str, db: Database, args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"store": kind, "load_s": load_s,
                               "chunks": args.agents * args.chunks + args.large}
     result.update(bench_search(db, small, large, asked, args.seed))
+    result["agent_lookup"] = bench_lookup(db, args.agents, args.queries, args.seed)
+    result["disk_bytes_per_chunk"] = disk_bytes(db, args.folder) / max(result["chunks"], 1)
     result["turns_per_s_1_thread"] = bench_turns(db, small[0], args.turns, 1)
     result["turns_per_s_8_threads"] = bench_turns(db, small[0], args.turns, 8)
     return result
@@ -204,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind in ("sqlite", "postgres"):
             url = server.create_database("bench") if kind == "postgres" else ""
             db = open_database(url, Path(tmp) / "doppel.db", pool_size=10)
+            args.folder = Path(tmp)
             try:
                 print(f"{kind}: loading {args.agents} x {args.chunks} + {args.large} chunks...",
                       file=sys.stderr)
@@ -215,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     for part in ("small_first_query", "small_later_queries", "large_agent"):
         for stat in ("p50_ms", "p95_ms", "p99_ms"):
             rows.append((f"{part} {stat}", lambda r, p=part, s=stat: r.get(p, {}).get(s, 0.0)))
-    rows += [("large agent recall@8 (HNSW)", lambda r: r.get("large_recall_at_8", 1.0)),
+    rows += [("agent lookup p50_ms", lambda r: r["agent_lookup"]["p50_ms"]),
+             ("agent lookup p95_ms", lambda r: r["agent_lookup"]["p95_ms"]),
+             ("disk bytes per chunk", lambda r: r["disk_bytes_per_chunk"]),
+             ("large agent recall@8 (HNSW)", lambda r: r.get("large_recall_at_8", 1.0)),
              ("queries without k passages", lambda r: r["not_k"]),
              ("turns/s, 1 thread", lambda r: r["turns_per_s_1_thread"]),
              ("turns/s, 8 threads", lambda r: r["turns_per_s_8_threads"])]
