@@ -719,3 +719,21 @@ def test_an_owner_connects_telegram_in_the_console_in_a_real_browser(world: Worl
     assert TG_TOKEN.split(":")[1] not in page.content()
     shoot(page, "18-channels")
     context.close()
+
+
+def test_a_leader_that_loses_its_lease_stops_and_leads_again(world: World) -> None:
+    """PostgreSQL: the advisory lock lives with its connection. When that connection ends
+    (here: terminated by the server), the hub notices within a poll, stops leading, takes the
+    lease again (no one else holds it) and goes on answering."""
+    if world.app.db.kind != "postgres":
+        pytest.skip("SQLite's lease is an flock that lasts as long as the process")
+    assert world.connect("telegram", bot_token=TG_TOKEN).status_code == 200
+    hub = world.app.channels
+    wait_for(lambda: hub.leading)
+    lease = hub._lease
+    pid = lease.conn.info.backend_pid  # type: ignore[union-attr]
+    world.app.db.connect().execute("SELECT pg_terminate_backend(?)", (pid,))
+    wait_for(lambda: hub._lease is not None and hub._lease is not lease)
+    world.telegram.deliver(telegram_update(4001, 77, "still there?"))
+    sent = wait_for(lambda: world.telegram.sent)
+    assert [m["chat_id"] for m in sent] == ["77"]

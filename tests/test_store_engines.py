@@ -290,3 +290,19 @@ def test_a_database_that_goes_away_is_a_503_not_a_traceback(tmp_path: Path) -> N
         app.close()
     finally:
         server.stop()
+
+
+def test_one_leader_at_a_time_and_a_lost_lease_is_noticed(db: Database) -> None:
+    first = db.try_lead("work")
+    assert first is not None and first.held()
+    assert db.try_lead("work") is None  # held by this lease (another process, another host)
+    assert db.try_lead("other") is not None  # a different name is a different lease
+    if db.kind == "postgres":  # the lock lives with its connection
+        pid = first.conn.info.backend_pid  # type: ignore[attr-defined]
+        db.connect().execute("SELECT pg_terminate_backend(?)", (pid,))
+        assert not first.held()
+    else:
+        first.release()
+    again = db.try_lead("work")
+    assert again is not None and again.held()
+    again.release()

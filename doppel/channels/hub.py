@@ -156,14 +156,19 @@ class ChannelHub:
         return self._lease is not None
 
     async def _run(self) -> None:
-        while not await asyncio.to_thread(self._try_lead):
+        while True:
+            while not await asyncio.to_thread(self._try_lead):
+                self.tried.set()
+                await asyncio.sleep(self.LEAD_RETRY_S)  # another process answers and sends
+            self._listen()
             self.tried.set()
-            await asyncio.sleep(self.LEAD_RETRY_S)  # another process answers and sends
-        self._listen()
-        self.tried.set()
-        for inbound_id in await asyncio.to_thread(self.store.unfinished):
-            self._spawn(self._process(inbound_id))
-        await self._send_loop()
+            if not self._active:  # (leading again after a lost lease: its own work goes on)
+                for inbound_id in await asyncio.to_thread(self.store.unfinished):
+                    self._spawn(self._process(inbound_id))
+            await self._send_loop()  # returns when the lease is lost
+            log.warning("channels: this process lost its lease (the database connection that "
+                        "held it ended); it stops sending until it leads again")
+            self._lease = None
 
     LEAD_RETRY_S = 5.0
 
@@ -493,6 +498,7 @@ class ChannelHub:
 
     # --- out ----------------------------------------------------------------------------
     async def _send_loop(self) -> None:
+        """Answer and send until this process no longer holds the lease."""
         assert self._wake is not None
         while True:
             try:
@@ -507,7 +513,9 @@ class ChannelHub:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.channel_poll_s)
             except TimeoutError:
-                pass
+                # idle: still the leader? (a PostgreSQL lease ends with its connection)
+                if self._lease is not None and not await asyncio.to_thread(self._lease.held):
+                    return
 
     async def flush(self) -> int:
         """Send what is due now; the number sent."""

@@ -88,6 +88,11 @@ class Dialect(Protocol):
 
 
 class Lease(Protocol):
+    def held(self) -> bool:
+        """Still this process's (PostgreSQL: its connection is alive; a lost connection has
+        lost the lock with it)."""
+        ...
+
     def release(self) -> None: ...
 
 

@@ -17,6 +17,7 @@ them is `doppel.knowledge.pgindex`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -324,9 +325,20 @@ class _AdvisoryLease:
     def __init__(self, conn: Any) -> None:
         self.conn: Any = conn
 
+    def held(self) -> bool:
+        if self.conn is None:
+            return False
+        try:
+            self.conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:  # the session, and the advisory lock with it, is gone
+            self.release()
+            return False
+
     def release(self) -> None:
         if self.conn is not None:
-            self.conn.close()  # the session's advisory locks go with it
+            with contextlib.suppress(psycopg.Error):
+                self.conn.close()  # the session's advisory locks go with it
             self.conn = None
 
 

@@ -168,6 +168,9 @@ class _FileLease:
     def __init__(self, fd: int) -> None:
         self.fd: int | None = fd
 
+    def held(self) -> bool:
+        return self.fd is not None  # an flock lasts as long as this process
+
     def release(self) -> None:
         if self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
