@@ -498,9 +498,16 @@ class ChannelHub:
 
     # --- out ----------------------------------------------------------------------------
     async def _send_loop(self) -> None:
-        """Answer and send until this process no longer holds the lease."""
+        """Answer and send until this process no longer holds the lease (checked once per
+        poll interval, busy or idle: a PostgreSQL lease ends with its connection)."""
         assert self._wake is not None
+        checked = time.monotonic()
         while True:
+            if self._lease is not None and \
+                    time.monotonic() - checked >= self.settings.channel_poll_s:
+                checked = time.monotonic()
+                if not await asyncio.to_thread(self._lease.held):
+                    return
             try:
                 # messages another process recorded (or one this process could not start)
                 for inbound_id in await asyncio.to_thread(self.store.received):
@@ -513,9 +520,7 @@ class ChannelHub:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.channel_poll_s)
             except TimeoutError:
-                # idle: still the leader? (a PostgreSQL lease ends with its connection)
-                if self._lease is not None and not await asyncio.to_thread(self._lease.held):
-                    return
+                pass
 
     async def flush(self) -> int:
         """Send what is due now; the number sent."""
