@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 
@@ -116,10 +118,14 @@ class Server:
     script = __file__
     ready_s = 180.0
 
-    def __init__(self, mode: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, mode: str, env: dict[str, str] | None = None,
+                 home: str | None = None) -> None:
+        """`home`: an existing data directory, kept afterwards (a restart on the same data);
+        default: a temporary one, removed when the server stops."""
         self.mode = mode
         self.env = env or {}
-        self.home = tempfile.TemporaryDirectory(prefix="doppel-api-bench-")
+        self.home: Any = (tempfile.TemporaryDirectory(prefix="doppel-api-bench-")
+                          if home is None else SimpleNamespace(name=home, cleanup=lambda: None))
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,29 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from api import free_port  # noqa: E402
-
-SCRIPT = str(ROOT / "benchmarks" / "api.py")
+from api import Server  # noqa: E402
 
 
-def start(home: str, port: int, database_url: str) -> subprocess.Popen[bytes]:
-    env = os.environ | {"DOPPEL_RATE_PER_KEY_PER_MINUTE": "100000000",
-                        "DOPPEL_RATE_PER_USER_PER_MINUTE": "100000000",
-                        "DOPPEL_QUEUE_MAX_WAITING": "10000", "PYTHONUNBUFFERED": "1",
-                        "DOPPEL_DATABASE_URL": database_url}
-    proc = subprocess.Popen([sys.executable, SCRIPT, "--serve", home, str(port), "fake"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError((proc.stderr.read() if proc.stderr else b"").decode()[-2000:])
-        time.sleep(0.2)
-    raise RuntimeError("server did not become ready")
+def start(home: str, database_url: str) -> Server:
+    """benchmarks/api.py's server process on `home` (kept: the restart uses the same data)."""
+    env = {"DOPPEL_DATABASE_URL": database_url} if database_url else {}
+    return Server("fake", env, home=home).__enter__()
 
 
 def queue_import(home: str, database_url: str) -> int:
@@ -100,8 +83,8 @@ def check(home: str, database_url: str, acknowledged: dict[int, str],
 
 def round_(store: str, after: float, database_url: str) -> dict[str, Any]:
     home = tempfile.mkdtemp(prefix="doppel-crash-")
-    port = free_port()
-    server = start(home, port, database_url)
+    server = start(home, database_url)
+    port = server.port
     job_id = queue_import(home, database_url)
     acknowledged: dict[int, str] = {}
     lock = threading.Lock()
@@ -127,12 +110,12 @@ def round_(store: str, after: float, database_url: str) -> dict[str, Any]:
     for t in threads:
         t.start()
     time.sleep(after)
-    os.kill(server.pid, signal.SIGKILL)
-    server.wait()
+    os.kill(server.proc.pid, signal.SIGKILL)
+    server.proc.wait()
     stop.set()
     for t in threads:
         t.join()
-    restarted = start(home, port, database_url)
+    restarted = start(home, database_url)
     try:
         deadline = time.monotonic() + 120  # the restarted server's worker finishes the import
         result = check(home, database_url, acknowledged, job_id)
@@ -140,8 +123,7 @@ def round_(store: str, after: float, database_url: str) -> dict[str, Any]:
             time.sleep(0.5)
             result = check(home, database_url, acknowledged, job_id)
     finally:
-        restarted.terminate()
-        restarted.wait(20)
+        restarted.__exit__(None, None, None)
     return {"store": store} | result
 
 
