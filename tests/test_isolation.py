@@ -435,3 +435,45 @@ def test_models_list_shows_only_what_the_caller_may_use(world: World) -> None:
     assert listed(world.bob_limited) == ["bikes-two"]
     for bad in ("dk_", "dk_deadbeef_not-a-real-key", world.wrong_secret, world.revoked):
         assert_error(world.client.get("/v1/models", headers=bearer(bad)), 401)
+
+
+def test_listings_page_through_the_public_agents_without_reading_the_others(
+        world: World) -> None:
+    """GET /v1/models and GET / read a page through the `public` column (a million agents
+    made every anonymous listing read every spec); the column follows the spec."""
+    c, bob = world.client, bearer(world.bob)
+    made = [f"pub-{i}" for i in range(5)]
+    try:
+        for slug in made:
+            r = c.post("/api/agents", headers=bob, json={"slug": slug, "name": slug,
+                                                         "public": True})
+            assert r.status_code == 201, r.text
+
+        def pages(key: str | None, limit: int) -> list[list[str]]:
+            out, after = [], ""
+            while True:
+                r = c.get("/v1/models", params={"limit": limit, "after": after},
+                          headers=bearer(key) if key else {})
+                assert r.status_code == 200, r.text
+                body = r.json()
+                out.append([m["id"] for m in body["data"]])
+                if not body["has_more"]:
+                    return out
+                assert body["last_id"] == out[-1][-1]
+                after = body["last_id"]
+
+        assert pages(None, 2) == [["bakery", "pub-0"], ["pub-1", "pub-2"], ["pub-3", "pub-4"]]
+        assert sum(pages(world.bob, 3), []) == ["bikes", "bikes-two", *made]
+        assert sum(pages(world.bob_limited, 1), []) == ["bikes-two"]  # the rest skipped
+        assert set(c.get("/").json()["agents"]) == {"bakery", *made}
+
+        spec = world.app.agents.get("pub-2").spec.model_copy(update={"public": False})
+        world.app.agents.update(spec)
+        assert "pub-2" not in sum(pages(None, 100), [])
+        assert "pub-2" not in c.get("/").json()["agents"]
+        assert_error(c.post("/v1/chat/completions", json=chat_body("pub-2")), 401)
+        for bad in ({"limit": 0}, {"limit": 101}, {"after": "x" * 201}):
+            assert_error(c.get("/v1/models", params=bad), 422)
+    finally:
+        for slug in made:
+            c.delete(f"/api/agents/{slug}", headers=bob)

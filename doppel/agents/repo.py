@@ -36,8 +36,9 @@ class AgentRepo:
         self.validate(spec)
         try:
             with self.db.transaction() as tx:
-                tx.execute("INSERT INTO agents(slug, spec_json, owner_id) VALUES (?, ?, ?)",
-                           (spec.slug, spec.model_dump_json(), owner_id))
+                tx.execute("INSERT INTO agents(slug, spec_json, owner_id, public) "
+                           "VALUES (?, ?, ?, ?)",
+                           (spec.slug, spec.model_dump_json(), owner_id, int(spec.public)))
         except IntegrityError:
             raise ValidationError(f"an agent named {spec.slug!r} already exists") from None
         return self.get(spec.slug)
@@ -45,8 +46,9 @@ class AgentRepo:
     def update(self, spec: AgentSpec) -> Agent:
         self.validate(spec)
         with self.db.transaction() as tx:
-            cur = tx.execute("UPDATE agents SET spec_json = ?, updated_at = ? WHERE slug = ?",
-                             (spec.model_dump_json(), now_iso(), spec.slug))
+            cur = tx.execute("UPDATE agents SET spec_json = ?, public = ?, updated_at = ? "
+                             "WHERE slug = ?",
+                             (spec.model_dump_json(), int(spec.public), now_iso(), spec.slug))
             if cur.rowcount == 0:
                 raise NotFoundError(f"no agent named {spec.slug!r}")
         return self.get(spec.slug)
@@ -76,6 +78,22 @@ class AgentRepo:
             rows = self.db.connect().execute(
                 "SELECT * FROM agents WHERE owner_id = ? ORDER BY slug", (owner_id,)).fetchall()
         return [_agent(r) for r in rows]
+
+    def page(self, *, owner_id: int | None = None, public: bool = False, after: str = "",
+             limit: int = 100) -> tuple[list[Agent], bool]:
+        """Up to `limit` agents in slug order after `after` — an owner's, or the public ones —
+        and whether more follow. What a listing reads, whatever the number of agents: an
+        index walk (agents_public, agents_owner), never every agent's spec."""
+        where, params = ["slug > ?"], [after]
+        if owner_id is not None:
+            where.append("owner_id = ?")
+            params.append(owner_id)
+        if public:
+            where.append("public = 1")
+        rows = self.db.connect().execute(
+            f"SELECT * FROM agents WHERE {' AND '.join(where)} ORDER BY slug LIMIT ?",
+            (*params, limit + 1)).fetchall()
+        return [_agent(r) for r in rows[:limit]], len(rows) > limit
 
     def set_owner(self, slug: str, owner_id: int | None) -> Agent:
         with self.db.transaction() as tx:

@@ -29,6 +29,9 @@ from doppel.service import Doppel
 log = logging.getLogger(__name__)
 
 
+INDEX_AGENTS = 100  # public agents named by GET /
+
+
 def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None,
                preload: bool = True) -> FastAPI:
     """The HTTP app. `doppel` may be given (tests inject fakes); `preload` loads the models
@@ -97,9 +100,14 @@ def create_app(settings: Settings | None = None, *, doppel: Doppel | None = None
 
     @app.get("/")
     def index(request: Request) -> dict[str, Any]:
-        public = [a.slug for a in service.agents.list() if a.spec.public]
-        return {"name": "doppel", "version": __version__, "api": "/v1",
-                "agents": {slug: f"/a/{slug}" for slug in public}}
+        # The first public agents only: the rest are a page of /v1/models away (an installation
+        # may hold millions).
+        public, more = service.agents.page(public=True, limit=INDEX_AGENTS)
+        out = {"name": "doppel", "version": __version__, "api": "/v1",
+               "agents": {a.slug: f"/a/{a.slug}" for a in public}}
+        if more:
+            out["more_agents"] = f"/v1/models?after={public[-1].slug}"
+        return out
 
     s = service.settings
     app.add_middleware(BodyLimitMiddleware, default=s.max_request_bytes,

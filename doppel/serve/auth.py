@@ -107,8 +107,16 @@ def chat_agent(app: Doppel, who: Principal, slug: str) -> Agent:
     return agent
 
 
-def visible_agents(app: Doppel, who: Principal) -> list[Agent]:
-    """What /v1/models lists: the agents this key may chat with, or the public ones."""
+def visible_agents(app: Doppel, who: Principal, *, after: str = "",
+                   limit: int = 100) -> tuple[list[Agent], bool]:
+    """What /v1/models lists, one page in slug order: the agents this key may chat with, or
+    the public ones; and whether more follow."""
     if who.key is None or who.owner is None:
-        return [a for a in app.agents.list() if a.spec.public]
-    return [a for a in app.agents.list(who.owner.id) if who.key.may_chat(a.slug)]
+        return app.agents.page(public=True, after=after, limit=limit)
+    found: list[Agent] = []
+    while True:  # a key limited to some agents skips the others, page after page
+        page, more = app.agents.page(owner_id=who.owner.id, after=after, limit=limit)
+        found += [a for a in page if who.key.may_chat(a.slug)]
+        if len(found) > limit or not more or not page:
+            return found[:limit], len(found) > limit or more
+        after = page[-1].slug

@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -88,9 +88,14 @@ def _app(request: Request) -> Doppel:
 
 
 @router.get("/models")
-def list_models(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    agents = visible_agents(_app(request), who)
-    return {"object": "list", "data": [_model(a.slug, a.created_at) for a in agents]}
+def list_models(request: Request, who: Principal = Depends(principal),
+                limit: int = Query(100, ge=1, le=100),
+                after: str = Query("", max_length=200)) -> dict[str, Any]:
+    """One page of the agents the caller may chat with, in slug order; `has_more` and
+    `last_id` (pass it as `after`) page through the rest, as OpenAI's list objects do."""
+    agents, more = visible_agents(_app(request), who, after=after, limit=limit)
+    return {"object": "list", "data": [_model(a.slug, a.created_at) for a in agents],
+            "has_more": more, "last_id": agents[-1].slug if agents else None}
 
 
 @router.get("/models/{model_id}")
