@@ -41,7 +41,6 @@ import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from api import Server, free_port  # noqa: E402
+from api import Server  # noqa: E402
 
 QUESTIONS = ["How much is an almond croissant?", "Do you have gluten-free bread?",
              "When are you open on Saturday?", "Can I order a birthday cake?"]
@@ -354,7 +353,8 @@ def run_store(kind: str, home: Path, url: str, args: argparse.Namespace) -> dict
                                "DOPPEL_RATE_PER_IP_PER_MINUTE": "100000000"}
                 with ScaleServer(str(home), workers, extra) as server:
                     with httpx.Client(base_url=server.base, timeout=60) as http:
-                        for i in range(min(8 * workers, args.api_agents)):  # every worker's first turns
+                        # every worker's first turns, before the clock starts
+                        for i in range(min(8 * workers, args.api_agents)):
                             turn(http, f"shop-{i}", "warm", QUESTIONS[i % len(QUESTIONS)])
                     for clients in args.clients:
                         r = load(server, db, args.api_agents, clients, args.seconds)
@@ -449,5 +449,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    free_port  # re-exported for scripts that import this one
     sys.exit(main())
