@@ -65,11 +65,12 @@ class ConversationRepo:
         if row:
             return int(row[0])
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO conversations(agent_id, thread) VALUES (?, ?) "
-                       "ON CONFLICT DO NOTHING",
-                       (agent_id, thread))
-            row = tx.execute("SELECT id FROM conversations WHERE agent_id = ? AND thread = ?",
+            row = tx.execute("INSERT INTO conversations(agent_id, thread) VALUES (?, ?) "
+                             "ON CONFLICT DO NOTHING RETURNING id",
                              (agent_id, thread)).fetchone()
+            if row is None:  # another request created it in between
+                row = tx.execute("SELECT id FROM conversations WHERE agent_id = ? AND "
+                                 "thread = ?", (agent_id, thread)).fetchone()
         return int(row[0])
 
     def history(self, conversation_id: int, turns: int) -> list[tuple[str, str]]:

@@ -137,7 +137,10 @@ class LookUp:
                         if turn.screen_ctx is not None and query == turn.message
                         else index.embed_query(query))
         clock.lap("embed_ms")
-        approved = index.match_approved(turn.agent.id, query_vector)
+        # The agent's row was read when the request named it: its knowledge version is the
+        # turn's (one statement fewer for each of the two caches below).
+        version = turn.agent.knowledge_version
+        approved = index.match_approved(turn.agent.id, query_vector, version=version)
         clock.lap("approved_ms")
         if approved is not None and not same_particulars(query, approved.question):
             approved = None
@@ -147,7 +150,8 @@ class LookUp:
         # "Find us" paragraph ranked 5th costs nothing to look at, and the prompt's budget
         # keeps only the first `retrieval_k`.
         k = max(s.retrieval_k, s.compose_passages if s.compose_answers else 0)
-        found = index.search(turn.agent.id, query, k, query_vector=query_vector)
+        found = index.search(turn.agent.id, query, k, query_vector=query_vector,
+                             version=version)
         clock.lap("retrieve_ms")
         return approved, found
 
@@ -520,9 +524,7 @@ class Fallback:
 
 
 def _owner_changes(turn: Turn) -> dict[str, str]:
-    row = turn.runtime.index.db.connect().execute(
-        "SELECT knowledge_version FROM agents WHERE id = ?", (turn.agent.id,)).fetchone()
-    return turn.runtime.fact_overrides.for_agent(turn.agent.id, int(row[0]) if row else -1)
+    return turn.runtime.fact_overrides.for_agent(turn.agent.id, turn.agent.knowledge_version)
 
 
 def _withhold_private(passages: list[Passage], subjects: list[Subject]

@@ -202,11 +202,15 @@ class KnowledgeIndex:
                 else np.zeros((0, self.embedder.dim), dtype=np.float32))
 
     def search(self, agent_id: int, query: str, k: int = 4, *,
-               query_vector: np.ndarray | None = None, candidates: int = 30) -> list[Passage]:
-        """The top-k passages of this agent for the query, best first."""
+               query_vector: np.ndarray | None = None, candidates: int = 30,
+               version: int | None = None) -> list[Passage]:
+        """The top-k passages of this agent for the query, best first. `version`: the agent's
+        knowledge version when the caller has just read the agent's row (a turn has); else it
+        is read here."""
         conn = self.db.connect()
         qv = self.embed_query(query) if query_vector is None else query_vector
-        version = self._version(conn, agent_id)
+        if version is None:
+            version = self._version(conn, agent_id)
         ranks: dict[int, float] = {}
         similarity: dict[int, float] = {}
         for rank, (cid, sim) in enumerate(self._nearest(conn, agent_id, version, qv,
@@ -386,10 +390,13 @@ class KnowledgeIndex:
             "WHERE c.agent_id = ? ORDER BY d.id, c.ord", (agent_id,)).fetchall()
         return [(str(r["text"]), str(r["loader"])) for r in rows]
 
-    def match_approved(self, agent_id: int, query_vector: np.ndarray) -> ApprovedMatch | None:
-        """The approved answer whose question is most similar to the query."""
+    def match_approved(self, agent_id: int, query_vector: np.ndarray, *,
+                       version: int | None = None) -> ApprovedMatch | None:
+        """The approved answer whose question is most similar to the query (`version`: as
+        for `search`)."""
         conn = self.db.connect()
-        version = self._version(conn, agent_id)
+        if version is None:
+            version = self._version(conn, agent_id)
         with self._lock:
             cached = self._approved.get(agent_id)
         if cached is None or cached[0] != version:

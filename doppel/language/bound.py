@@ -120,6 +120,9 @@ def holiday_dates(text: str) -> set[str]:
     return found
 
 
+# The functions below are pure over their text and run for every passage of every turn (the
+# same passages, turn after turn): cached, as `_parse` is.
+@functools.lru_cache(maxsize=16384)
 def unit_days(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The weekdays (ranges expanded) and the dates and holidays a text is about."""
     facts = extract_facts(text, names=False)
@@ -208,12 +211,14 @@ _DAY_STEMS = frozenset(stem(d) for d in WEEKDAYS) | frozenset(d for d in WEEKDAY
 _COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b", re.I)
 
 
+@functools.lru_cache(maxsize=16384)
 def _words(text: str) -> frozenset[str]:
     words = {w for w in content_words(text) if w not in _DAY_STEMS}
     words |= {stem(m.group(0).replace("-", "")) for m in _COMPOUND.finditer(text)}
     return frozenset(words)
 
 
+@functools.lru_cache(maxsize=16384)
 def claim_words(text: str) -> frozenset[str]:
     """What a question or a claim is about, comparable with `Unit.subject_words`: its content
     words (compounds joined: "e-bike" is "ebike"), the weekdays it names (ranges expanded) and
