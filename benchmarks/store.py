@@ -13,13 +13,17 @@ What is measured:
    from 1 thread and from 8 threads.
 
 Synthetic texts and vectors come from benchmarks/retrieval.py's generators (vectors are
-mixtures of topic centroids, not MiniLM's: embedding 100k texts would take minutes here).
+mixtures of topic centroids, not MiniLM's: embedding 1M texts would take hours here). With
+`--minilm` the large agent is real prose (docstring paragraphs of the installed packages)
+embedded by doppel's MiniLM, and so are its questions: the HNSW index's recall@8 against the
+exact scan is then measured on real MiniLM vectors.
 PostgreSQL is the test server of `doppel.testing.postgres` (PostgreSQL 18.6, pgvector 0.8.6,
 a Unix socket, fsync off, shared_buffers 64MB); SQLite is WAL with synchronous=NORMAL. Both on
 this machine's disk; figures are ratios PostgreSQL / SQLite measured in this run.
 
 Run:  .venv/bin/python benchmarks/store.py [--agents 2000] [--chunks 50] [--large 20000]
-      [--queries 400] [--json OUT]
+      [--queries 400] [--minilm] [--json OUT]
+      The issue-16 run: --agents 100000 --chunks 10 --large 20000 --minilm (1.02M chunks)
 """
 
 from __future__ import annotations
@@ -71,17 +75,73 @@ def summary(samples: list[float]) -> dict[str, float]:
             "p99_ms": pct(samples, 0.99), "mean_ms": statistics.mean(samples) * 1000}
 
 
-def load(db: Database, n_agents: int, per_agent: int, large: int, seed: int
+def docstring_corpus(n: int) -> list[tuple[str, str]]:
+    """n (heading, text) passages of real English prose: the docstring paragraphs of the
+    packages installed in this environment (pinned by requirements/), 150-600 characters,
+    de-duplicated, in a fixed order; the heading is the documented object's name."""
+    import ast
+
+    site = Path(np.__file__).resolve().parent.parent
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for path in sorted(site.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                     ast.AsyncFunctionDef)):
+                continue
+            doc = ast.get_docstring(node) or ""
+            for para in doc.split("\n\n"):
+                text = " ".join(para.split())
+                if 150 <= len(text) <= 600 and text not in seen and text[0].isalpha() \
+                        and sum(c.isalpha() or c == " " for c in text) > 0.9 * len(text):
+                    seen.add(text)
+                    out.append((getattr(node, "name", path.stem), text))
+                    if len(out) == n:
+                        return out
+    raise SystemExit(f"only {len(out)} docstring paragraphs here, {n} wanted")
+
+
+def minilm_large_agent(large: int, n_queries: int) -> tuple[list[tuple[int, str, str]],
+                                                              np.ndarray, list[tuple[str,
+                                                                                   np.ndarray]]]:
+    """The large agent's passages and questions as real text embedded by doppel's MiniLM: its
+    chunks are `large` docstring paragraphs; each question is the first sentence of a
+    paragraph the agent does not hold."""
+    from doppel.config import Settings
+    from doppel.models import load_embedder
+
+    corpus = docstring_corpus(large + n_queries)
+    embedder = load_embedder(Settings())
+    t0 = time.perf_counter()
+    texts = [text for _, text in corpus]
+    vectors = np.concatenate([embedder.embed(texts[i:i + 64]) for i in range(0, len(texts), 64)])
+    questions = [text.split(". ")[0] for _, text in corpus[large:]]
+    asked = list(zip(questions, embedder.embed(questions), strict=True))
+    print(f"  MiniLM: {len(texts) + len(questions):,} texts embedded in "
+          f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return ([(0, heading, text) for heading, text in corpus[:large]], vectors[:large], asked)
+
+
+def load(db: Database, n_agents: int, per_agent: int, large: int, seed: int,
+         real_large: tuple[list[tuple[int, str, str]], np.ndarray] | None = None
          ) -> tuple[list[int], int, np.ndarray]:
-    """The agents and their chunks (same texts and vectors on every store for one seed)."""
+    """The agents and their chunks (same texts and vectors on every store for one seed);
+    `real_large`: the large agent's passages and vectors (`minilm_large_agent`)."""
     rng, nrng = random.Random(seed), np.random.default_rng(seed)
     centroids = nrng.standard_normal((N_TOPICS, DIM), dtype=np.float32)
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     sizes = [per_agent] * n_agents + ([large] if large else [])
     ids: list[int] = []
     for i, size in enumerate(sizes):
-        passages = [synthetic_passage(rng) for _ in range(size)]
-        vectors = structured_vectors(np.array([p[0] for p in passages]), centroids, nrng)
+        if real_large is not None and i == n_agents:
+            passages, vectors = real_large
+        else:
+            passages = [synthetic_passage(rng) for _ in range(size)]
+            vectors = structured_vectors(np.array([p[0] for p in passages]), centroids, nrng)
         with db.transaction() as tx:
             spec = AgentSpec(slug=f"a{i}", name=f"Shop {i}").model_dump_json()
             agent = int(tx.execute("INSERT INTO agents(slug, spec_json) VALUES (?, ?) "
@@ -110,7 +170,8 @@ def queries(centroids: np.ndarray, n: int, seed: int) -> list[tuple[str, np.ndar
 
 
 def bench_search(db: Database, small: list[int], large: int, asked: list[tuple[str, np.ndarray]],
-                 seed: int) -> dict[str, Any]:
+                 seed: int, asked_large: list[tuple[str, np.ndarray]] | None = None
+                 ) -> dict[str, Any]:
     index = open_index(db, FakeEmbedder(dim=DIM))
     rng = random.Random(seed + 2)
     first, again, big, short = [], [], [], 0
@@ -123,6 +184,7 @@ def bench_search(db: Database, small: list[int], large: int, asked: list[tuple[s
         seen.add(agent)
         short += len(found) != K
     recall: list[float] = []
+    asked_large = asked_large or asked
     if large:
         if db.kind == "postgres":  # its own HNSW index, as the first slow search starts it
             from doppel.knowledge.pgindex import PgKnowledgeIndex
@@ -133,11 +195,11 @@ def bench_search(db: Database, small: list[int], large: int, asked: list[tuple[s
             print(f"  HNSW index for the large agent built in {time.perf_counter() - t0:.1f} s",
                   file=sys.stderr)
             conn = db.connect()
-            for _, vector in asked:  # recall@8 of the index against the exact scan
+            for _, vector in asked_large:  # recall@8 of the index against the exact scan
                 exact = {c for c, _ in index._exact(conn, large, vector, 8)}
                 approx = {c for c, _ in index._approximate(large, vector, 8)}
                 recall.append(len(exact & approx) / len(exact))
-        for question, vector in asked:
+        for question, vector in asked_large:
             t0 = time.perf_counter()
             found = index.search(large, question, k=K, query_vector=vector)
             big.append(time.perf_counter() - t0)
@@ -196,7 +258,8 @@ def bench_turns(db: Database, agent: int, n: int, threads: int) -> float:
 
 def run(kind: str, db: Database, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
-    small, large, centroids = load(db, args.agents, args.chunks, args.large, args.seed)
+    small, large, centroids = load(db, args.agents, args.chunks, args.large, args.seed,
+                                   args.real_large[:2] if args.real_large else None)
     load_s = time.perf_counter() - t0
     # Planner statistics, as autovacuum (PostgreSQL) would gather them after a bulk load;
     # without them PostgreSQL scans the full-text index of every agent for a common word. On
@@ -206,7 +269,8 @@ def run(kind: str, db: Database, args: argparse.Namespace) -> dict[str, Any]:
     asked = queries(centroids, args.queries, args.seed)
     result: dict[str, Any] = {"store": kind, "load_s": load_s,
                               "chunks": args.agents * args.chunks + args.large}
-    result.update(bench_search(db, small, large, asked, args.seed))
+    result.update(bench_search(db, small, large, asked, args.seed,
+                               args.real_large[2] if args.real_large else None))
     result["agent_lookup"] = bench_lookup(db, args.agents, args.queries, args.seed)
     result["disk_bytes_per_chunk"] = disk_bytes(db, args.folder) / max(result["chunks"], 1)
     result["turns_per_s_1_thread"] = bench_turns(db, small[0], args.turns, 1)
@@ -222,8 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--turns", type=int, default=800)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--minilm", action="store_true",
+                        help="the large agent: real text (docstring paragraphs of the installed "
+                        "packages) embedded by MiniLM, and questions likewise")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    args.real_large = (minilm_large_agent(args.large, args.queries)
+                       if args.minilm and args.large else None)
     results = []
     with tempfile.TemporaryDirectory(prefix="doppel-store-") as tmp, \
             PostgresServer.start() as server:

@@ -13,6 +13,7 @@ is said, while the step goes on; the `done` event follows the record.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -183,8 +184,12 @@ class AgentRuntime:
         CURRENT_AGENT.set(agent.slug)
         # Database writes wait on SQLite's write lock (an upload being ingested, another
         # process): never on the event loop.
-        conversation_id = await asyncio.to_thread(self.conversations.get_or_create, agent.id,
-                                                  thread)
+        conversation_id, version = await asyncio.to_thread(self._conversation, agent.id,
+                                                           thread)
+        if version != agent.knowledge_version:
+            # The caller's Agent is older than the agent's knowledge (a chat session keeps
+            # its Agent while the owner edits facts): the turn reads today's, once.
+            agent = dataclasses.replace(agent, knowledge_version=version)
         policy = agent.spec.shields
         turn = Turn(self, agent, message, thread, conversation_id, params,
                     shields=self.shields if policy.enabled else None,
@@ -201,6 +206,12 @@ class AgentRuntime:
                 turn.shields.check_input(policy, message, ctx=turn.screen_ctx))
             turn.screening = screening
         return turn
+
+    def _conversation(self, agent_id: int, thread: str) -> tuple[int, int]:
+        """The thread's conversation and the agent's knowledge version, read once per turn
+        (retrieval's caches and the owner's fact changes are keyed by it)."""
+        conversation_id = self.conversations.get_or_create(agent_id, thread)
+        return conversation_id, KnowledgeIndex.read_version(self.index.db, agent_id)
 
     async def _record(self, turn: Turn, answer: Answer) -> TurnResult:
         """Store the turn (private data of third parties redacted) and return its result."""

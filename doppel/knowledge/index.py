@@ -249,6 +249,11 @@ class KnowledgeIndex:
 
     # --- what differs between the stores (PgKnowledgeIndex overrides these) -----------------
     @staticmethod
+    def read_version(db: Database, agent_id: int) -> int:
+        """The agent's knowledge version now (-1: no such agent)."""
+        return KnowledgeIndex._version(db.connect(), agent_id)
+
+    @staticmethod
     def _version(conn: Connection, agent_id: int) -> int:
         row = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
                            (agent_id,)).fetchone()
