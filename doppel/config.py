@@ -323,6 +323,10 @@ class Settings(BaseSettings):
         32, ge=1, description="Requests that may wait for the model; more get 503.")
     remote_concurrency: int = Field(
         16, ge=1, description="Concurrent generations sent to a remote model server.")
+    remote_concurrency_total: int = Field(
+        0, ge=0, description="Concurrent generations sent to a remote model server by every "
+        "worker and host together, counted in Redis (needs DOPPEL_REDIS_URL); 0: each process "
+        "sends up to DOPPEL_REMOTE_CONCURRENCY.")
 
     @field_validator("database_url")
     @classmethod
@@ -331,6 +335,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with postgresql:// (empty: the SQLite file in the "
                              "data directory)")
         return value
+
+    @model_validator(mode="after")
+    def _shared_slots_need_redis(self) -> Settings:
+        if self.remote_concurrency_total and not self.redis_url:
+            raise ValueError("DOPPEL_REMOTE_CONCURRENCY_TOTAL is counted in Redis: set "
+                             "DOPPEL_REDIS_URL too")
+        return self
 
     @field_validator("redis_url")
     @classmethod

@@ -39,6 +39,7 @@ from doppel.knowledge.ingest import FileReport, Ingestor, IngestReport
 from doppel.models import load_backend, load_embedder
 from doppel.models.base import ChatBackend, Embedder
 from doppel.models.queue import FairQueue, QueuedBackend
+from doppel.models.shared_slots import SharedSlots
 from doppel.models.vllm import AdapterDirectory
 from doppel.owners import OwnerRepo
 from doppel.plugins import load_plugins
@@ -200,7 +201,8 @@ class Doppel:
                 concurrency = 1 if name == "embedded" else self.settings.remote_concurrency
                 queue = self.queues.setdefault(name, FairQueue(
                     concurrency, self.settings.queue_max_waiting))
-                backend = QueuedBackend(backend, queue)
+                backend = QueuedBackend(backend, queue,
+                                        None if name == "embedded" else self._shared_slots(name))
             self._backends[name] = backend
         return self._backends[name]
 
@@ -213,13 +215,19 @@ class Doppel:
         name = spec.model or self.settings.chat_backend
         return None if name == "embedded" else self.backend_for(spec)
 
+    def _shared_slots(self, backend: str) -> SharedSlots | None:
+        """The installation's slots on a remote model server, when every process shares
+        them (DOPPEL_REMOTE_CONCURRENCY_TOTAL): each process's own model is its own."""
+        total = self.settings.remote_concurrency_total
+        return SharedSlots(self.settings.redis_url, backend, total) if total else None
+
     def enable_queues(self) -> dict[str, FairQueue]:
         """Route generations through fair bounded queues (the server does this)."""
         self.queues = {}
         if self._backend is not None:
             queue = self.queues.setdefault("default", FairQueue(
                 self.settings.remote_concurrency, self.settings.queue_max_waiting))
-            self._backend = QueuedBackend(self._backend, queue)
+            self._backend = QueuedBackend(self._backend, queue, self._shared_slots("default"))
         self._backends.clear()
         return self.queues
 

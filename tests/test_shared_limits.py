@@ -5,6 +5,7 @@ process falls back to its own count and keeps answering."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,3 +96,142 @@ def test_a_malformed_redis_url_is_a_clear_error(settings: Settings) -> None:
             create_app(doppel=app, preload=False)
     finally:
         app.close()
+
+
+# --- the model server's slots, shared by every process ------------------------------------------
+
+class InFlight:
+    """Counts the generations a model server is running at once, across every backend (every
+    "process") that sends to it."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    def backend(self, delay: float = 0.15) -> FakeChatBackend:
+        counter = self
+
+        class Counted(FakeChatBackend):
+            async def chat(self, messages: Any, params: Any) -> Any:
+                counter.now += 1
+                counter.most = max(counter.most, counter.now)
+                try:
+                    return await super().chat(messages, params)
+                finally:
+                    counter.now -= 1
+
+            async def stream(self, messages: Any, params: Any) -> Any:  # a turn streams
+                counter.now += 1
+                counter.most = max(counter.most, counter.now)
+                try:
+                    async for chunk in super().stream(messages, params):
+                        yield chunk
+                finally:
+                    counter.now -= 1
+
+        return Counted(["Our sourdough is $6."], delay=delay)
+
+
+def _generate_at_once(backends: list[Any], n: int) -> None:
+    import asyncio
+
+    from doppel.models.base import ChatMessage, GenerationParams
+
+    async def run() -> None:
+        await asyncio.gather(*[backends[i % len(backends)].chat(
+            [ChatMessage("user", f"q{i}")], GenerationParams()) for i in range(n)])
+
+    asyncio.run(run())
+
+
+def test_generations_to_a_remote_model_are_bounded_across_processes(redis_server: Any) -> None:
+    """Two processes' queues (4 generations each) sharing 3 slots: never more than 3 at the
+    model server; without the shared slots, up to 8."""
+    from doppel.models.queue import FairQueue, QueuedBackend
+    from doppel.models.shared_slots import SharedSlots
+
+    shared, alone = InFlight(), InFlight()
+    slots = SharedSlots(redis_server.url, "bounded-test", 3)
+    _generate_at_once([QueuedBackend(shared.backend(), FairQueue(4, 64), slots)
+                       for _ in range(2)], 12)
+    _generate_at_once([QueuedBackend(alone.backend(), FairQueue(4, 64)) for _ in range(2)], 12)
+    assert shared.most == 3
+    assert alone.most == 8
+
+
+def test_a_dead_processs_slot_comes_back_when_its_lease_ends(redis_server: Any) -> None:
+    import asyncio
+
+    from doppel.models.shared_slots import SharedSlots
+
+    slots = SharedSlots(redis_server.url, "lease-test", 1, lease_s=0.4, poll_s=(0.01, 0.05))
+
+    async def run() -> float:
+        dead = await slots.acquire()
+        assert dead is not None
+        dead._renewing.cancel()  # its process was killed: no renewal, no release
+        t0 = time.monotonic()
+        alive = await slots.acquire()
+        waited = time.monotonic() - t0
+        assert alive is not None
+        await asyncio.sleep(0.6)  # a live holder renews: its slot stays taken past the lease
+        assert await slots.held() == 1
+        await alive.release()
+        assert await slots.held() == 0
+        return waited
+
+    waited = asyncio.run(run())
+    assert 0.2 < waited < 1.5
+
+
+def test_without_redis_generations_go_on_per_process(caplog: pytest.LogCaptureFixture) -> None:
+    from doppel.models.queue import FairQueue, QueuedBackend
+    from doppel.models.shared_slots import SharedSlots
+    from doppel.testing.redis import RedisServer
+
+    gone = RedisServer.start()
+    slots = SharedSlots(gone.url, "gone-test", 1)
+    gone.stop()
+    counted = InFlight()
+    with caplog.at_level(logging.WARNING):
+        _generate_at_once([QueuedBackend(counted.backend(0.05), FairQueue(2, 64), slots)], 4)
+    assert counted.most == 2  # the process's own bound still holds
+    assert any("Redis did not answer" in r.getMessage() for r in caplog.records)
+
+
+def test_two_servers_share_the_model_servers_slots(settings: Settings, redis_server: Any
+                                                   ) -> None:
+    """Through the HTTP boundary: two server processes' worth of doppel, 3 slots in all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings.redis_url = redis_server.url
+    settings.remote_concurrency = 4
+    settings.remote_concurrency_total = 3
+    settings.compose_answers = False  # every turn drafts with the model
+    settings.shields = False
+    settings.min_relevance = 0.05
+    settings.rate_per_user_per_minute = 10_000
+    counted = InFlight()
+    first = Doppel(settings, backend=counted.backend(0.1), embedder=FakeEmbedder())
+    agent = first.agents.create(AgentSpec(slug="loaves", name="Loaves", public=True))
+    first.ingestor.ingest_bytes(agent, b"# Bread\n\nOur sourdough is $6 a loaf.\n", "bread.md")
+    second = Doppel(settings, backend=counted.backend(0.1), embedder=FakeEmbedder())
+    try:
+        with ServerThread(create_app(doppel=first, preload=False)) as a, \
+                ServerThread(create_app(doppel=second, preload=False)) as b, \
+                ThreadPoolExecutor(12) as pool:
+            codes = list(pool.map(lambda i: httpx.post(
+                f"{(a, b)[i % 2]}/v1/chat/completions", timeout=30, json={
+                    "model": "loaves", "user": f"c{i}",
+                    "messages": [{"role": "user", "content": "How much is the sourdough?"}]}
+            ).status_code, range(12)))
+        assert codes == [200] * 12
+        assert counted.most == 3
+    finally:
+        first.close()
+        second.close()
+
+
+def test_shared_slots_without_redis_are_a_clear_error(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="set DOPPEL_REDIS_URL too"):
+        Settings(home=settings.home, remote_concurrency_total=4)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from doppel.agents.spec import AgentSpec
 from doppel.errors import NotFoundError, ValidationError
@@ -80,11 +82,12 @@ class AgentRepo:
         return [_agent(r) for r in rows]
 
     def page(self, *, owner_id: int | None = None, public: bool = False, after: str = "",
-             limit: int = 100) -> tuple[list[Agent], bool]:
+             limit: int = 100) -> tuple[builtins.list[Agent], bool]:
         """Up to `limit` agents in slug order after `after` — an owner's, or the public ones —
         and whether more follow. What a listing reads, whatever the number of agents: an
         index walk (agents_public, agents_owner), never every agent's spec."""
-        where, params = ["slug > ?"], [after]
+        where: builtins.list[str] = ["slug > ?"]
+        params: builtins.list[Any] = [after]
         if owner_id is not None:
             where.append("owner_id = ?")
             params.append(owner_id)

@@ -9,6 +9,7 @@ Retry-After) instead of piling up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Sequence
@@ -24,6 +25,7 @@ from doppel.models.base import (
     ToolCall,
     ToolCallingBackend,
 )
+from doppel.models.shared_slots import SharedSlots
 
 # Which agent the current task generates for (set by the turn runtime).
 CURRENT_AGENT: contextvars.ContextVar[str] = contextvars.ContextVar("doppel_agent", default="")
@@ -88,12 +90,29 @@ class FairQueue:
 
 
 class QueuedBackend:
-    """Wraps a ChatBackend so that generations go through a FairQueue."""
+    """Wraps a ChatBackend so that generations go through a FairQueue, and then, when the
+    installation shares its model server among processes (`shared`), through one of its
+    slots (shared_slots.py)."""
 
-    def __init__(self, inner: ChatBackend, queue: FairQueue) -> None:
+    def __init__(self, inner: ChatBackend, queue: FairQueue,
+                 shared: SharedSlots | None = None) -> None:
         self.inner = inner
         self.queue = queue
+        self.shared = shared
         self.name = inner.name
+
+    @contextlib.asynccontextmanager
+    async def _admitted(self) -> AsyncIterator[None]:
+        await self.queue.acquire(CURRENT_AGENT.get())
+        try:
+            lease = await self.shared.acquire() if self.shared is not None else None
+            try:
+                yield
+            finally:
+                if lease is not None:
+                    await lease.release()
+        finally:
+            self.queue.release()
 
     @property
     def model_name(self) -> str:
@@ -107,24 +126,18 @@ class QueuedBackend:
         return self.inner.count_tokens(text)
 
     async def chat(self, messages: Sequence[ChatMessage], params: GenerationParams) -> ChatResult:
-        await self.queue.acquire(CURRENT_AGENT.get())
-        try:
+        async with self._admitted():
             return await self.inner.chat(messages, params)
-        finally:
-            self.queue.release()
 
     async def stream(self, messages: Sequence[ChatMessage],
                      params: GenerationParams) -> AsyncIterator[StreamChunk]:
-        await self.queue.acquire(CURRENT_AGENT.get())
-        try:
+        async with self._admitted():
             inner = self.inner.stream(messages, params)
             try:
                 async for chunk in inner:
                     yield chunk
             finally:
                 await inner.aclose()  # type: ignore[attr-defined]
-        finally:
-            self.queue.release()
 
     async def call_tool(self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]],
                         params: GenerationParams) -> ToolCall | None:
@@ -132,11 +145,8 @@ class QueuedBackend:
         inner backend has none."""
         if not isinstance(self.inner, ToolCallingBackend):
             return None
-        await self.queue.acquire(CURRENT_AGENT.get())
-        try:
+        async with self._admitted():
             return await self.inner.call_tool(messages, tools, params)
-        finally:
-            self.queue.release()
 
     async def aclose(self) -> None:
         await self.inner.aclose()
