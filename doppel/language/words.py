@@ -6,6 +6,7 @@ Kept apart from agents and knowledge so both can use it without importing each o
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["COURTESIES", "FUNCTION_WORDS", "NEGATORS", "POLAR_WORDS", "SENTENCE_BREAK", "STOPWORDS",
@@ -110,6 +111,7 @@ def other_spellings(word: str) -> set[str]:
     return set(_OTHER_SPELLINGS.get(word.lower(), ()))
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and called for every word of every passage read
 def stem(word: str) -> str:
     """A crude stem that maps a word's common forms to one key ("cheque", "cheques" and
     "chequed" are "check"; "bike" and "bikes" are "bik")."""
