@@ -207,9 +207,16 @@ class Settings(BaseSettings):
         default_factory=dict, description="MCP servers the operator offers, by name, as JSON: "
         "{\"inventory\": {\"url\": \"http://10.0.0.7:9000/mcp\", \"token_env\": \"INV_TOKEN\"}}. "
         "Agents use their tools by name (tools.mcp); owners never set a URL or a command.")
+    web_search_provider: Literal["searxng", "brave", "tavily"] = Field(
+        "searxng", description="The service the web_search tool queries: a SearXNG instance "
+        "(DOPPEL_WEB_SEARCH_URL), or the Brave Search or Tavily API (DOPPEL_WEB_SEARCH_KEY).")
     web_search_url: str = Field(
-        "", description="Base URL of the SearXNG instance the web_search tool queries (its "
-        "JSON API); set by the operator, never by an owner. Empty: web_search is unavailable.")
+        "", description="SearXNG: the instance's base URL (its JSON API); Brave or Tavily: "
+        "another base URL for their API (a proxy), empty for theirs. Set by the operator, never "
+        "by an owner. SearXNG without it: web_search is unavailable.")
+    web_search_key: str = Field(
+        "", repr=False, description="The Brave Search or Tavily API key (sent only to that "
+        "API, in its header; never printed). Empty: web_search is unavailable with them.")
     calcom_api_url: str = Field(
         "https://api.cal.com/v2", description="Cal.com's API v2 that the booking tool calls "
         "for an agent with a Cal.com event type (a self-hosted Cal.com's, or "

@@ -636,8 +636,9 @@ class FakeWebhook(_LocalHTTPServer):
         return f"http://{host!s}:{port}/hooks/doppel"
 
 
-# The messaging platforms' and Cal.com's fakes live beside these (doppel.testing.channels,
-# .calendars); re-exported so that `from doppel.testing import FakeTelegramAPI` works too.
+# The messaging platforms', Cal.com's and the search APIs' fakes live beside these
+# (doppel.testing.channels, .calendars, .search); re-exported so that `from doppel.testing
+# import FakeTelegramAPI` works too.
 from doppel.testing.calendars import FakeCalcom  # noqa: E402
 from doppel.testing.channels import (  # noqa: E402
     FakeGraphAPI,
@@ -650,9 +651,11 @@ from doppel.testing.channels import (  # noqa: E402
     whatsapp_message,
     whatsapp_status,
 )
+from doppel.testing.search import FakeBraveSearch, FakeTavily  # noqa: E402
 
-__all__ = ["FakeCalcom", "FakeChatBackend", "FakeEmbedder", "FakeGraphAPI",
-           "FakeLlamaGuardServer", "FakeOpenAIServer", "FakeOrderEndpoint", "FakeTelegramAPI",
+__all__ = ["FakeBraveSearch", "FakeCalcom", "FakeChatBackend", "FakeEmbedder", "FakeGraphAPI",
+           "FakeLlamaGuardServer", "FakeOpenAIServer", "FakeOrderEndpoint", "FakeTavily",
+           "FakeTelegramAPI",
            "FakeWebhook", "FakeWebsite", "ServerThread", "SitePage", "instagram_message",
            "messenger_echo", "messenger_message", "meta_signature", "telegram_update",
            "whatsapp_message", "whatsapp_status"]

@@ -1,21 +1,23 @@
 """`web_search`: a web search the owner turns on, through a provider the operator runs.
 
-Off by default. The operator names the search service (`DOPPEL_WEB_SEARCH_URL`: a SearXNG
-instance's base URL, its JSON API); an owner only turns the tool on for an agent and may keep it
-to their own sites (`sites: ["bakery.example"]`). Results are other people's words: they are
-quoted as such ("On the web, …, not from the business's own information"), never stated as the
-business's facts, and a result whose text reads as instructions to an AI (the same scan that
-checks documents at ingestion) is dropped before anything sees it.
+Off by default. The operator picks the search service (`DOPPEL_WEB_SEARCH_PROVIDER`): a SearXNG
+instance (`DOPPEL_WEB_SEARCH_URL`, its JSON API), or the Brave Search or Tavily API with the
+operator's key (`DOPPEL_WEB_SEARCH_KEY`, sent only to that API, in its header, never logged or
+shown). An owner only turns the tool on for an agent and may keep it to their own sites
+(`sites: ["bakery.example"]`). Results are other people's words: they are quoted as such ("On
+the web, …, not from the business's own information"), never stated as the business's facts,
+and a result whose text reads as instructions to an AI (the same scan that checks documents at
+ingestion) is dropped before anything sees it.
 
-Providers are objects with a `search(query, n)`; SearXNG's is built in, and a Brave or Tavily
-adapter is another `SearchProvider` (they need the operator's API key, which never leaves the
-server's settings).
+Providers are objects with a `search(query, n, sites)` (`SearchProvider`); every request goes
+through doppel's SSRF-safe fetcher.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -29,7 +31,8 @@ from doppel.config import Settings
 from doppel.net import FetchError, SafeFetcher
 from doppel.tools.base import Tool, ToolContext, ToolError, ToolResult
 
-__all__ = ["SearXNG", "SearchHit", "SearchProvider", "WebSearch"]
+__all__ = ["Brave", "SearXNG", "SearchHit", "SearchProvider", "Tavily", "WebSearch",
+           "search_provider"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,45 @@ class SearchHit:
 
 
 class SearchProvider(Protocol):
-    def search(self, query: str, n: int) -> list[SearchHit]:
-        """Up to n results, best first. Raises ToolError when the service fails."""
+    def search(self, query: str, n: int, sites: Sequence[str] = ()) -> list[SearchHit]:
+        """Up to n results (a few more may come: the tool keeps n), best first; `sites`: only
+        these domains. Raises ToolError when the service fails."""
         ...
+
+
+def _hits(items: object, n: int, snippet_key: str) -> list[SearchHit]:
+    """A provider's result objects as hits: web addresses only, text without markup."""
+    hits = []
+    for item in (items if isinstance(items, list) else [])[:max(n * 3, n)]:
+        if not isinstance(item, dict):
+            continue
+        url = str(item.get("url") or "")
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        text = re.sub(r"<[^>]{0,100}>", "", str(item.get(snippet_key) or ""))  # Brave: <strong>
+        hits.append(SearchHit(re.sub(r"<[^>]{0,100}>", "", str(item.get("title") or ""))[:200],
+                              url[:500], re.sub(r"\s+", " ", html.unescape(text)).strip()[:400]))
+    return hits
+
+
+def _json(result_data: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(result_data)
+    except ValueError:
+        raise ToolError("search service answered with invalid JSON") from None
+    if not isinstance(data, dict):
+        raise ToolError("search service answered with unexpected JSON")
+    return data
+
+
+def _refused(exc: FetchError) -> ToolError:
+    # The service's answer to a bad key or an exhausted plan is the operator's problem to see
+    # in the log; the customer hears that the search failed (the tool's caller says so).
+    return ToolError(f"search service: {exc}")
+
+
+def _with_sites(query: str, sites: Sequence[str]) -> str:
+    return query + (" " + " OR ".join(f"site:{s}" for s in sites) if sites else "")
 
 
 class SearXNG:
@@ -51,28 +90,74 @@ class SearXNG:
     def __init__(self, settings: Settings, base_url: str) -> None:
         self.settings, self.base_url = settings, base_url.rstrip("/")
 
-    def search(self, query: str, n: int) -> list[SearchHit]:
-        url = f"{self.base_url}/search?" + urlencode({"q": query, "format": "json",
-                                                      "safesearch": 1})
+    def search(self, query: str, n: int, sites: Sequence[str] = ()) -> list[SearchHit]:
+        url = f"{self.base_url}/search?" + urlencode({"q": _with_sites(query, sites),
+                                                      "format": "json", "safesearch": 1})
         try:
             with SafeFetcher(self.settings) as fetcher:
                 result = fetcher.fetch(url, accept={"application/json"}, max_bytes=2_000_000)
         except FetchError as exc:
-            raise ToolError(f"search service: {exc}") from None
+            raise _refused(exc) from None
+        return _hits(_json(result.data).get("results"), n, "content")
+
+
+class Brave:
+    """The Brave Search API (`GET /res/v1/web/search`, the key in X-Subscription-Token)."""
+
+    default_url = "https://api.search.brave.com/res/v1"
+
+    def __init__(self, settings: Settings, base_url: str, key: str) -> None:
+        self.settings, self.base_url, self.key = settings, base_url.rstrip("/"), key
+
+    def search(self, query: str, n: int, sites: Sequence[str] = ()) -> list[SearchHit]:
+        url = f"{self.base_url}/web/search?" + urlencode({
+            "q": _with_sites(query, sites), "count": min(20, max(n * 3, n)),
+            "safesearch": "strict", "text_decorations": "false"})
         try:
-            data = json.loads(result.data)
-        except ValueError:
-            raise ToolError("search service answered with invalid JSON") from None
-        hits = []
-        for item in (data.get("results") or [])[:max(n * 3, n)]:
-            if not isinstance(item, dict):
-                continue
-            url = str(item.get("url") or "")
-            if urlsplit(url).scheme not in ("http", "https"):
-                continue
-            hits.append(SearchHit(str(item.get("title") or "")[:200], url[:500],
-                                  re.sub(r"\s+", " ", str(item.get("content") or ""))[:400]))
-        return hits
+            with SafeFetcher(self.settings) as fetcher:
+                result = fetcher.fetch(url, accept={"application/json"}, max_bytes=2_000_000,
+                                       headers={"X-Subscription-Token": self.key,
+                                                "Accept": "application/json"})
+        except FetchError as exc:
+            raise _refused(exc) from None
+        web = _json(result.data).get("web")
+        return _hits(web.get("results") if isinstance(web, dict) else None, n, "description")
+
+
+class Tavily:
+    """The Tavily API (`POST /search`, the key as a bearer token); sites as include_domains."""
+
+    default_url = "https://api.tavily.com"
+
+    def __init__(self, settings: Settings, base_url: str, key: str) -> None:
+        self.settings, self.base_url, self.key = settings, base_url.rstrip("/"), key
+
+    def search(self, query: str, n: int, sites: Sequence[str] = ()) -> list[SearchHit]:
+        body = {"query": query, "max_results": min(20, max(n * 3, n)),
+                "search_depth": "basic", "include_answer": False}
+        if sites:
+            body["include_domains"] = list(sites)
+        try:
+            with SafeFetcher(self.settings) as fetcher:
+                result = fetcher.post(f"{self.base_url}/search", json.dumps(body).encode(),
+                                      headers={"Authorization": f"Bearer {self.key}",
+                                               "Content-Type": "application/json"},
+                                      max_bytes=2_000_000)
+        except FetchError as exc:
+            raise _refused(exc) from None
+        return _hits(_json(result.data).get("results"), n, "content")
+
+
+def search_provider(settings: Settings) -> SearchProvider | None:
+    """The operator's search service, or None when none is configured."""
+    kind = settings.web_search_provider
+    if kind == "searxng":
+        return SearXNG(settings, settings.web_search_url) if settings.web_search_url else None
+    if not settings.web_search_key:
+        return None
+    known: dict[str, type[Brave] | type[Tavily]] = {"brave": Brave, "tavily": Tavily}
+    cls = known[kind]
+    return cls(settings, settings.web_search_url or cls.default_url, settings.web_search_key)
 
 
 class SearchSettings(BaseModel):
@@ -120,7 +205,7 @@ class WebSearch(Tool):
     examples = ("can you search the web for that?", "google it for me", "look it up online")
 
     def __init__(self, provider: SearchProvider | None = None) -> None:
-        self.provider = provider  # None: SearXNG at DOPPEL_WEB_SEARCH_URL
+        self.provider = provider  # None: the operator's (search_provider)
 
     def wants(self, message: str) -> bool:
         return bool(_WANTS.search(message))
@@ -138,15 +223,12 @@ class WebSearch(Tool):
 
     async def run(self, ctx: ToolContext, args: SearchArguments, settings: SearchSettings
                   ) -> ToolResult:
-        provider = self.provider
+        provider = self.provider or search_provider(ctx.settings)
         if provider is None:
-            if not ctx.settings.web_search_url:
-                raise ToolError("no search service configured (DOPPEL_WEB_SEARCH_URL)")
-            provider = SearXNG(ctx.settings, ctx.settings.web_search_url)
-        query = args.query
-        if settings.sites:
-            query += " " + " OR ".join(f"site:{s}" for s in settings.sites)
-        hits = await asyncio.to_thread(provider.search, query, settings.max_results)
+            raise ToolError("no search service configured (DOPPEL_WEB_SEARCH_PROVIDER, "
+                            "DOPPEL_WEB_SEARCH_URL or DOPPEL_WEB_SEARCH_KEY)")
+        hits = await asyncio.to_thread(provider.search, args.query, settings.max_results,
+                                       settings.sites)
         if settings.sites:
             hits = [h for h in hits if any(urlsplit(h.url).hostname == s or str(
                 urlsplit(h.url).hostname).endswith("." + s) for s in settings.sites)]
