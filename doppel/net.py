@@ -495,10 +495,18 @@ class SafeFetcher:
              max_bytes: int = 1_048_576) -> FetchResult:
         """POST `body` to `url` once, vetted like a fetch: no redirect is followed (a signed
         request must not be replayed to another address), and a redirect is an error."""
+        return self.send("POST", url, body, headers=headers, accept=accept,
+                         max_bytes=max_bytes)
+
+    def send(self, method: Literal["POST", "PUT", "DELETE"], url: str, body: bytes = b"", *,
+             headers: Mapping[str, str], accept: Collection[str] | None = None,
+             max_bytes: int = 1_048_576) -> FetchResult:
+        """`method` to `url` once (POST, or a CalDAV calendar's PUT and DELETE), vetted like
+        a fetch; a redirect is an error, never followed with the request's credentials."""
         current = self.check_url(url)
         token = _DEADLINE.set(time.monotonic() + self.timeout_s)
         try:
-            outcome = self._hop(current, accept, max_bytes, False, method="POST", body=body,
+            outcome = self._hop(current, accept, max_bytes, False, method=method, body=body,
                                 extra=headers)
         finally:
             _DEADLINE.reset(token)

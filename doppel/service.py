@@ -9,12 +9,13 @@ three front ends apply the same rules: none of them runs SQL or re-implements a 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from doppel.agents.conversations import ConversationRepo
 from doppel.agents.grounding import Evidence, check
@@ -41,12 +42,15 @@ from doppel.models.base import ChatBackend, Embedder
 from doppel.models.queue import FairQueue, QueuedBackend
 from doppel.models.shared_slots import SharedSlots
 from doppel.models.vllm import AdapterDirectory
+from doppel.net import FetchError
 from doppel.owners import OwnerRepo
 from doppel.plugins import load_plugins
 from doppel.safety import Shields
 from doppel.safety.injection import scan_texts
 from doppel.safety.policy import GUARD_HELP
 from doppel.store import Database, open_database
+from doppel.tools.booking import CALENDAR_PASSWORD, BookingSettings, booking_event_text
+from doppel.tools.caldav import CalDAVCalendar, booking_uid
 from doppel.tools.records import ToolRecords
 
 log = logging.getLogger(__name__)
@@ -357,6 +361,42 @@ class Doppel:
     def records(self) -> ToolRecords:
         """Leads and booking requests the agents' tools collected."""
         return ToolRecords(self.db)
+
+    def decide_booking(self, agent: Agent, booking_id: int,
+                       status: Literal["confirmed", "declined"]) -> tuple[bool, str | None]:
+        """The owner confirms or declines a booking request: (found, the calendar's news).
+        With the booking tool on a CalDAV calendar, the request's tentative event becomes
+        confirmed, or is removed: "calendar updated", or "the calendar could not be updated"
+        (the decision stands either way; the calendar is the owner's to fix)."""
+        if not self.records.decide(agent.id, booking_id, status):
+            return False, None
+        tool = (agent.spec.tools or {}).get("booking")
+        if tool is None:
+            return True, None
+        settings = BookingSettings.model_validate(tool)
+        password = self.runtime.secrets.get(agent.id, CALENDAR_PASSWORD)
+        if not (settings.calendar_user and settings.hold_in_calendar and password):
+            return True, None
+        row = next((b for b in self.records.bookings(agent.id) if b["id"] == booking_id), None)
+        if row is None:
+            return True, None
+        calendar = CalDAVCalendar(self.settings, settings.calendar_url, settings.calendar_user,
+                                  password)
+        uid = booking_uid(agent.id, booking_id)
+        try:
+            if status == "declined":
+                calendar.remove(uid)
+            else:
+                summary, description = booking_event_text(row["name"], row["contact"],
+                                                          row["service"] or "", status)
+                calendar.hold(uid, dt.datetime.fromisoformat(row["starts_at"]),
+                              dt.datetime.fromisoformat(row["ends_at"]), summary, description,
+                              "CONFIRMED")
+        except FetchError as exc:
+            log.warning("booking %s: the calendar could not be updated (%s)", booking_id,
+                        exc.kind)
+            return True, "the calendar could not be updated"
+        return True, "calendar updated"
 
     @cached_property
     def channels(self) -> ChannelHub:

@@ -509,6 +509,106 @@ def test_a_caldav_calendar_behind_the_owners_password(world: _World, radicale: s
         book(world, **settings, day=THU)  # type: ignore[arg-type]
 
 
+def _events(radicale: str) -> dict[str, Any]:
+    """The calendar's events by UID, as the owner's calendar app would read them."""
+    import httpx
+    import icalendar
+
+    data = httpx.get(radicale, auth=("owner", "caldav-password-123")).content
+    return {str(e["uid"]): e for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_a_request_is_held_in_the_caldav_calendar_as_a_tentative_event(
+        world: _World, radicale: str) -> None:
+    settings = {"calendar_url": radicale, "calendar_user": "owner"}
+    world.secrets["booking.calendar_password"] = "caldav-password-123"
+    got = book(world, **settings, day=THU, time=dt.time(14), name="Dana Lee",  # type: ignore[arg-type]
+               contact="dana@example.com", service="Cut")
+    assert got.status == "ok" and got.data["calendar"] == "held"
+    event = _events(radicale)[f"doppel-booking-{world.agent_id}-{got.data['request_id']}@doppel"]
+    assert str(event["status"]) == "TENTATIVE" and str(event["transp"]) == "OPAQUE"
+    assert str(event["summary"]) == "Booking request: Dana Lee (Cut)"
+    assert "dana@example.com" in str(event["description"])
+    assert event.decoded("dtstart") == dt.datetime(2027, 3, 11, 14, tzinfo=LA)
+    assert event.decoded("dtend") == dt.datetime(2027, 3, 11, 15, tzinfo=LA)
+    # the event is busy time for the next customer, whatever doppel's own table says
+    world.db.connect().execute("DELETE FROM booking_requests")
+    again = book(world, **settings, day=THU, time=dt.time(14), name="Sam Roe",  # type: ignore[arg-type]
+                 contact="sam@example.com", conversation=1)
+    assert again.status != "ok" or "free" not in again.text.split(".")[0]
+    assert world.requests() == []
+
+    # turned off by the owner: nothing written
+    world.secrets["booking.calendar_password"] = "caldav-password-123"
+    off = asyncio.run(Booking().run(world.ctx(1), BookingArguments(
+        day=FRI, time=dt.time(11), name="Lee Roy", contact="lee@example.com"), BookingSettings(
+        calendar_url=radicale, calendar_user="owner", hold_in_calendar=False)))
+    assert off.status == "ok" and "calendar" not in off.data
+    assert len(_events(radicale)) == 2  # the owner's own event and Dana's
+    # (a calendar that refuses the write: see the decision's test below; the request stands)
+
+
+def test_the_owners_decision_confirms_or_removes_the_event(tmp_path: Path, radicale: str
+                                                           ) -> None:
+    """Through the owner API: confirmed → the event is CONFIRMED; declined → deleted; a
+    calendar that refuses → the decision stands and the answer says so."""
+    import httpx
+
+    from doppel.agents.spec import AgentSpec
+    from doppel.serve import create_app
+    from doppel.service import Doppel
+    from doppel.testing import FakeChatBackend, FakeEmbedder, ServerThread
+    from doppel.tools.caldav import CalDAVCalendar, booking_uid
+
+    settings = Settings(home=tmp_path / "home", fetch_allow="127.0.0.1", shields=False)
+    app = Doppel(settings, backend=FakeChatBackend(), embedder=FakeEmbedder())
+    owner = app.owners.create("studio-owner")
+    _, key = app.owners.create_key(owner.id, ["admin"])
+    agent = app.agents.create(AgentSpec(slug="studio", name="Studio Nine", timezone=str(LA),
+                                        tools={"booking": {"calendar_url": radicale,
+                                                           "calendar_user": "owner"}}),
+                              owner.id)
+    app.runtime.secrets.set(agent.id, "booking.calendar_password", "caldav-password-123")
+    calendar = CalDAVCalendar(settings, radicale, "owner", "caldav-password-123")
+    ids = []
+    for hour, name in ((10, "Dana Lee"), (12, "Sam Roe"), (15, "Kim Poe")):
+        start = dt.datetime(2027, 3, 11, hour, tzinfo=LA)
+        with app.db.transaction() as tx:
+            ids.append(int(tx.execute(
+                "INSERT INTO booking_requests(agent_id, starts_at, ends_at, name, contact, "
+                "service, status) VALUES (?, ?, ?, ?, ?, '', 'requested') RETURNING id",
+                (agent.id, start.isoformat(), (start + dt.timedelta(hours=1)).isoformat(),
+                 name, f"{name.split()[0].lower()}@example.com")).fetchone()[0]))
+        calendar.hold(booking_uid(agent.id, ids[-1]), start, start + dt.timedelta(hours=1),
+                      f"Booking request: {name}", name)
+    try:
+        with ServerThread(create_app(doppel=app, preload=False)) as base:
+            def decide(booking: int, status: str) -> httpx.Response:
+                return httpx.post(f"{base}/api/agents/studio/bookings/{booking}", json={
+                    "status": status}, headers={"Authorization": f"Bearer {key}"})
+
+            r = decide(ids[0], "confirmed")
+            assert r.status_code == 200 and r.json()["calendar"] == "calendar updated"
+            r = decide(ids[1], "declined")
+            assert r.status_code == 200 and r.json()["calendar"] == "calendar updated"
+            events = _events(radicale)
+            uid = f"{booking_uid(agent.id, ids[0])}@doppel"
+            assert str(events[uid]["status"]) == "CONFIRMED"
+            assert str(events[uid]["summary"]) == "Booking: Dana Lee"
+            assert f"{booking_uid(agent.id, ids[1])}@doppel" not in events
+            assert f"{booking_uid(agent.id, ids[2])}@doppel" in events
+            app.runtime.secrets.set(agent.id, "booking.calendar_password",
+                                    "wrong-password-000")
+            r = decide(ids[2], "confirmed")
+            assert r.status_code == 200
+            assert r.json() == {"id": ids[2], "status": "confirmed",
+                                "calendar": "the calendar could not be updated"}
+            assert app.records.bookings(agent.id)[2]["status"] == "confirmed"
+            assert decide(999, "confirmed").status_code == 404
+    finally:
+        app.close()
+
+
 # --- Cal.com ------------------------------------------------------------------------------------
 
 CAL_KEY = "cal_live_0123456789abcdef0123"

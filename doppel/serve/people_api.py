@@ -105,9 +105,11 @@ def decide_booking(slug: str, booking_id: int, body: BookingDecision, request: R
                    who: Principal = Depends(principal)) -> dict[str, Any]:
     app = _app(request)
     agent = owned_agent(app, who, slug)
-    if not app.records.decide(agent.id, booking_id, body.status):
+    found, calendar = app.decide_booking(agent, booking_id, body.status)
+    if not found:
         raise APIError(404, f"no booking request #{booking_id}")
-    return {"id": booking_id, "status": body.status}
+    # "calendar updated" / "the calendar could not be updated" with a CalDAV calendar
+    return {"id": booking_id, "status": body.status, "calendar": calendar}
 
 
 @router.get("/api/agents/{slug}/secrets")

@@ -8,6 +8,10 @@ period, and any day past `days_ahead`. A request is a `booking_requests` row wit
 'requested'; the slot is checked again in the transaction that inserts it, so two customers
 never both get one slot. Nothing is confirmed to the customer: the owner does that.
 
+With a CalDAV calendar (`calendar_user` and the secret booking.calendar_password) each request
+is also written into it as a tentative event, confirmed or removed when the owner decides
+(doppel.tools.caldav; `hold_in_calendar: false` turns that off).
+
 With a Cal.com event type (`calcom_event_type_id`, doppel.tools.calcom) Cal.com's free slots
 are the times offered and a request is a Cal.com booking, confirmed at once or left for the
 owner to confirm in Cal.com as the event type says; it is recorded as a booking request too.
@@ -31,10 +35,12 @@ from doppel.language.facts import MONTHS, WEEKDAYS
 from doppel.net import FetchError, SafeFetcher
 from doppel.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolStatus
 from doppel.tools.calcom import CALCOM_KEY, Calcom, Taken
+from doppel.tools.caldav import CalDAVCalendar, booking_uid
 from doppel.tools.fields import EMAIL, PHONE, contacts_in, valid_contact
 from doppel.tools.hours import Rule, Schedule, read_schedule, say_time
 
-__all__ = ["Booking", "BookingArguments", "BookingSettings", "parse_when"]
+__all__ = ["CALENDAR_PASSWORD", "Booking", "BookingArguments", "BookingSettings",
+           "booking_event_text", "parse_when"]
 
 log = logging.getLogger(__name__)
 Span = tuple[dt.datetime, dt.datetime]  # [start, end), aware
@@ -55,6 +61,9 @@ class BookingSettings(BaseModel):
     calendar_user: str = Field("", max_length=200, description="A CalDAV calendar's user "
                                "name; its password is the agent's secret "
                                "booking.calendar_password.")
+    hold_in_calendar: bool = Field(
+        True, description="With a CalDAV calendar (calendar_user set): each booking request is "
+        "written into it as a tentative event, made confirmed or removed when you decide.")
     calcom_event_type_id: int | None = Field(
         None, ge=1, description="A Cal.com event type: its free slots are the times offered "
         "and a request becomes a Cal.com booking (the API key is the agent's secret "
@@ -527,6 +536,10 @@ class Booking(Tool):
             slots.busy.append((at, end))
             return self._refusal(slots, at)
         what = f" ({service})" if service else ""
+        if settings.calendar_user and settings.hold_in_calendar:
+            span["calendar"] = await self._hold(ctx, settings, int(span["request_id"]), at,
+                                                end, args.name or "", args.contact or "",
+                                                service)
         if ctx.notify is not None:
             try:
                 await ctx.notify(f"Booking request: {_words(day)} {slots.say([at])}{what}",
@@ -600,6 +613,27 @@ class Booking(Tool):
         return replace(done, facts=(*done.facts, f"{'Booked' if confirmed else 'Requested'}: "
                                     f"{when}{what}, {args.name}, {args.contact}"))
 
+    async def _hold(self, ctx: ToolContext, settings: BookingSettings, request_id: int,
+                    at: dt.datetime, end: dt.datetime, name: str, contact: str,
+                    service: str) -> str:
+        """The request as a tentative event in the owner's CalDAV calendar: "held", or
+        "not written" (the request stands either way; the owner still decides it)."""
+        password = ctx.secret(CALENDAR_PASSWORD)
+        if not password:
+            return "not written"
+        calendar = CalDAVCalendar(ctx.settings, settings.calendar_url, settings.calendar_user,
+                                  password)
+        summary, description = booking_event_text(name, contact, service, "requested")
+        try:
+            await asyncio.to_thread(calendar.hold, booking_uid(ctx.agent_id, request_id), at,
+                                    end, summary, description)
+        except FetchError as exc:
+            # No URL in the log: a calendar's path may carry a secret.
+            log.warning("booking: the request could not be written to the calendar: %s",
+                        re.sub(r"\b[a-z][\w+.-]*://\S+", "<calendar URL>", str(exc)))
+            return "not written"
+        return "held"
+
     async def _calendar(self, ctx: ToolContext, settings: BookingSettings,
                         start: dt.datetime, end: dt.datetime) -> list[Span]:
         if not settings.calendar_url:
@@ -667,6 +701,17 @@ class Booking(Tool):
             text += f" The next free times are on {_words(nxt[0])}: {slots.say(near)}."
         result = slots.offer("refused", text, near, days, asked=at.isoformat())
         return replace(result, facts=(*result.facts, f"Not available: {asked}"))
+
+
+def booking_event_text(name: str, contact: str, service: str, status: str
+                       ) -> tuple[str, str]:
+    """A booking request's calendar event: its summary and description."""
+    what = f" ({service})" if service else ""
+    head = "Booking request" if status == "requested" else "Booking"
+    return (f"{head}: {name}{what}",
+            f"{name}, {contact}{what}. Made through doppel's chat; "
+            + ("confirm or decline it in the doppel console." if status == "requested"
+               else "confirmed in the doppel console."))
 
 
 def _instant(value: object, tz: dt.tzinfo | None) -> dt.datetime | None:

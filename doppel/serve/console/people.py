@@ -88,9 +88,11 @@ async def booking_decide(request: Request, booking_id: int, form: Posted,
     decision = str(form.get("status") or "")
     if decision not in ("confirmed", "declined"):
         return await people_page(request, agent, session, error="Choose confirm or decline.")
-    found = await asyncio.to_thread(service(request).records.decide, agent.id, booking_id,
-                                    decision)  # type: ignore[arg-type]
+    found, calendar = await asyncio.to_thread(service(request).decide_booking, agent,
+                                              booking_id, decision)  # type: ignore[arg-type]
     if not found:
         return await people_page(request, agent, session,
                                  error="That booking request is not this agent's.")
+    if calendar == "the calendar could not be updated":
+        return redirect(f"/console/agents/{agent.slug}/people?done={decision}-calendar-failed")
     return redirect(f"/console/agents/{agent.slug}/people?done={decision}")
