@@ -313,16 +313,18 @@ def run_store(kind: str, home: Path, url: str, args: argparse.Namespace) -> dict
     result: dict[str, Any] = {"store": kind, "levels": []}
     print(f"{kind}: {args.api_agents} agents with the bakery's files...", file=sys.stderr)
     result["knowledge_agents"] = add_knowledge_agents(app, args.api_agents)
-    registered = 0
+    registered, forms = 0, 0  # idle agents in bulk; agents made one by one so far
     env = {"DOPPEL_DATABASE_URL": url} if url else {}
     for level in args.levels:
         before = disk_bytes(db, home)
-        idle_target = level - args.api_agents - args.sample
+        # every level holds exactly `level` agents: the knowledge agents, those made one by
+        # one at this level and the ones before, and the bulk
+        idle_target = level - args.api_agents - forms - args.sample
         print(f"{kind}: registering agents up to {level:,}...", file=sys.stderr)
         bulk_s = register_bulk(db, registered, idle_target)
         added = idle_target - registered
         one_by_one = register_one_by_one(app, level, args.sample)
-        registered = idle_target
+        registered, forms = idle_target, forms + args.sample
         if db.kind == "postgres":
             db.connect().execute("VACUUM ANALYZE")  # as autovacuum would after a bulk load
         after = disk_bytes(db, home)
@@ -335,11 +337,12 @@ def run_store(kind: str, home: Path, url: str, args: argparse.Namespace) -> dict
         print(f"{kind}: serving {level:,} agents...", file=sys.stderr)
         with ScaleServer(str(home), 1, env) as server:
             row["server_rss_start_mb"] = round(server.rss_bytes() / 2**20, 1)
-            cold = random.Random(level).sample(range(1, args.api_agents), args.cold)
+            cold = random.Random(level).sample(range(1, args.api_agents),
+                                               min(args.cold, args.api_agents - 1))
             row["first_turns"] = cold_and_warm(server, cold)
             row["server_rss_after_mb"] = round(server.rss_bytes() / 2**20, 1)
             row["rss_per_active_agent_kb"] = round(
-                (row["server_rss_after_mb"] - row["server_rss_start_mb"]) * 1024 / args.cold, 1)
+                (row["server_rss_after_mb"] - row["server_rss_start_mb"]) * 1024 / len(cold), 1)
             row |= listings(server)
         result["levels"].append(row)
         print(f"  {json.dumps(row)}", file=sys.stderr)

@@ -60,10 +60,16 @@ class ApiKey:
     def may_admin(self) -> bool:
         return "admin" in self.scopes
 
-    def may_chat(self, slug: str) -> bool:
+    def chat_agents(self) -> tuple[str, ...] | None:
+        """The owner's agents this key may chat with: None for all of them, else these
+        (none, for a key without the chat or admin scope)."""
         if "admin" in self.scopes:
-            return True
-        return "chat" in self.scopes and (self.agents is None or slug in self.agents)
+            return None
+        return self.agents if "chat" in self.scopes else ()
+
+    def may_chat(self, slug: str) -> bool:
+        allowed = self.chat_agents()
+        return allowed is None or slug in allowed
 
     def public(self) -> dict[str, object]:
         return {"id": self.id, "prefix": self.prefix, "label": self.label,

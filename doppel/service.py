@@ -201,12 +201,17 @@ class Doppel:
         name = spec.model or self.settings.chat_backend
         if name not in self._backends:
             backend = load_backend(self.settings, name)
+            shared = None if name == "embedded" else self._shared_slots(backend)
             if self.queues is not None:
                 concurrency = 1 if name == "embedded" else self.settings.remote_concurrency
                 queue = self.queues.setdefault(name, FairQueue(
                     concurrency, self.settings.queue_max_waiting))
-                backend = QueuedBackend(backend, queue,
-                                        None if name == "embedded" else self._shared_slots(name))
+                backend = QueuedBackend(backend, queue, shared)
+            elif shared is not None:
+                # No server queue here (`doppel channels work`, the CLI): the installation's
+                # slots still bound what this process sends, behind its own concurrency.
+                backend = QueuedBackend(backend, FairQueue(
+                    self.settings.remote_concurrency, max_waiting=1_000_000), shared)
             self._backends[name] = backend
         return self._backends[name]
 
@@ -219,11 +224,15 @@ class Doppel:
         name = spec.model or self.settings.chat_backend
         return None if name == "embedded" else self.backend_for(spec)
 
-    def _shared_slots(self, backend: str) -> SharedSlots | None:
-        """The installation's slots on a remote model server, when every process shares
-        them (DOPPEL_REMOTE_CONCURRENCY_TOTAL): each process's own model is its own."""
+    def _shared_slots(self, backend: ChatBackend) -> SharedSlots | None:
+        """The slots on a remote model server that every process shares
+        (DOPPEL_REMOTE_CONCURRENCY_TOTAL), named by the server's address so that every
+        backend name sending to it counts once; each process's own model is its own."""
         total = self.settings.remote_concurrency_total
-        return SharedSlots(self.settings.redis_url, backend, total) if total else None
+        if not total:
+            return None
+        server = str(getattr(backend, "base_url", "") or backend.name)
+        return SharedSlots(self.settings.redis_url, server, total)
 
     def enable_queues(self) -> dict[str, FairQueue]:
         """Route generations through fair bounded queues (the server does this)."""
@@ -231,7 +240,8 @@ class Doppel:
         if self._backend is not None:
             queue = self.queues.setdefault("default", FairQueue(
                 self.settings.remote_concurrency, self.settings.queue_max_waiting))
-            self._backend = QueuedBackend(self._backend, queue, self._shared_slots("default"))
+            self._backend = QueuedBackend(self._backend, queue,
+                                          self._shared_slots(self._backend))
         self._backends.clear()
         return self.queues
 

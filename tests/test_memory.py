@@ -96,6 +96,11 @@ def test_forget_me_erases_the_conversation_and_memory(remembering: Doppel) -> No
     assert [(r["reason"], r["turns"], r["memory"]) for r in log] == [
         ("the customer asked", 5, 1)]
     assert "Sam" not in str([tuple(r) for r in log])  # counted, never the content
+    # nor in this process's caches of text it has read (keyed by the texts themselves)
+    from doppel.language import facts, words
+
+    assert facts._extract_facts.cache_info().currsize == 0
+    assert words.stem.cache_info().currsize == 0
 
 
 def test_the_owner_reads_edits_and_erases_over_http(server: str, remembering: Doppel) -> None:

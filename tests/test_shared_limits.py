@@ -5,6 +5,7 @@ process falls back to its own count and keeps answering."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -102,32 +103,40 @@ def test_a_malformed_redis_url_is_a_clear_error(settings: Settings) -> None:
 
 class InFlight:
     """Counts the generations a model server is running at once, across every backend (every
-    "process") that sends to it."""
+    "process", each on its own event loop) that sends to it."""
 
     def __init__(self) -> None:
         self.now = 0
         self.most = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.now -= 1
 
     def backend(self, delay: float = 0.15) -> FakeChatBackend:
         counter = self
 
         class Counted(FakeChatBackend):
             async def chat(self, messages: Any, params: Any) -> Any:
-                counter.now += 1
-                counter.most = max(counter.most, counter.now)
+                counter.enter()
                 try:
                     return await super().chat(messages, params)
                 finally:
-                    counter.now -= 1
+                    counter.leave()
 
             async def stream(self, messages: Any, params: Any) -> Any:  # a turn streams
-                counter.now += 1
-                counter.most = max(counter.most, counter.now)
+                counter.enter()
                 try:
                     async for chunk in super().stream(messages, params):
                         yield chunk
                 finally:
-                    counter.now -= 1
+                    counter.leave()
 
         return Counted(["Our sourdough is $6."], delay=delay)
 
@@ -145,18 +154,53 @@ def _generate_at_once(backends: list[Any], n: int) -> None:
 
 
 def test_generations_to_a_remote_model_are_bounded_across_processes(redis_server: Any) -> None:
-    """Two processes' queues (4 generations each) sharing 3 slots: never more than 3 at the
-    model server; without the shared slots, up to 8."""
+    """Two processes' queues (4 generations each), each with its own client of the same
+    model server's 3 slots: never more than 3 at the model server, and every slot given
+    back; without the shared slots, up to 8."""
+    import asyncio
+
     from doppel.models.queue import FairQueue, QueuedBackend
     from doppel.models.shared_slots import SharedSlots
 
     shared, alone = InFlight(), InFlight()
-    slots = SharedSlots(redis_server.url, "bounded-test", 3)
-    _generate_at_once([QueuedBackend(shared.backend(), FairQueue(4, 64), slots)
+    server = "http://vllm.internal:8000/v1"
+    _generate_at_once([QueuedBackend(shared.backend(), FairQueue(4, 64),
+                                     SharedSlots(redis_server.url, server, 3))
                        for _ in range(2)], 12)
     _generate_at_once([QueuedBackend(alone.backend(), FairQueue(4, 64)) for _ in range(2)], 12)
     assert shared.most == 3
     assert alone.most == 8
+
+    async def held() -> int:
+        await asyncio.sleep(0.1)  # the last releases run in their own tasks
+        return await SharedSlots(redis_server.url, server, 3).held()
+
+    assert asyncio.run(held()) == 0
+
+
+def test_a_client_that_leaves_mid_stream_gives_its_slot_back_at_once(redis_server: Any) -> None:
+    """A chat page closed mid-answer: the request is cancelled (anyio's cancel scope, as
+    Starlette cancels a streaming response), and its slot comes back at once, not when the
+    lease ends."""
+    import anyio
+
+    from doppel.models.base import ChatMessage, GenerationParams
+    from doppel.models.queue import FairQueue, QueuedBackend
+    from doppel.models.shared_slots import SharedSlots
+
+    slots = SharedSlots(redis_server.url, "http://left.internal/v1", 1)
+    backend = QueuedBackend(InFlight().backend(delay=0.2), FairQueue(2, 64), slots)
+
+    async def run() -> tuple[int, int]:
+        with anyio.move_on_after(0.3):
+            async for _ in backend.stream([ChatMessage("user", "hi")], GenerationParams()):
+                pass
+        during = await slots.held()
+        await anyio.sleep(0.2)
+        return during, await slots.held()
+
+    during, after = anyio.run(run)
+    assert after == 0  # given back in well under the 30-second lease
 
 
 def test_a_dead_processs_slot_comes_back_when_its_lease_ends(redis_server: Any) -> None:
@@ -176,7 +220,8 @@ def test_a_dead_processs_slot_comes_back_when_its_lease_ends(redis_server: Any) 
         assert alive is not None
         await asyncio.sleep(0.6)  # a live holder renews: its slot stays taken past the lease
         assert await slots.held() == 1
-        await alive.release()
+        alive.release()
+        await asyncio.sleep(0.05)
         assert await slots.held() == 0
         return waited
 
@@ -184,14 +229,12 @@ def test_a_dead_processs_slot_comes_back_when_its_lease_ends(redis_server: Any) 
     assert 0.2 < waited < 1.5
 
 
-def test_without_redis_generations_go_on_per_process(caplog: pytest.LogCaptureFixture) -> None:
+def test_without_redis_generations_go_on_per_process(tmp_path: Any,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
     from doppel.models.queue import FairQueue, QueuedBackend
     from doppel.models.shared_slots import SharedSlots
-    from doppel.testing.redis import RedisServer
 
-    gone = RedisServer.start()
-    slots = SharedSlots(gone.url, "gone-test", 1)
-    gone.stop()
+    slots = SharedSlots(f"redis+unix://{tmp_path}/no-redis.sock", "http://gone.internal/v1", 1)
     counted = InFlight()
     with caplog.at_level(logging.WARNING):
         _generate_at_once([QueuedBackend(counted.backend(0.05), FairQueue(2, 64), slots)], 4)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from doppel.agents.turn import PASS_ON, Outcome, Turn
+from doppel.language import forget_texts
 from doppel.store import Database
 
 __all__ = ["ASK_CONFIRM", "FORGOTTEN", "Forget", "MemoryRepo", "Remember", "asks_to_forget",
@@ -137,6 +138,7 @@ class MemoryRepo:
                        "memory) VALUES (?, ?, ?, ?, ?, ?)",
                        (agent_id, channel, reason, conversations, int(turns),
                         memory + leads + bookings))
+        forget_texts()
         return counts
 
     def erase_conversation(self, agent_id: int, conversation_id: int, reason: str

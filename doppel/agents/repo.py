@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,15 +82,22 @@ class AgentRepo:
         return [_agent(r) for r in rows]
 
     def page(self, *, owner_id: int | None = None, public: bool = False, after: str = "",
-             limit: int = 100) -> tuple[builtins.list[Agent], bool]:
-        """Up to `limit` agents in slug order after `after` — an owner's, or the public ones —
-        and whether more follow. What a listing reads, whatever the number of agents: an
-        index walk (agents_public, agents_owner), never every agent's spec."""
+             limit: int = 100, slugs: Sequence[str] | None = None
+             ) -> tuple[builtins.list[Agent], bool]:
+        """Up to `limit` agents in slug order after `after` — an owner's (among `slugs` when
+        given), or the public ones — and whether more follow. What a listing reads, whatever
+        the number of agents: an index walk (agents_public, agents_owner_slug), never every
+        agent's spec."""
         where: builtins.list[str] = ["slug > ?"]
         params: builtins.list[Any] = [after]
         if owner_id is not None:
             where.append("owner_id = ?")
             params.append(owner_id)
+        if slugs is not None:
+            if not slugs:
+                return [], False
+            where.append(f"slug IN ({','.join('?' * len(slugs))})")
+            params.extend(slugs)
         if public:
             where.append("public = 1")
         rows = self.db.connect().execute(

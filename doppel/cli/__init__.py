@@ -258,10 +258,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     if workers > 1 and app.settings.chat_backend == "embedded":
         fail("--workers > 1 needs a remote model backend (DOPPEL_CHAT_BACKEND=openai): the "
               "embedded model already uses every core for one generation at a time")
-    public = [a.slug for a in app.agents.list() if a.spec.public]
+    public, more = app.agents.page(public=True, limit=20)
     click.echo(f"doppel on http://{host}:{port}  (API: http://{host}:{port}/v1)")
-    for slug in public:
-        click.echo(f"  chat page: http://{host}:{port}/a/{slug}")
+    for agent in public:
+        click.echo(f"  chat page: http://{host}:{port}/a/{agent.slug}")
+    if more:
+        click.echo(f"  ... and more public agents (GET http://{host}:{port}/v1/models)")
     # uvloop and httptools are used when installed (they are, by `make`).
     if workers > 1:
         # Worker processes build their Settings from the environment.

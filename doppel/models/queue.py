@@ -110,7 +110,7 @@ class QueuedBackend:
                 yield
             finally:
                 if lease is not None:
-                    await lease.release()
+                    lease.release()
         finally:
             self.queue.release()
 

@@ -10,12 +10,15 @@ stream keeps its slot, and a process killed mid-generation loses its slots when 
 end (`lease_s`, 30 s by default) instead of holding them for ever.
 
 Redis unreachable: the request goes on with its process's own admission only (each process
-still bounded by DOPPEL_REMOTE_CONCURRENCY), logged once a minute, as the shared rate limits do.
+still bounded by DOPPEL_REMOTE_CONCURRENCY), logged once a minute, as the shared rate limits do,
+and Redis is left alone for DOWN_S seconds after each failure. The scripts read Redis's clock
+before writing: Redis 5 or later (its default effect replication).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import time
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+DOWN_S = 5.0  # how long a Redis that failed is left alone
 
 # KEYS[1]: the slots; ARGV: token, limit, lease in ms. 1: taken, 0: all slots held.
 _TAKE = """
@@ -88,25 +93,43 @@ class Lease:
             except Exception as exc:  # noqa: BLE001 - Redis away: the lease simply ends
                 self.slots._unavailable(exc)
 
-    async def release(self) -> None:
+    def release(self) -> None:
+        """Give the slot back. Synchronous on purpose: a request whose client went away is
+        cancelled, and under anyio's cancel scopes every await in its clean-up is cancelled
+        again, so an awaited ZREM would never run and the slot would stay taken until its
+        lease ended. The ZREM runs in a task of its own instead (kept until it is done)."""
         self._renewing.cancel()
+        task = asyncio.ensure_future(self._remove())
+        _RELEASING.add(task)
+        task.add_done_callback(_RELEASING.discard)
+
+    async def _remove(self) -> None:
         try:
             await self.slots._conn().client.zrem(self.slots.key, self.token)
         except Exception as exc:  # noqa: BLE001 - the lease ends by itself
             self.slots._unavailable(exc)
 
 
+# Releases under way (a task that nothing references may be collected before it runs).
+_RELEASING: set[asyncio.Future[None]] = set()
+
+
 class SharedSlots:
     """At most `limit` leases at once among every process using `key` on one Redis."""
 
-    def __init__(self, url: str, name: str, limit: int, *, lease_s: float = 30.0,
-                 poll_s: tuple[float, float] = (0.005, 0.1)) -> None:
+    def __init__(self, url: str, server: str, limit: int, *, lease_s: float = 30.0,
+                 poll_s: tuple[float, float] = (0.005, 0.05)) -> None:
+        """`server`: the model server the slots are for (its base URL): every process and
+        backend name that sends to one server shares its slots."""
+        import redis.asyncio  # noqa: F401 - a missing `redis` package fails here, at start-up
+
         self.url = url
-        self.key = f"doppel:model-slots:{name}"
+        self.key = "doppel:model-slots:" + hashlib.sha256(server.encode()).hexdigest()[:24]
         self.limit = limit
         self.lease_s = lease_s
         self.poll_s = poll_s
         self._down_logged = 0.0
+        self._down_until = 0.0  # after a failure, Redis is not asked again for a few seconds
         # An asyncio client belongs to its event loop: one per loop (a server has one; a
         # test or a CLI may run several in turn).
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -122,6 +145,9 @@ class SharedSlots:
 
     def _unavailable(self, exc: Exception) -> None:
         now = time.monotonic()
+        # A Redis that does not answer costs a connect timeout per request: skip it for a
+        # while instead of adding half a second to every generation.
+        self._down_until = now + DOWN_S
         if now - self._down_logged > 60:
             self._down_logged = now
             log.warning("Redis did not answer (%s): generations admitted per process until "
@@ -130,6 +156,8 @@ class SharedSlots:
     async def acquire(self) -> Lease | None:
         """A slot, waiting while all are held (polling, a few ms at first, then up to
         poll_s[1]); None when Redis cannot be reached (admitted by this process alone)."""
+        if time.monotonic() < self._down_until:
+            return None
         token = secrets.token_hex(8)
         delay = self.poll_s[0]
         while True:

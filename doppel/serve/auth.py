@@ -113,10 +113,5 @@ def visible_agents(app: Doppel, who: Principal, *, after: str = "",
     the public ones; and whether more follow."""
     if who.key is None or who.owner is None:
         return app.agents.page(public=True, after=after, limit=limit)
-    found: list[Agent] = []
-    while True:  # a key limited to some agents skips the others, page after page
-        page, more = app.agents.page(owner_id=who.owner.id, after=after, limit=limit)
-        found += [a for a in page if who.key.may_chat(a.slug)]
-        if len(found) > limit or not more or not page:
-            return found[:limit], len(found) > limit or more
-        after = page[-1].slug
+    return app.agents.page(owner_id=who.owner.id, slugs=who.key.chat_agents(), after=after,
+                           limit=limit)

@@ -89,11 +89,15 @@ def _app(request: Request) -> Doppel:
 
 @router.get("/models")
 def list_models(request: Request, who: Principal = Depends(principal),
-                limit: int = Query(100, ge=1, le=100),
+                limit: int | None = Query(None, ge=1, le=1000),
                 after: str = Query("", max_length=200)) -> dict[str, Any]:
     """One page of the agents the caller may chat with, in slug order; `has_more` and
-    `last_id` (pass it as `after`) page through the rest, as OpenAI's list objects do."""
-    agents, more = visible_agents(_app(request), who, after=after, limit=limit)
+    `last_id` (pass it as `after`) page through the rest, as OpenAI's list objects do. A
+    key's page holds up to 1,000 (OpenAI's clients read one page: an owner's agents fit);
+    an anonymous caller's, of every owner's public agents, 100."""
+    most = 100 if who.key is None else 1000
+    agents, more = visible_agents(_app(request), who, after=after,
+                                  limit=min(limit or most, most))
     return {"object": "list", "data": [_model(a.slug, a.created_at) for a in agents],
             "has_more": more, "last_id": agents[-1].slug if agents else None}
 

@@ -4,3 +4,7 @@
 ALTER TABLE agents ADD COLUMN public INTEGER NOT NULL DEFAULT 0;
 UPDATE agents SET public = 1 WHERE json_extract(spec_json, '$.public') = 1;
 CREATE INDEX agents_public ON agents(slug) WHERE public = 1;
+-- An owner's agents in slug order (a key's /v1/models page) without a sort; it serves every
+-- look-up by owner that agents_owner served.
+CREATE INDEX agents_owner_slug ON agents(owner_id, slug);
+DROP INDEX IF EXISTS agents_owner;
