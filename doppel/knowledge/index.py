@@ -288,8 +288,12 @@ class KnowledgeIndex:
             (f'agent:"a{agent_id}" AND ({match})',))]
 
     def _term_count(self, conn: Connection, agent_id: int, term: str) -> int:
-        return int(conn.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                                (f'agent:"a{agent_id}" AND "{term}"',)).fetchone()[0])
+        """The agent's chunks holding `term`, counted up to FTS_ROW_BUDGET + 1: a term past
+        the budget is never chosen (`_selective_terms`), so its exact count is never needed,
+        and a common word of a large agent costs a bounded read."""
+        return int(conn.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+            (f'agent:"a{agent_id}" AND "{term}"', FTS_ROW_BUDGET + 1)).fetchone()[0])
 
     def _similarities(self, conn: Connection, agent_id: int, ids: list[int],
                       qv: np.ndarray) -> dict[int, float]:

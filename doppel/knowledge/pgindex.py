@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from doppel.knowledge.index import KnowledgeIndex
+from doppel.knowledge.index import FTS_ROW_BUDGET, KnowledgeIndex
 from doppel.models.base import Embedder
 from doppel.store import Connection, Database
 
@@ -163,9 +163,12 @@ class PgKnowledgeIndex(KnowledgeIndex):
             f"{self._match(conn, agent_id, len(terms))} ORDER BY id", (agent_id, *terms))]
 
     def _term_count(self, conn: Connection, agent_id: int, term: str) -> int:
+        # Up to FTS_ROW_BUDGET + 1, as on SQLite (see KnowledgeIndex._term_count): a common
+        # word of a 20,000-chunk agent read every matching row's heap page before.
         return int(conn.execute(
-            f"SELECT COUNT(*) FROM chunks WHERE agent_id = ? AND "
-            f"{self._match(conn, agent_id, 1)}", (agent_id, term)).fetchone()[0])
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM chunks WHERE agent_id = ? AND "
+            f"{self._match(conn, agent_id, 1)} LIMIT ?) AS found",
+            (agent_id, term, FTS_ROW_BUDGET + 1)).fetchone()[0])
 
     def _similarities(self, conn: Connection, agent_id: int, ids: list[int],
                       qv: np.ndarray) -> dict[int, float]:
