@@ -308,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--turns", type=int, default=800)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--minilm", action="store_true",
                         help="the large agent: real text (docstring paragraphs of the installed "
                         "packages) embedded by MiniLM, and questions likewise")
@@ -318,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="doppel-store-") as tmp, \
             PostgresServer.start() as server:
-        for kind in ("sqlite", "postgres"):
+        for kind in (("sqlite", "postgres") if args.store == "both" else (args.store,)):
             url = server.create_database("bench") if kind == "postgres" else ""
             db = open_database(url, Path(tmp) / "doppel.db", pool_size=10)
             args.folder = Path(tmp)
@@ -343,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
              ("turns/s, 8 threads", lambda r: r["turns_per_s_8_threads"])]
     for label, get in rows:
         values = [float(get(r)) for r in results]
-        ratio = values[1] / values[0] if values[0] else float("nan")
+        ratio = values[1] / values[0] if len(values) == 2 and values[0] else float("nan")
         print(f"{label:28}" + "".join(f"{v:14.2f}" for v in values) + f"{ratio:12.2f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

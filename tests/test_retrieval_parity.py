@@ -68,7 +68,7 @@ def test_another_agent_never_reaches_the_results(stores: tuple[Doppel, Doppel],
                    (p.text for p in postgres.index.search(stranger.id, question, 20)))
 
 
-def test_a_large_agent_is_searched_through_its_own_hnsw_index(
+def test_a_large_agent_is_searched_through_its_own_hnsw_and_gin_indexes(
         stores: tuple[Doppel, Doppel], monkeypatch: pytest.MonkeyPatch) -> None:
     """Past HNSW_MIN_CHUNKS an agent gets a partial HNSW index of its own, built in the
     background; searches then go through it, k rows every time (tiny here, so the same
@@ -86,8 +86,15 @@ def test_a_large_agent_is_searched_through_its_own_hnsw_index(
     assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = ?",
                         (index.hnsw_name(agent.id),)).fetchone()[0].endswith(
         f"WHERE (agent_id = {agent.id})")
+    assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = ?",
+                        (index.gin_name(agent.id),)).fetchone()[0].endswith(
+        f"USING gin (search) WHERE (agent_id = {agent.id})")
     version = index._version(conn, agent.id)
     assert index._uses_hnsw(conn, agent.id, version)
+    # its full-text statements name the agent literally: a partial index is used only when
+    # the planner sees the literal (its effect: benchmarks/store.py, a million chunks)
+    assert index._agent_rows(agent.id) == (f"agent_id = {agent.id}", ())
+    assert index._match(conn, agent.id, 1) == "search @@ (plainto_tsquery('english', ?))"
     for question in QUESTIONS:
         assert len(index.search(agent.id, question, 4)) == 4, question
         qv = index.embed_query(question)
