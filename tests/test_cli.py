@@ -148,6 +148,22 @@ def test_config_lists_every_setting_with_help() -> None:
         assert len(line.split(None, 2)) == 3, line  # env var, default, help text
 
 
+@pytest.mark.parametrize(("env", "line"), [
+    ({"DOPPEL_DATABASE_URL": "mysql://db"}, "error: DOPPEL_DATABASE_URL: must start with "
+     "postgresql://"),
+    ({"DOPPEL_WEB_SEARCH_PROVIDER": "bing"}, "error: DOPPEL_WEB_SEARCH_PROVIDER: Input should "
+     "be 'searxng', 'brave' or 'tavily'"),
+    ({"DOPPEL_REMOTE_CONCURRENCY_TOTAL": "4"}, "error: DOPPEL_REMOTE_CONCURRENCY_TOTAL is "
+     "counted in Redis: set DOPPEL_REDIS_URL too")])
+def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path, env: dict[str, str],
+                                             line: str) -> None:
+    result = CliRunner().invoke(main, ["agents", "list"],
+                                env={"DOPPEL_HOME": str(tmp_path)} | env)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(line), result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_ingest_a_website_and_an_export_zip(created: Doppel, tmp_path: Path) -> None:
     import zipfile
 

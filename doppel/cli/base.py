@@ -44,8 +44,11 @@ def load_settings() -> Settings:
         return Settings()
     except SettingsError as exc:
         problem = exc.errors()[0]
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if not problem["loc"]:  # a rule across settings names its variables itself
+            fail(message)
         name = "DOPPEL_" + "_".join(str(p) for p in problem["loc"]).upper()
-        fail(f"{name}: {problem['msg']}")
+        fail(f"{name}: {message}")
 
 
 def service_of(ctx: click.Context) -> Doppel:
