@@ -387,7 +387,7 @@ class Doppel:
         password = self.runtime.secrets.get(agent.id, CALENDAR_PASSWORD)
         if not (settings.calendar_user and settings.hold_in_calendar and password):
             return True, None
-        row = next((b for b in self.records.bookings(agent.id) if b["id"] == booking_id), None)
+        row = self.records.booking(agent.id, booking_id)
         if row is None:
             return True, None
         calendar = CalDAVCalendar(self.settings, settings.calendar_url, settings.calendar_user,

@@ -26,6 +26,14 @@ class ToolRecords:
             (agent_id, limit)).fetchall()
         return [dict(r) for r in rows]
 
+    def booking(self, agent_id: int, booking_id: int) -> dict[str, Any] | None:
+        """One of the agent's booking requests, or None when it is not one."""
+        row = self.db.connect().execute(
+            "SELECT id, conversation_id, starts_at, ends_at, name, contact, service, status, "
+            "created_at FROM booking_requests WHERE id = ? AND agent_id = ?",
+            (booking_id, agent_id)).fetchone()
+        return dict(row) if row is not None else None
+
     def decide(self, agent_id: int, booking_id: int,
                status: Literal["confirmed", "declined"]) -> bool:
         """Confirm or decline one of the agent's booking requests; False when it is not one."""
