@@ -95,9 +95,10 @@ class Lease:
 
     def release(self) -> None:
         """Give the slot back. Synchronous on purpose: a request whose client went away is
-        cancelled, and under anyio's cancel scopes every await in its clean-up is cancelled
-        again, so an awaited ZREM would never run and the slot would stay taken until its
-        lease ended. The ZREM runs in a task of its own instead (kept until it is done)."""
+        cancelled, and under anyio's cancel scopes an await in its clean-up may be cancelled
+        again (not reproduced over HTTP here, but nothing guarantees otherwise), which would
+        leave the slot taken until its lease ended. The ZREM runs in a task of its own
+        instead (kept referenced until it is done)."""
         self._renewing.cancel()
         task = asyncio.ensure_future(self._remove())
         _RELEASING.add(task)
