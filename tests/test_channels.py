@@ -323,8 +323,20 @@ def test_messenger_inbox_echo_and_handover_events(world: World) -> None:
     back = {"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [{
         "sender": {"id": "psid-2"}, "recipient": {"id": PAGE_ID}, "timestamp": 1,
         "pass_thread_control": {"new_owner_app_id": "1", "metadata": "done"}}]}]}
-    world.post_meta("messenger", back)
+    r = world.post_meta("messenger", back)
+    assert r.status_code == 200, r.text
     wait_for(lambda: world.app.conversations.holder(conversation).state == "agent")
+    # the same hand-back again (Meta redelivers): no second notice to the customer
+    assert world.post_meta("messenger", back).status_code == 200
+    notices = world.rows("SELECT COUNT(*) FROM human_messages WHERE conversation_id = ? "
+                         "AND kind = 'notice'", conversation)[0][0]
+    assert notices == 1
+    # The customer has not written (only the owner, in the inbox): outside the 24-hour
+    # window the notice is dropped, and the conversation stays with the agent.
+    error = wait_for(lambda: world.one("SELECT error FROM channel_outbox WHERE kind = "
+                                       "'notice' AND state = 'failed'"))
+    assert "customer-service window" in error
+    assert world.app.conversations.holder(conversation).state == "agent"
 
 
 def test_instagram_splits_long_replies_in_order(world: World) -> None:

@@ -137,6 +137,16 @@ class ConversationRepo:
                        "pending_json = '{}' WHERE id = ?",
                        (state, reason, now_iso(), conversation_id))
 
+    def move_to(self, conversation_id: int, state: ConversationState, reason: str = "") -> bool:
+        """set_holder unless the conversation is in `state` already; whether it moved. One
+        conditional UPDATE, not a read then a write: two events for one conversation (the
+        inbox's hand-back, a person's reply) cannot both see the old holder and both act."""
+        with self.db.transaction() as tx:
+            return bool(tx.execute(
+                "UPDATE conversations SET state = ?, state_reason = ?, state_since = ?, "
+                "pending_json = '{}' WHERE id = ? AND state != ?",
+                (state, reason, now_iso(), conversation_id, state)).rowcount)
+
     def held(self, agent_id: int) -> builtins.list[dict[str, Any]]:
         """The agent's conversations waiting for or held by a person, oldest wait first."""
         rows = self.db.connect().execute(

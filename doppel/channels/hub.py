@@ -400,12 +400,10 @@ class ChannelHub:
     def _control(self, agent: Agent, link: Link, event: Control) -> None:
         conversation_id = self.conversations.get_or_create(
             agent.id, thread_of(link.channel, event.user_key))
-        state = self.conversations.holder(conversation_id).state
-        if event.holder == "human" and state != "human":
-            self.conversations.set_holder(conversation_id, "human",
-                                          "a person took the conversation in the inbox")
-        elif event.holder == "agent" and state != "agent":
-            self.conversations.set_holder(conversation_id, "agent", "handed back in the inbox")
+        if event.holder == "human":
+            self.conversations.move_to(conversation_id, "human",
+                                       "a person took the conversation in the inbox")
+        elif self.conversations.move_to(conversation_id, "agent", "handed back in the inbox"):
             self.conversations.add_message(conversation_id, agent.id, "notice", BACK_NOTICE)
             self.store.enqueue(agent.id, link.channel, event.user_key, conversation_id,
                                "notice", [BACK_NOTICE])
@@ -585,6 +583,13 @@ class ChannelHub:
         return True
 
     async def _hold(self, row: OutboxRow, reason: str) -> None:
+        if row.kind == "notice":
+            # "You're chatting with the assistant again" to a customer who has not written
+            # for a day: worth nothing later, and no reason to call a person back to a
+            # conversation they just handed back. Dropped, with the reason, on the console.
+            await asyncio.to_thread(self.store.give_up, row.id, "failed",
+                                    f"a notice, not sent: {reason}")
+            return
         await asyncio.to_thread(self.store.give_up, row.id, "held", reason)
         agent = await asyncio.to_thread(self.agents.by_id, row.agent_id)
         if agent is not None and row.kind != "person":

@@ -185,23 +185,18 @@ class ImportJobs:
 
     def _run_claimed(self, job_id: int, agent_id: int, kind: str, source: str) -> None:
         assert self.owner_of is not None
-        try:
-            owner = self.owner_of(agent_id)
-            if owner is None:
-                self._update(job_id, state="failed", error="the agent was deleted")
-            elif kind == "files":
-                rows = self.db.connect().execute(
-                    "SELECT name, data FROM import_uploads WHERE job_id = ? ORDER BY ord",
-                    (job_id,)).fetchall()
-                files: builtins.list[Upload] = [(str(r[0]), bytes(r[1])) for r in rows]
-                self._guard(job_id, self._run_files, job_id, owner, files, None)
-            else:
-                self._guard(job_id, self._run_url, job_id, owner, source)
-        finally:
-            if self.get(job_id).finished:  # its input is no longer needed
-                with self.db.transaction() as tx:
-                    tx.execute("DELETE FROM import_uploads WHERE job_id = ?", (job_id,))
-                    tx.execute("UPDATE import_jobs SET source = '' WHERE id = ?", (job_id,))
+        # Whichever way it ends, _update drops its input (uploads, address) with the end.
+        owner = self.owner_of(agent_id)
+        if owner is None:
+            self._update(job_id, state="failed", error="the agent was deleted")
+        elif kind == "files":
+            rows = self.db.connect().execute(
+                "SELECT name, data FROM import_uploads WHERE job_id = ? ORDER BY ord",
+                (job_id,)).fetchall()
+            files: builtins.list[Upload] = [(str(r[0]), bytes(r[1])) for r in rows]
+            self._guard(job_id, self._run_files, job_id, owner, files, None)
+        else:
+            self._guard(job_id, self._run_url, job_id, owner, source)
 
     # --- starting -------------------------------------------------------------------------------
     def start_files(self, agent: KnowledgeOwner,
@@ -313,13 +308,16 @@ class ImportJobs:
         if "items" in values:
             values["report_json"] = json.dumps(_redacted(values.pop("items")),
                                                ensure_ascii=False)
-        columns = [f"{name} = ?" for name in values]
-        if values.get("state") in ("done", "failed"):
-            columns.append("finished_at = ?")
+        ending = values.get("state") in ("done", "failed")
+        if ending:  # its input is no longer needed: it leaves with the end, in one transaction
             values["finished_at"] = now_iso()
+            values["source"] = ""
+        columns = [f"{name} = ?" for name in values]
         with self.db.transaction() as tx:
             tx.execute(f"UPDATE import_jobs SET {', '.join(columns)} WHERE id = ?",
                        (*values.values(), job_id))
+            if ending:
+                tx.execute("DELETE FROM import_uploads WHERE job_id = ?", (job_id,))
 
     def _guard(self, job_id: int, run: Any, *args: Any) -> None:
         """A job that fails unexpectedly ends as 'failed' with a reason, never as 'running'."""
