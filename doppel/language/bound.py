@@ -38,6 +38,10 @@ _SUBJECT_HEADERS = ("name", "item", "product", "service", "job", "title", "treat
                     "option", "course", "programme", "program", "menu item", "dish", "room",
                     "session", "what", "style", "procedure", "membership", "pass", "rental",
                     "vehicle", "equipment", "description", "type", "category", "size", "level")
+# Columns that name a row only when no other does: "Size" tells variants apart, it is no name.
+_WEAK_SUBJECT = _SUBJECT_HEADERS.index("description")
+# ... nor does a code ("item_code", "SKU", "EX100")
+_CODE = re.compile(r"\b(code|sku|id|ref|no|number)\b|_code|#", re.I)
 
 # Holidays a question or an hours page names by name. Fixed ones are dates ("12-25"); movable
 # ones are keys of their own ("h:thanksgiving"): they match each other, never a weekday rule.
@@ -271,6 +275,12 @@ def _record(text: str, parts: list[tuple[str, str]], heading: str) -> Unit:
     if not subject_cells:
         first = next((c for c in cells if not _numeric(c.value)), None)
         subject_cells = [first] if first else []
+    elif (cells[0] not in subject_cells and not _numeric(cells[0].value)
+          and not _CODE.search(cells[0].header) and re.search(r"[a-z]\s*\S", cells[0].value)
+          and (_subject_rank(subject_cells[0].header) or 0) >= _WEAK_SUBJECT):
+        # A first column under a header of its own ("Coffee", "Roast") names the row before
+        # a size or a category does: tables put the name first.
+        subject_cells = [cells[0], *subject_cells]
     subject = subject_cells[0].value if subject_cells else ""
     # Every naming cell tells rows apart ("Latte" + "16 oz"); the first one names the row.
     naming = " ".join(c.value for c in subject_cells[:3])

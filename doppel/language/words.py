@@ -134,3 +134,34 @@ def content_words(text: str) -> set[str]:
     text = _PHRASE.sub(lambda m: _PHRASES[m.group(0).lower()], text)
     return {stem(w) for w in re.findall(r"[a-zA-Z][a-zA-Z']+|\d+(?:\.\d+)?", text)
             if w.lower() not in STOPWORDS and w.lower() not in POLAR_WORDS}
+
+
+def _within(a: str, b: str, most: int) -> bool:
+    """Whether `a` becomes `b` by at most `most` insertions, deletions, substitutions or
+    swaps of neighbours (Damerau's optimal string alignment), with an early exit."""
+    if abs(len(a) - len(b)) > most:
+        return False
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        if min(row) > most:
+            return False
+        previous2, previous = previous, row
+    return previous[-1] <= most
+
+
+def misspelt(word: str, vocabulary: frozenset[str]) -> str | None:
+    """The one word of `vocabulary` that `word` (a stem) is a typing slip of ("cappucino" for
+    "cappuccino", "recieve" for "receive"), or None: not for short words, where one letter
+    makes another word ("cost"/"coat"), and not when two words are equally close."""
+    if word in vocabulary or len(word) < 5 or not word.isalpha():
+        return None
+    most = 1 if len(word) < 8 else 2
+    close = [v for v in vocabulary
+             if v[:1] == word[:1] and len(v) >= 5 and _within(word, v, most)]
+    return close[0] if len(close) == 1 else None

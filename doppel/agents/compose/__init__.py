@@ -34,6 +34,7 @@ from doppel.agents.spec import AgentSpec
 from doppel.knowledge.index import Passage
 from doppel.language.bound import WordWeights, parse_units, unit_days
 from doppel.language.quantity import excludes
+from doppel.language.words import misspelt
 
 __all__ = ["Ask", "Composed", "Similarity", "analyse", "compose"]
 
@@ -60,6 +61,9 @@ def compose(message: str, passages: list[Passage], spec: AgentSpec, *,
     found = [Found(u, p, i) for i, p in enumerate(passages)
              for u in parse_units(p.text, p.heading) if not excludes(message, u.text)
              and not (days and _other_days(u.text, days))]
+    # A customer's typing slip ("cappucino") is the content's word when only one is that close.
+    vocabulary = frozenset().union(*(f.unit.words | f.unit.subject_words for f in found))
+    ask.words = frozenset(misspelt(w, vocabulary) or w for w in ask.words)
     symbols = re.findall(r"[$€£]", " ".join(p.text for p in passages))
     if symbols:
         ask.currency = max(set(symbols), key=symbols.count)

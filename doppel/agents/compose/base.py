@@ -16,6 +16,7 @@ from doppel.language.bound import (
     unit_days,
 )
 from doppel.language.facts import WEEKDAYS
+from doppel.language.wants import Kind, wanted
 from doppel.language.words import stem
 
 # How close in meaning each of some texts is to the question (cosine, -1..1): the turn passes
@@ -24,11 +25,18 @@ from doppel.language.words import stem
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 
 
-_PRICE = re.compile(r"\b(how much|cost|costs|costing|price|prices|pricing|priced|fee|fees|"
+_PRICE = re.compile(r"\bhow much\b(?!\s+(notice|time|longer|later|earlier|space|room|weight|"
+                    r"experience|warning|lead time|in advance)\b)|"
+                    r"\b(cost|costs|costing|price|prices|pricing|priced|fee|fees|"
                     r"charge|charges|rate|rates|expensive|cheap|cheapest|quote)\b|\$|€|£|"
                     # "pay by cheque", "pay with Amex", "pay cash": how, not how much
                     r"\bpay\b(?!\s+(by|with|in|using|via|through|cash|card|online|over|at)\b)",
                     re.I)
+
+
+# A price question that leaves no doubt a figure is wanted ("rate" alone may be a heart rate)
+_FIGURE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|priced|fee|fees|charge|"
+                     r"charges|expensive|cheap|cheapest)\b|[$€£]", re.I)
 
 
 _HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|what time|"
@@ -83,6 +91,15 @@ happens usually roughly exactly question wonder know tell guys someone anyone st
 told saw seen read think thought wondering curious hoping planning""".split())
 
 
+# A follow-up's words that measure rather than name ("how many weeks is it?")
+_UNIT_WORDS = frozenset(stem(w) for w in """week weeks month months year years minute minutes day
+days session sessions class classes""".split())
+
+
+# A follow-up that points back at what was asked before ("how long until it expires?")
+_REFERS = re.compile(r"\b(it|its|it's|that|this one|that one|them|they|those|these)\b", re.I)
+
+
 @dataclass
 class Ask:
     """What a question asks for and about."""
@@ -96,6 +113,7 @@ class Ask:
     duration: bool = False
     about_time: bool = False
     currency: str = ""            # the symbol the content writes prices with, if one
+    wants: Kind | None = None     # the kind of value asked for ("how long": a duration)
 
 
 @dataclass
@@ -126,14 +144,19 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
             intent = prev.intent if not _DURATION.search(message) else "price"
         if not days and not dates:
             days, dates = prev.days, prev.dates
-        own = words - _ASK_WORDS - days - dates
+        own = words - _ASK_WORDS - _UNIT_WORDS - days - dates
         # "and the sourdough?" names its own subject; "and on Sunday?", "how long does it
-        # take?" keep the previous question's
-        words = words if own else words | (prev.words - prev.days - prev.dates)
+        # take?", "how many weeks is it?" keep the previous question's
+        words = words if own and not _REFERS.search(message) else \
+            words | (prev.words - prev.days - prev.dates)
         text = f"{previous} {message}"
-    return Ask(text, intent, bool(_YES_NO.match(message)), frozenset(words - _ASK_WORDS),
-               frozenset(days), frozenset(dates), bool(_DURATION.search(message)),
-               bool(_TIME_QUESTION.search(message)))
+    yes_no = bool(_YES_NO.match(message))
+    wants = wanted(message)
+    if wants is None and intent == "price" and not yes_no and _FIGURE.search(message):
+        wants = "money"  # "how much is the kids' class": a figure (or "free"), not its size
+    return Ask(text, intent, yes_no, frozenset(words - _ASK_WORDS), frozenset(days),
+               frozenset(dates), bool(_DURATION.search(message)),
+               bool(_TIME_QUESTION.search(message)), wants=wants)
 
 
 def _intent(message: str) -> str:

@@ -32,6 +32,7 @@ from doppel.language.bound import (
     WordWeights,
     claim_words,
 )
+from doppel.language.wants import carries
 
 # A sentence that announces rather than answers: it ends with a colon or dash, or is a short
 # exclamation or a bare list item ("- Candles that have been burned/lit — even once.").
@@ -109,6 +110,21 @@ def _describe(unit: Unit, ask: Ask) -> str:
     return f"{capital(with_article(unit.subject))}: " + ", ".join(parts) + "."
 
 
+def _carries(ask: Ask, candidates: list[Found], i: int) -> bool:
+    """Whether candidate `i` states the kind of value the question wants, itself or, for a
+    lead-in ("Knocked-out adult tooth — this one is time-critical!"), in the sentence after
+    it in the same passage, which is read with it."""
+    assert ask.wants is not None
+    f = candidates[i]
+    text = f.unit.text if f.unit.kind != "qa" else f.unit.cells[0].value
+    if carries(ask.wants, text) or (ask.wants == "money" and f.unit.structured
+                                    and f.unit.cells_with("money")):
+        return True  # (a price column's "345.00" is money by its header)
+    nxt = candidates[i + 1] if i + 1 < len(candidates) else None
+    return (nxt is not None and nxt.passage is f.passage and nxt.unit.kind == "prose"
+            and bool(_LEAD_IN.search(clean_sentence(text))) and carries(ask.wants, nxt.unit.text))
+
+
 def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: AgentSpec,
                     today: dt.date, *, yes_no_only: bool,
                     similarity: Similarity | None = None) -> Composed | None:
@@ -123,7 +139,10 @@ def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: Ag
         cosines = similarity(ask.text, [_meaning(f.unit) for f in candidates])
     best: tuple[float, Found] | None = None
     covers: list[float] = []
-    for f, cos in zip(candidates, cosines, strict=True):
+    for i, (f, cos) in enumerate(zip(candidates, cosines, strict=True)):
+        if ask.wants and not _carries(ask, candidates, i):
+            covers.append(0.0)
+            continue  # about the thing asked about, but not what was asked (how long, how old)
         words = f.unit.words | f.unit.subject_words | claim_words(f.unit.heading)
         cover = coverage(ask.words, words, weights)
         if f.unit.kind in ("record", "product") and ask.intent != "price":
