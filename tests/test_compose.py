@@ -484,3 +484,50 @@ def test_a_price_column_without_a_currency_sign_still_answers_a_price_question()
     answer = compose("whats it cost to neuter a 65 lb lab", [_passage(row, "fees")],
                      AgentSpec(slug="v", name="Vet"), sentence_ok=True)
     assert answer is not None and "$345.00" in answer.text
+
+
+def test_a_list_of_values_keeps_the_one_asked_about() -> None:
+    from doppel.agents.compose.price import focus
+    from doppel.language.bound import WordWeights, parse_units
+
+    line = "Burn times: 4 oz tin ~ 20 hrs - 8 oz jar ~ 45 hrs - 14 oz jar ~ 80 hrs."
+    weights = WordWeights(parse_units(line, "Candle care"))
+    kept = focus(line, analyse("how long does the 14 oz jar burn?"), weights)
+    assert "80 hrs" in kept and "45 hrs" not in kept and "20 hrs" not in kept
+
+
+def test_a_follow_up_about_a_size_or_it_keeps_the_subject() -> None:
+    first = "how much is the everyday mug in speckled oat?"
+    assert {"mug", "oat"} <= analyse("and the 16 oz?", first).words
+    assert "mug" in analyse("how long until it chips?", first).words
+    assert "mug" not in analyse("and the sourdough?", first).words  # its own subject
+
+
+def test_someone_elses_contact_is_never_ours() -> None:
+    from doppel.agents.compose import compose
+    from doppel.agents.spec import Contact
+
+    spec = AgentSpec(slug="v", name="Vet", contact=Contact(
+        phone="(555) 010-0142", address="418 Tanner Street, Fenwick OH"))
+    night = "After hours, call the Valley Emergency Animal Hospital (24/7)."
+    answer = compose("what's their address?", [_passage(night, "Emergencies")], spec,
+                     previous="where do I go for an emergency at night?")
+    assert answer is None or "Tanner" not in answer.text
+    ours = compose("what's your address?", [_passage(night, "Emergencies")], spec)
+    assert ours is not None and "Tanner" in ours.text
+
+
+def test_the_next_event_is_not_one_that_has_taken_place() -> None:
+    from doppel.agents.compose import compose
+
+    spec = AgentSpec(slug="c", name="Coach", kind="creator")
+    past = "2026-11-09: FREE strength workshop at the studio Sat Nov 14, 11:15am!"
+    coming = "2026-12-01: Next FREE strength workshop: Sat Dec 19, 11:15am at the studio."
+    today = dt.date(2026, 12, 7)
+    only_past = compose("when's the next free strength workshop?", [_passage(past, "Posts")],
+                        spec, today=today, sentence_ok=True)
+    assert only_past is None or "Nov 14" not in only_past.text
+    both = compose("when's the next free strength workshop?",
+                   [_passage(past, "Posts"), _passage(coming, "Posts")], spec, today=today,
+                   sentence_ok=True)
+    assert both is not None and "Dec 19" in both.text and "Nov 14" not in both.text

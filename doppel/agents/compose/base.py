@@ -93,7 +93,9 @@ told saw seen read think thought wondering curious hoping planning""".split())
 
 # A follow-up's words that measure rather than name ("how many weeks is it?")
 _UNIT_WORDS = frozenset(stem(w) for w in """week weeks month months year years minute minutes day
-days session sessions class classes""".split())
+days session sessions class classes oz ml cl litre liter kg g lb inch cm size sizes small medium
+large regular big bigger smaller mini half full kilo kilos gram grams pound pounds ounce
+ounces""".split())
 
 
 # A follow-up that points back at what was asked before ("how long until it expires?")
@@ -144,7 +146,8 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
             intent = prev.intent if not _DURATION.search(message) else "price"
         if not days and not dates:
             days, dates = prev.days, prev.dates
-        own = words - _ASK_WORDS - _UNIT_WORDS - days - dates
+        own = {w for w in words - _ASK_WORDS - _UNIT_WORDS - days - dates
+               if not w[:1].isdigit()}  # "and the 16 oz?" is the same mug, another size
         # "and the sourdough?" names its own subject; "and on Sunday?", "how long does it
         # take?", "how many weeks is it?" keep the previous question's
         words = words if own and not _REFERS.search(message) else \

@@ -38,6 +38,10 @@ _PERSONAL = re.compile(r"\b(home|personal|private)\b|\b(?!(?:What|It|That|Where|
                        r"Let|How|When|He|She)'s)[A-Z][a-zà-ÿ]+'s\b")
 
 
+# A question about someone else's contact: "their", "they", "the other clinic's"
+_THEIRS = re.compile(r"\b(their|theirs|they|them)\b", re.I)
+
+
 def contact_answer(ask: Ask, found: list[Found], spec: AgentSpec,
                    weights: WordWeights) -> Composed | None:
     c = spec.contact
@@ -50,6 +54,8 @@ def contact_answer(ask: Ask, found: list[Found], spec: AgentSpec,
         qualified = _qualified(ask, found, weights, kind)
         if qualified is not None:
             return qualified
+        if _THEIRS.search(ask.text):
+            return None  # "what's their number?": someone else's, never ours by default
         value = (c.phone if kind == "phone" else c.email) or _first_fact(found, kind)
         if not value:
             return None
@@ -60,6 +66,8 @@ def contact_answer(ask: Ask, found: list[Found], spec: AgentSpec,
         qualified = _qualified(ask, found, weights, "address")
         if qualified is not None:
             return qualified
+        if _THEIRS.search(ask.text):
+            return None  # "the emergency vet? what's their address?": not ours
         if c.address:
             return Composed(f"You'll find us at {c.address}.", "contact")
         for f in found:

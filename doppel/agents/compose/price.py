@@ -25,6 +25,7 @@ from doppel.language.bound import (
     subject_score,
 )
 from doppel.language.facts import extract_facts
+from doppel.language.wants import carries
 from doppel.language.words import stem
 
 _BIGGEST = re.compile(r"\b(biggest|largest|big|large|bigger|larger|max|maximum|full[- ]size)\b",
@@ -236,14 +237,20 @@ def _clauses(text: str) -> list[tuple[str, str]]:
 
 
 def focus(text: str, ask: Ask, weights: WordWeights) -> str:
-    """A sentence without the prices of what was not asked: "£12.50 a month (combi) or
-    £14.50 a month (system)" asked about a combi is "£12.50 a month (combi)". The clause kept
-    is the one that carries most of the question's words; clauses without a price stay. When
-    no clause stands out, the sentence is left whole (the customer sees every price with
-    what it is for)."""
+    """A sentence without the values of what was not asked: "£12.50 a month (combi) or
+    £14.50 a month (system)" asked about a combi is "£12.50 a month (combi)", and a list of
+    burn times asked about the 14 oz jar keeps the jar's. The clause kept is the one that
+    carries most of the question's words; clauses without such a value stay. When no clause
+    stands out, the sentence is left whole (the customer sees every value with what it is
+    for)."""
+    # Lists of prices and of durations ("4 oz tin ~ 20 hrs - 8 oz jar ~ 45 hrs"); a date is
+    # not cut from its year, nor an age from what it is the age for.
+    kind = ask.wants if ask.wants == "duration" else "money"
+    # the clauses that state what was asked: a price, or "14 oz jar ~ 80 hrs" for how long
     parts = _clauses(text)
     priced = [i for i, (_, c) in enumerate(parts)
-              if any(x.kind == "money" for x in extract_facts(c, names=False))]
+              if (any(x.kind == "money" for x in extract_facts(c, names=False))
+                  if kind == "money" else carries(kind, c))]
     if len(priced) < 2:
         return text
     covers = {i: coverage(ask.words, claim_words(parts[i][1]), weights) for i in priced}

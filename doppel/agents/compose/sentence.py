@@ -32,6 +32,7 @@ from doppel.language.bound import (
     WordWeights,
     claim_words,
 )
+from doppel.language.facts import extract_facts
 from doppel.language.wants import carries
 
 # A sentence that announces rather than answers: it ends with a colon or dash, or is a short
@@ -110,6 +111,31 @@ def _describe(unit: Unit, ask: Ask) -> str:
     return f"{capital(with_article(unit.subject))}: " + ", ".join(parts) + "."
 
 
+# A question about what is still to come: "when's the next workshop?", "any shows coming up?"
+_NEXT = re.compile(r"\b(next|upcoming|coming up|soon|still on|future)\b", re.I)
+
+
+def _over(text: str, today: dt.date) -> bool:
+    """Whether a dated post speaks only of days gone by: every date it names, read as the
+    first such day on or after the post, is before `today` ("Sat Nov 14" posted on 9 November
+    2026 is over on 7 December). Undated text, or a post naming no day, is not known over."""
+    m = POST_DATE.match(text)
+    if not m:
+        return False
+    posted = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    days = []
+    for fact in extract_facts(text[m.end():], names=False):
+        if fact.kind != "date":
+            continue
+        month, day = (int(x) for x in fact.value.split("-"))
+        try:
+            when = dt.date(posted.year, month, day)
+            days.append(when if when >= posted else dt.date(posted.year + 1, month, day))
+        except ValueError:
+            return False
+    return bool(days) and max(days) < today
+
+
 def _carries(ask: Ask, candidates: list[Found], i: int) -> bool:
     """Whether candidate `i` states the kind of value the question wants, itself or, for a
     lead-in ("Knocked-out adult tooth — this one is time-critical!"), in the sentence after
@@ -143,6 +169,9 @@ def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: Ag
         if ask.wants and not _carries(ask, candidates, i):
             covers.append(0.0)
             continue  # about the thing asked about, but not what was asked (how long, how old)
+        if _NEXT.search(ask.text) and _over(f.unit.text, today):
+            covers.append(0.0)
+            continue  # "the next workshop" is not one that has taken place
         words = f.unit.words | f.unit.subject_words | claim_words(f.unit.heading)
         cover = coverage(ask.words, words, weights)
         if f.unit.kind in ("record", "product") and ask.intent != "price":
