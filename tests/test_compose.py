@@ -408,6 +408,8 @@ def test_a_price_row_for_other_days_is_not_the_price_on_the_day_asked() -> None:
     ("when does the spring term start?", "when"),
     ("what comes in the starter kit?", None),
     ("do you take walk-ins?", None),
+    ("who owns the bakery?", "person"),
+    ("what's the owner's name", "person"),
 ])
 def test_the_kind_of_value_a_question_wants(question: str, kind: str | None) -> None:
     from doppel.language.wants import wanted
@@ -531,3 +533,30 @@ def test_the_next_event_is_not_one_that_has_taken_place() -> None:
                    [_passage(past, "Posts"), _passage(coming, "Posts")], spec, today=today,
                    sentence_ok=True)
     assert both is not None and "Dec 19" in both.text and "Nov 14" not in both.text
+
+
+def test_an_address_known_by_its_postcode_fills_the_contact_card(app: Doppel,
+                                                                 tmp_path: Path) -> None:
+    folder = tmp_path / "mill"
+    folder.mkdir()
+    (folder / "index.html").write_text(
+        "<html><body><h1>Millrace</h1><p>Coffee by the river.</p><h2>Find us</h2><p>Millrace "
+        "Coffee<br>The Old Bobbin Mill, 3 Mill Yard<br>Kirkby Wendle HG4 7RW</p></body></html>")
+    (folder / "shipping.html").write_text(
+        "<html><body><h1>Shipping</h1><p>Order #4471 ships to SW1A 1AA for £20.</p>"
+        "<h2>Contact</h2><p>Millrace Coffee Ltd &middot; Kirkby Wendle HG4 7RW</p></body></html>")
+    agent, _ = app.create_agent(AgentSpec(slug="mill", name="Millrace"), [folder])
+    address = agent.spec.contact.address
+    assert "3 Mill Yard" in address and address.endswith("HG4 7RW") and "SW1A" not in address
+
+
+def test_who_runs_it_is_answered_by_a_person_not_the_business_name() -> None:
+    from doppel.agents.compose import compose
+
+    spec = AgentSpec(slug="h", name="Hollow Oak Candles")
+    name_only = _passage("Hollow Oak Candles is a small-batch candle studio in Vermont.", "About")
+    assert compose("who owns hollow oak candles?", [name_only], spec, sentence_ok=True) is None
+    story = _passage("Hollow Oak Candles was started in 2016 by Maya Lindqvist in her kitchen.",
+                     "Our story")
+    answer = compose("who owns hollow oak candles?", [name_only, story], spec, sentence_ok=True)
+    assert answer is not None and "Maya Lindqvist" in answer.text

@@ -217,6 +217,7 @@ _CONTACT_HEADING = re.compile(r"\b(contact|find us|visit|location|locations|addr
                               r"touch|reach us|where|directions|about)\b", re.I)
 _STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}?\b(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|"
                      r"Lane|Ln\.?|Boulevard|Blvd\.?|Way|Drive|Dr\.?|Place|Pl\.?|Square|Court|"
+                     r"Yard|Close|Crescent|Mews|Gardens|Green|Walk|Circle|Trail|Plaza|"
                      r"Ct\.?|Highway|Hwy\.?|Parkway|Pkwy\.?|Terrace|Row)\b"
                      r"(?:[,\s]+(?:(?:Suite|Unit|Ste\.?|#)\s*\w+[,\s]+)?[A-Z][\w .'-]{1,30}?"
                      r"(?:,\s*[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?(?=[.;\n]|$|\s[-–(]|,\s[a-z])")
@@ -225,6 +226,35 @@ _STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}?\b(?:Street|St\.?|Avenue|
 _SECONDARY = re.compile(r"\b(wholesale|roastery|emergenc\w*|after[- ]hours|out[- ]of[- ]hours|"
                         r"fax|press|media|sales|billing|accounts|careers|jobs|returns|orders|"
                         r"trade|lab|warehouse)\b", re.I)
+
+
+# The end of a postal address: a UK postcode, a US state and ZIP, a Canadian postal code.
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
+                       r"|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")
+
+
+def _postal(line: str) -> list[str]:
+    """Addresses a line gives by their postcode, where no street word names them (a mill, a
+    farm): the part of the line around the postcode, between separators (" · ", "|"), with
+    no price, order number, e-mail or phone in it."""
+    out = []
+    for part in re.split(r"\s+[·•|]\s+|\s{3,}", line):
+        m = _POSTCODE.search(part)
+        if (m and len(part) <= 140 and re.search(r"[A-Za-z]{3}", part[:m.start()])
+                and not re.search(r"[$€£@#]|\d{3}[\s-]\d{3,4}", part)):
+            out.append(part.strip().rstrip(".,"))
+    return out
+
+
+# A line of an address written over several: "The Old Bobbin Mill, 3 Mill Yard", "Unit 4"
+_ADDRESS_LINE = re.compile(r"^\s*[^$€£@#:]{0,40}\b(\d{1,5}[A-Za-z]?|Unit|Suite)\s+"
+                           r"[A-Z][\w' -]{2,30},?\s*$")
+
+
+def _address_key(address: str) -> str:
+    """One address however each page writes it: by its postcode when it has one."""
+    m = _POSTCODE.search(address)
+    return m.group(0).replace(" ", "").upper() if m else address.lower()
 
 
 def found_contact(db: Database, agent_id: int) -> dict[str, str]:
@@ -238,14 +268,15 @@ def found_contact(db: Database, agent_id: int) -> dict[str, str]:
         "JOIN documents d ON d.id = c.document_id WHERE c.agent_id = ? ORDER BY d.id, c.ord",
         (agent_id,)).fetchall()
     votes: dict[str, dict[str, float]] = {"phone": {}, "email": {}, "address": {}}
-    shown: dict[tuple[str, str], str] = {}
+    shown: dict[tuple[str, str], dict[str, int]] = {}  # how each value is written, how often
     seen: set[tuple[str, str, str]] = set()
     for row in rows:
         heading, text = str(row["heading"]), str(row["text"])
         if THIRD_PARTY.search(heading) or row["flags_json"] not in ("[]", "", None):
             continue
         weight_base = 2.0 if _CONTACT_HEADING.search(heading) else 1.0
-        for line in text.split("\n"):
+        lines = text.split("\n")
+        for n, line in enumerate(lines):
             if THIRD_PARTY.search(line[:40]) or private_line(line, []) is not None:
                 continue
             labelled = bool(re.match(r"\s*(phone|tel|telephone|call|e-?mail|address|"
@@ -253,8 +284,14 @@ def found_contact(db: Database, agent_id: int) -> dict[str, str]:
             weight = weight_base + (2.0 if labelled else 0.0)
             found = [(f.kind, f.value, f.text) for f in extract_facts(line, names=False)
                      if f.kind in ("phone", "email")]
-            found += [("address", m.group(0).strip().lower(), m.group(0).strip().rstrip(","))
-                      for m in _STREET.finditer(line)]
+            streets = [m.group(0).strip().rstrip(",") for m in _STREET.finditer(line)]
+            found += [("address", _address_key(a), a) for a in streets]
+            if not streets:  # "The Old Bobbin Mill, 3 Mill Yard, Kirkby Wendle HG4 7RW"
+                postal = _postal(line)
+                if postal == [line.strip().rstrip(".,")] and n and _ADDRESS_LINE.match(
+                        lines[n - 1]):  # "3 Mill Yard" on the line before the town
+                    postal = [f"{lines[n - 1].strip().rstrip(',')}, {postal[0]}"]
+                found += [("address", _address_key(a), a) for a in postal]
             start = 0
             for kind, value, text_ in sorted(found, key=lambda f: line.find(f[2])):
                 # "Roastery & wholesale: …", "Emergency line: …" (the words since the line's
@@ -267,10 +304,13 @@ def found_contact(db: Database, agent_id: int) -> dict[str, str]:
                 seen.add(key)
                 secondary = 0.25 if _SECONDARY.search(before) else 1.0
                 votes[kind][value] = votes[kind].get(value, 0.0) + weight * secondary
-                shown.setdefault((kind, value), text_)
+                writings = shown.setdefault((kind, value), {})
+                writings[text_] = writings.get(text_, 0) + 1
     out: dict[str, str] = {}
     for kind, counts in votes.items():
         if counts:
             value = max(counts, key=lambda v: counts[v])
-            out[kind] = shown[(kind, value)]
+            writings = shown[(kind, value)]  # an address by its postcode: its usual writing
+            out[kind] = max(writings, key=lambda t: (  # the street first, then the usual
+                bool(re.match(r"\d", t)), writings[t], len(t)))
     return out

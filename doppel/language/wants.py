@@ -20,7 +20,7 @@ from typing import Literal
 
 from doppel.language.facts import extract_facts
 
-Kind = Literal["duration", "age", "weekday", "count", "money", "when"]
+Kind = Literal["duration", "age", "weekday", "count", "money", "when", "person"]
 
 _NUMBER_WORDS = (r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                  r"twelve|fifteen|twenty|thirty|forty|fifty|sixty|a|an|a few|a couple(?: of)?|"
@@ -62,8 +62,19 @@ _WHEN = re.compile(
     r"since|ago|later|before|after|until|by)\b|\b(19|20)\d\d\b", re.I)
 
 
+# A person named: "Dr. Okafor", "Ana Lima", "Owen Tattersall"; or the creator or owner
+# speaking for themself ("I started it in 2015", "my wife and I")
+_PERSON = re.compile(
+    r"\b(Dr|Mr|Mrs|Ms|Mx|Prof)\.?\s+[A-Z][a-z]+|\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+"
+    r"(?:-[A-Z][a-z]+)?\b|\bI\b|\b(my|our) (husband|wife|partner|mum|mom|dad|father|mother|"
+    r"family|sister|brother|daughter|son|team)\b", re.M)
+
 # The question forms, tried in order; the first that matches names the kind.
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("person", re.compile(r"\bwho (owns|runs|started|founded|made|makes|built|is the (owner|"
+                          r"founder|chef|head|boss|manager|vet|dentist|doctor|stylist|"
+                          r"teacher|instructor))\b|\bwho'?s the (owner|founder|chef|boss|"
+                          r"manager)\b|\bwhat'?s the owner'?s name\b", re.I)),
     ("age", re.compile(r"\bhow old\b|\bwhat age\b|\bage (limit|requirement|range|minimum)\b|"
                        r"\bminimum age\b|\bat what age\b|\bwhich ages?\b", re.I)),
     ("duration", re.compile(r"\bhow long\b(?! ago\b)(?!\s+(have|has|had)\b)|"
@@ -98,6 +109,8 @@ def carries(kind: Kind, text: str) -> bool:
     if kind == "money":
         return bool(_FREE.search(text) or _PENCE.search(text)) or any(
             f.kind == "money" for f in extract_facts(text, names=False))
+    if kind == "person":
+        return bool(_PERSON.search(text))
     # when: a date, a time, a weekday, a month or a word that places it in time
     return bool(_WEEKDAY.search(text) or _WHEN.search(text)) or any(
         f.kind in ("date", "time", "month") for f in extract_facts(text, names=False))

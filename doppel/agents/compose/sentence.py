@@ -34,6 +34,7 @@ from doppel.language.bound import (
 )
 from doppel.language.facts import extract_facts
 from doppel.language.wants import carries
+from doppel.language.words import stem
 
 # A sentence that announces rather than answers: it ends with a colon or dash, or is a short
 # exclamation or a bare list item ("- Candles that have been burned/lit — even once.").
@@ -111,6 +112,9 @@ def _describe(unit: Unit, ask: Ask) -> str:
     return f"{capital(with_article(unit.subject))}: " + ", ".join(parts) + "."
 
 
+_WHEN_WORDS = frozenset(stem(w) for w in "morning afternoon evening night tonight weekend".split())
+
+
 # A question about what is still to come: "when's the next workshop?", "any shows coming up?"
 _NEXT = re.compile(r"\b(next|upcoming|coming up|soon|still on|future)\b", re.I)
 
@@ -136,13 +140,15 @@ def _over(text: str, today: dt.date) -> bool:
     return bool(days) and max(days) < today
 
 
-def _carries(ask: Ask, candidates: list[Found], i: int) -> bool:
+def _carries(ask: Ask, candidates: list[Found], i: int, business: str = "") -> bool:
     """Whether candidate `i` states the kind of value the question wants, itself or, for a
     lead-in ("Knocked-out adult tooth — this one is time-critical!"), in the sentence after
     it in the same passage, which is read with it."""
     assert ask.wants is not None
     f = candidates[i]
     text = f.unit.text if f.unit.kind != "qa" else f.unit.cells[0].value
+    if ask.wants == "person" and business:  # "Hollow Pine Candle Co." names no person
+        text = re.sub(re.escape(business), "", text, flags=re.I)
     if carries(ask.wants, text) or (ask.wants == "money" and f.unit.structured
                                     and f.unit.cells_with("money")):
         return True  # (a price column's "345.00" is money by its header)
@@ -163,10 +169,17 @@ def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: Ag
     cosines: Sequence[float] = [f.passage.similarity for f in candidates]
     if similarity is not None:
         cosines = similarity(ask.text, [_meaning(f.unit) for f in candidates])
+    # When a policy applies is not what it is about: "can I book a table for 6 on Saturday
+    # morning?" is answered by "We don't take reservations", which names no day.
+    # (Yes/no questions only: in "how much is the class on Friday night?" the day names the
+    # class.) A unit is covered as well as either reading lets it be.
+    asked = ask.words
+    if ask.yes_no and ask.intent != "hours" and ask.words - (ask.days | ask.dates | _WHEN_WORDS):
+        asked = ask.words - ask.days - ask.dates - _WHEN_WORDS
     best: tuple[float, Found] | None = None
     covers: list[float] = []
     for i, (f, cos) in enumerate(zip(candidates, cosines, strict=True)):
-        if ask.wants and not _carries(ask, candidates, i):
+        if ask.wants and not _carries(ask, candidates, i, spec.name):
             covers.append(0.0)
             continue  # about the thing asked about, but not what was asked (how long, how old)
         if _NEXT.search(ask.text) and _over(f.unit.text, today):
@@ -174,6 +187,8 @@ def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: Ag
             continue  # "the next workshop" is not one that has taken place
         words = f.unit.words | f.unit.subject_words | claim_words(f.unit.heading)
         cover = coverage(ask.words, words, weights)
+        if asked is not ask.words:
+            cover = max(cover, coverage(asked, words, weights))
         if f.unit.kind in ("record", "product") and ask.intent != "price":
             cover *= 0.7  # a catalogue row rarely answers what is not a price question
         covers.append(cover)
