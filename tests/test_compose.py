@@ -560,3 +560,17 @@ def test_who_runs_it_is_answered_by_a_person_not_the_business_name() -> None:
                      "Our story")
     answer = compose("who owns hollow oak candles?", [name_only, story], spec, sentence_ok=True)
     assert answer is not None and "Maya Lindqvist" in answer.text
+
+
+def test_the_hours_of_something_else_named_are_not_the_shops() -> None:
+    from doppel.agents.compose import compose
+
+    spec = AgentSpec(slug="k", name="Kiln")
+    hours = _passage("Opening hours\nSaturday: 10 am – 4 pm\nSunday: Closed", "Opening hours")
+    market = _passage("Find us at the Riverside Farmers Market, Saturdays May–October, 8 am to "
+                      "12:30 pm (stall 9).", "FAQ")
+    answer = compose("what time is your farmers market stall on saturdays?", [hours, market],
+                     spec, sentence_ok=True)
+    assert answer is not None and "12:30" in answer.text and "4 pm" not in answer.text
+    shop = compose("what time do you open on saturday?", [hours, market], spec)
+    assert shop is not None and "10 am" in shop.text

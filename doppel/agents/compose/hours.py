@@ -79,7 +79,10 @@ def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | No
     # Only words that name a schedule of the content count ("I work all week" names none;
     # "the evening class" names the class timetable's).
     hours_units = {id(f) for f in units}
+    # (a prose line's own words too: "Millbrook Farmers Market, Saturdays, 8 am to 12:30 pm"
+    # names the market's hours, which the shop's Saturday row is not)
     named = frozenset().union(*(f.unit.subject_words | claim_words(f.unit.heading)
+                                | (f.unit.words if f.unit.kind == "prose" else frozenset())
                                 for f in found if (f.unit.days or f.unit.dates)
                                 and id(f) not in hours_units))
     extra = (ask.words - _HOURS_ONLY - ask.days - ask.dates) & named
