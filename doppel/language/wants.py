@@ -46,7 +46,9 @@ _WEEKDAY = re.compile(
     r"\b(mon|tues?|wed|thu(rs?)?|fri|sat|sun)(day)?s?\b|\b(weekdays?|weekends?|daily|"
     r"every day|each day|7 days|seven days)\b", re.I)
 
-_COUNT = re.compile(rf"\b\d+\b|\b{_NUMBER_WORDS}\b|\b(no|unlimited|any number|dozen)\b", re.I)
+_COUNT_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                          r"fifteen|twenty|thirty|forty|fifty|a few|a couple|several|no|"
+                          r"unlimited|any number|dozens?|hundreds?)\b", re.I)
 
 # "free", "no charge", "included": a price question answered without a figure
 _FREE = re.compile(r"\b(free|no charge|no cost|no fee|no extra|included|includes|complimentary|"
@@ -104,8 +106,9 @@ def carries(kind: Kind, text: str) -> bool:
         return bool(_AGE.search(text))
     if kind == "weekday":
         return bool(_WEEKDAY.search(text))
-    if kind == "count":
-        return bool(_COUNT.search(text))
+    if kind == "count":  # a number that is not a price, a time or a date
+        return bool(_COUNT_WORDS.search(text)) or any(
+            f.kind == "number" for f in extract_facts(text, names=False))
     if kind == "money":
         return bool(_FREE.search(text) or _PENCE.search(text)) or any(
             f.kind == "money" for f in extract_facts(text, names=False))

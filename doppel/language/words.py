@@ -120,6 +120,8 @@ def stem(word: str) -> str:
     if word.startswith("cheque"):
         word = "check" + word[6:]
     for suffix in ("ings", "ies", "ing", "ery", "ed", "es", "s", "y"):
+        if suffix == "s" and word.endswith(("ss", "us", "is")):
+            continue  # "class" is "classes" without "es", not "clas"; "bonus", "basis"
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
             break

@@ -35,7 +35,7 @@ _PRICE = re.compile(r"\bhow much\b(?!\s+(notice|time|longer|later|earlier|space|
 
 
 # A price question that leaves no doubt a figure is wanted ("rate" alone may be a heart rate)
-_FIGURE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|priced|fee|fees|charge|"
+FIGURE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|priced|fee|fees|charge|"
                      r"charges|expensive|cheap|cheapest)\b|[$€£]", re.I)
 
 
@@ -88,7 +88,8 @@ hour hours time open close closing opening today tomorrow phone call number emai
 located location find park parking long take quote offer offers available anything need want
 kind type sort get go come thing things way really able possible allowed okay fine happen
 happens usually roughly exactly question wonder know tell guys someone anyone still heard hear
-told saw seen read think thought wondering curious hoping planning""".split())
+told saw seen read think thought wondering curious hoping planning cheapest option options
+within total front now currently first""".split())
 
 
 # A follow-up's words that measure rather than name ("how many weeks is it?")
@@ -155,7 +156,7 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
         text = f"{previous} {message}"
     yes_no = bool(_YES_NO.match(message))
     wants = wanted(message)
-    if wants is None and intent == "price" and not yes_no and _FIGURE.search(message):
+    if wants is None and intent == "price" and not yes_no and FIGURE.search(message):
         wants = "money"  # "how much is the kids' class": a figure (or "free"), not its size
     return Ask(text, intent, yes_no, frozenset(words - _ASK_WORDS), frozenset(days),
                frozenset(dates), bool(_DURATION.search(message)),

@@ -147,7 +147,7 @@ _CLOSE_HEADER = re.compile(r"^\s*(close|closes|closing|until|till|to|end|ends)\s
 
 # A question about the week's hours has no other words than these.
 _HOURS_ONLY = frozenset(stem(w) for w in """usual regular normal general opening store shop
-studio office business week weekly schedule""".split())
+studio office business week weekly schedule shut shuts finish finishes""".split())
 
 
 _FIXED_HOLIDAYS = frozenset({"12-24", "12-25", "12-26", "12-31", "01-01", "07-04", "10-31",

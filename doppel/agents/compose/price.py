@@ -112,8 +112,8 @@ def _distinguish(units: list[Unit]) -> list[str]:
 
 def price_sentence(unit: Unit, ask: Ask, qualifier: str = "") -> str:
     money = unit.cells_with("money")
-    asked = _periods(ask.words)
-    overlap = [len(_periods(claim_words(c.header)) & asked) for c in money]
+    asked = periods(ask.words)
+    overlap = [len(periods(claim_words(c.header)) & asked) for c in money]
     best = max(overlap, default=0)
     chosen = [c for c, o in zip(money, overlap) if o == best] if best else money
     if len(chosen) > 1 and (_BIGGEST.search(ask.text) or _SMALLEST.search(ask.text)):
@@ -152,7 +152,8 @@ _PERIOD_WORDS = {stem(w): period for period, words in {
     for w in words.split()}
 
 
-def _periods(words: frozenset[str]) -> frozenset[str]:
+def periods(words: frozenset[str]) -> frozenset[str]:
+    """The words with each period word as its period ("hourly", "hrs": "hour")."""
     return frozenset(_PERIOD_WORDS.get(w, w) for w in words)
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from doppel.agents.compose.base import (
+    FIGURE,
     POST_DATE,
     Ask,
     Composed,
@@ -21,7 +22,9 @@ from doppel.agents.compose.base import (
     with_article,
 )
 from doppel.agents.compose.price import (
+    PRICE_COVERAGE,
     focus,
+    periods,
     price_sentence,
 )
 from doppel.agents.spec import AgentSpec
@@ -31,6 +34,7 @@ from doppel.language.bound import (
     Unit,
     WordWeights,
     claim_words,
+    unit_days,
 )
 from doppel.language.facts import extract_facts
 from doppel.language.wants import carries
@@ -140,6 +144,23 @@ def _over(text: str, today: dt.date) -> bool:
     return bool(days) and max(days) < today
 
 
+def _price_clause_words(ask: Ask) -> frozenset[str]:
+    """The words of the part of the question that asks the price, without the customer's
+    own circumstances or quantities: in "my dog is 9. how much is the senior plan?" the plan
+    is what a stated price must be bound to; "a 65 lb lab" is checked by its bounds
+    (doppel.language.quantity), not as a word the row must carry."""
+    parts = [p for p in re.split(r"(?<=[?.!])\s+|\s+[-–—]\s+", ask.text) if p.strip()]
+    asking = [p for p in parts if FIGURE.search(p)]
+    words = claim_words(" ".join(asking)) if asking and len(asking) < len(parts) else ask.words
+    kept = frozenset(w for w in words & ask.words if not w[:1].isdigit()) - _WHEN_WORDS
+    return periods(kept or ask.words)  # "hourly" is the row's "each hour"
+
+
+def _states_money(unit: Unit) -> bool:
+    return bool(unit.structured and unit.cells_with("money")) or any(
+        f.kind == "money" for f in extract_facts(unit.text, names=False))
+
+
 def _carries(ask: Ask, candidates: list[Found], i: int, business: str = "") -> bool:
     """Whether candidate `i` states the kind of value the question wants, itself or, for a
     lead-in ("Knocked-out adult tooth — this one is time-critical!"), in the sentence after
@@ -176,6 +197,7 @@ def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: Ag
     asked = ask.words
     if ask.yes_no and ask.intent != "hours" and ask.words - (ask.days | ask.dates | _WHEN_WORDS):
         asked = ask.words - ask.days - ask.dates - _WHEN_WORDS
+    priced_words = _price_clause_words(ask) if ask.intent == "price" else ask.words
     best: tuple[float, Found] | None = None
     covers: list[float] = []
     for i, (f, cos) in enumerate(zip(candidates, cosines, strict=True)):
@@ -189,6 +211,12 @@ def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: Ag
         cover = coverage(ask.words, words, weights)
         if asked is not ask.words:
             cover = max(cover, coverage(asked, words, weights))
+        if (ask.intent == "price" and _states_money(f.unit)
+                and coverage(priced_words, periods(words | unit_days(f.unit.text)[0]), weights)
+                < PRICE_COVERAGE):
+            covers.append(cover)
+            continue  # a price for what the question does not name ("a turmeric latte" told
+            # the gingerbread latte's) is a wrong price: the bar price_answer holds rows to
         if f.unit.kind in ("record", "product") and ask.intent != "price":
             cover *= 0.7  # a catalogue row rarely answers what is not a price question
         covers.append(cover)
