@@ -57,7 +57,20 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     best = max(s for s, _ in scored)
     if best <= 0:
         return _prose_with(ask, found, weights, "money")
-    top = [f for s, f in scored if s >= best - 1e-9]
+    # Rows named about equally well (the tie-break on a subject's extra words is worth 0.01
+    # a word) are told apart by how much of the question they carry, then by that tie-break:
+    # "the small travel tin candle" is the candle's row, not the "Candle Care Kit".
+    near = [(s, f) for s, f in scored if s >= best - 0.05]
+    carried: dict[str, float] = {}  # a product split over chunks carries what its parts do
+    for _, f in near:
+        key = f.unit.subject if f.unit.kind == "product" else f.unit.text
+        carried[key] = max(carried.get(key, 0.0), coverage(
+            ask.words, f.unit.words | f.unit.subject_words, weights))
+    most = max(carried.values())
+    near = [(s, f) for s, f in near if carried[f.unit.subject if f.unit.kind == "product"
+                                              else f.unit.text] >= most - 1e-9]
+    best = max(s for s, _ in near)
+    top = [f for s, f in near if s >= best - 1e-9]
     # The row must be about most of what was asked: "the candle making class" is not the
     # "Candle Care Kit" because both say "candle". Otherwise a sentence with a price may be.
     cover = max(coverage(ask.words, f.unit.words | f.unit.subject_words, weights) for f in top)
