@@ -584,8 +584,8 @@ def test_a_words_forms_are_one_word(a: str, b: str) -> None:
 def test_a_row_named_a_little_less_but_carrying_the_question_wins_a_near_tie() -> None:
     from doppel.agents.compose import compose
 
-    catalog = ("Classic Coconut Soy Candle — Candle. Sizes: Cedar / 4 oz Travel Tin $14.00, Cedar / 14 "
-               "oz Amber Jar $38.00.\nCandle Care Kit — Accessory. Price: $42.00.")
+    catalog = ("Classic Coconut Soy Candle — Candle. Sizes: Cedar / 4 oz Travel Tin $14.00, "
+               "Cedar / 14 oz Amber Jar $38.00.\nCandle Care Kit — Accessory. Price: $42.00.")
     answer = compose("price for the small travel tin candle?", [_passage(catalog, "Products")],
                      AgentSpec(slug="c", name="Candles"))
     assert answer is not None and "$14.00" in answer.text and "$42" not in answer.text
