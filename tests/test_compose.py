@@ -589,3 +589,13 @@ def test_a_row_named_a_little_less_but_carrying_the_question_wins_a_near_tie() -
     answer = compose("price for the small travel tin candle?", [_passage(catalog, "Products")],
                      AgentSpec(slug="c", name="Candles"))
     assert answer is not None and "$14.00" in answer.text and "$42" not in answer.text
+
+
+def test_the_price_is_bound_to_the_part_of_the_question_that_asks_it() -> None:
+    from doppel.agents.compose import compose
+
+    rows = ("Service: Rabies vaccine - 1 year; Species: Dog; Price: $29.00\n"
+            "Service: Rabies vaccine - 1 year; Species: Cat; Price: $39.00")
+    answer = compose("is the rabies vaccine for cats the same as for dogs? how much is it for a "
+                     "cat", [_passage(rows, "Fees")], AgentSpec(slug="v", name="Vet"))
+    assert answer is not None and "$39.00" in answer.text and "$29" not in answer.text

@@ -7,6 +7,7 @@ import dataclasses
 import re
 
 from doppel.agents.compose.base import (
+    FIGURE,
     Ask,
     Composed,
     Found,
@@ -44,6 +45,10 @@ _DURATION_HEADER = re.compile(r"\b(duration|length|time|minutes|mins?|hours?)\b"
 
 _GENERIC_HEADERS = re.compile(r"^(price|prices|cost|rate|fee|amount|variant price|price[_ ]?"
                               r"(usd|eur|gbp)?|usd|eur|gbp|\$)$", re.I)
+
+
+# Words that say when, not what: "on a Saturday morning" names no row
+WHEN_WORDS = frozenset(stem(w) for w in "morning afternoon evening night tonight weekend".split())
 
 
 _PRICE_COLUMN = re.compile(r"\b(price|cost|fee|rate|charge|amount)\b", re.I)
@@ -94,7 +99,8 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     # Rows of one subject that differ in another column ("Adult Essentials · Dog", "… · Cat"):
     # the one whose other cells carry the question's words ("for a cat").
     if len(unique) > 1:
-        covers = [coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
+        asked = price_clause_words(ask)  # "…same as for dogs? how much is it for a cat": cat
+        covers = [coverage(asked, f.unit.words | f.unit.subject_words, weights)
                   for f in unique]
         unique = [f for f, c in zip(unique, covers, strict=True) if c >= max(covers) - 1e-9]
     # Rows the question names equally well: the best-ranked passage's (retrieval saw the
@@ -107,6 +113,18 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     apart = _distinguish([f.unit for f in unique])
     return finish("price", [(price_sentence(f.unit, ask, q), f.passage)
                             for f, q in zip(unique, apart, strict=True)])
+
+
+def price_clause_words(ask: Ask) -> frozenset[str]:
+    """The words of the part of the question that asks the price, without the customer's
+    own circumstances or quantities: in "my dog is 9. how much is the senior plan?" the plan
+    is what a stated price must be bound to; "a 65 lb lab" is checked by its bounds
+    (doppel.language.quantity), not as a word the row must carry."""
+    parts = [p for p in re.split(r"(?<=[?.!])\s+|\s+[-–—]\s+", ask.text) if p.strip()]
+    asking = [p for p in parts if FIGURE.search(p)]
+    words = claim_words(" ".join(asking)) if asking and len(asking) < len(parts) else ask.words
+    kept = frozenset(w for w in words & ask.words if not w[:1].isdigit()) - WHEN_WORDS
+    return periods(kept or ask.words)  # "hourly" is the row's "each hour"
 
 
 def _distinguish(units: list[Unit]) -> list[str]:

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 
 from doppel.agents.compose.base import (
-    FIGURE,
     POST_DATE,
     Ask,
     Composed,
@@ -23,8 +22,10 @@ from doppel.agents.compose.base import (
 )
 from doppel.agents.compose.price import (
     PRICE_COVERAGE,
+    WHEN_WORDS,
     focus,
     periods,
+    price_clause_words,
     price_sentence,
 )
 from doppel.agents.spec import AgentSpec
@@ -38,7 +39,6 @@ from doppel.language.bound import (
 )
 from doppel.language.facts import extract_facts
 from doppel.language.wants import carries
-from doppel.language.words import stem
 
 # A sentence that announces rather than answers: it ends with a colon or dash, or is a short
 # exclamation or a bare list item ("- Candles that have been burned/lit — even once.").
@@ -116,9 +116,6 @@ def _describe(unit: Unit, ask: Ask) -> str:
     return f"{capital(with_article(unit.subject))}: " + ", ".join(parts) + "."
 
 
-_WHEN_WORDS = frozenset(stem(w) for w in "morning afternoon evening night tonight weekend".split())
-
-
 # A question about what is still to come: "when's the next workshop?", "any shows coming up?"
 _NEXT = re.compile(r"\b(next|upcoming|coming up|soon|still on|future)\b", re.I)
 
@@ -142,18 +139,6 @@ def _over(text: str, today: dt.date) -> bool:
         except ValueError:
             return False
     return bool(days) and max(days) < today
-
-
-def _price_clause_words(ask: Ask) -> frozenset[str]:
-    """The words of the part of the question that asks the price, without the customer's
-    own circumstances or quantities: in "my dog is 9. how much is the senior plan?" the plan
-    is what a stated price must be bound to; "a 65 lb lab" is checked by its bounds
-    (doppel.language.quantity), not as a word the row must carry."""
-    parts = [p for p in re.split(r"(?<=[?.!])\s+|\s+[-–—]\s+", ask.text) if p.strip()]
-    asking = [p for p in parts if FIGURE.search(p)]
-    words = claim_words(" ".join(asking)) if asking and len(asking) < len(parts) else ask.words
-    kept = frozenset(w for w in words & ask.words if not w[:1].isdigit()) - _WHEN_WORDS
-    return periods(kept or ask.words)  # "hourly" is the row's "each hour"
 
 
 def _states_money(unit: Unit) -> bool:
@@ -195,9 +180,9 @@ def sentence_answer(ask: Ask, found: list[Found], weights: WordWeights, spec: Ag
     # (Yes/no questions only: in "how much is the class on Friday night?" the day names the
     # class.) A unit is covered as well as either reading lets it be.
     asked = ask.words
-    if ask.yes_no and ask.intent != "hours" and ask.words - (ask.days | ask.dates | _WHEN_WORDS):
-        asked = ask.words - ask.days - ask.dates - _WHEN_WORDS
-    priced_words = _price_clause_words(ask) if ask.intent == "price" else ask.words
+    if ask.yes_no and ask.intent != "hours" and ask.words - (ask.days | ask.dates | WHEN_WORDS):
+        asked = ask.words - ask.days - ask.dates - WHEN_WORDS
+    priced_words = price_clause_words(ask) if ask.intent == "price" else ask.words
     best: tuple[float, Found] | None = None
     covers: list[float] = []
     for i, (f, cos) in enumerate(zip(candidates, cosines, strict=True)):
