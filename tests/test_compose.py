@@ -574,7 +574,8 @@ def test_the_hours_of_something_else_named_are_not_the_shops() -> None:
 
 @pytest.mark.parametrize("a,b", [("class", "classes"), ("miss", "missed"), ("pass", "passes"),
                                  ("business", "businesses"), ("bonus", "bonuses"),
-                                 ("cheque", "checks"), ("bike", "bikes")])
+                                 ("cheque", "checks"), ("bike", "bikes"), ("ship", "shipping"),
+                                 ("microchip", "microchipping"), ("plan", "planned")])
 def test_a_words_forms_are_one_word(a: str, b: str) -> None:
     from doppel.language.words import stem
 

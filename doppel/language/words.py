@@ -124,6 +124,9 @@ def stem(word: str) -> str:
             continue  # "class" is "classes" without "es", not "clas"; "bonus", "basis"
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
+            if suffix in ("ing", "ings", "ed") and len(word) >= 4 and word[-1] == word[-2] \
+                    and word[-1] in "bdgmnprt":
+                word = word[:-1]  # "shipping", "shipped", "microchipping": "ship", "microchip"
             break
     return word[:-1] if word.endswith("e") and len(word) >= 4 else word
 
