@@ -597,6 +597,6 @@ def test_the_price_is_bound_to_the_part_of_the_question_that_asks_it() -> None:
 
     rows = ("Service: Rabies vaccine - 1 year; Species: Dog; Price: $29.00\n"
             "Service: Rabies vaccine - 1 year; Species: Cat; Price: $39.00")
-    answer = compose("is the rabies vaccine for cats the same as for dogs? how much is it for a "
-                     "cat", [_passage(rows, "Fees")], AgentSpec(slug="v", name="Vet"))
+    answer = compose("is the rabies vaccine for cats the same price as for dogs? how much is it "
+                     "for a cat", [_passage(rows, "Fees")], AgentSpec(slug="v", name="Vet"))
     assert answer is not None and "$39.00" in answer.text and "$29" not in answer.text

@@ -66,11 +66,12 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     # a word) are told apart by how much of the question they carry, then by that tie-break:
     # "the small travel tin candle" is the candle's row, not the "Candle Care Kit".
     near = [(s, f) for s, f in scored if s >= best - 0.05]
+    asked = price_clause_words(ask, last=True)  # "…as for dogs? how much is it for a cat"
     carried: dict[str, float] = {}  # a product split over chunks carries what its parts do
     for _, f in near:
         key = f.unit.subject if f.unit.kind == "product" else f.unit.text
         carried[key] = max(carried.get(key, 0.0), coverage(
-            ask.words, f.unit.words | f.unit.subject_words, weights))
+            asked, f.unit.words | f.unit.subject_words, weights))
     most = max(carried.values())
     near = [(s, f) for s, f in near if carried[f.unit.subject if f.unit.kind == "product"
                                               else f.unit.text] >= most - 1e-9]
@@ -99,7 +100,6 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     # Rows of one subject that differ in another column ("Adult Essentials · Dog", "… · Cat"):
     # the one whose other cells carry the question's words ("for a cat").
     if len(unique) > 1:
-        asked = price_clause_words(ask)  # "…same as for dogs? how much is it for a cat": cat
         covers = [coverage(asked, f.unit.words | f.unit.subject_words, weights)
                   for f in unique]
         unique = [f for f, c in zip(unique, covers, strict=True) if c >= max(covers) - 1e-9]
@@ -115,13 +115,16 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
                             for f, q in zip(unique, apart, strict=True)])
 
 
-def price_clause_words(ask: Ask) -> frozenset[str]:
+def price_clause_words(ask: Ask, last: bool = False) -> frozenset[str]:
     """The words of the part of the question that asks the price, without the customer's
     own circumstances or quantities: in "my dog is 9. how much is the senior plan?" the plan
     is what a stated price must be bound to; "a 65 lb lab" is checked by its bounds
-    (doppel.language.quantity), not as a word the row must carry."""
+    (doppel.language.quantity), not as a word the row must carry. With `last`, only the last
+    part that asks it ("is it the same price as for dogs? how much is it for a cat?": the
+    cat), to choose between rows that differ in it."""
     parts = [p for p in re.split(r"(?<=[?.!])\s+|\s+[-–—]\s+", ask.text) if p.strip()]
-    asking = [p for p in parts if FIGURE.search(p)]
+    asking = [p for p in parts if FIGURE.search(p)][-1:] if last else [
+        p for p in parts if FIGURE.search(p)]
     words = claim_words(" ".join(asking)) if asking and len(asking) < len(parts) else ask.words
     kept = frozenset(w for w in words & ask.words if not w[:1].isdigit()) - WHEN_WORDS
     return periods(kept or ask.words)  # "hourly" is the row's "each hour"
