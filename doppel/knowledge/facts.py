@@ -24,7 +24,7 @@ from doppel.language.facts import extract_facts
 from doppel.safety.private import mask, private_line, rule_subjects
 from doppel.store import Database
 
-__all__ = ["THIRD_PARTY", "FactOverrides", "FactsFound", "FoundFact", "facts_found",
+__all__ = ["POSTCODE", "THIRD_PARTY", "FactOverrides", "FactsFound", "FoundFact", "facts_found",
            "found_contact"]
 
 _HOURS_WORDS = re.compile(r"\b(open|opens|opening|close|closes|closed|hours|daily|weekdays?|"
@@ -229,7 +229,7 @@ _SECONDARY = re.compile(r"\b(wholesale|roastery|emergenc\w*|after[- ]hours|out[-
 
 
 # The end of a postal address: a UK postcode, a US state and ZIP, a Canadian postal code.
-_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
+POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
                        r"|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")
 
 
@@ -239,7 +239,7 @@ def _postal(line: str) -> list[str]:
     no price, order number, e-mail or phone in it."""
     out = []
     for part in re.split(r"\s+[·•|]\s+|\s{3,}", line):
-        m = _POSTCODE.search(part)
+        m = POSTCODE.search(part)
         if (m and len(part) <= 140 and re.search(r"[A-Za-z]{3}", part[:m.start()])
                 and not re.search(r"[$€£@#]|\d{3}[\s-]\d{3,4}", part)):
             out.append(part.strip().rstrip(".,"))
@@ -253,7 +253,7 @@ _ADDRESS_LINE = re.compile(r"^\s*[^$€£@#:]{0,40}\b(\d{1,5}[A-Za-z]?|Unit|Suit
 
 def _address_key(address: str) -> str:
     """One address however each page writes it: by its postcode when it has one."""
-    m = _POSTCODE.search(address)
+    m = POSTCODE.search(address)
     return m.group(0).replace(" ", "").upper() if m else address.lower()
 
 

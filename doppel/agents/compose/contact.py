@@ -14,6 +14,7 @@ from doppel.agents.compose.base import (
     finish,
 )
 from doppel.agents.spec import AgentSpec
+from doppel.knowledge.facts import POSTCODE
 from doppel.language.bound import (
     WordWeights,
 )
@@ -30,8 +31,6 @@ _STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}\b(street|st\.?|avenue|ave
                      r"court|ct\.?|highway|hwy\.?|parkway|pkwy\.?|terrace|row)\b", re.I)
 
 
-# A UK postcode or a US state and ZIP: the end of a postal address.
-_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
 
 
 _PERSONAL = re.compile(r"\b(home|personal|private)\b|\b(?!(?:What|It|That|Where|Who|Here|There|"
@@ -77,7 +76,7 @@ def contact_answer(ask: Ask, found: list[Found], spec: AgentSpec,
                 return finish("contact", [(f"You'll find us at {value.rstrip('.')}.",
                                            f.passage)])
         for f in found:  # "The Old Bobbin Mill, 3 Mill Yard, Kirkby Wendle HG4 7RW"
-            if _POSTCODE.search(f.unit.text) and len(f.unit.text) <= 200 and not re.search(
+            if POSTCODE.search(f.unit.text) and len(f.unit.text) <= 200 and not re.search(
                     r"[$€£]", f.unit.text):
                 return finish("contact", [(
                     f"You'll find us at {f.unit.text.strip().rstrip('.')}.", f.passage)])
