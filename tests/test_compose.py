@@ -600,3 +600,16 @@ def test_the_price_is_bound_to_the_part_of_the_question_that_asks_it() -> None:
     answer = compose("is the rabies vaccine for cats the same price as for dogs? how much is it "
                      "for a cat", [_passage(rows, "Fees")], AgentSpec(slug="v", name="Vet"))
     assert answer is not None and "$39.00" in answer.text and "$29" not in answer.text
+
+
+def test_a_bus_question_gets_the_line_about_the_bus() -> None:
+    from doppel.agents.compose import compose
+
+    find = _passage("Find us: 12 Quay Street, Belfast ME 04915.\nParking: free on Quay Street "
+                    "after 6pm.\nBy bus: the 7 Harbor Loop stops at Custom House, two minutes "
+                    "away.", "Find us")
+    spec = AgentSpec(slug="b", name="Bikes")
+    answer = compose("I don't drive, is there a bus that goes near you?", [find], spec)
+    assert answer is not None and "Harbor Loop" in answer.text and "Parking" not in answer.text
+    parking = compose("where can I park?", [find], spec)
+    assert parking is not None and "after 6pm" in parking.text

@@ -73,7 +73,7 @@ def compose(message: str, passages: list[Passage], spec: AgentSpec, *,
         composed = price_answer(ask, found, weights)
     elif ask.intent == "hours":
         composed = hours_answer(ask, found, spec)
-    elif ask.intent in ("phone", "email", "address", "parking"):
+    elif ask.intent in ("phone", "email", "address", "parking", "transit"):
         composed = contact_answer(ask, found, spec, weights)
     if composed is None and (sentence_ok or (ask.yes_no and ask.intent != "hours")):
         composed = sentence_answer(ask, found, weights, spec, today or dt.date.today(),

@@ -64,6 +64,11 @@ _ADDRESS = re.compile(r"\b(address|where are you|where is your|located|location|
 _PARKING = re.compile(r"\b(park|parking|car park|parking lot)\b", re.I)
 
 
+# How to get there without a car: "is there a bus that goes near you?", "nearest station"
+_TRANSIT = re.compile(r"\b(bus|buses|train|trains|tram|subway|metro|underground|tube|transit|"
+                      r"station|public transport|light rail|streetcar|ferry)\b", re.I)
+
+
 _DURATION = re.compile(r"\b(how long|duration|take)\b", re.I)
 
 
@@ -108,7 +113,8 @@ class Ask:
     """What a question asks for and about."""
 
     text: str
-    intent: str                   # price | hours | phone | email | address | parking | other
+    intent: str                   # price | hours | phone | email | address | parking | transit |
+    #                               other
     yes_no: bool
     words: frozenset[str]         # claim words (doppel.language.bound)
     days: frozenset[str]
@@ -166,6 +172,8 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
 def _intent(message: str) -> str:
     if _PARKING.search(message):
         return "parking"
+    if _TRANSIT.search(message):
+        return "transit"
     if _EMAIL.search(message):
         return "email"
     if _PHONE.search(message) and not _PRICE.search(message):

@@ -26,6 +26,11 @@ _PARKING_LINE = re.compile(r"\bparking\b|\bcar park\b|\bpark (on|in|at|for|behin
                            r"nearby|free)\b|\bparking lot\b", re.I)
 
 
+# Where a line of content tells how to come by bus, train or tram.
+_TRANSIT_LINE = re.compile(r"\b(bus|buses|train|trains|tram|subway|metro|underground|tube|"
+                           r"station|light rail|streetcar|ferry|transit)\b", re.I)
+
+
 _STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}\b(street|st\.?|avenue|ave\.?|road|rd\.?|"
                      r"lane|ln\.?|boulevard|blvd\.?|way|drive|dr\.?|place|pl\.?|square|sq\.?|"
                      r"court|ct\.?|highway|hwy\.?|parkway|pkwy\.?|terrace|row)\b", re.I)
@@ -85,11 +90,12 @@ def contact_answer(ask: Ask, found: list[Found], spec: AgentSpec,
             if m:
                 return finish("contact", [(clean_sentence(f.unit.text), f.passage)])
         return None
-    # parking: the sentence that talks about it (not a link to a page that does)
+    # parking, or the bus or train: the sentence that talks about it (not a link to a page
+    # that does)
+    line = _PARKING_LINE if kind == "parking" else _TRANSIT_LINE
     best: tuple[float, Found] | None = None
     for f in found:
-        if not _PARKING_LINE.search(f.unit.text) or re.search(r"\(/[\w/-]*\)\s*$",
-                                                               f.unit.text):
+        if not line.search(f.unit.text) or re.search(r"\(/[\w/-]*\)\s*$", f.unit.text):
             continue
         cover = coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
         cover += 0.1 * min(len(f.unit.words), 10) / 10  # a sentence over a label
