@@ -65,8 +65,10 @@ _PARKING = re.compile(r"\b(park|parking|car park|parking lot)\b", re.I)
 
 
 # How to get there without a car: "is there a bus that goes near you?", "nearest station"
-_TRANSIT = re.compile(r"\b(bus|buses|train|trains|tram|subway|metro|underground|tube|transit|"
-                      r"station|public transport|light rail|streetcar|ferry)\b", re.I)
+_TRANSIT = re.compile(r"\b(bus|buses|trains|tram|subway|metro|underground|tube|transit|"
+                      r"station|public transport|light rail|streetcar|ferry)\b"
+                      # "the train", not "can I come train at the studio"
+                      r"|\b(by|the|a|which|what|any) train\b", re.I)
 
 
 _DURATION = re.compile(r"\b(how long|duration|take)\b", re.I)
