@@ -1,13 +1,14 @@
 """Answer quality and the time to the first visible sentence, on agents no one tuned on.
 
 Runs `doppel eval answers` on the evaluation suite (examples/eval/suite: a dev half that may be
-tuned on and a held-out half that is only reported) and on the bakery demo set the early
+tuned on and a held-out half that is only reported; examples/eval/answers-heldout2: a second
+held-out set written after the third round, never read) and on the bakery demo set the early
 thresholds were tuned on, every question through a real turn on the embedded model, and prints
 per agent: right, wrong facts shown, natural replies, honest don't-knows, over-refusals and
 the answer paths; then the time to the first visible sentence (p50/p95, client-side within the
 process: from the turn's start to the first text shown) per path, and the composer's own cost.
 
-    .venv/bin/python benchmarks/answers.py [--split dev|heldout|bakery|all] [--json OUT]
+    .venv/bin/python benchmarks/answers.py [--split dev|heldout|heldout2|bakery|all] [--json OUT]
 
 Targets (issue 13, held-out half): wrong facts 0; right >= 90 %; natural >= 80 % of right;
 honest don't-know >= 90 %; benign refused <= 2 %; first visible sentence <= 500 ms p50.
@@ -43,16 +44,19 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="all", choices=["dev", "heldout", "bakery", "all"])
+    parser.add_argument("--split", default="all",
+                        choices=["dev", "heldout", "heldout2", "bakery", "all"])
     parser.add_argument("--json", type=Path, default=None, help="write every reply here")
     args = parser.parse_args()
 
     evals = []
     if args.split in ("bakery", "all"):
         evals += load_suite(ROOT / "examples/eval/bakery.yaml")
-    if args.split != "bakery":
+    if args.split in ("dev", "heldout", "all"):
         evals += [e for e in load_suite(ROOT / "examples/eval/suite")
                   if args.split == "all" or e.split == args.split]
+    if args.split in ("heldout2", "all"):  # written after the third round, run once per round
+        evals += load_suite(ROOT / "examples/eval/answers-heldout2")
 
     tmp = tempfile.TemporaryDirectory(prefix="doppel-answers-")
     base = Settings()
