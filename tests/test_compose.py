@@ -556,6 +556,10 @@ def test_who_runs_it_is_answered_by_a_person_not_the_business_name() -> None:
                      "Our story")
     answer = compose("who owns hollow oak candles?", [name_only, story], spec, sentence_ok=True)
     assert answer is not None and "Maya Lindqvist" in answer.text
+    from doppel.language.wants import carries
+
+    assert carries("person", "We are Maya and Tomás Ortega.")  # names are not only ASCII
+    assert carries("person", "The studio is run by Zoë.")
 
 
 def test_the_hours_of_something_else_named_are_not_the_shops() -> None:

@@ -66,9 +66,11 @@ _WHEN = re.compile(
 
 # A person named: "Dr. Okafor", "Ana Lima", "Owen Tattersall"; or the creator or owner
 # speaking for themself ("I started it in 2015", "my wife and I")
+_NAME = r"[A-ZÀ-Ý][a-zà-ÿ'’]+"
 _PERSON = re.compile(
-    r"\b(Dr|Mr|Mrs|Ms|Mx|Prof)\.?\s+[A-Z][a-z]+|\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+"
-    r"(?:-[A-Z][a-z]+)?\b|\bI\b|\b(my|our) (husband|wife|partner|mum|mom|dad|father|mother|"
+    rf"\b(Dr|Mr|Mrs|Ms|Mx|Prof)\.?\s+{_NAME}|\b{_NAME}(?:\s+[A-Z]\.)?\s+{_NAME}"
+    rf"(?:-{_NAME})?|\b(I'm|I am|we are|we're|my name is|run by|owned by|founded by|started by|"
+    rf"opened by)\s+{_NAME}|\bI\b|\b(my|our) (husband|wife|partner|mum|mom|dad|father|mother|"
     r"family|sister|brother|daughter|son|team)\b", re.M)
 
 # The question forms, tried in order; the first that matches names the kind.
