@@ -294,14 +294,22 @@ class Doppel:
         return c.model_copy(update={k: v for k, v in found.items()
                                     if k in ("phone", "email", "address")})
 
+    def ready_to_ingest(self) -> None:
+        """Load the embedder now (ConfigError when `doppel init` has not prepared it): a new
+        agent's content cannot be read without it, and the agent is not created without its
+        content (no empty agent left behind that a second try would call a duplicate)."""
+        self.embedder  # noqa: B018 - the property loads it
+
     def create_agent(self, spec: AgentSpec, paths: Iterable[Path] = (),
                      owner_id: int | None = None,
                      progress: Callable[[FileReport], None] | None = None
                      ) -> tuple[Agent, IngestReport | None]:
         """A new agent from the owner's files: created, its content ingested, its contact
         card filled from the content when the owner gave none."""
-        agent = self.agents.create(spec, owner_id)
         paths = list(paths)
+        if paths:
+            self.ready_to_ingest()
+        agent = self.agents.create(spec, owner_id)
         if not paths:
             return agent, None
         report = self.ingest(agent, paths, progress=progress)

@@ -212,3 +212,19 @@ def test_a_folder_of_saved_pages_loses_its_repeated_promo(created: Doppel,
     promo_pages = [s for s, t in texts.items() if "loyalty club" in t]
     assert len(promo_pages) == 1  # kept once, on the first page that has it
     assert "Rye loaf, 7.50." in texts["menu.html"] and "Home Menu" not in texts["menu.html"]
+
+
+def test_create_without_prepared_models_leaves_no_empty_agent(tmp_path: Path) -> None:
+    """No embedder prepared (`doppel init` not run): one line that says so, and no agent
+    created without its content (a second try after `doppel init` is not 'already exists')."""
+    from doppel.config import Settings
+
+    app = Doppel(Settings(home=tmp_path / "home", models_home=tmp_path / "no-models"),
+                 backend=FakeChatBackend())
+    try:
+        result = run(app, "create", "juniper-rye", "--from", str(EXAMPLES))
+        assert result.exit_code == 1
+        assert "doppel init" in result.output and len(result.output.strip().splitlines()) == 1
+        assert app.agents.find("juniper-rye") is None
+    finally:
+        app.close()

@@ -122,7 +122,9 @@ def create(ctx: click.Context, name: str, source: Path, kind: str | None) -> Non
         data["kind"] = kind
     data["sources"] = [str(source.resolve())]
     app = service_of(ctx)
-    agent = app.agents.create(AgentSpec.parse(data))
+    spec = AgentSpec.parse(data)
+    app.ready_to_ingest()
+    agent = app.agents.create(spec)
     click.echo(f"created agent {agent.slug} ({agent.spec.name})")
     # Ingesting fills an empty contact card from the content (the summary says what it found).
     report = ingest_with_progress(app, agent, [source])
