@@ -24,8 +24,8 @@ from doppel.language.facts import extract_facts
 from doppel.safety.private import mask, private_line, rule_subjects
 from doppel.store import Database
 
-__all__ = ["POSTCODE", "THIRD_PARTY", "FactOverrides", "FactsFound", "FoundFact", "facts_found",
-           "found_contact"]
+__all__ = ["POSTCODE", "STREET_WORDS", "THIRD_PARTY", "FactOverrides", "FactsFound",
+           "FoundFact", "facts_found", "found_contact"]
 
 _HOURS_WORDS = re.compile(r"\b(open|opens|opening|close|closes|closed|hours|daily|weekdays?|"
                           r"weekends?)\b", re.I)
@@ -215,10 +215,11 @@ def _bump(tx: object, agent_id: int) -> None:
 
 _CONTACT_HEADING = re.compile(r"\b(contact|find us|visit|location|locations|address|get in "
                               r"touch|reach us|where|directions|about)\b", re.I)
-_STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}?\b(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|"
-                     r"Lane|Ln\.?|Boulevard|Blvd\.?|Way|Drive|Dr\.?|Place|Pl\.?|Square|Court|"
-                     r"Yard|Close|Crescent|Mews|Gardens|Green|Walk|Circle|Trail|Plaza|"
-                     r"Ct\.?|Highway|Hwy\.?|Parkway|Pkwy\.?|Terrace|Row)\b"
+# The words that end a street's name, for every reader of addresses (the card, the answer).
+STREET_WORDS = (r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Drive|"
+                r"Dr\.?|Place|Pl\.?|Square|Sq\.?|Court|Ct\.?|Yard|Close|Crescent|Mews|Gardens|"
+                r"Green|Walk|Circle|Trail|Plaza|Highway|Hwy\.?|Parkway|Pkwy\.?|Terrace|Row")
+_STREET = re.compile(rf"\b\d{{1,5}}\s+[A-Z][\w.' -]{{1,40}}?\b(?:{STREET_WORDS})\b"
                      r"(?:[,\s]+(?:(?:Suite|Unit|Ste\.?|#)\s*\w+[,\s]+)?[A-Z][\w .'-]{1,30}?"
                      r"(?:,\s*[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?(?=[.;\n]|$|\s[-–(]|,\s[a-z])")
 

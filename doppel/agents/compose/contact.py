@@ -14,7 +14,7 @@ from doppel.agents.compose.base import (
     finish,
 )
 from doppel.agents.spec import AgentSpec
-from doppel.knowledge.facts import POSTCODE
+from doppel.knowledge.facts import POSTCODE, STREET_WORDS
 from doppel.language.bound import (
     WordWeights,
 )
@@ -31,9 +31,7 @@ _TRANSIT_LINE = re.compile(r"\b(bus|buses|train|trains|tram|subway|metro|undergr
                            r"station|light rail|streetcar|ferry|transit)\b", re.I)
 
 
-_STREET = re.compile(r"\b\d{1,5}\s+[A-Z][\w.' -]{1,40}\b(street|st\.?|avenue|ave\.?|road|rd\.?|"
-                     r"lane|ln\.?|boulevard|blvd\.?|way|drive|dr\.?|place|pl\.?|square|sq\.?|"
-                     r"court|ct\.?|highway|hwy\.?|parkway|pkwy\.?|terrace|row)\b", re.I)
+_STREET = re.compile(rf"\b\d{{1,5}}\s+[A-Z][\w.' -]{{1,40}}\b({STREET_WORDS})\b", re.I)
 
 
 
