@@ -8,7 +8,8 @@ per agent: right, wrong facts shown, natural replies, honest don't-knows, over-r
 the answer paths; then the time to the first visible sentence (p50/p95, client-side within the
 process: from the turn's start to the first text shown) per path, and the composer's own cost.
 
-    .venv/bin/python benchmarks/answers.py [--split dev|heldout|heldout2|bakery|all] [--json OUT]
+    .venv/bin/python benchmarks/answers.py [--split dev|heldout|heldout2|heldout3|bakery|all]
+        [--json OUT]
 
 Targets (issue 13, held-out half): wrong facts 0; right >= 90 %; natural >= 80 % of right;
 honest don't-know >= 90 %; benign refused <= 2 %; first visible sentence <= 500 ms p50.
@@ -45,7 +46,7 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="all",
-                        choices=["dev", "heldout", "heldout2", "bakery", "all"])
+                        choices=["dev", "heldout", "heldout2", "heldout3", "bakery", "all"])
     parser.add_argument("--json", type=Path, default=None, help="write every reply here")
     args = parser.parse_args()
 
@@ -55,8 +56,10 @@ def main() -> None:
     if args.split in ("dev", "heldout", "all"):
         evals += [e for e in load_suite(ROOT / "examples/eval/suite")
                   if args.split == "all" or e.split == args.split]
-    if args.split in ("heldout2", "all"):  # written after the third round, run once per round
+    if args.split in ("heldout2", "all"):  # held out for the third round, tuned on since
         evals += load_suite(ROOT / "examples/eval/answers-heldout2")
+    if args.split in ("heldout3", "all"):  # written before the fourth round: never tuned on
+        evals += load_suite(ROOT / "examples/eval/answers-heldout3")
 
     tmp = tempfile.TemporaryDirectory(prefix="doppel-answers-")
     base = Settings()

@@ -617,3 +617,53 @@ def test_a_bus_question_gets_the_line_about_the_bus() -> None:
     assert answer is not None and "Harbor Loop" in answer.text and "Parking" not in answer.text
     parking = compose("where can I park?", [find], spec)
     assert parking is not None and "after 6pm" in parking.text
+
+
+def test_a_price_column_is_chosen_by_what_it_is_for_not_by_the_rows_own_name() -> None:
+    from doppel.agents.compose import compose
+
+    rows = ("Service: Nose; Category: Piercing; Piercing fee only: $40; With titanium "
+            "jewellery: $70\n"
+            "Service: Apprentice; Category: Tattoo hourly rates; Per hour: $100 / hr; Full-day "
+            "session up to 6 hrs: $480 / day")
+    spec = AgentSpec(slug="t", name="Ink")
+    nose = compose("how much for a nose piercing with the jewellery?", [_passage(rows)], spec)
+    assert nose is not None and "$70 with titanium jewellery" in nose.text
+    assert "$40" not in nose.text and "for with" not in nose.text
+    hour = compose("what does your apprentice charge an hour? trying to keep it cheap",
+                   [_passage(rows)], spec)
+    # "up to 6 hrs" is the day's length, not an hourly price; "$100 / hr" says its period
+    assert hour is not None and "$100 / hr" in hour.text and "$480" not in hour.text
+    assert "per hour" not in hour.text
+    day = compose("if I book the apprentice for a full day session what does that run?",
+                  [_passage(rows)], spec)
+    assert day is not None and "$480" in day.text and "$100" not in day.text
+
+
+def test_the_page_a_row_is_on_chooses_between_two_lists_of_the_same_dish() -> None:
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    takeaway = "item: Paneer Tikka (starter); category: Starters; price_gbp: 6.25"
+    menu = "Dish: Paneer Tikka; Description: Charred, with peppers.; Starter: £7.45; Main: £12.50"
+    passages = [Passage(1, "takeaway.csv", "takeaway prices", takeaway, 0, 60, 1.0, 0.6,
+                        title="takeaway prices"),
+                Passage(2, "menu.html", "Eat-in Menu > Tandoor", menu, 0, 80, 0.9, 0.6,
+                        title="Menu")]
+    spec = AgentSpec(slug="r", name="Curry House")
+    eat_in = compose("how much is paneer tikka as a starter if we eat in?", passages, spec)
+    assert eat_in is not None and "£7.45" in eat_in.text and "6.25" not in eat_in.text
+    main = compose("and the main?", passages, spec,
+                   previous="how much is paneer tikka as a starter if we eat in?")
+    assert main is not None and "£12.50" in main.text and "£7.45" not in main.text
+    away = compose("how much is a paneer tikka starter for takeaway?", passages, spec)
+    assert away is not None and "6.25" in away.text and "£7.45" not in away.text
+
+
+def test_non_veg_is_not_the_veg_one() -> None:
+    from doppel.agents.compose import compose
+
+    rows = "Saffron Veg Thali – £16.95\nSaffron Non-Veg Thali – £19.50"
+    answer = compose("how much is the non veg thali", [_passage(rows, "Thalis")],
+                     AgentSpec(slug="s", name="Saffron"))
+    assert answer is not None and "£19.50" in answer.text and "16.95" not in answer.text

@@ -467,3 +467,51 @@ def test_html_footer_keeps_how_to_get_there_and_drops_struck_text() -> None:
     md = MarkdownLoader().load(b"# Hours\n\n~~Closed Mon 6 Jan~~ open as normal on the 6th.\n",
                                "hours.md")
     assert all_units(md) == ["open as normal on the 6th."]
+
+
+# --- tables whose rows hold several prices ------------------------------------------------
+
+def test_html_section_rows_name_the_price_columns_below_them() -> None:
+    page = b"""<html><body><main><table>
+    <tr><th>Treatment</th><th>Price</th><th>Second price</th></tr>
+    <tr><th colspan="3">Nails - hands only / hands and feet</th></tr>
+    <tr><td>Gel polish</td><td>$35</td><td>$60</td></tr>
+    <tr><th colspan="3">Brows (shape / shape and tint)</th></tr>
+    <tr><td>Brow wax</td><td>$18</td><td>&mdash;</td></tr>
+    </table></main></body></html>"""
+    units = all_units(HTMLLoader().load(page, "prices.html"))
+    assert "Nails - hands only / hands and feet" in units  # the section row, as a line
+    assert ("Treatment: Gel polish; Category: Nails; Hands only: $35; Hands and feet: $60"
+            in units)
+    # a dash is no value, and a label list in parentheses names the columns too
+    assert "Treatment: Brow wax; Category: Brows; Shape: $18" in units
+
+
+def test_html_cells_with_two_prices_are_split_by_their_labels() -> None:
+    page = """<html><body><main>
+    <h2>Pasta</h2><table>
+    <tr><th>Dish</th><th>Small / Large</th></tr>
+    <tr><td><strong>Cacio e pepe</strong><br><small>Pecorino, black pepper.</small></td>
+        <td>€9.50 / €14.00</td></tr>
+    <tr><td>Lasagne</td><td>half €8 / whole €15</td></tr>
+    <tr><td>Ravioli</td><td>€12 / hr</td></tr>
+    </table>
+    <table><tr><td>House lemonade – glass / jug</td><td>€3.50 / €11.00</td></tr></table>
+    <h3>Tasting Menu – €55</h3><p>Seven courses, changes weekly.</p>
+    </main></body></html>""".encode()
+    units = all_units(HTMLLoader().load(page, "menu.html"))
+    assert ("Dish: Cacio e pepe; Description: Pecorino, black pepper.; Small: €9.50; "
+            "Large: €14.00") in units
+    assert "Dish: Lasagne; Half: €8; Whole: €15" in units
+    assert "Dish: Ravioli; Small / Large: €12 / hr" in units  # one price and its period
+    # a table without a header row keeps its first row; the name lists the labels
+    assert "Item: House lemonade; Glass: €3.50; Jug: €11.00" in units
+    assert "Tasting Menu – €55" in units  # a heading that states a price is a line too
+
+
+def test_markdown_and_csv_tables_split_two_price_cells() -> None:
+    md = b"| Class | Drop-in / 10-pass |\n|---|---|\n| Vinyasa | $22 / $180 |\n"
+    assert all_units(MarkdownLoader().load(md, "classes.md")) == [
+        "Class: Vinyasa; Drop-in: $22; 10-pass: $180"]
+    rows = b"item,price_gbp\nScone,2.50 / 4.00\n"
+    assert all_units(CSVLoader().load(rows, "cafe.csv")) == ["item: Scone; price_gbp: 2.50 / 4.00"]

@@ -18,6 +18,7 @@ answers from the unit that best matches the question. Both score subjects the sa
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -27,8 +28,8 @@ from dataclasses import dataclass
 from doppel.language.facts import WEEKDAYS, expand_dates, expand_weekdays, extract_facts
 from doppel.language.words import NEGATORS, content_words, sentences, stem
 
-__all__ = ["Cell", "Unit", "WordWeights", "claim_words", "holiday_dates", "parse_units", "polarity",
-           "subject_score", "unit_days"]
+__all__ = ["HOLIDAY_WORDS", "Cell", "Unit", "WordWeights", "claim_words", "holiday_dates",
+           "parse_units", "polarity", "subject_score", "unit_days"]
 
 # Columns that name what a row is about (after lower-casing); the first such non-empty cell
 # is the row's subject. Otherwise the row's first cell without a number is.
@@ -69,6 +70,12 @@ _HOLIDAYS: tuple[tuple[str, str], ...] = (
      r"major\s+holidays|all\s+holidays", "h:holidays"),
 )
 _HOLIDAY_RE = [(re.compile(rf"\b(?:{p})\b", re.I), key) for p, key in _HOLIDAYS]
+
+# The words of holiday names ("christmas", "eve", "thanksgiving"): a follow-up that names
+# its own day leaves the previous question's holiday behind
+HOLIDAY_WORDS = frozenset(stem(w) for pattern, _ in _HOLIDAYS
+                          for w in re.findall(r"[a-z]{3,}", pattern)
+                          if w not in ("the", "day", "after", "friday", "and", "all"))
 
 _RECORD_PART = re.compile(r"^\s*([^:;]{1,48}?):\s+(.+?)\s*$")
 _LABEL_LINE = re.compile(r"^\s*(?:[-*•]\s*)?([A-Za-z][^:\n]{0,40}?)\s*:\s+(\S.*?)\s*$")
@@ -219,7 +226,12 @@ _COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b", re.I)
 def _words(text: str) -> frozenset[str]:
     words = {w for w in content_words(text) if w not in _DAY_STEMS}
     words |= {stem(m.group(0).replace("-", "")) for m in _COMPOUND.finditer(text)}
+    # "non veg" is the "Non-Veg" thali, not the veg one
+    words |= {stem("non" + m.group(1).lower()) for m in _NON.finditer(text)}
     return frozenset(words)
+
+
+_NON = re.compile(r"\bnon\s+([a-z]{3,})\b", re.I)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -316,6 +328,12 @@ _ATTRIBUTE_LABEL = re.compile(r"^(price|prices|cost|costs|fee|fees|rate|rates|tu
                               r"cancellations?|refunds?)$", re.I)
 
 
+# A name, a dash and a price alone: a menu's or a card's heading ("Weekday Lunch Thali –
+# £11.95", "Gift box — from $45 each")
+_DASH_PRICE = re.compile(r"^([^.!?:;]{3,80}?)\s+[–—-]\s+((?:from\s+)?[$€£]\s?\d[\d,.]*(?:\s*(?:"
+                         r"per|/|each|a|pp)\b[^.!?;]{0,20})?)\s*$", re.I)
+
+
 def _label(label: str, value: str, text: str, heading: str) -> Unit:
     days, dates = unit_days(label)
     if not days and not dates:  # "Hours: Tue–Fri 7am–5pm": the days are in the value
@@ -383,6 +401,9 @@ def _line_units(line: str, heading: str, product: str = "") -> list[Unit]:
             return [_label(f"{d.group(1).strip(' ,')} {dated.group(1)}", dated.group(2), line,
                            heading)]
         return [_label(d.group(1).strip(" ,"), rest, line, heading)]
+    dash = _DASH_PRICE.match(line)
+    if dash and len(dash.group(1).split()) <= 8:  # "Saffron Veg Thali – £16.95"
+        return [_label(dash.group(1).strip(" -*•"), dash.group(2), line, heading)]
     m2 = _LABEL_LINE.match(line)
     if m2 and len(m2.group(1).split()) <= 6 and not m2.group(1).lower().startswith("http"):
         return [_label(m2.group(1).strip(" -*•"), m2.group(2), line, heading)]
@@ -418,6 +439,11 @@ def _parse(text: str, heading: str) -> tuple[Unit, ...]:
             continue
         out.extend(_line_units(line, heading, product))
         product = ""  # the name heads the one line of prices that follows it
+    if len(out) > 1 and out[0].text == last.strip():
+        # A heading that states a value ("Zone 2 – £12 travel supplement per visit") speaks
+        # for the lines under it: it is the answer for a town its table lists.
+        below = frozenset().union(*(u.words for u in out[1:]))
+        out[0] = dataclasses.replace(out[0], words=out[0].words | below)
     return tuple(out)
 
 

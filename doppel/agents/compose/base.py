@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from doppel.knowledge.index import Passage
 from doppel.language.bound import (
+    HOLIDAY_WORDS,
     Unit,
     WordWeights,
     claim_words,
@@ -30,13 +31,21 @@ _PRICE = re.compile(r"\bhow much\b(?!\s+(notice|time|longer|later|earlier|space|
                     r"\b(cost|costs|costing|price|prices|pricing|priced|fee|fees|"
                     r"charge|charges|rate|rates|expensive|cheap|cheapest|quote)\b|\$|€|£|"
                     # "pay by cheque", "pay with Amex", "pay cash": how, not how much
-                    r"\bpay\b(?!\s+(by|with|in|using|via|through|cash|card|online|over|at)\b)",
-                    re.I)
+                    r"\bpay\b(?!\s+(by|with|in|using|via|through|cash|card|online|over|at)\b)|"
+                    # "what does that run?", "what'll it run me"
+                    r"\bwhat(?:'s| does| would| will|'ll| do)\b.{0,40}\brun(?: me| us| you)?\s*"
+                    r"[?.!]*$|\bruns? (?:me|us)\b", re.I)
+
+
+_RUNS = re.compile(r"\bwhat(?:'s| does| would| will|'ll| do)\b.{0,40}\brun(?: me| us| you)?\s*"
+                   r"[?.!]*$|\bruns? (?:me|us)\b", re.I)
 
 
 # A price question that leaves no doubt a figure is wanted ("rate" alone may be a heart rate)
 FIGURE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|priced|fee|fees|charge|"
-                     r"charges|expensive|cheap|cheapest)\b|[$€£]", re.I)
+                     r"charges|expensive|cheap|cheapest)\b|[$€£]|\bwhat(?:'s| does| would| will|"
+                     r"'ll| do)\b.{0,40}\brun(?: me| us| you)?\s*[?.!]*$|\bruns? (?:me|us)\b",
+                    re.I)
 
 
 _HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|what time|"
@@ -103,7 +112,8 @@ within total front now currently first""".split())
 _UNIT_WORDS = frozenset(stem(w) for w in """week weeks month months year years minute minutes day
 days session sessions class classes oz ml cl litre liter kg g lb inch cm size sizes small medium
 large regular big bigger smaller mini half full kilo kilos gram grams pound pounds ounce
-ounces""".split())
+ounces starter starters main mains side sides glass bottle pint single double pair adult adults
+child children kid kids""".split())
 
 
 # A follow-up that points back at what was asked before ("how long until it expires?")
@@ -125,6 +135,7 @@ class Ask:
     about_time: bool = False
     currency: str = ""            # the symbol the content writes prices with, if one
     wants: Kind | None = None     # the kind of value asked for ("how long": a duration)
+    message: str = ""             # the message itself (`text` has a follow-up's question too)
 
 
 @dataclass
@@ -153,22 +164,29 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
         prev = analyse(previous, None, today)
         if intent == "other" or (_DURATION.search(message) and prev.intent == "price"):
             intent = prev.intent if not _DURATION.search(message) else "price"
+        named_day = bool(days or dates)
         if not days and not dates:
             days, dates = prev.days, prev.dates
         own = {w for w in words - _ASK_WORDS - _UNIT_WORDS - days - dates
                if not w[:1].isdigit()}  # "and the 16 oz?" is the same mug, another size
         # "and the sourdough?" names its own subject; "and on Sunday?", "how long does it
         # take?", "how many weeks is it?" keep the previous question's
-        words = words if own and not _REFERS.search(message) else \
-            words | (prev.words - prev.days - prev.dates)
+        # "and the main?" after "chicken tikka as a starter": the tikka, as a main — the
+        # previous question's variant words give way to the new ones
+        kept = prev.words - prev.days - prev.dates - (
+            _UNIT_WORDS if words & _UNIT_WORDS else frozenset()) - (
+            HOLIDAY_WORDS if named_day else frozenset())  # "…christmas? and saturday?"
+        words = words if own and not _REFERS.search(message) else words | kept
         text = f"{previous} {message}"
+    if _RUNS.search(message):  # "what does that run?" asks a price; "run" names nothing
+        words = words - {"run"}
     yes_no = bool(_YES_NO.match(message))
     wants = wanted(message)
     if wants is None and intent == "price" and not yes_no and FIGURE.search(message):
         wants = "money"  # "how much is the kids' class": a figure (or "free"), not its size
     return Ask(text, intent, yes_no, frozenset(words - _ASK_WORDS), frozenset(days),
                frozenset(dates), bool(_DURATION.search(message)),
-               bool(_TIME_QUESTION.search(message)), wants=wants)
+               bool(_TIME_QUESTION.search(message)), wants=wants, message=message)
 
 
 def _intent(message: str) -> str:

@@ -65,13 +65,22 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     # Rows named about equally well (the tie-break on a subject's extra words is worth 0.01
     # a word) are told apart by how much of the question they carry, then by that tie-break:
     # "the small travel tin candle" is the candle's row, not the "Candle Care Kit".
-    near = [(s, f) for s, f in scored if s >= best - 0.05]
     asked = price_clause_words(ask, last=True)  # "…as for dogs? how much is it for a cat"
+    # One dish on two pages (the eat-in menu and the takeaway price list): the question's
+    # words that only a page's title or heading carries ("when we eat in") choose the page,
+    # among rows named about as well (half the best subject score or more).
+    plausible = [(s, f) for s, f in scored if s >= best / 2]
+    paged = {id(f): coverage(asked, f.unit.words | f.unit.subject_words | _page_words(f),
+                             weights) for _, f in plausible}
+    if max(paged.values()) > max(paged[id(f)] for s, f in plausible if s >= best - 0.05) + 0.1:
+        scored = [(s, f) for s, f in plausible if paged[id(f)] >= max(paged.values()) - 1e-9]
+        best = max(s for s, _ in scored)
+    near = [(s, f) for s, f in scored if s >= best - 0.05]
     carried: dict[str, float] = {}  # a product split over chunks carries what its parts do
     for _, f in near:
         key = f.unit.subject if f.unit.kind == "product" else f.unit.text
         carried[key] = max(carried.get(key, 0.0), coverage(
-            asked, f.unit.words | f.unit.subject_words, weights))
+            asked, f.unit.words | f.unit.subject_words | _page_words(f), weights))
     most = max(carried.values())
     near = [(s, f) for s, f in near if carried[f.unit.subject if f.unit.kind == "product"
                                               else f.unit.text] >= most - 1e-9]
@@ -79,7 +88,9 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     top = [f for s, f in near if s >= best - 1e-9]
     # The row must be about most of what was asked: "the candle making class" is not the
     # "Candle Care Kit" because both say "candle". Otherwise a sentence with a price may be.
-    cover = max(coverage(ask.words, f.unit.words | f.unit.subject_words, weights) for f in top)
+    cover = max(coverage(price_clause_words(ask, numbers=True), f.unit.words
+                         | f.unit.subject_words, weights)
+                for f in top)
     if cover < PRICE_COVERAGE:
         return _prose_with(ask, found, weights, "money")
     # The same row found twice (a CSV record and a table) is one answer.
@@ -115,17 +126,33 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
                             for f, q in zip(unique, apart, strict=True)])
 
 
-def price_clause_words(ask: Ask, last: bool = False) -> frozenset[str]:
+_QUESTION = re.compile(r"\s*(how|what|what's|whats|which|is|are|do|does|can|could|would|will|"
+                       r"price|cost|and)\b", re.I)
+
+
+def _page_words(f: Found) -> frozenset[str]:
+    return claim_words(f"{f.passage.title} > {f.passage.heading}")
+
+
+def price_clause_words(ask: Ask, last: bool = False, numbers: bool = False) -> frozenset[str]:
     """The words of the part of the question that asks the price, without the customer's
     own circumstances or quantities: in "my dog is 9. how much is the senior plan?" the plan
     is what a stated price must be bound to; "a 65 lb lab" is checked by its bounds
     (doppel.language.quantity), not as a word the row must carry. With `last`, only the last
     part that asks it ("is it the same price as for dogs? how much is it for a cat?": the
-    cat), to choose between rows that differ in it."""
+    cat), to choose between rows that differ in it. With `numbers`, the asking part's own
+    numbers stay ("a large 16 oz latte": the 16 oz row)."""
     parts = [p for p in re.split(r"(?<=[?.!])\s+|\s+[-–—]\s+", ask.text) if p.strip()]
-    asking = [p for p in parts if FIGURE.search(p)][-1:] if last else [
-        p for p in parts if FIGURE.search(p)]
+    asking = [p for p in parts if FIGURE.search(p)]
+    # "how much does your apprentice charge an hour? trying to keep it cheap": the part
+    # that is a question asks; the remark after it does not
+    asking = [p for p in asking if p.rstrip().endswith("?") or _QUESTION.match(p)] or asking
+    asking = asking[-1:] if last else asking
     words = claim_words(" ".join(asking)) if asking and len(asking) < len(parts) else ask.words
+    if ask.message and ask.message != ask.text:  # a follow-up: "… as a starter? and the main?"
+        words = words | claim_words(ask.message)
+    if numbers:
+        return frozenset(words & ask.words) or ask.words
     kept = frozenset(w for w in words & ask.words if not w[:1].isdigit()) - WHEN_WORDS
     return periods(kept or ask.words)  # "hourly" is the row's "each hour"
 
@@ -146,10 +173,18 @@ def _distinguish(units: list[Unit]) -> list[str]:
 
 def price_sentence(unit: Unit, ask: Ask, qualifier: str = "") -> str:
     money = unit.cells_with("money")
-    asked = periods(ask.words)
-    overlap = [len(periods(claim_words(c.header)) & asked) for c in money]
+    # The words that name the row ("Piercing", "Nostril") choose no column: "piercing fee
+    # only" is not asked by "how much is a nostril piercing with jewelry".
+    naming = frozenset().union(*(claim_words(c.value) for c in unit.cells
+                                 if "money" not in c.kinds() and len(c.value) <= 60))
+    said = ask.words | claim_words(ask.message or ask.text)  # "an hour": the "per hour" column
+    asked = periods(said - naming) or periods(said)
+    overlap = [len(_header_words(c.header) & periods(said)) for c in money]
     best = max(overlap, default=0)
     chosen = [c for c, o in zip(money, overlap) if o == best] if best else money
+    if len(chosen) > 1:  # tied: told apart by the words that do not name the row
+        apart = [len(_header_words(c.header) & asked) for c in chosen]
+        chosen = [c for c, o in zip(chosen, apart) if o == max(apart)]
     if len(chosen) > 1 and (_BIGGEST.search(ask.text) or _SMALLEST.search(ask.text)):
         sized = [(c, n) for c in chosen if (n := _size(c.header)) is not None]
         if sized:
@@ -166,16 +201,34 @@ def price_sentence(unit: Unit, ask: Ask, qualifier: str = "") -> str:
              and not (len(priced) == 1 and _PRICE_COLUMN.search(h))]
     if len(priced) == 1 or not named:
         header, value = priced[0]
-        extra = f" for {lower_header(header)}" if (header, value) in named else ""
+        extra = f" {_for(header, value)}".rstrip() if (header, value) in named else ""
         sentence = f"{capital(what)} is {value}{extra}"
     elif len(named) < len(priced):  # "$189.00 ($151.20 for Smile Club members)"
         sentence = (f"{capital(what)} is {priced[0][1]} ("
-                    + join_and([f"{v} for {lower_header(h)}" for h, v in named]) + ")")
+                    + join_and([f"{v} {_for(h, v)}".rstrip() for h, v in named]) + ")")
     else:
         sentence = f"{capital(what)} is " + join_and(
-            [f"{v} for {lower_header(h)}" for h, v in named])
+            [f"{v} {_for(h, v)}".rstrip() for h, v in named])
     notes = _notes(unit, ask)
     return sentence + (f" ({notes})" if notes else "") + "."
+
+
+def _header_words(header: str) -> frozenset[str]:
+    """What a price column is for, in period words; a length it names is no period: "full-day
+    session up to 6 hrs" is not the hourly price."""
+    return periods(claim_words(re.sub(r"\b(?:up to|max(?:imum)?|under|about|approx\.?)\s+\d+(?:"
+                                      r"\.\d+)?\s*(?:hrs?|hours?|mins?|minutes|days?|weeks?|"
+                                      r"months?)\b", " ", header, flags=re.I)))
+
+
+def _for(header: str, value: str) -> str:
+    """What a price is for, after the price: "for a full day", "with basic jewelry"; nothing
+    when the price says it ("$100 / hr" under "Per hour")."""
+    if periods(claim_words(header)) <= periods(claim_words(value)):
+        return ""
+    label = lower_header(header)
+    return label if re.match(r"(with|without|incl|including|plus|per|each|for|a|an|"
+                             r"excluding|excl)\b", label, re.I) else f"for {label}"
 
 
 # A price column's period in the words a customer uses: "pay for the whole year" is the

@@ -21,6 +21,7 @@ from doppel.knowledge.loaders.base import (
     file_title,
     read_csv,
 )
+from doppel.knowledge.loaders.tables import DESCRIBED, TableReader
 
 __all__ = ["CSVLoader", "FAQLoader", "HTMLLoader", "MarkdownLoader", "PDFLoader", "TextLoader"]
 
@@ -45,6 +46,9 @@ def _paragraph_units(text: str) -> list[str]:
     return units
 
 
+_PRICED = re.compile(r"[$€£]\s?\d")
+
+
 def _is_item(line: str) -> bool:
     return bool(re.match(r"\s*([-*+]|\d+[.)])\s+", line))
 
@@ -56,19 +60,8 @@ def _table_units(lines: list[str]) -> list[str]:
     cells = [c for c in cells if not all(re.fullmatch(r":?-{2,}:?", x) for x in c if x)]
     if len(cells) < 2:
         return [" | ".join(c) for c in cells]
-    header, body = cells[0], cells[1:]
-    return [_record(header, row) for row in body]
-
-
-def _record(header: list[str], row: list[str]) -> str:
-    parts = []
-    for i, value in enumerate(row):
-        value = value.strip()
-        if not value:
-            continue
-        name = header[i].strip() if i < len(header) and header[i].strip() else f"column {i + 1}"
-        parts.append(f"{name}: {value}")
-    return "; ".join(parts)
+    reader = TableReader(cells[0])
+    return [reader.row(row) for row in cells[1:]]
 
 
 def _inline_markdown(text: str) -> str:
@@ -114,6 +107,8 @@ class MarkdownLoader:
                     title = heading
                 path = [(lv, h) for lv, h in path if lv < level] + [(level, heading)]
                 body_start = offset + len(line) + 1
+                if level > 1 and _PRICED.search(heading):  # "### Veg Thali – £16.95"
+                    body.append(heading + "\n")
             else:
                 body.append(line)
             offset += len(line) + 1
@@ -163,6 +158,7 @@ class HTMLLoader:
         units: list[str] = []
         offset = start = 0  # offsets in the extracted text (units joined by newlines)
         grids: dict[int, dict[int, list[str]]] = {}  # each table's rows, spans filled in
+        readers: dict[int, TableReader] = {}  # each table's reader: its section rows' labels
 
         def flush() -> None:
             nonlocal units, start
@@ -178,7 +174,13 @@ class HTMLLoader:
                 flush()
                 level = int(el.name[1])
                 path = [(lv, h) for lv, h in path if lv < level]
-                path.append((level, el.get_text(" ", strip=True)))
+                head = re.sub(r"\s+", " ", el.get_text(" ", strip=True))
+                path.append((level, head))
+                if level > 1 and _PRICED.search(head):
+                    # "Saffron Veg Thali – £16.95" over its description: the heading is
+                    # the only line that states the price, so it is a line of content too
+                    units.append(head)
+                    offset += len(head) + 1
                 continue
             if el.find_parent(["li", "p", "tr", "blockquote", "dd"]) and el.name != "tr":
                 continue  # nested inside a unit we already take whole
@@ -190,12 +192,18 @@ class HTMLLoader:
                 cells = grid.get(id(el)) or [c.get_text(" ", strip=True)
                                              for c in el.find_all(["td", "th"])]
                 header_row = table.find("tr") if table else None
+                if header_row is not None and not header_row.find("th"):
+                    header_row = None  # a table without a header: its first row is a row
                 if header_row is el:
                     continue
-                header = ((grid.get(id(header_row)) or [
-                    c.get_text(" ", strip=True) for c in header_row.find_all(["td", "th"])])
-                    if header_row and header_row.find("th") else [])
-                text = _record(header, cells) if header else " | ".join(c for c in cells if c)
+                header = (grid.get(id(header_row)) or [
+                    c.get_text(" ", strip=True) for c in header_row.find_all(["td", "th"])]
+                    ) if header_row is not None else []
+                if table is not None:
+                    reader = readers.setdefault(id(table), TableReader(header))
+                    text = reader.row(cells)
+                else:
+                    text = " | ".join(c for c in cells if c)
             else:
                 text = el.get_text(" ", strip=True)
                 if el.name == "li":
@@ -236,7 +244,7 @@ def _table_grid(table: Any) -> dict[int, list[str]]:
                 col += 1
                 continue
             assert cell is not None
-            text = cell.get_text(" ", strip=True)
+            text = _cell_text(cell) if col == 0 else cell.get_text(" ", strip=True)
             for _ in range(_span(cell, "colspan")):
                 rows = _span(cell, "rowspan")
                 if rows > 1:
@@ -246,6 +254,24 @@ def _table_grid(table: Any) -> dict[int, list[str]]:
             cell = next(cells, None)
         grid[id(tr)] = row
     return grid
+
+
+def _cell_text(cell: Any) -> str:
+    """A name cell's text, its description set apart: "<strong>Tarka Dal</strong><br>
+    <small>Yellow lentils…</small>" is "Tarka Dal — Yellow lentils…" (`TableReader` makes the
+    part after " — " the row's description, so the dish is named by its name)."""
+    small = cell.find(["small", "br"])
+    if small is None:
+        return str(cell.get_text(" ", strip=True))
+    name: list[str] = []
+    for node in cell.children:
+        if node is small or getattr(node, "name", None) in ("small", "br"):
+            break
+        name.append(node.get_text(" ", strip=True) if hasattr(node, "get_text") else str(node))
+    head = re.sub(r"\s+", " ", " ".join(name)).strip()
+    whole = re.sub(r"\s+", " ", cell.get_text(" ", strip=True)).strip()
+    rest = whole[len(head):].strip() if head and whole.startswith(head) else ""
+    return f"{head} {DESCRIBED} {rest}" if head and rest else whole
 
 
 def _span(cell: Any, attr: str) -> int:
@@ -347,7 +373,8 @@ class CSVLoader:
         if len(rows) < 2:
             raise IngestError("a CSV needs a header row and at least one record")
         header = [h.strip() for h in rows[0]]
-        records = [_record(header, row) for row in rows[1:]]
+        reader = TableReader(header)
+        records = [reader.row(row) for row in rows[1:]]
         title = file_title(filename)
         return LoadedDocument(title, [Section(title, [r for r in records if r], 0, records=True)])
 
