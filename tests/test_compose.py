@@ -667,3 +667,50 @@ def test_non_veg_is_not_the_veg_one() -> None:
     answer = compose("how much is the non veg thali", [_passage(rows, "Thalis")],
                      AgentSpec(slug="s", name="Saffron"))
     assert answer is not None and "£19.50" in answer.text and "16.95" not in answer.text
+
+
+def test_the_hours_of_two_counters_are_never_mixed_up() -> None:
+    from doppel.agents.compose import compose
+
+    rows = ("Day: Friday; Tattoo studio: 12:00 pm – 10:00 pm; Piercing counter: 1:00 pm – "
+            "8:00 pm\nDay: Saturday; Tattoo studio: 11:00 am – 10:00 pm; Piercing counter: "
+            "12:00 pm – 8:00 pm")
+    spec = AgentSpec(slug="i", name="Ink")
+    counter = compose("when does the piercing counter close on fridays? i get off work at 6",
+                      [_passage(rows, "Regular weekly hours")], spec)
+    # the counter asked about, the customer's remark aside; nothing of the studio's hours
+    assert counter is not None and "8:00 pm" in counter.text and "10:00 pm" not in counter.text
+    both = compose("what time do you open on saturday?", [_passage(rows, "Regular hours")], spec)
+    assert both is not None
+    assert "11:00 am – 10:00 pm (tattoo studio)" in both.text
+    assert "12:00 pm – 8:00 pm (piercing counter)" in both.text
+
+
+def test_a_bound_written_in_words_leaves_out_the_customers_quantity() -> None:
+    from doppel.agents.compose import compose
+    from doppel.language.quantity import excludes
+
+    assert excludes("a 4 hour session", "under three hours the deposit is $50")
+    assert not excludes("a 4 hour session", "three hours or longer, $100")
+    policy = _passage("For sessions booked under three hours the deposit is $50; for sessions "
+                      "of three hours or longer the deposit is $100.", "Deposits")
+    spec = AgentSpec(slug="d", name="Ink")
+    long = compose("how much deposit do i need for a 4 hour session", [policy], spec,
+                   sentence_ok=True)
+    assert long is not None and "$100" in long.text and "$50" not in long.text
+    short = compose("how much is the deposit for a 2 hour session?", [policy], spec,
+                    sentence_ok=True)
+    assert short is not None and "$50" in short.text and "$100" not in short.text
+
+
+def test_a_heading_that_states_a_price_answers_for_the_rows_under_it() -> None:
+    from doppel.agents.compose import compose
+
+    zone2 = _passage("Zone 2 – £12 travel supplement per visit\nPostcode: SK7; Towns: Bramhall, "
+                     "Hazel Grove", "Areas > Zone 2 – £12 travel supplement per visit")
+    zone3 = _passage("Zone 3 – £25 travel supplement per visit\nPostcode: SK9; Towns: Wilmslow, "
+                     "Handforth", "Areas > Zone 3 – £25 travel supplement per visit")
+    answer = compose("is there a travel charge for that?", [zone3, zone2],
+                     AgentSpec(slug="p", name="Plumb"), previous="Do you cover Bramhall?",
+                     sentence_ok=True)
+    assert answer is not None and "£12" in answer.text and "£25" not in answer.text

@@ -194,6 +194,16 @@ def test_follow_up_questions_retrieve_with_the_previous_question(
     assert any("Almond Croissant" in c.text for c in result.citations)
 
 
+@pytest.mark.parametrize("message", ["is there a travel charge for that one?",
+                                     "and what about the one with the almonds on top?"])
+def test_a_longer_follow_up_that_points_back_retrieves_with_the_previous_question(
+        app: Doppel, agent: Agent, fake_backend: FakeChatBackend, message: str) -> None:
+    fake_backend.script = ["The Almond Croissant is $5.25.", "The Almond Croissant is $5.25."]
+    ask(app, agent, "What does an almond croissant cost?", thread="l")
+    result = ask(app, agent, message, thread="l")
+    assert any("Almond Croissant" in c.text for c in result.citations)
+
+
 def test_a_short_unrelated_question_does_not_borrow_the_previous_one(
         app: Doppel, agent: Agent, fake_backend: FakeChatBackend) -> None:
     fake_backend.script = ["The Almond Croissant is $5.25."]

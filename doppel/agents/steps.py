@@ -63,10 +63,13 @@ _SMALL_TALK = re.compile(
     r"^\W*((hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|thanks|thank you|thx|"
     r"bye|goodbye|ok|okay|cool|great|perfect|awesome|there|so much|again|a lot|you|all|"
     r"folks|team|everyone)\b[\s!.,']*)+$", re.IGNORECASE)
-_FOLLOW_UP_WORDS = 6  # a question this short may lean on the previous one ("and Sundays?")
+_FOLLOW_UP_WORDS = 8  # a question this short may lean on the previous one ("and Sundays?")
 _FOLLOW_UP = re.compile(r"^\W*(and|also|or|what about|how about|same for)\b|"
                         r"\b(it|its|that|this|those|these|they|them|one|ones|there)\b",
                         re.IGNORECASE)
+# A message that opens by leaning on the last one, longer ones too ("what about the day
+# after, the saturday?")
+_LEANS_BACK = re.compile(r"^\W*(and|what about|how about|same for)\b", re.IGNORECASE)
 
 
 def dont_know(spec: AgentSpec, *, private: bool = False) -> str:
@@ -116,8 +119,9 @@ class LookUp:
         message = turn.message
         turn.query = message
         previous = turn.runtime.conversations.last_question(turn.conversation_id)
-        if (previous and len(message.split()) <= _FOLLOW_UP_WORDS
-                and _FOLLOW_UP.search(message)):
+        words = len(message.split())
+        if previous and ((words <= _FOLLOW_UP_WORDS and _FOLLOW_UP.search(message)) or (
+                words <= 12 and _LEANS_BACK.match(message))):
             turn.query = f"{previous}\n{message}"
             turn.previous = previous
         # Embedding, the approved-answer match and retrieval run in one worker thread: the

@@ -32,8 +32,17 @@ _UPPER = re.compile(r"\b(up\s*to|upto|max(?:imum)?(?:\s+of)?|no more than|at mos
 _LOWER = re.compile(r"\b(over|above|more than|at least|min(?:imum)?(?:\s+of)?)\s+" + _NUM
                     + r"\s*" + _NOUN, re.I)
 _PLUS = re.compile(r"(?<![\d.])" + _NUM + r"\s*\+\s*" + _NOUN, re.I)
-_OR_MORE = re.compile(r"(?<![\d.])" + _NUM + r"\s*" + _NOUN + r"\s+(?:or more|and (?:up|over|"
-                      r"above))\b", re.I)
+_OR_MORE = re.compile(r"(?<![\d.])" + _NUM + r"\s*" + _NOUN + r"\s+(?:or (?:more|longer|older|"
+                      r"bigger|larger|over)|and (?:up|over|above|longer|older))\b", re.I)
+# Numbers written as words, as owners write bounds ("under three hours")
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(list(_NUMBER_WORDS)[2:]) + r")\b(?=\s+[a-z])", re.I)
+
+
+def _digits(text: str) -> str:
+    """ "under three hours" as "under 3 hours" (two and up: "one" is too often no count)."""
+    return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(1).lower()], text)
 _RANGE = re.compile(r"(?<![\d.])" + _NUM + r"\s*(?:-|–|—|to)\s*" + _NUM + r"\s*" + _NOUN, re.I)
 _COUNT = re.compile(r"(?<![\d.$£€:/-])" + _NUM + r"\s*(?:x\s*)?" + _NOUN, re.I)
 
@@ -57,6 +66,7 @@ def bounds(text: str) -> dict[str, tuple[float, float]]:
     "4+ teeth" → {tooth: (4, inf)}, "1–3 teeth" → {tooth: (1, 3)}, "under 20 kg" → (0, <20).
     A noun bounded twice in one text (a row for two variants) is left out: no single bound."""
     found: dict[str, list[tuple[float, float]]] = {}
+    text = _digits(text)
 
     def add(noun: str, lo: float, hi: float) -> None:
         if noun.lower() not in _NOT_NOUNS:
@@ -84,7 +94,7 @@ def quantities(text: str) -> dict[str, float]:
     """The counts and measures a question gives: "I've got 10 radiators" → {radiator: 10},
     "he's about 70 lbs" → {lb: 70}; a noun given two different numbers is left out."""
     seen: dict[str, set[float]] = {}
-    for m in _COUNT.finditer(text):
+    for m in _COUNT.finditer(_digits(text)):
         if m.group(2).lower() not in _NOT_NOUNS:
             seen.setdefault(_key(m.group(2)), set()).add(float(m.group(1)))
     return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}

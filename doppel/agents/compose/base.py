@@ -41,6 +41,24 @@ _RUNS = re.compile(r"\bwhat(?:'s| does| would| will|'ll| do)\b.{0,40}\brun(?: me
                    r"[?.!]*$|\bruns? (?:me|us)\b", re.I)
 
 
+# A part of a message that asks ("… what does it cost?"), not a remark ("trying to keep it
+# cheap", "i get off work at 6")
+QUESTION = re.compile(r"\s*(how|what|what's|whats|when|where|which|who|is|are|do|does|can|could|"
+                      r"would|will|price|cost|and)\b", re.I)
+
+
+def asked_words(ask: Ask) -> frozenset[str]:
+    """The question's words without the remarks around it: "when does the counter close on
+    fridays? i get off work at 6" is about the counter on Friday, not about work."""
+    parts = [p for p in re.split(r"(?<=[?.!])\s+", ask.message or ask.text) if p.strip()]
+    asking = [p for p in parts if p.rstrip().endswith("?") or QUESTION.match(p)]
+    if not asking or len(asking) == len(parts):
+        return ask.words
+    own = claim_words(" ".join(asking))
+    remarks = claim_words(" ".join(p for p in parts if p not in asking)) - own
+    return ask.words - remarks
+
+
 # A price question that leaves no doubt a figure is wanted ("rate" alone may be a heart rate)
 FIGURE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|priced|fee|fees|charge|"
                      r"charges|expensive|cheap|cheapest)\b|[$€£]|\bwhat(?:'s| does| would| will|"

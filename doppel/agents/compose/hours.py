@@ -10,6 +10,7 @@ from doppel.agents.compose.base import (
     Ask,
     Composed,
     Found,
+    asked_words,
     capital,
     finish,
 )
@@ -65,6 +66,14 @@ def _hours_value(u: Unit, ask: Ask | None = None) -> tuple[str, bool]:
         # "Open: 8:00 AM; Close: 12:00 PM" is one range
         cells = [Cell("", f"{opens.value} – {closes.value}")] + [
             c for c in cells if c is not opens and c is not closes]
+    # Hours of several parts of the business ("Tattoo studio", "Piercing counter"): the part
+    # the question names, else each with its name — never one part's hours as the other's
+    parts = [c for c in cells if c.header.strip() and not _OPEN_HEADER.match(c.header)
+             and not _CLOSE_HEADER.match(c.header) and not c.header.lower().startswith("column")]
+    if len(parts) > 1 and len(parts) == len(cells) and len({c.header for c in parts}) > 1:
+        named = [c for c in parts if ask is not None and claim_words(c.header) & ask.words]
+        cells = [Cell(c.header, f"{c.value.strip().rstrip('.')} ({c.header.strip().lower()})")
+                 for c in (named or parts)]
     value = "; ".join(c.value for c in cells).strip().rstrip(".")
     value = re.sub(r"^(open|opens|opening hours|hours)\b[:\s]*", "", value, flags=re.I)
     closed = bool(CLOSED.search(value)) or (u.polarity < 0 and not any(
@@ -85,7 +94,7 @@ def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | No
                                 | (f.unit.words if f.unit.kind == "prose" else frozenset())
                                 for f in found if (f.unit.days or f.unit.dates)
                                 and id(f) not in hours_units))
-    extra = (ask.words - _HOURS_ONLY - ask.days - ask.dates) & named
+    extra = (asked_words(ask) - _HOURS_ONLY - ask.days - ask.dates) & named
     units = [f for f in units if extra <= (f.unit.words | f.unit.subject_words
                                            | claim_words(f.unit.heading))]
     if not units:

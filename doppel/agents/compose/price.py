@@ -8,6 +8,7 @@ import re
 
 from doppel.agents.compose.base import (
     FIGURE,
+    QUESTION,
     Ask,
     Composed,
     Found,
@@ -26,6 +27,7 @@ from doppel.language.bound import (
     subject_score,
 )
 from doppel.language.facts import extract_facts
+from doppel.language.quantity import excludes
 from doppel.language.wants import carries
 from doppel.language.words import stem
 
@@ -126,10 +128,6 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
                             for f, q in zip(unique, apart, strict=True)])
 
 
-_QUESTION = re.compile(r"\s*(how|what|what's|whats|which|is|are|do|does|can|could|would|will|"
-                       r"price|cost|and)\b", re.I)
-
-
 def _page_words(f: Found) -> frozenset[str]:
     return claim_words(f"{f.passage.title} > {f.passage.heading}")
 
@@ -146,7 +144,7 @@ def price_clause_words(ask: Ask, last: bool = False, numbers: bool = False) -> f
     asking = [p for p in parts if FIGURE.search(p)]
     # "how much does your apprentice charge an hour? trying to keep it cheap": the part
     # that is a question asks; the remark after it does not
-    asking = [p for p in asking if p.rstrip().endswith("?") or _QUESTION.match(p)] or asking
+    asking = [p for p in asking if p.rstrip().endswith("?") or QUESTION.match(p)] or asking
     asking = asking[-1:] if last else asking
     words = claim_words(" ".join(asking)) if asking and len(asking) < len(parts) else ask.words
     if ask.message and ask.message != ask.text:  # a follow-up: "… as a starter? and the main?"
@@ -334,6 +332,7 @@ def focus(text: str, ask: Ask, weights: WordWeights) -> str:
     # Lists of prices and of durations ("4 oz tin ~ 20 hrs - 8 oz jar ~ 45 hrs"); a date is
     # not cut from its year, nor an age from what it is the age for.
     kind = ask.wants if ask.wants == "duration" else "money"
+    text = _within_bounds(text, ask, kind)
     # the clauses that state what was asked: a price, or "14 oz jar ~ 80 hrs" for how long
     parts = _clauses(text)
     priced = [i for i, (_, c) in enumerate(parts)
@@ -355,6 +354,20 @@ def focus(text: str, ask: Ask, weights: WordWeights) -> str:
     out = kept[0][1] + "".join(sep + c for sep, c in kept[1:])
     out = out.strip().rstrip(",;–—-").strip()
     return out[:1].upper() + out[1:]
+
+
+def _within_bounds(text: str, ask: Ask, kind: str) -> str:
+    """Without the parts whose bound leaves out the customer's own quantity: "under three
+    hours the deposit is $50; three hours or longer, $100" for a 4-hour session is the $100
+    part (doppel.language.quantity)."""
+    parts = [p for p in re.split(r"(?<=;)\s+|(?<=[.!?])\s+", text) if p.strip()]
+    stating = [p for p in parts if (any(x.kind == "money" for x in extract_facts(p, names=False))
+                                    if kind == "money" else carries(kind, p))]
+    out = [p for p in stating if excludes(ask.text, p)]
+    if len(stating) < 2 or not out or len(out) == len(stating):
+        return text
+    kept = " ".join(p for p in parts if p not in out).strip().rstrip(";,").rstrip()
+    return kept[:1].upper() + kept[1:]
 
 
 PRICE_COVERAGE = 0.5     # share of the question's word weight a price row must carry
