@@ -714,3 +714,23 @@ def test_a_heading_that_states_a_price_answers_for_the_rows_under_it() -> None:
                      AgentSpec(slug="p", name="Plumb"), previous="Do you cover Bramhall?",
                      sentence_ok=True)
     assert answer is not None and "£12" in answer.text and "£25" not in answer.text
+
+
+def test_a_product_card_a_size_said_another_way_and_the_variant_not_wanted() -> None:
+    from doppel.agents.compose import compose
+
+    spec = AgentSpec(slug="c", name="Creator")
+    card = _passage("now $149", "Shop > Veg Bed Course > Grow-Along")
+    course = compose("how much is the grow-along version of the course rn?", [card], spec)
+    assert course is not None and "$149" in course.text and "Grow-Along" in course.text
+    sizes = _passage("Size: Wall calendar, spiral bound; Price: $18\nSize: Desk mini, easel stand; "
+                     "Price: $12", "Shop > 2027 Planting Calendar")
+    small = compose("how much is the small desk calendar", [sizes], spec)
+    assert small is not None and "$12" in small.text and "$18" not in small.text
+    halves = _passage("Dish: Roast Chicken; Half: £9.95; Full: £16.95", "Menu > Grill")
+    full = compose("price for a full roast chicken? not the half", [halves], spec)
+    assert full is not None and "£16.95" in full.text and "£9.95" not in full.text
+    pair = _passage("Service: Ear (single); Price: $30\nService: Ears (pair); Price: $50",
+                    "Piercing")
+    both = compose("how much to get both ears pierced?", [pair], spec)
+    assert both is not None and "$50" in both.text and "$30" not in both.text

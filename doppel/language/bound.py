@@ -228,7 +228,23 @@ def _words(text: str) -> frozenset[str]:
     words |= {stem(m.group(0).replace("-", "")) for m in _COMPOUND.finditer(text)}
     # "non veg" is the "Non-Veg" thali, not the veg one
     words |= {stem("non" + m.group(1).lower()) for m in _NON.finditer(text)}
+    # a size said another way: the "Desk mini" is the small desk calendar
+    words |= {_SIZE_WORDS[w] for w in words if w in _SIZE_WORDS}
+    # the ways of saying where a meal is eaten, and "both" for a pair
+    words |= {key for key, pattern in _SAID_AS.items() if pattern.search(text)}
     return frozenset(words)
+
+
+_SAID_AS = {
+    "eatin": re.compile(r"\b(eat(ing)?|din(e|ing)|sit(ting)?)[\s-]+in\b|\bin the restaurant\b",
+                        re.I),
+    stem("takeaway"): re.compile(r"\btake[\s-]?(away|out)\b|\bto go\b", re.I),
+    "pair": re.compile(r"\bboth\b", re.I),
+}
+
+
+_SIZE_WORDS = {stem(w): stem(to) for to, ws in {"small": "mini little tiny petite",
+                                                 "large": "big"}.items() for w in ws.split()}
 
 
 _NON = re.compile(r"\bnon\s+([a-z]{3,})\b", re.I)
@@ -328,6 +344,11 @@ _ATTRIBUTE_LABEL = re.compile(r"^(price|prices|cost|costs|fee|fees|rate|rates|tu
                               r"cancellations?|refunds?)$", re.I)
 
 
+# A price alone on its line ("$26", "now $149", "from £12 per person")
+_PRICE_ONLY = re.compile(r"^\s*(?:(?:was|now|from|only|just|price:?)\s+)?[$€£]\s?\d[\d,.]*(?:\s*(?:"
+                         r"/|per|each|a)\s*[a-z ]{1,15})?\s*$", re.I)
+
+
 # A name, a dash and a price alone: a menu's or a card's heading ("Weekday Lunch Thali –
 # £11.95", "Gift box — from $45 each")
 _DASH_PRICE = re.compile(r"^([^.!?:;]{3,80}?)\s+[–—-]\s+((?:from\s+)?[$€£]\s?\d[\d,.]*(?:\s*(?:"
@@ -401,6 +422,10 @@ def _line_units(line: str, heading: str, product: str = "") -> list[Unit]:
             return [_label(f"{d.group(1).strip(' ,')} {dated.group(1)}", dated.group(2), line,
                            heading)]
         return [_label(d.group(1).strip(" ,"), rest, line, heading)]
+    topic = heading.rsplit(" > ", 1)[-1].strip()
+    if _PRICE_ONLY.match(line) and topic and not _PRICE_ONLY.match(topic):
+        # A product card: the name is the heading, the price a line of its own ("$26")
+        return [_label(topic, line.strip(), f"{topic}: {line.strip()}", heading)]
     dash = _DASH_PRICE.match(line)
     if dash and len(dash.group(1).split()) <= 8:  # "Saffron Veg Thali – £16.95"
         return [_label(dash.group(1).strip(" -*•"), dash.group(2), line, heading)]

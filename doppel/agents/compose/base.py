@@ -123,7 +123,7 @@ located location find park parking long take quote offer offers available anythi
 kind type sort get go come thing things way really able possible allowed okay fine happen
 happens usually roughly exactly question wonder know tell guys someone anyone still heard hear
 told saw seen read think thought wondering curious hoping planning cheapest option options
-within total front now currently first""".split())
+within total front now currently first rn version versions tier""".split())
 
 
 # A follow-up's words that measure rather than name ("how many weeks is it?")

@@ -91,7 +91,7 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
     # The row must be about most of what was asked: "the candle making class" is not the
     # "Candle Care Kit" because both say "candle". Otherwise a sentence with a price may be.
     cover = max(coverage(price_clause_words(ask, numbers=True), f.unit.words
-                         | f.unit.subject_words, weights)
+                         | f.unit.subject_words | _page_words(f), weights)
                 for f in top)
     if cover < PRICE_COVERAGE:
         return _prose_with(ask, found, weights, "money")
@@ -176,6 +176,9 @@ def price_sentence(unit: Unit, ask: Ask, qualifier: str = "") -> str:
     naming = frozenset().union(*(claim_words(c.value) for c in unit.cells
                                  if "money" not in c.kinds() and len(c.value) <= 60))
     said = ask.words | claim_words(ask.message or ask.text)  # "an hour": the "per hour" column
+    # "a full one, not the half": the half is no column asked for
+    said = said - frozenset().union(*(claim_words(m.group(1)) for m in _NOT_THE.finditer(
+        ask.message or ask.text)))
     asked = periods(said - naming) or periods(said)
     overlap = [len(_header_words(c.header) & periods(said)) for c in money]
     best = max(overlap, default=0)
@@ -209,6 +212,9 @@ def price_sentence(unit: Unit, ask: Ask, qualifier: str = "") -> str:
             [f"{v} {_for(h, v)}".rstrip() for h, v in named])
     notes = _notes(unit, ask)
     return sentence + (f" ({notes})" if notes else "") + "."
+
+
+_NOT_THE = re.compile(r"\b(?:not|rather than|instead of)\s+(?:the\s+|a\s+|an\s+)?([a-z]+)\b", re.I)
 
 
 def _header_words(header: str) -> frozenset[str]:
