@@ -29,7 +29,7 @@ from doppel.language.facts import WEEKDAYS, expand_dates, expand_weekdays, extra
 from doppel.language.words import NEGATORS, content_words, sentences, stem
 
 __all__ = ["HOLIDAY_WORDS", "Cell", "Unit", "WordWeights", "claim_words", "holiday_dates",
-           "parse_units", "polarity", "subject_score", "unit_days"]
+           "parse_units", "polarity", "question_words", "subject_score", "unit_days"]
 
 # Columns that name what a row is about (after lower-casing); the first such non-empty cell
 # is the row's subject. Otherwise the row's first cell without a number is.
@@ -248,6 +248,19 @@ _SIZE_WORDS = {stem(w): stem(to) for to, ws in {"small": "mini little tiny petit
 
 
 _NON = re.compile(r"\bnon\s+([a-z]{3,})\b", re.I)
+
+
+@functools.lru_cache(maxsize=16384)
+def question_words(text: str) -> frozenset[str]:
+    """`claim_words` of a question, a size or a place said another way replaced by the word
+    the content's units also carry ("big" is "large", "in the restaurant" is "eatin"): each
+    thing asked counts once, as the content's expansion of its own words meets it."""
+    words = set(claim_words(text))
+    for key, pattern in _SAID_AS.items():
+        for m in pattern.finditer(text):
+            words -= _words(m.group(0)) - {key}
+    return frozenset(_SIZE_WORDS.get(w, w) for w in words) - {
+        w for w in _SIZE_WORDS if w not in _SIZE_WORDS.values()}
 
 
 @functools.lru_cache(maxsize=16384)

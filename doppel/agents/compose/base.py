@@ -14,6 +14,7 @@ from doppel.language.bound import (
     Unit,
     WordWeights,
     claim_words,
+    question_words,
     unit_days,
 )
 from doppel.language.facts import WEEKDAYS
@@ -177,7 +178,7 @@ def analyse(message: str, previous: str | None = None, today: dt.date | None = N
         if re.search(r"\btomorrow\b", message, re.I):
             days = days | {WEEKDAYS[(today.weekday() + 1) % 7]}
     intent = _intent(message)
-    words = claim_words(message)
+    words = question_words(message)
     if previous:
         prev = analyse(previous, None, today)
         if intent == "other" or (_DURATION.search(message) and prev.intent == "price"):

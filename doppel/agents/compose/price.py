@@ -116,6 +116,10 @@ def price_answer(ask: Ask, found: list[Found], weights: WordWeights) -> Composed
         covers = [coverage(asked, f.unit.words | f.unit.subject_words, weights)
                   for f in unique]
         unique = [f for f, c in zip(unique, covers, strict=True) if c >= max(covers) - 1e-9]
+    if len(unique) > 1:  # still tied: the customer's own words ("my dog is 9") tell them apart
+        covers = [coverage(ask.words, f.unit.words | f.unit.subject_words, weights)
+                  for f in unique]
+        unique = [f for f, c in zip(unique, covers, strict=True) if c >= max(covers) - 1e-9]
     # Rows the question names equally well: the best-ranked passage's (retrieval saw the
     # whole question); rows of one table that tie are listed, at most three, each with what
     # tells it from the others.
