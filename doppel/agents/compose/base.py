@@ -27,19 +27,21 @@ from doppel.language.words import stem
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 
 
+# "what does that run?", "what'll it run me": a price asked
+_RUN = (r"\bwhat(?:'s| does| would| will|'ll| do)\b.{0,40}\brun(?: me| us| you)?\s*[?.!]*$|"
+        r"\bruns? (?:me|us)\b")
+
+
 _PRICE = re.compile(r"\bhow much\b(?!\s+(notice|time|longer|later|earlier|space|room|weight|"
                     r"experience|warning|lead time|in advance)\b)|"
                     r"\b(cost|costs|costing|price|prices|pricing|priced|fee|fees|"
                     r"charge|charges|rate|rates|expensive|cheap|cheapest|quote)\b|\$|€|£|"
                     # "pay by cheque", "pay with Amex", "pay cash": how, not how much
                     r"\bpay\b(?!\s+(by|with|in|using|via|through|cash|card|online|over|at)\b)|"
-                    # "what does that run?", "what'll it run me"
-                    r"\bwhat(?:'s| does| would| will|'ll| do)\b.{0,40}\brun(?: me| us| you)?\s*"
-                    r"[?.!]*$|\bruns? (?:me|us)\b", re.I)
+                    + _RUN, re.I)
 
 
-_RUNS = re.compile(r"\bwhat(?:'s| does| would| will|'ll| do)\b.{0,40}\brun(?: me| us| you)?\s*"
-                   r"[?.!]*$|\bruns? (?:me|us)\b", re.I)
+_RUNS = re.compile(_RUN, re.I)
 
 
 # A part of a message that asks ("… what does it cost?"), not a remark ("trying to keep it
@@ -62,9 +64,7 @@ def asked_words(ask: Ask) -> frozenset[str]:
 
 # A price question that leaves no doubt a figure is wanted ("rate" alone may be a heart rate)
 FIGURE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|priced|fee|fees|charge|"
-                     r"charges|expensive|cheap|cheapest)\b|[$€£]|\bwhat(?:'s| does| would| will|"
-                     r"'ll| do)\b.{0,40}\brun(?: me| us| you)?\s*[?.!]*$|\bruns? (?:me|us)\b",
-                    re.I)
+                    r"charges|expensive|cheap|cheapest)\b|[$€£]|" + _RUN, re.I)
 
 
 _HOURS = re.compile(r"\b(open|opens|opening|close|closes|closing|closed|what time|"
