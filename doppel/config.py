@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from doppel.redisconn import check_redis_url
+
 
 def _default_home() -> Path:
     return Path(os.environ.get("DOPPEL_HOME") or Path.home() / ".doppel")
@@ -353,9 +355,11 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str) -> str:
-        if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
-            raise ValueError("must start with redis://, rediss:// or redis+unix:// (empty: "
-                             "each process counts its own limits)")
+        if value:
+            try:
+                check_redis_url(value)
+            except ValueError as exc:
+                raise ValueError(f"{exc} (empty: each process counts its own limits)") from None
         return value
 
     @property

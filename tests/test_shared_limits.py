@@ -278,3 +278,27 @@ def test_two_servers_share_the_model_servers_slots(settings: Settings, redis_ser
 def test_shared_slots_without_redis_are_a_clear_error(settings: Settings) -> None:
     with pytest.raises(ValueError, match="set DOPPEL_REDIS_URL too"):
         Settings(home=settings.home, remote_concurrency_total=4)
+
+
+def test_one_check_of_redis_urls_and_one_watch_for_a_redis_that_does_not_answer(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from doppel.config import Settings
+    from doppel.redisconn import RedisWatch, check_redis_url, redis_py_url
+
+    assert redis_py_url("redis+unix:///run/redis.sock") == "unix:///run/redis.sock"
+    assert redis_py_url("rediss://cache:6380/1") == "rediss://cache:6380/1"
+    for bad in ("http://cache:6379", "unix:///run/redis.sock"):
+        with pytest.raises(ValueError, match="must start with redis://"):
+            check_redis_url(bad)
+    with pytest.raises(ValueError, match="must start with redis://"):
+        Settings(redis_url="memcached://cache")
+    watch = RedisWatch(logging.getLogger("doppel.test"), "counting alone", rest_s=60)
+    assert not watch.resting
+    with caplog.at_level(logging.WARNING, logger="doppel.test"):
+        watch.failed(ConnectionError())
+        watch.failed(TimeoutError())  # within the minute: no second warning
+    said = [r.getMessage() for r in caplog.records if r.name == "doppel.test"]
+    assert said == ["Redis did not answer (ConnectionError): counting alone until it does"]
+    assert watch.resting  # not asked again for rest_s

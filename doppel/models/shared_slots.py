@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from doppel.redisconn import RedisWatch, redis_py_url
+
 log = logging.getLogger(__name__)
 
 DOWN_S = 5.0  # how long a Redis that failed is left alone
@@ -61,9 +63,7 @@ def redis_client(url: str) -> Any:
     timeouts: a slow Redis must not hold generations up."""
     from redis.asyncio import Redis
 
-    if url.startswith("redis+unix://"):
-        url = "unix://" + url[len("redis+unix://"):]
-    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return Redis.from_url(redis_py_url(url), socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 @dataclass
@@ -129,8 +129,9 @@ class SharedSlots:
         self.limit = limit
         self.lease_s = lease_s
         self.poll_s = poll_s
-        self._down_logged = 0.0
-        self._down_until = 0.0  # after a failure, Redis is not asked again for a few seconds
+        # After a failure Redis is not asked again for DOWN_S: a Redis that does not answer
+        # costs a connect timeout per request, half a second added to every generation.
+        self.watch = RedisWatch(log, "generations admitted per process", rest_s=DOWN_S)
         # An asyncio client belongs to its event loop: one per loop (a server has one; a
         # test or a CLI may run several in turn).
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -145,19 +146,12 @@ class SharedSlots:
         return self._redis
 
     def _unavailable(self, exc: Exception) -> None:
-        now = time.monotonic()
-        # A Redis that does not answer costs a connect timeout per request: skip it for a
-        # while instead of adding half a second to every generation.
-        self._down_until = now + DOWN_S
-        if now - self._down_logged > 60:
-            self._down_logged = now
-            log.warning("Redis did not answer (%s): generations admitted per process until "
-                        "it does", type(exc).__name__)
+        self.watch.failed(exc)
 
     async def acquire(self) -> Lease | None:
         """A slot, waiting while all are held (polling, a few ms at first, then up to
         poll_s[1]); None when Redis cannot be reached (admitted by this process alone)."""
-        if time.monotonic() < self._down_until:
+        if self.watch.resting:
             return None
         token = secrets.token_hex(8)
         delay = self.poll_s[0]

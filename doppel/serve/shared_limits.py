@@ -15,6 +15,7 @@ import math
 import time
 from typing import Any
 
+from doppel.redisconn import RedisWatch, check_redis_url
 from doppel.serve.errors import APIError
 from doppel.serve.limits import FailureThrottle, RateLimiter
 
@@ -31,8 +32,10 @@ except ImportError as exc:  # pragma: no cover - the message is the point
 
 def redis_storage(url: str) -> Any:
     """The `limits` storage for a redis:// (or rediss://, redis+unix://) URL."""
-    if not url.startswith(("redis://", "rediss://", "redis+unix://")):
-        raise ValueError("DOPPEL_REDIS_URL must start with redis://, rediss:// or redis+unix://")
+    try:
+        check_redis_url(url)
+    except ValueError as exc:
+        raise ValueError(f"DOPPEL_REDIS_URL {exc}") from None
     return storage_from_string(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
@@ -40,14 +43,10 @@ class _Shared:
     def __init__(self, storage: Any, per_minute: int, namespace: str) -> None:
         self.item = RateLimitItemPerMinute(per_minute, namespace=f"doppel-{namespace}")
         self.limiter = MovingWindowRateLimiter(storage)
-        self._down_logged = 0.0
+        self.watch = RedisWatch(log, "limiting per process")
 
     def _unavailable(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._down_logged > 60:
-            self._down_logged = now
-            log.warning("Redis did not answer (%s): limiting per process until it does",
-                        type(exc).__name__)
+        self.watch.failed(exc)
 
     def _retry_after(self, key: str) -> int:
         stats = self.limiter.get_window_stats(self.item, key)
