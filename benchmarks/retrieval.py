@@ -38,8 +38,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import random
+import re
 import sqlite3
 import statistics
 import sys
@@ -60,6 +62,7 @@ from doppel.agents.spec import AgentSpec  # noqa: E402
 from doppel.config import Settings  # noqa: E402
 from doppel.knowledge.chunking import Chunk  # noqa: E402
 from doppel.knowledge.index import RRF_K, KnowledgeIndex, fts_query, query_terms  # noqa: E402
+from doppel.language.words import other_spellings, stem  # noqa: E402
 from doppel.models import Embedder, load_embedder  # noqa: E402
 from doppel.service import Doppel  # noqa: E402
 from doppel.store import Database  # noqa: E402
@@ -395,6 +398,21 @@ def bench_size(n: int, n_queries: int, embedder: Embedder, seed: int) -> dict[st
             # Matching alone, without ranking: how much of the FTS time is bm25() + sort.
             n_matches[q] = count_t(count_matches, conn, agent_id, match)
 
+        # The agent-local BM25 over the matched chunks (search()'s lexical ranking), as the
+        # package does it and as it did before (one regular expression per query), on the
+        # same rows: the ratio is the change's, measured in this run.
+        bm25_now, bm25_before, same = Timer(), Timer(), True
+        for _, q in questions[1:]:
+            version = conn.execute("SELECT knowledge_version FROM agents WHERE id = ?",
+                                   (agent_id,)).fetchone()[0]
+            terms = index._selective_terms(conn, agent_id, version, query_terms(q))
+            if not terms:
+                continue
+            matched = index._matching(conn, agent_id, list(terms))
+            now = bm25_now(index._bm25, conn, agent_id, version, terms, matched)
+            before = bm25_before(bm25_regex, index, conn, agent_id, version, terms, matched)
+            same = same and now == before
+
         slowest = sorted(((t, q) for q, t in worst.items()), reverse=True)[:3]
         slow_detail = [{"question": q, "ms": t * 1000, "fts_matches": n_matches[q]}
                        for t, q in slowest]
@@ -417,11 +435,43 @@ def bench_size(n: int, n_queries: int, embedder: Embedder, seed: int) -> dict[st
                      "vector_topk": summary_ms(vector_t.samples),
                      "fts_bm25": summary_ms(fts_t.samples),
                      "fts_match_count_only": summary_ms(count_t.samples),
-                     "fetch_winners": summary_ms(fetch_t.samples)},
+                     "fetch_winners": summary_ms(fetch_t.samples),
+                     "bm25_ranking": summary_ms(bm25_now.samples),
+                     "bm25_ranking_regex_before": summary_ms(bm25_before.samples)},
+        "bm25_same_order": same,
         "avg_hits": statistics.mean(hits) if hits else 0,
         "fts_matches_median": statistics.median(all_matches) if all_matches else 0,
         "slowest_fts": slow_detail, "fetch_plan": plan,
     }
+
+
+def bm25_regex(index: KnowledgeIndex, conn: Any, agent_id: int, version: int,
+               terms: dict[str, int], matched: list[tuple[int, str, str]]) -> list[int]:
+    """KnowledgeIndex._bm25 as it was before `words_starting`: the query's words found in each
+    chunk by one case-insensitive regular expression. The baseline of the ratio printed."""
+    if not matched:
+        return []
+    chunks, mean_length = index._agent_size(conn, agent_id, version)
+    n = max(chunks, 1)
+    keys = {t: stem(t) for t in terms}
+    wanted = set(keys.values())
+    roots = sorted({form[:4] for t in terms
+                    for form in (t.lower(), keys[t], *other_spellings(t)) if form})
+    finder = re.compile(r"\b(?:" + "|".join(re.escape(r) for r in roots) + r")\w*", re.I)
+    idf = {t: math.log((n - df + 0.5) / (df + 0.5) + 1.0) for t, df in terms.items()}
+    k1, b = 1.2, 0.75
+    scores: dict[int, float] = {}
+    for chunk_id, heading, text in matched:
+        tally: dict[str, int] = {}
+        for word in finder.findall(text) + 2 * finder.findall(heading):
+            key = stem(word)
+            if key in wanted:
+                tally[key] = tally.get(key, 0) + 1
+        length = len(text) + 2 * len(heading)
+        norm = k1 * (1 - b + b * length / mean_length)
+        scores[chunk_id] = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t in terms
+                               if (tf := tally.get(keys[t], 0)))
+    return sorted(scores, key=lambda c: (-scores[c], c))
 
 
 def replicate_cache_build(conn: sqlite3.Connection, agent_id: int) -> dict[str, Any]:
@@ -570,6 +620,14 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"{r['chunks']:>8} {cell(p['version_check']):>15} {cell(p['vector_topk']):>15} "
               f"{cell(p['fts_bm25']):>17} {cell(p['fts_match_count_only']):>15} "
               f"{cell(p['fetch_winners']):>13} | {r['fts_matches_median']:>11.0f} ({share:4.0%})")
+
+    print("\nThe agent-local BM25 over the matched chunks (queries with a match), ms p50 / p95")
+    for r in sizes:
+        p = r["parts_ms"]
+        ratio = p["bm25_ranking"]["p95"] / max(p["bm25_ranking_regex_before"]["p95"], 1e-9)
+        print(f"{r['chunks']:>8}  words by str.find (now) {cell(p['bm25_ranking'])}  one regular "
+              f"expression (before) {cell(p['bm25_ranking_regex_before'])}  p95 ratio "
+              f"{ratio:.2f}  same order: {'yes' if r['bm25_same_order'] else 'NO'}")
 
     print("\nThe agent's vector cache (built by the first query after any change)")
     print(f"{'chunks':>8} {'cold 1st query ms':>17} {'build: SQL ms':>13} {'join+numpy ms':>13} "
