@@ -515,3 +515,15 @@ def test_markdown_and_csv_tables_split_two_price_cells() -> None:
         "Class: Vinyasa; Drop-in: $22; 10-pass: $180"]
     rows = b"item,price_gbp\nScone,2.50 / 4.00\n"
     assert all_units(CSVLoader().load(rows, "cafe.csv")) == ["item: Scone; price_gbp: 2.50 / 4.00"]
+
+
+def test_odd_tables_read_without_error_and_lose_no_value() -> None:
+    from doppel.knowledge.loaders.tables import TableReader
+
+    reader = TableReader(["Item", "Price"])
+    assert reader.row([]) == "" and reader.row(["", "—"]) == ""  # nothing in the row
+    assert TableReader([]).row(["Scone", "£3 / £4"]) == "Scone | £3 / £4"
+    page = ("<table><tr><th>a</th><th>b</th></tr><tr><td>\u205e odd</td><td>£3 / £4</td></tr>"
+            "<tr><th colspan='99999'>Big section</th></tr></table>").encode()
+    units = all_units(HTMLLoader().load(page, "odd.html"))
+    assert units[0] == "a: odd; b: £3 / £4"

@@ -261,8 +261,8 @@ def _cell_text(cell: Any) -> str:
     <small>Yellow lentils…</small>" is "Tarka Dal — Yellow lentils…" (`TableReader` makes the
     part after " — " the row's description, so the dish is named by its name)."""
     small = cell.find(["small", "br"])
-    if small is None:
-        return str(cell.get_text(" ", strip=True))
+    if small is None:  # (the marker never comes from the page itself)
+        return str(cell.get_text(" ", strip=True)).replace(DESCRIBED, " ")
     name: list[str] = []
     for node in cell.children:
         if node is small or getattr(node, "name", None) in ("small", "br"):
@@ -271,6 +271,7 @@ def _cell_text(cell: Any) -> str:
     head = re.sub(r"\s+", " ", " ".join(name)).strip()
     whole = re.sub(r"\s+", " ", cell.get_text(" ", strip=True)).strip()
     rest = whole[len(head):].strip() if head and whole.startswith(head) else ""
+    head, rest, whole = (t.replace(DESCRIBED, " ").strip() for t in (head, rest, whole))
     return f"{head} {DESCRIBED} {rest}" if head and rest else whole
 
 

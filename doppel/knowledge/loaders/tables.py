@@ -61,6 +61,8 @@ class TableReader:
     def row(self, cells: list[str]) -> str:
         """The row's text: a record, or a section row's own text (a sub-heading)."""
         cells = [re.sub(r"\s+", " ", c).strip() for c in cells]
+        if not any(c and not _EMPTY.match(c) for c in cells):
+            return ""  # nothing in the row (or only dashes)
         if self._is_section(cells):
             text = next(c for c in cells if c)
             name, labels = _split_labels(text)
@@ -111,6 +113,8 @@ class TableReader:
         if not any(self.header) and not split:
             return " | ".join(c.replace(DESCRIBED, "—") for c in cells if c)  # no header row
         first = 1 if self.section else 0
+        if len(names) <= first:
+            return record(names, values)
         if named_by_tail:  # "House white – glass / bottle": the labels leave the name
             values[first] = values[first][:len(values[first]) - len(_tail(cells[0]))].rstrip(
                 " –—-:")
