@@ -734,3 +734,13 @@ def test_a_product_card_a_size_said_another_way_and_the_variant_not_wanted() -> 
                     "Piercing")
     both = compose("how much to get both ears pierced?", [pair], spec)
     assert both is not None and "$50" in both.text and "$30" not in both.text
+
+
+def test_saturday_morning_asks_saturdays_hours() -> None:
+    from doppel.agents.compose import compose
+
+    hours = _passage("- Saturday: 8am – 4pm\n- Sunday: 9am – 2pm", "Hours")
+    about = _passage("The ovens are on from 4 am every morning except Monday.", "About us")
+    answer = compose("What time do you open on Saturday morning?", [about, hours],
+                     AgentSpec(slug="b", name="Bakery"))
+    assert answer is not None and "8am" in answer.text and "4 am" not in answer.text

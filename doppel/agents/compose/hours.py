@@ -14,6 +14,7 @@ from doppel.agents.compose.base import (
     capital,
     finish,
 )
+from doppel.agents.compose.price import WHEN_WORDS
 from doppel.agents.spec import AgentSpec
 from doppel.knowledge.index import Passage
 from doppel.language.bound import (
@@ -94,7 +95,9 @@ def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | No
                                 | (f.unit.words if f.unit.kind == "prose" else frozenset())
                                 for f in found if (f.unit.days or f.unit.dates)
                                 and id(f) not in hours_units))
-    extra = (asked_words(ask) - _HOURS_ONLY - ask.days - ask.dates) & named
+    # "on Saturday morning" still asks the day's hours ("the ovens are on from 4 am every
+    # morning" names no schedule of its own)
+    extra = (asked_words(ask) - _HOURS_ONLY - WHEN_WORDS - ask.days - ask.dates) & named
     units = [f for f in units if extra <= (f.unit.words | f.unit.subject_words
                                            | claim_words(f.unit.heading))]
     if not units:
