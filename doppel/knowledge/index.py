@@ -18,7 +18,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,12 +332,15 @@ class KnowledgeIndex:
 
     # --- the ranking, the same on every store --------------------------------------------
     def _bm25(self, conn: Connection, agent_id: int, version: int,
-              terms: dict[str, int], matched: list[tuple[int, str, str]]) -> list[int]:
+              terms: dict[str, int], matched: list[tuple[int, str, str]], *,
+              find: Callable[[str, Sequence[str]], list[str]] | None = None) -> list[int]:
         """`matched` chunks, best first by BM25 over this agent's chunks only: document
         frequencies are this agent's (`terms`: term -> chunks of the agent that match it, as
         `_selective_terms` counted them), a heading's words count twice (as FTS5's column
         weights did), lengths are in characters; ties by chunk id. Only the query's words are
-        counted in each chunk (one regular expression over its text); nothing is cached."""
+        counted in each chunk (`find`: `words_starting` unless a benchmark compares another
+        way of finding them); nothing is cached."""
+        find = find or words_starting
         if not matched:
             return []
         chunks, mean_length = self._agent_size(conn, agent_id, version)
@@ -351,7 +354,7 @@ class KnowledgeIndex:
         scores: dict[int, float] = {}
         for chunk_id, heading, text in matched:
             tally: dict[str, int] = {}
-            for word in words_starting(text, roots) + 2 * words_starting(heading, roots):
+            for word in find(text, roots) + 2 * find(heading, roots):
                 key = stem(word)
                 if key in wanted:
                     tally[key] = tally.get(key, 0) + 1
