@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 export DOPPEL_HOME ?= $(CURDIR)/.doppel
 
-.PHONY: run test setup llama models demo browser services bench lint clean
+.PHONY: run test setup llama models demo browser services bench lint router clean
 
 run: models
 	$(PY) -m doppel.demo
@@ -69,6 +69,11 @@ bench: models
 	$(PY) benchmarks/shields.py
 	$(PY) benchmarks/imports.py
 	$(PY) benchmarks/answers.py
+
+# Retrain the learned tool router (doppel/tools/router.json) from the tool evaluation's tuning
+# sets, printing leave-one-business-out accuracy; deterministic for the same embedder.
+router: models
+	$(PY) -m doppel.evaluation.router --cv
 
 # Style and import order (ruff), types (mypy), and the layer contracts in pyproject.toml
 # (import-linter: knowledge never imports agents, nothing imports the layers above it).

@@ -78,14 +78,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="all",
                         choices=["dev", "heldout", "heldout2", "heldout3", "heldout4",
-                                 "heldout5", "all"])
+                                 "heldout5", "heldout6", "all"])
     parser.add_argument("--json", type=Path, default=None, help="write every case here")
     parser.add_argument("--quiet", action="store_true", help="no per-question lines")
     args = parser.parse_args()
 
     sets = load_tool_sets(ROOT / "examples/eval/tools") if args.split in (
         "dev", "heldout", "all") else []
-    for extra in ("heldout2", "heldout3", "heldout4", "heldout5"):
+    for extra in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6"):
         if args.split in (extra, "all") and (ROOT / "examples/eval" / extra).is_dir():
             sets += load_tool_sets(ROOT / "examples/eval" / extra)
     sets = [s for s in sets if args.split == "all" or s.split == args.split]

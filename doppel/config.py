@@ -195,6 +195,10 @@ class Settings(BaseSettings):
         0.72, ge=0, le=1, description="Cosine similarity of a message to one of a tool's "
         "example phrasings above which that tool is chosen without a rule (MiniLM); a rule "
         "match always chooses it.")
+    tool_router: bool = Field(
+        True, description="Choose the built-in tools with the learned router "
+        "(doppel/tools/router.json, trained on the tuning half of the tool evaluation) when no "
+        "rule does; off, they are chosen by their example phrasings like any other tool.")
     tool_grammar_fill: bool = Field(
         False, description="With the embedded model, a tool's free-text arguments the rules "
         "could not read (a name, a need) are read from the message by the model under a "

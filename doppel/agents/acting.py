@@ -2,10 +2,14 @@
 and answer with what it returned, checked like any other answer.
 
 Choosing. The embedded 135M model cannot choose tools reliably, so a tool is chosen by its
-rule (`Tool.wants`: "where is my order", "are you open right now") or, failing that, by
-meaning: the message's embedding against the tool's example phrasings, above
-`Settings.tool_route_similarity`. A tool that declines the message (`Tool.declines`: "open on
-Sunday?" is a question about Sunday's hours, not about now) is never chosen by meaning.
+rule (`Tool.wants`: "where is my order", "are you open right now") or, failing that, by the
+learned router (doppel.tools.router: a classifier over the message's embedding, trained on
+the tuning half of the tool evaluation), which knows the built-in tools. A tool it does not
+know (an owner's MCP server, a third-party tool), or every tool when the agent's embedder is
+not the one the router was trained on, is chosen by meaning: the message's embedding against
+the tool's example phrasings, above `Settings.tool_route_similarity`, unless the tool declines
+the message (`Tool.declines`: "open on Sunday?" is a question about Sunday's hours, not about
+now).
 
 Arguments are read from the message by the tool's rules (`Tool.fill`) and validated by its
 pydantic `Arguments`: bad arguments never reach a tool. A missing or invalid one is asked for
@@ -43,6 +47,7 @@ from doppel.tools import TOOLS, Tool, ToolContext, ToolError, ToolResult
 from doppel.tools.base import arguments_schema
 from doppel.tools.fields import EMAIL, PHONE
 from doppel.tools.hours import parse_ranges
+from doppel.tools.router import NONE, bundled_router
 
 __all__ = ["UseTools", "local_now", "route"]
 
@@ -59,11 +64,24 @@ def local_now(turn: Turn) -> dt.datetime:
 
 
 def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
-    """The tool the message needs and how it was chosen ("rule" or "meaning"), or None."""
+    """The tool the message needs and how it was chosen ("rule", "learned" or "meaning"), or
+    None."""
     tools = [TOOLS.get(n) for n in names]
     for tool in tools:
         if _safely(tool.wants, turn.message, tool.name):
             return tool.name, "rule"
+    index = turn.runtime.index
+    q = (turn.screen_ctx.embedding() if turn.screen_ctx is not None
+         else index.embed_query(turn.message))
+    router = bundled_router() if turn.runtime.settings.tool_router else None
+    if router is not None and router.embedder == index.embedder.name and router.dim == len(q):
+        # The built-in tools by the learned router (doppel.tools.router); only tools it does
+        # not know (an owner's MCP server, a third-party tool) are left to their examples.
+        chosen, _ = router.choose(q, [t.name for t in tools if router.knows(t.name)])
+        turn.clock.lap("route_ms")
+        if chosen != NONE:
+            return chosen, "learned"
+        tools = [t for t in tools if not router.knows(t.name)]
     configured = turn.agent.spec.tools or {}
     examples = {t.name: t.examples_for(t.Settings.model_validate(configured.get(t.name, {})))
                 for t in tools}
@@ -71,9 +89,6 @@ def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
                   and not _safely(t.declines, turn.message, t.name, True)]
     if not candidates:
         return None
-    index = turn.runtime.index
-    q = (turn.screen_ctx.embedding() if turn.screen_ctx is not None
-         else index.embed_query(turn.message))
     best: tuple[float, str] | None = None
     for tool in candidates:
         score = float((index.embed_sentences(list(examples[tool.name])) @ q).max())
