@@ -12,7 +12,15 @@ import pytest
 from doppel.agents.spec import AgentSpec
 from doppel.config import Settings
 from doppel.errors import ConfigError
-from doppel.evaluation.router import CLASSES, TRAIN_SETS, fit, train, training_examples
+from doppel.evaluation.answers import load_suite
+from doppel.evaluation.router import (
+    ANSWER_SETS,
+    CLASSES,
+    TRAIN_SETS,
+    fit,
+    train,
+    training_examples,
+)
 from doppel.service import Doppel
 from doppel.testing import FakeOrderEndpoint
 from doppel.tools import TOOLS
@@ -72,11 +80,17 @@ def test_the_shipped_router_was_trained_on_the_committed_tuning_data_only() -> N
     """router.json says which data made it: the same questions as the tuning sets hold now
     (retrain with `make router` after changing them), and never a held-out set."""
     router = bundled_router()
+    examples = training_examples()
     assert router is not None and router.classes == CLASSES
     assert router.embedder == "all-MiniLM-L6-v2" and router.dim == 384
-    assert router.recipe["data"] == list(TRAIN_SETS)
-    assert not any("heldout4" in s or "heldout5" in s or "heldout6" in s for s in TRAIN_SETS)
-    examples = training_examples()
+    assert router.recipe["data"] == list(TRAIN_SETS + ANSWER_SETS)
+    assert not any(h in s for s in TRAIN_SETS + ANSWER_SETS
+                   for h in ("heldout4", "heldout5", "heldout6", "answers-heldout3"))
+    assert {e.group for e in examples} >= {"Millrace Coffee Roasters", "examples"}
+    root = Path(__file__).resolve().parent.parent / "examples/eval"
+    held_out = {a.name for a in load_suite(root / "suite") if a.split == "heldout"} | {
+        a.name for a in load_suite(root / "answers-heldout3")}
+    assert held_out and not {e.group for e in examples} & held_out
     assert router.recipe["examples"] == len(examples)
     fresh = train(examples, np.zeros((len(examples), 4)), "x")  # the digest, not the weights
     assert fresh.recipe["data_sha256"] == router.recipe["data_sha256"], (

@@ -22,7 +22,7 @@ from doppel.knowledge.index import Passage
 from doppel.service import Doppel
 from doppel.testing import FakeChatBackend, FakeEmbedder, FakeOrderEndpoint
 from doppel.tools import TOOLS, NoSettings, Tool, ToolContext, ToolResult
-from doppel.tools.hours import answer_open_now, parse_ranges, read_schedule
+from doppel.tools.hours import answer_open_now, parse_ranges, read_schedule, southern_zone
 
 # On SQLite and on a real PostgreSQL + pgvector (conftest.py's `both_stores`).
 pytestmark = pytest.mark.both_stores
@@ -567,6 +567,35 @@ def test_two_seasons_without_their_months_are_not_guessed() -> None:
                 Passage(2, "h.html", "Winter hours (December – February)", autumn, 0, 1, 0, 0)]
     july = answer_open_now(read_schedule(passages), _at(2027, 7, 6, 16, 45))
     assert july is not None and "until 5:30 pm" in july.text
+
+
+def test_seasons_bounded_by_dates_and_south_of_the_equator() -> None:
+    """"Summer hours (until Sunday 4 April)" / "Winter hours (from Monday 5 April)" in
+    Dunedin: summer is December's there, and the dates say where each season ends; a
+    weekday whose only hours are another season's is not known (never "closed")."""
+    summer = "\n".join(f"Day: {d}; Hours: 8:00am – 5:30pm" for d in (
+        "Tuesday", "Wednesday", "Thursday", "Friday")) + "\nDay: Monday; Hours: Closed"
+    winter = summer.replace("8:00am – 5:30pm", "8:30am – 5:00pm")
+    zone = ZoneInfo("Pacific/Auckland")
+    passages = [
+        Passage(1, "h.html", "Opening hours > Summer hours (daylight saving – until Sunday 4 "
+                "April 2027)", summer, 0, 1, 0, 0),
+        Passage(2, "h.html", "Opening hours > Winter hours (from Monday 5 April 2027)", winter,
+                0, 1, 0, 0)]
+    schedule = read_schedule(passages, southern=southern_zone("Pacific/Auckland"))
+    march = answer_open_now(schedule, dt.datetime(2027, 3, 10, 11, 15, tzinfo=zone))
+    assert march is not None and "until 5:30 pm" in march.text
+    april = answer_open_now(schedule, dt.datetime(2027, 4, 6, 12, 0, tzinfo=zone))
+    assert april is not None and "until 5 pm" in april.text
+    # a page that gives Wednesday's hours for June to August only says nothing of March:
+    # the tool is silent rather than "we're closed"
+    june = read_schedule([Passage(1, "h.html", "Summer hours (June – August)", summer, 0, 1, 0,
+                                  0)])
+    assert answer_open_now(june, dt.datetime(2027, 3, 10, 11, 15, tzinfo=zone)) is None
+    assert answer_open_now(june, dt.datetime(2027, 7, 7, 11, 15, tzinfo=zone)) is not None
+    assert southern_zone("America/Argentina/Buenos_Aires") and southern_zone(
+        "Africa/Johannesburg") and not southern_zone("Europe/London")
+    assert not southern_zone("Asia/Tokyo") and not southern_zone("nowhere")
 
 
 def test_seasonal_columns_with_dated_headers_are_seasons_not_exceptions() -> None:

@@ -77,11 +77,11 @@ def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
     if router is not None and router.embedder == index.embedder.name and router.dim == len(q):
         # The built-in tools by the learned router (doppel.tools.router); only tools it does
         # not know (an owner's MCP server, a third-party tool) are left to their examples.
-        chosen, _ = router.choose(q, [t.name for t in tools if router.knows(t.name)])
+        chosen, p = router.choose(q, [t.name for t in tools if router.knows(t.name)])
         turn.clock.lap("route_ms")
-        if chosen != NONE:
+        if chosen != NONE and router.chooses(chosen) and p >= router.floor:
             return chosen, "learned"
-        tools = [t for t in tools if not router.knows(t.name)]
+        tools = [t for t in tools if not router.chooses(t.name)]
     configured = turn.agent.spec.tools or {}
     examples = {t.name: t.examples_for(t.Settings.model_validate(configured.get(t.name, {})))
                 for t in tools}

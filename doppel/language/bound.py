@@ -96,14 +96,15 @@ _MONTH_ABBR = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "o
                "dec"]
 
 
-def months_named(text: str) -> set[int]:
+def months_named(text: str, *, southern: bool = False) -> set[int]:
     """The months a question, a column or a heading names: "in November", "Summer",
-    "Oct–Mar" (a span, wrapping the year), "Heating season (October – March)"."""
+    "Oct–Mar" (a span, wrapping the year), "Heating season (October – March)". South of the
+    equator (`southern`) summer is December to February."""
     low = text.lower()
     out: set[int] = set()
     for season, months in _SEASON_MONTHS.items():
         if re.search(rf"\b{season}\b", low):
-            out |= months
+            out |= {(m + 5) % 12 + 1 for m in months} if southern else months
     found = [(m.start(), _MONTH_ABBR.index(m.group(1)[:3]) + 1) for m in re.finditer(
         r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
         r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b", low)]

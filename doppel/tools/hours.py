@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from doppel.knowledge.index import Passage
 from doppel.language.bound import Unit, holiday_dates, months_named, parse_units, unit_days
@@ -159,12 +161,22 @@ class Rule:
     # for the last); empty: every week.
     weeks: frozenset[int] = frozenset()
     months: frozenset[int] = frozenset()  # a seasonal column's months; empty: all year
+    # A season bounded by dates ("Summer hours (until Sunday 4 April)", "Winter hours (from
+    # Monday 5 April)"): its first and last day as "MM-DD", wrapping the year when the first
+    # is later; None: the months say when it holds.
+    span: tuple[str, str] | None = None
     summary: bool = False                 # from a one-line week ("Mon 9–5 · Sat 10–2")
     # A date's line that moves one end of the day: "closes at 1pm", "opens at noon".
     closes_at: dt.time | None = None
     opens_at: dt.time | None = None
     # A line about the day that could not be read: the tool says nothing about that day.
     unknown: bool = False
+
+    def in_season(self, day: dt.date) -> bool:
+        if self.span is not None:
+            key, (first, last) = f"{day.month:02d}-{day.day:02d}", self.span
+            return first <= key <= last if first <= last else key >= first or key <= last
+        return not self.months or day.month in self.months
 
     def holds(self, day: dt.date) -> bool:
         if not self.weeks:
@@ -248,8 +260,7 @@ class Schedule:
         # The narrowest rule: "Saturday" over "Mon–Sat", a day's own row over a summary line
         # that gives several days their ranges.
         # A day's own row before a one-line summary of the week; the season's column only.
-        rules = sorted((r for r in self.weekly if weekday in r.days
-                        and (not r.months or day.month in r.months)),
+        rules = sorted((r for r in self.weekly if weekday in r.days and r.in_season(day)),
                        key=lambda r: (not r.weeks, r.summary, len(r.days), len(r.intervals)))
         holding = [r for r in rules if r.holds(day)]
         if holding:  # a rule for this week of the month first ("the last Friday")
@@ -266,6 +277,11 @@ class Schedule:
             which = m.group(0) if (m := _NTH.search(rules[0].line)) else ""
             return dataclasses.replace(rules[0], intervals=(), label=f"{weekday.capitalize()} "
                                        f"hours are only on the {which}" if which else "")
+        seasons = [r for r in self.weekly if weekday in r.days]
+        if seasons:
+            # The page gives this weekday's hours for other seasons only: which hours hold
+            # today is not known, and "closed" would be a guess.
+            return dataclasses.replace(seasons[0], unknown=True)
         return None
 
     def __bool__(self) -> bool:
@@ -304,12 +320,89 @@ _DATE_HEADER = re.compile(r"^\s*(date|day|when)\s*$", re.I)
 _SEGMENT = re.compile(
     r"((?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?(?:\s*(?:,|&|and|-|–|—|to|"
     r"through|thru)\s*)?)+)\s*:?\s*(" + _RANGE.pattern + r"|closed)", re.I)
-def _months(text: str) -> frozenset[int]:
+def _months(text: str, southern: bool = False) -> frozenset[int]:
     """The months a column or a section names: "Summer", "Heating season (October – March)"."""
-    return frozenset(months_named(text))
+    return frozenset(months_named(text, southern=southern))
 
 
-def _value(u: Unit) -> list[tuple[str, frozenset[int]]]:
+_SEASON_DATE = (r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:(\d{1,2})(?:st|nd|rd|"
+                r"th)?\s+(?:of\s+)?([a-z]{3,9})\.?|([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b)")
+_BOUND = re.compile(r"\b(until|till|til|to|through|thru|ending|ends|from|starting|starts|"
+                    r"beginning|begins|since)\s+" + _SEASON_DATE, re.I)
+_MONTH_KEYS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+               "dec")
+
+
+def _day_key(day: str | None, month: str | None) -> str | None:
+    if not day or not month or month[:3].lower() not in _MONTH_KEYS:
+        return None
+    m, d = _MONTH_KEYS.index(month[:3].lower()) + 1, int(day)
+    try:
+        dt.date(2024, m, d)  # a leap year: 29 Feb is a day
+    except ValueError:
+        return None
+    return f"{m:02d}-{d:02d}"
+
+
+def _season_span(heading: str, months: frozenset[int]) -> tuple[str, str] | None:
+    """The days a season's heading bounds it by: "(until Sunday 4 April 2027)" ends it on
+    04-04, "(from Monday 5 April)" starts it on 04-05; the other end is where the season's
+    months begin or end (the year's, when it names none)."""
+    first = last = None
+    for m in _BOUND.finditer(heading):
+        key = _day_key(m.group(2) or m.group(5), m.group(3) or m.group(4))
+        if key is None:
+            continue
+        if m.group(1).lower() in ("from", "starting", "starts", "beginning", "begins", "since"):
+            first = first or key
+        else:
+            last = last or key
+    if first is None and last is None:
+        return None
+    ordered = sorted(months)
+    # the season's first month: the one whose previous month is not in the season
+    start = next((mo for mo in ordered if (mo - 2) % 12 + 1 not in months), 1)
+    end = next((mo for mo in ordered if mo % 12 + 1 not in months), 12)
+    end_day = (dt.date(2024, end % 12 + 1, 1) - dt.timedelta(days=1)).day if end != 12 else 31
+    return (first or f"{start:02d}-01", last or f"{end:02d}-{end_day:02d}")
+
+
+def _zone_name(moment: dt.datetime) -> str:
+    return str(getattr(moment.tzinfo, "key", "") or "")
+
+
+def southern_zone(zone: str) -> bool:
+    """Whether an IANA time zone lies south of the equator (its summer is December), from the
+    tz database's own zone1970.tab (the `tzdata` package, else the system's)."""
+    return zone in _southern_zones()
+
+
+@functools.cache
+def _southern_zones() -> frozenset[str]:
+    import importlib.resources
+
+    candidates = []
+    try:
+        candidates.append(importlib.resources.files("tzdata").joinpath("zoneinfo",
+                                                                       "zone1970.tab"))
+    except ModuleNotFoundError:
+        pass
+    candidates.append(Path("/usr/share/zoneinfo/zone1970.tab"))
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        out = set()
+        for line in text.splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and not line.startswith("#") and parts[1].startswith("-"):
+                out.add(parts[2])  # "-3652+17451": latitude 36°52' south
+        return frozenset(out)
+    return frozenset()
+
+
+def _value(u: Unit, southern: bool = False) -> list[tuple[str, frozenset[int]]]:
     """The hours a unit states, as (text, months) pairs: one per seasonal column, the
     Open/Close columns as one range."""
     cells = [c for c in u.cells if c.value != u.subject and not _DATE_HEADER.match(c.header)]
@@ -319,10 +412,10 @@ def _value(u: Unit) -> list[tuple[str, frozenset[int]]]:
         rest = " ".join(c.value for c in cells if c is not opens and c is not closes)
         return [(f"{opens.value} – {closes.value} {rest}", frozenset())]
     # "closed" in a season's column is that season's rule for the day, like its hours
-    seasonal = [c for c in cells if _months(c.header) and (
+    seasonal = [c for c in cells if _months(c.header, southern) and (
         parse_ranges(c.value) or _CLOSED.search(c.value))]
     if len(seasonal) > 1:
-        return [(c.value, _months(c.header)) for c in seasonal]
+        return [(c.value, _months(c.header, southern)) for c in seasonal]
     return [(" ".join(c.value for c in cells) or u.text, frozenset())]
 
 
@@ -440,7 +533,9 @@ def _twelve(text: str) -> bool:
         r"\b(1[3-9]|2[0-3]|0\d)[:.h]\d\d\b", text)
 
 
-def read_schedule(passages: Sequence[Passage]) -> Schedule:
+def read_schedule(passages: Sequence[Passage], *, southern: bool = False) -> Schedule:
+    """The week's rules and the dated exceptions the passages state. `southern`: the business
+    is south of the equator (`southern_zone`), where "summer hours" are December's."""
     weekly: list[Rule] = []
     dated: list[Rule] = []
     seen: set[str] = set()
@@ -460,10 +555,10 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                         weekly.append(Rule(ranges, frozenset(days), frozenset(), u.text.strip(),
                                            "", twelve, p, weeks=frozenset(), summary=True))
                 continue
-            values = _value(u)
+            values = _value(u, southern)
             # Seasonal columns ("spring Apr 1 – May 22") name the months their hours hold,
             # not a day's exception: only the row's own cells can date it.
-            seasons = [c for c in u.cells if _months(c.header)]
+            seasons = [c for c in u.cells if _months(c.header, southern)]
             dates = (u.dates | _spans(u.text)) if len(seasons) < 2 else _spans(" ".join(
                 c.value for c in u.cells if c not in seasons))
             if dates and _NORMAL.search(u.text) and not _CLOSED.search(u.text):
@@ -497,8 +592,11 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                 continue
             holiday = next((c.value for c in u.cells if re.search(r"holiday|occasion|event",
                                                                      c.header, re.I)), "")
-            season = _months(u.heading or p.heading) if _SEASON_HEADING.search(
-                u.heading or p.heading) else frozenset()
+            where = u.heading or p.heading
+            # (the month of a bound, "until 4 April", is where the season ends, not in it)
+            season = (_months(_BOUND.sub(" ", where), southern) or _months(where, southern)
+                      ) if _SEASON_HEADING.search(where) else frozenset()
+            span = _season_span(where, season) if season else None
             early = _EARLY.search(u.text)
             for value, months in values:
                 months = months or season
@@ -508,7 +606,8 @@ def read_schedule(passages: Sequence[Passage]) -> Schedule:
                 twelve = _twelve(value)
                 rule = Rule(ranges, u.days, dates, u.text.strip(),
                             _label(holiday or u.subject.strip(" :")), twelve, p,
-                            frozenset() if early else _weeks(u.text), months)
+                            frozenset() if early else _weeks(u.text), months,
+                            span=span if months is season else None)
                 (dated if dates else weekly).append(rule)
                 if early and ranges and not dates:
                     # "Closes at 3:00 PM on the last Friday of the month": that week's rule
@@ -545,7 +644,8 @@ def describe(schedule: Schedule) -> list[str]:
         for r in rules:
             when = ", ".join(f"{say_time(a, r.twelve_hour)} – {say_time(b, r.twelve_hour)}"
                              for a, b in r.intervals) or "closed"
-            extra = (f" (months {','.join(map(str, sorted(r.months)))})" if r.months else
+            extra = (f" ({r.span[0]} to {r.span[1]})" if r.span else
+                     f" (months {','.join(map(str, sorted(r.months)))})" if r.months else
                      " (some weeks only)" if r.weeks else "")
             parts.append(when + extra)
         out.append(f"{weekday.capitalize()}: " + "; or ".join(dict.fromkeys(parts)))
@@ -622,7 +722,7 @@ class OpenNow(Tool):
     async def run(self, ctx: ToolContext, args: NoArguments, settings: NoSettings
                   ) -> ToolResult | None:
         passages = list(ctx.search("opening hours open closed holidays", 12))
-        schedule = read_schedule(passages)
+        schedule = read_schedule(passages, southern=southern_zone(_zone_name(ctx.now)))
         if not schedule:
             return None  # no weekly hours bound to days: the content's own answer, if any
         return answer_open_now(schedule, ctx.now)

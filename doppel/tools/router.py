@@ -27,11 +27,17 @@ import numpy as np
 
 from doppel.errors import ConfigError
 
-__all__ = ["NONE", "ROUTER_FILE", "ToolRouter", "bundled_router"]
+__all__ = ["BY_EXAMPLES", "NONE", "ROUTER_FILE", "ToolRouter", "bundled_router"]
 
 NONE = "none"  # the class of a message that no tool answers (the content does)
 
 ROUTER_FILE = Path(__file__).with_name("router.json")
+
+# Tools the router knows but does not choose: their example bar still does. A price question
+# the router sent to `catalog_lookup` got the catalog's list of variants where the composer
+# (doppel.agents.compose) names the one row asked about: on the answer evaluation's dev half,
+# 11 of 45 such answers showed a neighbouring variant's price.
+BY_EXAMPLES = frozenset({"catalog_lookup"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,9 @@ class ToolRouter:
     bias: np.ndarray                # (len(classes),)
     embedder: str                   # the embedder whose vectors the weights read
     recipe: dict[str, object]       # how the file was made (data, seed, figures)
+    # The probability a tool needs to be chosen: below it the message is left to the tools'
+    # examples and the content (a content question half-like a booking stays with the content).
+    floor: float = 0.0
 
     @classmethod
     def load(cls, path: Path) -> ToolRouter:
@@ -55,11 +64,11 @@ class ToolRouter:
                 or weights.shape[1] != len(classes) or bias.shape != (len(classes),)):
             raise ConfigError(f"tool router {path} does not fit its classes")
         return cls(classes, weights, bias, str(data.get("embedder", "")),
-                   dict(data.get("recipe", {})))
+                   dict(data.get("recipe", {})), float(data.get("floor", 0.0)))
 
     def save(self, path: Path) -> None:
         data = {"classes": list(self.classes), "embedder": self.embedder,
-                "recipe": self.recipe,
+                "floor": self.floor, "recipe": self.recipe,
                 # 6 significant digits: the file stays small and diffs stay readable
                 "bias": [float(f"{x:.6g}") for x in self.bias],
                 "weights": [[float(f"{x:.6g}") for x in row] for row in self.weights]}
@@ -72,6 +81,10 @@ class ToolRouter:
 
     def knows(self, tool: str) -> bool:
         return tool in self.classes
+
+    def chooses(self, tool: str) -> bool:
+        """Whether this router chooses `tool` (it knows it, and its examples do not)."""
+        return tool in self.classes and tool not in BY_EXAMPLES
 
     def probabilities(self, vector: np.ndarray, allowed: Collection[str]) -> dict[str, float]:
         """P(class | message) over `none` and the `allowed` tools this router knows (the rest

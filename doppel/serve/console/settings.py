@@ -28,7 +28,7 @@ from doppel.serve.console.forms import (
     web_field,
 )
 from doppel.serve.sessions import Session
-from doppel.tools.hours import describe, read_schedule
+from doppel.tools.hours import describe, read_schedule, southern_zone
 
 __all__ = ["router", "save_settings", "settings_from_form", "settings_page"]
 
@@ -44,8 +44,10 @@ def settings_page(request: Request, agent: OwnedAgent, session: SignedIn, error:
 def _settings(request: Request, session: Session, agent: Agent, *, error: str = "",
               saved: bool = False, typed_values: dict[str, str] | None = None) -> Response:
     app = service(request)
+    zone = agent.spec.timezone or app.settings.timezone
     schedule = read_schedule(app.index.search(agent.id, "opening hours open closed holidays",
-                                              12)) if agent.knowledge_version else None
+                                              12), southern=southern_zone(zone)
+                             ) if agent.knowledge_version else None
     hours = describe(schedule) if schedule else []
     return render(request, "settings.html", 422 if error else 200, session=session,
                   agent=agent, tab="settings", error=error, saved=saved,
