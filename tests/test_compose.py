@@ -325,6 +325,25 @@ def test_a_holiday_list_of_dated_bullets_answers_the_day_asked() -> None:
     assert boxing is not None and "10am – 2pm" in boxing.text, boxing
 
 
+def test_a_dated_line_of_another_year_is_not_todays() -> None:
+    """"Wed Mar 12 — CLOSED (education day)" was 2025's: 12 March 2027 is a Friday, so the
+    week's Friday hours answer, not the old closure."""
+    import datetime as dt
+
+    from doppel.agents.compose import compose
+    from doppel.knowledge.index import Passage
+
+    text = ("Day: Friday; Hours: 9am – 7pm\nDay: Wednesday; Hours: 9am – 5pm\n"
+            "Wed Mar 12: CLOSED (education day)")
+    passage = Passage(1, "hours.md", "Opening hours", text, 0, 99, 1, 0.5)
+    spec = AgentSpec(slug="s", name="Salon")
+    got = compose("are you open on march 12?", [passage], spec, today=dt.date(2027, 3, 1))
+    assert got is None or "closed" not in got.text.lower(), got
+    # in 2025 the line is that day's
+    then = compose("are you open on march 12?", [passage], spec, today=dt.date(2025, 3, 1))
+    assert then is not None and "closed" in then.text.lower(), then
+
+
 def test_an_address_without_a_street_word_is_found_by_its_postcode() -> None:
     from doppel.agents.compose import compose
     from doppel.knowledge.index import Passage

@@ -598,6 +598,33 @@ def test_seasons_bounded_by_dates_and_south_of_the_equator() -> None:
     assert not southern_zone("Asia/Tokyo") and not southern_zone("nowhere")
 
 
+def test_a_date_that_opens_late_and_closes_as_normal_moves_both_ends() -> None:
+    text = ("Day: Thursday; Hours: 10am – 5.30pm\nDay: Friday; Hours: 10am – 5.30pm\n"
+            "Day: Monday; Hours: 10am – 5.30pm\nDay: Tuesday; Hours: 10am – 5.30pm\n"
+            "Day: Wednesday; Hours: 10am – 5.30pm\n\n"
+            "Thursday 25 March – opening late, at 12 noon (spring stocktake). Closing at 5.30pm "
+            "as normal.")
+    schedule = read_schedule([Passage(1, "h.html", "Opening hours", text, 0, 1, 0, 0)])
+    early = answer_open_now(schedule, _at(2027, 3, 25, 10, 30))
+    assert early is not None and "open today at noon" in early.text, early
+    later = answer_open_now(schedule, _at(2027, 3, 25, 13, 0))
+    assert later is not None and "until 5:30 pm" in later.text, later
+
+
+def test_the_same_row_under_two_seasons_is_two_rules() -> None:
+    winter = "Day: Sunday; Hours: 12 noon – 5pm\n" + "\n".join(
+        f"Day: {d}; Hours: 9.30am – 6pm" for d in ("Tuesday", "Wednesday", "Thursday",
+                                                   "Friday", "Saturday"))
+    summer = "Day: Sunday; Hours: 12 noon – 5pm\n" + "\n".join(
+        f"Day: {d}; Hours: 9am – 6pm" for d in ("Monday", "Tuesday", "Wednesday", "Thursday",
+                                                 "Friday", "Saturday"))
+    schedule = read_schedule([
+        Passage(1, "h.html", "Hours > Winter hours (January – March)", winter, 0, 1, 0, 0),
+        Passage(2, "h.html", "Hours > Summer hours (April – October)", summer, 0, 1, 0, 0)])
+    sunday = answer_open_now(schedule, _at(2027, 3, 14, 16, 40))
+    assert sunday is not None and "until 5 pm" in sunday.text, sunday
+
+
 def test_seasonal_columns_with_dated_headers_are_seasons_not_exceptions() -> None:
     # A table whose columns are "spring Apr 1 – May 22", "winter Nov 1 – Mar 31": the header
     # dates say which months a column holds; reading them as dated exceptions left no week.

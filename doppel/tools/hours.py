@@ -428,10 +428,12 @@ _ONE_TIME = re.compile(r"(\d{1,2})(?:[:.](\d\d))?\s*(a\.?m\.?|p\.?m\.?)?|\b(noon
 
 
 def _partial(u: Unit, dates: frozenset[str], value: str, holiday: str, p: Passage) -> Rule:
-    """A date's line without a range: "closes at 1pm", "opening at noon", or unreadable."""
-    closes = re.search(r"\b(clos\w*|until|till|til)\b\s*(?:early\s+)?(?:at\s+)?", value, re.I)
-    opens = re.search(r"\b(open\w*|from|starting)\b\s*(?:late\s+)?(?:at\s+)?", value, re.I)
+    """A date's line without a range: "closes at 1pm", "opening at noon", both ("opening
+    late, at 12 noon (stocktake). Closing at 5.30pm as normal."), or unreadable."""
+    closes = re.search(r"\b(clos\w*|until|till|til)\b\s*(?:early\W*)?(?:at\s+)?", value, re.I)
+    opens = re.search(r"\b(open\w*|from|starting)\b\s*(?:late\W*)?(?:at\s+)?", value, re.I)
     label = _label(holiday or u.subject.strip(" :"))
+    found: dict[str, dt.time] = {}
     for m, which in ((closes, "closes_at"), (opens, "opens_at")):
         if m is None:
             continue
@@ -452,10 +454,10 @@ def _partial(u: Unit, dates: frozenset[str], value: str, holiday: str, p: Passag
             elif not mer and 1 <= h <= 7:  # "closes at 3": the afternoon
                 h += 12
             at = dt.time(h, mi)
-        if which == "closes_at":
-            return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p,
-                        closes_at=at)
-        return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p, opens_at=at)
+        found[which] = at
+    if found:
+        return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p,
+                    closes_at=found.get("closes_at"), opens_at=found.get("opens_at"))
     return Rule((), u.days, dates, u.text.strip(), label, _twelve(value), p, unknown=True)
 
 
@@ -538,12 +540,15 @@ def read_schedule(passages: Sequence[Passage], *, southern: bool = False) -> Sch
     is south of the equator (`southern_zone`), where "summer hours" are December's."""
     weekly: list[Rule] = []
     dated: list[Rule] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for p in passages:
         for u in parse_units(p.text, p.heading):
-            if u.text in seen:
+            # (the same row under two seasons' headings is two rules: "Sunday 12 noon – 5pm"
+            # in winter and in summer)
+            key = (u.text, u.heading or p.heading)
+            if key in seen:
                 continue
-            seen.add(u.text)
+            seen.add(key)
             segments = list(_SEGMENT.finditer(u.text))
             if len(segments) > 1 and not u.dates and not u.values(("money",)):
                 # one line for the week: a rule per weekday group

@@ -72,7 +72,7 @@ def compose(message: str, passages: list[Passage], spec: AgentSpec, *,
     if ask.intent == "price":
         composed = price_answer(ask, found, weights)
     elif ask.intent == "hours":
-        composed = hours_answer(ask, found, spec)
+        composed = hours_answer(ask, found, spec, today)
     elif ask.intent in ("phone", "email", "address", "parking", "transit"):
         composed = contact_answer(ask, found, spec, weights)
     if composed is None and (sentence_ok or (ask.yes_no and ask.intent != "hours")):

@@ -3,6 +3,7 @@ the week's hours when no day is named."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from doppel.agents.compose.base import (
@@ -21,6 +22,7 @@ from doppel.language.bound import (
     Cell,
     Unit,
     claim_words,
+    holiday_dates,
     months_named,
 )
 from doppel.language.facts import WEEKDAYS, extract_facts
@@ -82,7 +84,25 @@ def _hours_value(u: Unit, ask: Ask | None = None) -> tuple[str, bool]:
     return value, closed
 
 
-def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | None:
+def _another_year(u: Unit, today: dt.date) -> bool:
+    """A dated line whose weekday is not that date's this year or next: "Wed Mar 12 —
+    CLOSED (education day)" is 2025's line, and 12 March 2027 is a Friday."""
+    named = [d for d in u.dates if not d.startswith("h:")]
+    if len(u.days) != 1 or len(named) != 1 or holiday_dates(u.text):
+        return False  # a span names its ends' weekdays, a bare date none; a holiday by name
+        # recurs ("Wed 25 Dec (Christmas Day) — CLOSED")
+    month, day = (int(x) for x in named[0].split("-"))
+    weekdays = set()
+    for year in (today.year, today.year + 1):
+        try:
+            weekdays.add(WEEKDAYS[dt.date(year, month, day).weekday()])
+        except ValueError:
+            return False
+    return not u.days & weekdays
+
+
+def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec,
+                 today: dt.date | None = None) -> Composed | None:
     units = _hours_units(found)
     # "when does the Thursday evening class start" is about a class, not the opening hours:
     # words beyond the day and "hours" must be the hours line's own.
@@ -103,7 +123,8 @@ def hours_answer(ask: Ask, found: list[Found], spec: AgentSpec) -> Composed | No
     if not units:
         return None
     if ask.dates:
-        hits = [f for f in units if f.unit.dates & ask.dates]
+        hits = [f for f in units if f.unit.dates & ask.dates
+                and not (today is not None and _another_year(f.unit, today))]
         if not hits and any(d.startswith("h:") or d in _FIXED_HOLIDAYS for d in ask.dates):
             hits = [f for f in units if "h:holidays" in f.unit.dates]
         if not hits:
