@@ -15,8 +15,11 @@ Targets (issue 14, held-out half): right tool >= 95 %, arguments valid 100 %, wr
 without reading the code) was reported by its first run and then only by per-tool counts;
 `heldout3` (three more, written after that) was reported on that session's final code;
 `heldout4` by its first run (on the code before the next changes), `heldout5` (written while
-those changes were made, run once on them) is the set reported now. None was read question by
-question: only counts by tool.
+those changes were made, run once on them). `heldout2` and `heldout3` have been training data
+for the learned tool router since it was introduced (doppel/evaluation/router.py);
+`heldout4`, `heldout5` and `heldout6` (written before the router was run on it) are the sets
+reported now. None of those three was read question by question: only counts by tool.
+DOPPEL_TOOL_ROUTER=0 runs the same sets without the learned router (the baseline).
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def main() -> None:
     print(format_tool_table(reports))
     routes = [c.route_ms for r in reports for c in r.cases if c.route_ms is not None]
     runs = [c.tool_ms for r in reports for c in r.cases if c.tool_ms is not None]
-    print(f"routing (rule, then MiniLM vs examples)   p50 {pct(routes, .5):7.2f} ms  "
+    print(f"routing (rule, learned router, examples)  p50 {pct(routes, .5):7.2f} ms  "
           f"p95 {pct(routes, .95):7.2f} ms  (n={len(routes)})")
     print(f"tool run                                 p50 {pct(runs, .5):7.2f} ms  "
           f"p95 {pct(runs, .95):7.2f} ms  (n={len(runs)})")

@@ -208,6 +208,14 @@ def orders(shop: tuple[Doppel, Agent]) -> Iterator[tuple[Doppel, Agent, FakeOrde
         yield app, app.agents.get(agent.slug), endpoint
 
 
+def test_an_order_code_is_read_wherever_it_stands() -> None:
+    tool = TOOLS.get("order_status")
+    now = dt.datetime(2027, 3, 9, 10, tzinfo=ZONE)
+    assert tool.fill("has BL-2763 been delivered?", now, {}) == {"order": "BL-2763"}
+    assert tool.fill("my repair MR-2304, any news?", now, {}) == {"order": "MR-2304"}
+    assert tool.fill("call me on 555-0142 about it", now, {}) == {}  # a phone is no order
+
+
 def test_order_status_only_after_number_and_email(
         orders: tuple[Doppel, Agent, FakeOrderEndpoint]) -> None:
     app, agent, endpoint = orders

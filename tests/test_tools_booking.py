@@ -196,6 +196,13 @@ def book(world: _World, url: str = "", conversation: int = 0, calendar_url: str 
     ("tmrw @ 4", WED, dt.time(16)),
     ("4 o'clock friday", FRI, dt.time(16)),
     ("Dec 25th 2027 at 2pm", dt.date(2027, 12, 25), dt.time(14)),
+    ("a bath for saturday 13th at 1pm?", SAT, dt.time(13)),
+    ("Sat the 20th at 2", SAT + dt.timedelta(days=7), dt.time(14)),
+    ("sunday the 21st at 10", SUN + dt.timedelta(days=7), dt.time(10)),
+    ("friday 12 at 3pm", FRI, dt.time(15)),
+    ("saturday 10 am please", SAT, dt.time(10)),    # 10 is the hour, not the date
+    ("can i bring it in at 11 this morning?", TUE, dt.time(11)),
+    ("got a slot this arvo at 4?", TUE, dt.time(16)),
 ])
 def test_parse_when_reads_days_and_times(message: str, day: dt.date | None,
                                          time: dt.time | None) -> None:

@@ -107,11 +107,16 @@ _DATES = (
     re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + r"\b" + _MON
                + r"(?![a-z])(?:,?\s+(?P<y>20\d\d)\b)?", re.I),
     re.compile(r"\b(?:the|on)\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.I),
+    # "saturday 13th", "Sat the 13th": the 13th that is a Saturday (not "saturday 10 am")
+    re.compile(r"\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|"
+               r"wed|weds|thu(?:rs?)?|fri|sat|sun)\s+(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+               r"\b(?!\s*(?:[ap]\.?m\b|o'?clock|[:.]\d))", re.I),
 )
 # "sat"/"sun"/"mon"/"wed" are words too: as abbreviations only when capitalised.
 _WEEKDAY = re.compile(r"\b(?:(?i:next|this)\s+)?((?i:monday|tuesday|wednesday|thursday|friday|"
                       r"saturday|sunday|tues?|thu(?:rs?)?|fri)|Mon|Wed|Weds|Sat|Sun)\b")
-_RELATIVE = re.compile(r"\b(day after tomorrow|today|tonight|tomorrow|tmrw|tmr)\b", re.I)
+_RELATIVE = re.compile(r"\b(day after tomorrow|today|tonight|tomorrow|tmrw|tmr|"
+                       r"this (?:morning|afternoon|evening|arvo))\b", re.I)
 _NOT_AFTER = r"(?![\w:.-]*\d)"  # a time is never glued to more digits (a phone, an order)
 _TIMES = (
     re.compile(r"(?<![\d:./#$-])(?P<h>\d{1,2})(?:[:.](?P<m>[0-5]\d))?\s*"
@@ -141,16 +146,21 @@ def _date(message: str, today: dt.date) -> tuple[dt.date | None, str]:
             tries = ([int(g["y"]) * 12 + month - 1] if g.get("y") and month else
                      [ym - today.month + month + k * 12 for k in (0, 1)] if month else
                      [ym + k for k in range(3)])
+            wd = _WEEKDAY_NAMES.get((g.get("wd") or "").lower())
+            if wd is not None:
+                # the first month ahead where that day is the named weekday
+                tries = [ym + k for k in range(12)]
             for n in tries:
                 try:
                     day = dt.date(n // 12, n % 12 + 1, int(g["d"]))
                 except ValueError:
                     continue
-                if day >= today or g.get("y"):
+                if (day >= today or g.get("y")) and (wd is None or day.weekday() == wd):
                     return day, "date"
     if m2 := _RELATIVE.search(message):
         word = m2.group(1).lower()
-        ahead = 2 if word.startswith("day after") else 0 if word in ("today", "tonight") else 1
+        ahead = 2 if word.startswith("day after") else 0 if word in ("today", "tonight") or (
+            word.startswith("this ")) else 1
         return today + dt.timedelta(days=ahead), "relative"
     if m3 := _WEEKDAY.search(message):
         weekday = _WEEKDAY_NAMES[m3.group(1).lower()]

@@ -80,6 +80,9 @@ _WANTS = re.compile(r"\b(where('?s| is) my (order|package|parcel|delivery)|order
 _ORDER = re.compile(r"(?:order|#|no\.?|number|num)\s*(?:number|no\.?|#)?\s*"
                     r"(?:'s|’s|is|was|=|:)?\s*#?\s*([A-Za-z]{0,4}-?\d{3,12})\b", re.I)
 _BARE_NUMBER = re.compile(r"^\s*#?([A-Za-z]{0,4}-?\d{3,12})\b")
+# An order code anywhere in the message: capitals then digits ("has BL-2763 been delivered?",
+# "MR-2304"); a phone number or a postcode has no such shape.
+_CODE = re.compile(r"\b([A-Z]{1,4}-?\d{3,12})\b")
 _STATUS_WORDS = {"received": "has been received and is being prepared",
                  "packed": "is packed and waiting for the carrier",
                  "shipped": "has shipped", "delivered": "has been delivered",
@@ -106,7 +109,7 @@ class OrderStatus(Tool):
         if (m := EMAIL.search(message)) is not None:
             out["email"] = m.group(0)
         text = EMAIL.sub(" ", message)
-        m = _ORDER.search(text) or _BARE_NUMBER.match(text)
+        m = _ORDER.search(text) or _BARE_NUMBER.match(text) or _CODE.search(text)
         if m is not None:
             out["order"] = m.group(1).lstrip("#")
         return out
