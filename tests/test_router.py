@@ -145,3 +145,34 @@ def test_a_content_question_stays_with_the_content(model_settings: Settings) -> 
                                                    "do you have parking nearby?"])
     tools = ["open_now", "catalog_lookup", "booking", "order_status", "lead_capture"]
     assert [router.choose(v, tools)[0] for v in vectors] == [NONE, NONE]
+
+
+def test_a_day_that_is_not_today_stays_with_the_content(model_settings: Settings,
+                                                        tmp_path: Path) -> None:
+    """The router reads "are you open on Sunday?" as an open-now question (it is one, by its
+    words); asked on a Tuesday it is about Sunday's hours, which the content answers."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    settings = model_settings.model_copy(update={"home": tmp_path / "home", "shields": False})
+    app = Doppel(settings)
+    try:
+        agent = app.agents.create(AgentSpec(slug="bakery", name="Rye Bakery",
+                                            timezone="Europe/London", tools={"open_now": {}}))
+        app.ingestor.ingest_bytes(agent, b"# Opening hours\n\n| Day | Hours |\n|---|---|\n"
+                                  b"| Monday - Saturday | 8am - 4pm |\n| Sunday | Closed |\n",
+                                  "hours.md")
+        tuesday = dt.datetime(2027, 3, 9, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+        app.runtime.now = lambda: tuesday
+        sunday = asyncio.run(app.runtime.turn(app.agents.get("bakery"),
+                                              "are you open on sunday?", "t1"))
+        assert sunday.path != "tool" and "closed" in sunday.answer.lower(), sunday.answer
+        now = asyncio.run(app.runtime.turn(app.agents.get("bakery"),
+                                           "is anybody in the shop at the moment?", "t2"))
+        assert now.path == "tool" and "until 4 pm" in now.answer, now.answer
+    finally:
+        app.close()
+    tool = TOOLS.get("open_now")
+    friday = dt.datetime(2027, 3, 12, 10, 0)
+    assert not tool.declines_at("open today? saw something about march 12 being closed", friday)
+    assert tool.declines_at("are you open tomorrow morning?", friday)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -80,13 +81,18 @@ def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
         chosen, p = router.choose(q, [t.name for t in tools if router.knows(t.name)])
         turn.clock.lap("route_ms")
         if chosen != NONE and router.chooses(chosen) and p >= router.floor:
+            tool, now = TOOLS.get(chosen), local_now(turn)
+            if _safely(functools.partial(tool.declines_at, now=now), turn.message, chosen,
+                       True):
+                return None  # "open on Sunday?": the content's answer for Sunday, not now's
             return chosen, "learned"
         tools = [t for t in tools if not router.chooses(t.name)]
     configured = turn.agent.spec.tools or {}
     examples = {t.name: t.examples_for(t.Settings.model_validate(configured.get(t.name, {})))
                 for t in tools}
-    candidates = [t for t in tools if examples[t.name]
-                  and not _safely(t.declines, turn.message, t.name, True)]
+    now = local_now(turn)
+    candidates = [t for t in tools if examples[t.name] and not _safely(
+        functools.partial(t.declines_at, now=now), turn.message, t.name, True)]
     if not candidates:
         return None
     best: tuple[float, str] | None = None

@@ -136,6 +136,11 @@ class Tool(abc.ABC):
         examples: the router never chooses it by meaning then."""
         return False
 
+    def declines_at(self, message: str, now: dt.datetime) -> bool:
+        """`declines`, knowing the moment: a tool whose decision depends on the day (is the
+        day named today's?) overrides this."""
+        return self.declines(message)
+
     def fill(self, message: str, now: dt.datetime, known: Mapping[str, Any]
              ) -> dict[str, Any]:
         """The arguments the message gives, read by rules, merged over `known` (what earlier

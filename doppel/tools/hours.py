@@ -720,6 +720,22 @@ class OpenNow(Tool):
         return bool(self._another_day(message) or not (
             self._NOW.search(message) or self._BARE.match(message)))
 
+    # Words that name a day other than today whatever today is.
+    _NOT_TODAY = re.compile(r"\b(tomorrow|next|weekend|weekends|holidays?|christmas|easter|"
+                            r"mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)\b",
+                            re.I)
+
+    def declines_at(self, message: str, now: dt.datetime) -> bool:
+        """As `declines`, but a day or date the customer names that is today's ("open today?
+        saw something about March 12 being closed", on 12 March) is about now."""
+        days, dates = unit_days(message)
+        today = (days or dates) and days <= {WEEKDAYS[now.weekday()]} and dates <= {
+            f"{now.month:02d}-{now.day:02d}"} and not self._NOT_TODAY.search(message)
+        if not today:
+            return self.declines(message)
+        return not (self._NOW.search(message) or self._BARE.match(message)
+                    or self._ARE_YOU_OPEN.search(message))
+
     # "u open?", "are you guys open??": a bare question about being open is about now.
     _BARE = re.compile(r"^\W*(hi|hey|hello)?\W*(are|r)?\s*(you|u|ya|y'all)\s*(guys\s*)?"
                        r"(open|closed)\W*$", re.I)
