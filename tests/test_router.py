@@ -176,3 +176,17 @@ def test_a_day_that_is_not_today_stays_with_the_content(model_settings: Settings
     friday = dt.datetime(2027, 3, 12, 10, 0)
     assert not tool.declines_at("open today? saw something about march 12 being closed", friday)
     assert tool.declines_at("are you open tomorrow morning?", friday)
+
+
+def test_a_damaged_router_file_leaves_the_choice_to_the_examples(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import doppel.tools.router as module
+
+    bad = tmp_path / "router.json"
+    bad.write_text('{"classes": ["none"]')  # cut short
+    monkeypatch.setattr(module, "ROUTER_FILE", bad)
+    module.bundled_router.cache_clear()
+    try:
+        assert module.bundled_router() is None
+    finally:
+        module.bundled_router.cache_clear()

@@ -7,9 +7,9 @@ learned router (doppel.tools.router: a classifier over the message's embedding, 
 the tuning half of the tool evaluation), which knows the built-in tools. A tool it does not
 know (an owner's MCP server, a third-party tool), or every tool when the agent's embedder is
 not the one the router was trained on, is chosen by meaning: the message's embedding against
-the tool's example phrasings, above `Settings.tool_route_similarity`, unless the tool declines
-the message (`Tool.declines`: "open on Sunday?" is a question about Sunday's hours, not about
-now).
+the tool's example phrasings, above `Settings.tool_route_similarity`. Either way a tool that
+declines the message (`Tool.declines_at`: "open on Sunday?", asked on a Tuesday, is a question
+about Sunday's hours, not about now) is not chosen.
 
 Arguments are read from the message by the tool's rules (`Tool.fill`) and validated by its
 pydantic `Arguments`: bad arguments never reach a tool. A missing or invalid one is asked for
@@ -81,11 +81,11 @@ def route(turn: Turn, names: list[str]) -> tuple[str, str] | None:
         chosen, p = router.choose(q, [t.name for t in tools if router.knows(t.name)])
         turn.clock.lap("route_ms")
         if chosen != NONE and router.chooses(chosen) and p >= router.floor:
-            tool, now = TOOLS.get(chosen), local_now(turn)
-            if _safely(functools.partial(tool.declines_at, now=now), turn.message, chosen,
-                       True):
-                return None  # "open on Sunday?": the content's answer for Sunday, not now's
-            return chosen, "learned"
+            tool = TOOLS.get(chosen)
+            # "open on Sunday?" asked on a Tuesday: the content's answer for Sunday, not now's
+            if not _safely(functools.partial(tool.declines_at, now=local_now(turn)),
+                           turn.message, chosen, True):
+                return chosen, "learned"
         tools = [t for t in tools if not router.chooses(t.name)]
     configured = turn.agent.spec.tools or {}
     examples = {t.name: t.examples_for(t.Settings.model_validate(configured.get(t.name, {})))

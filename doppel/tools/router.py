@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ __all__ = ["BY_EXAMPLES", "NONE", "ROUTER_FILE", "ToolRouter", "bundled_router"]
 NONE = "none"  # the class of a message that no tool answers (the content does)
 
 ROUTER_FILE = Path(__file__).with_name("router.json")
+
+log = logging.getLogger(__name__)
 
 # Tools the router knows but does not choose: their example bar still does. A price question
 # the router sent to `catalog_lookup` got the catalog's list of variants where the composer
@@ -108,4 +111,9 @@ def bundled_router() -> ToolRouter | None:
     routing then falls back to each tool's examples."""
     if not ROUTER_FILE.is_file():
         return None
-    return ToolRouter.load(ROUTER_FILE)
+    try:
+        return ToolRouter.load(ROUTER_FILE)
+    except ConfigError:
+        # a damaged install must not fail every turn: the examples choose, and it is logged
+        log.exception("the learned tool router is unusable; tools are chosen by examples")
+        return None
