@@ -325,38 +325,44 @@ def _months(text: str, southern: bool = False) -> frozenset[int]:
     return frozenset(months_named(text, southern=southern))
 
 
-_SEASON_DATE = (r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:(\d{1,2})(?:st|nd|rd|"
-                r"th)?\s+(?:of\s+)?([a-z]{3,9})\.?|([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b)")
+# "until Sunday 4 April", "from Monday 5 April": a word that bounds a season, then its date
 _BOUND = re.compile(r"\b(until|till|til|to|through|thru|ending|ends|from|starting|starts|"
-                    r"beginning|begins|since)\s+" + _SEASON_DATE, re.I)
-_MONTH_KEYS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-               "dec")
+                    r"beginning|begins|since)\s+(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?",
+                    re.I)
+_STARTS = frozenset({"from", "starting", "starts", "beginning", "begins", "since"})
 
 
-def _day_key(day: str | None, month: str | None) -> str | None:
-    if not day or not month or month[:3].lower() not in _MONTH_KEYS:
-        return None
-    m, d = _MONTH_KEYS.index(month[:3].lower()) + 1, int(day)
-    try:
-        dt.date(2024, m, d)  # a leap year: 29 Feb is a day
-    except ValueError:
-        return None
-    return f"{m:02d}-{d:02d}"
+def _bounds(heading: str) -> list[tuple[str, str, int, int]]:
+    """Each bound a heading sets: (its word, its "MM-DD", where it starts and ends)."""
+    out = []
+    for m in _BOUND.finditer(heading):
+        rest = heading[m.end():]
+        # the module's own date readers, defined below (a match is read at call time)
+        d = _DAY_MONTH.match(rest) or _MONTH_DAY.match(rest)
+        if d is None:
+            continue
+        day_first = d.re is _DAY_MONTH
+        month = _MONTHS.index(d.group(2 if day_first else 1)[:3].lower()) + 1
+        key = _mmdd(month, int(d.group(1 if day_first else 2)))
+        if key is not None:
+            out.append((m.group(1).lower(), key, m.start(), m.end() + d.end()))
+    return out
+
+
+def _without_bounds(heading: str) -> str:
+    """The heading without its bounds: "until 4 April" ends a season, April is not in it."""
+    for _, _, a, b in reversed(_bounds(heading)):
+        heading = heading[:a] + " " + heading[b:]
+    return heading
 
 
 def _season_span(heading: str, months: frozenset[int]) -> tuple[str, str] | None:
     """The days a season's heading bounds it by: "(until Sunday 4 April 2027)" ends it on
     04-04, "(from Monday 5 April)" starts it on 04-05; the other end is where the season's
     months begin or end (the year's, when it names none)."""
-    first = last = None
-    for m in _BOUND.finditer(heading):
-        key = _day_key(m.group(2) or m.group(5), m.group(3) or m.group(4))
-        if key is None:
-            continue
-        if m.group(1).lower() in ("from", "starting", "starts", "beginning", "begins", "since"):
-            first = first or key
-        else:
-            last = last or key
+    found = _bounds(heading)
+    first = next((key for word, key, _, _ in found if word in _STARTS), None)
+    last = next((key for word, key, _, _ in found if word not in _STARTS), None)
     if first is None and last is None:
         return None
     ordered = sorted(months)
@@ -599,7 +605,7 @@ def read_schedule(passages: Sequence[Passage], *, southern: bool = False) -> Sch
                                                                      c.header, re.I)), "")
             where = u.heading or p.heading
             # (the month of a bound, "until 4 April", is where the season ends, not in it)
-            season = (_months(_BOUND.sub(" ", where), southern) or _months(where, southern)
+            season = (_months(_without_bounds(where), southern) or _months(where, southern)
                       ) if _SEASON_HEADING.search(where) else frozenset()
             span = _season_span(where, season) if season else None
             early = _EARLY.search(u.text)
