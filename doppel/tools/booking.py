@@ -37,7 +37,7 @@ from doppel.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolStat
 from doppel.tools.calcom import CALCOM_KEY, Calcom, Taken
 from doppel.tools.caldav import CalDAVCalendar, booking_uid
 from doppel.tools.fields import EMAIL, PHONE, contacts_in, valid_contact
-from doppel.tools.hours import Rule, Schedule, read_schedule, say_time, southern_zone
+from doppel.tools.hours import Rule, Schedule, read_schedule, say_time, southern_at
 
 __all__ = ["CALENDAR_PASSWORD", "Booking", "BookingArguments", "BookingSettings",
            "booking_event_text", "parse_when"]
@@ -501,7 +501,7 @@ class Booking(Tool):
     async def run(self, ctx: ToolContext, args: BookingArguments, settings: BookingSettings
                   ) -> ToolResult:
         schedule = read_schedule(list(ctx.search("opening hours open closed holidays", 12)),
-                                 southern=southern_zone(str(getattr(ctx.now.tzinfo, "key", ""))))
+                                 southern=southern_at(ctx.now))
         if not schedule and not settings.calcom_event_type_id:
             raise ToolError("no weekly opening hours found in the agent's content")
         day, today = args.day, ctx.now.date()

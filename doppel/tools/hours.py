@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import importlib.resources
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -373,8 +374,10 @@ def _season_span(heading: str, months: frozenset[int]) -> tuple[str, str] | None
     return (first or f"{start:02d}-01", last or f"{end:02d}-{end_day:02d}")
 
 
-def _zone_name(moment: dt.datetime) -> str:
-    return str(getattr(moment.tzinfo, "key", "") or "")
+def southern_at(moment: dt.datetime) -> bool:
+    """Whether `moment`'s time zone (a ZoneInfo, as the tools' `now` is) is south of the
+    equator."""
+    return southern_zone(str(getattr(moment.tzinfo, "key", "") or ""))
 
 
 def southern_zone(zone: str) -> bool:
@@ -385,8 +388,6 @@ def southern_zone(zone: str) -> bool:
 
 @functools.cache
 def _southern_zones() -> frozenset[str]:
-    import importlib.resources
-
     candidates = []
     try:
         candidates.append(importlib.resources.files("tzdata").joinpath("zoneinfo",
@@ -749,7 +750,7 @@ class OpenNow(Tool):
     async def run(self, ctx: ToolContext, args: NoArguments, settings: NoSettings
                   ) -> ToolResult | None:
         passages = list(ctx.search("opening hours open closed holidays", 12))
-        schedule = read_schedule(passages, southern=southern_zone(_zone_name(ctx.now)))
+        schedule = read_schedule(passages, southern=southern_at(ctx.now))
         if not schedule:
             return None  # no weekly hours bound to days: the content's own answer, if any
         return answer_open_now(schedule, ctx.now)
